@@ -1,0 +1,1 @@
+"""Series and Event: models, publishing, rescheduling, cancelling, pages and calendars."""

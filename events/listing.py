@@ -1,0 +1,98 @@
+"""Reading events for pages, feeds and the API: what is on, and how full it is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from events.models import Event, EventStatus, Series
+from registrations.waitlist import seat_counts
+
+
+@dataclass(frozen=True)
+class EventListing:
+    event: Event
+    confirmed: int
+    waitlisted: int
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.event.capacity - self.confirmed, 0)
+
+
+async def with_counts(session: AsyncSession, events: Sequence[Event]) -> list[EventListing]:
+    counts = await seat_counts(session, [e.id for e in events])
+    return [EventListing(e, *counts[e.id]) for e in events]
+
+
+async def upcoming(session: AsyncSession, now: datetime) -> list[EventListing]:
+    """Published events that have not ended, soonest first."""
+    events = (
+        await session.scalars(
+            select(Event)
+            .options(selectinload(Event.series))
+            .where(Event.status == EventStatus.PUBLISHED, Event.ends_at > now)
+            .order_by(Event.starts_at, Event.id)
+        )
+    ).all()
+    return await with_counts(session, events)
+
+
+async def get_public_event(session: AsyncSession, event_id: int) -> EventListing | None:
+    """A published or cancelled event (never a draft), with its counts."""
+    event = await session.scalar(
+        select(Event)
+        .options(selectinload(Event.series))
+        .where(Event.id == event_id, Event.status != EventStatus.DRAFT)
+    )
+    if event is None:
+        return None
+    return (await with_counts(session, [event]))[0]
+
+
+async def get_series(session: AsyncSession, slug: str) -> Series | None:
+    return (await session.scalars(select(Series).where(Series.slug == slug))).first()
+
+
+async def series_events(session: AsyncSession, series_id: int, now: datetime) -> list[EventListing]:
+    events = (
+        await session.scalars(
+            select(Event)
+            .where(
+                Event.series_id == series_id,
+                Event.status != EventStatus.DRAFT,
+                Event.ends_at > now,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+    ).all()
+    return await with_counts(session, events)
+
+
+async def published_events(session: AsyncSession, event_ids: Sequence[int]) -> list[Event]:
+    if not event_ids:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Event)
+                .where(Event.id.in_(event_ids), Event.status == EventStatus.PUBLISHED)
+                .order_by(Event.starts_at)
+            )
+        ).all()
+    )
+
+
+async def all_events(session: AsyncSession) -> list[EventListing]:
+    """Every event, drafts included, for organisers and the command line."""
+    events = (
+        await session.scalars(
+            select(Event).options(selectinload(Event.series)).order_by(Event.starts_at, Event.id)
+        )
+    ).all()
+    return await with_counts(session, events)

@@ -1,0 +1,73 @@
+"""Public event pages: what is on, one event, one series."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events import listing
+from events.models import EventStatus
+from guide.catalogue import examples_for_event, examples_for_events
+from lunchkafe.rendering import render
+from lunchkafe.services import services
+from lunchkafe.timestamps import utcnow
+
+
+async def home(request: Request) -> Response:
+    async with services(request).transaction() as session:
+        upcoming = await listing.upcoming(session, utcnow())
+        linked = await examples_for_events(session, [item.event.id for item in upcoming])
+    groups = [
+        (series, list(items))
+        for series, items in groupby(upcoming, key=lambda item: item.event.series)
+    ]
+    # Series first (in order of their next event), then single events.
+    groups.sort(key=lambda group: (group[0] is None, group[1][0].event.starts_at))
+    return render(request, "events/home.html", {"groups": groups, "linked": linked})
+
+
+async def event_page(request: Request) -> Response:
+    event_id = _int_param(request, "event_id")
+    async with services(request).transaction() as session:
+        item = await listing.get_public_event(session, event_id)
+        if item is None:
+            raise HTTPException(404, "Evenemanget finns inte.")
+        examples = await examples_for_event(session, event_id)
+    return render(
+        request,
+        "events/event.html",
+        {"item": item, "examples": examples, "errors": {}, "values": {}, "closed": None},
+    )
+
+
+async def series_page(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    async with services(request).transaction() as session:
+        series = await listing.get_series(session, slug)
+        if series is None:
+            raise HTTPException(404, "Serien finns inte.")
+        items = await listing.series_events(session, series.id, utcnow())
+    bookable = [i for i in items if i.event.status == EventStatus.PUBLISHED]
+    return render(
+        request,
+        "events/series.html",
+        {"series": series, "items": items, "bookable": bookable, "errors": {}, "values": {}},
+    )
+
+
+def _int_param(request: Request, name: str) -> int:
+    try:
+        return int(request.path_params[name])
+    except ValueError:
+        raise HTTPException(404, "Sidan finns inte.") from None
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/events/{event_id}", event_page, name="event"),
+    Route("/series/{slug}", series_page, name="series"),
+]

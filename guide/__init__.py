@@ -1,0 +1,1 @@
+"""The development guide: challenges, guide examples and the links from events to them."""

@@ -1,0 +1,137 @@
+"""The development guide: examples by challenge, and which events discuss them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from events.listing import published_events
+from events.models import Event
+from guide.models import Challenge, EventGuideLink, GuideExample
+
+
+@dataclass(frozen=True)
+class LinkedExample:
+    example: GuideExample
+    note: str
+
+
+async def challenges(session: AsyncSession) -> list[Challenge]:
+    return list((await session.scalars(select(Challenge).order_by(Challenge.name))).all())
+
+
+async def examples(session: AsyncSession, challenge_slug: str | None = None) -> list[GuideExample]:
+    """All examples, or those filed under one challenge, by title."""
+    query = select(GuideExample).options(selectinload(GuideExample.challenges))
+    if challenge_slug:
+        query = query.where(GuideExample.challenges.any(Challenge.slug == challenge_slug))
+    return list((await session.scalars(query.order_by(GuideExample.title))).all())
+
+
+async def get_example(session: AsyncSession, slug: str) -> GuideExample | None:
+    found = await session.scalars(
+        select(GuideExample)
+        .options(selectinload(GuideExample.challenges))
+        .where(GuideExample.slug == slug)
+    )
+    return found.first()
+
+
+async def examples_for_event(session: AsyncSession, event_id: int) -> list[LinkedExample]:
+    """The examples an event discusses, in the organiser's order."""
+    links = (
+        await session.scalars(
+            select(EventGuideLink)
+            .options(selectinload(EventGuideLink.example).selectinload(GuideExample.challenges))
+            .where(EventGuideLink.event_id == event_id)
+            .order_by(EventGuideLink.position, EventGuideLink.id)
+        )
+    ).all()
+    return [LinkedExample(link.example, link.note) for link in links]
+
+
+async def examples_for_events(
+    session: AsyncSession, event_ids: list[int]
+) -> dict[int, list[LinkedExample]]:
+    found: dict[int, list[LinkedExample]] = {event_id: [] for event_id in event_ids}
+    if not event_ids:
+        return found
+    links = (
+        await session.scalars(
+            select(EventGuideLink)
+            .options(selectinload(EventGuideLink.example))
+            .where(EventGuideLink.event_id.in_(event_ids))
+            .order_by(EventGuideLink.event_id, EventGuideLink.position, EventGuideLink.id)
+        )
+    ).all()
+    for link in links:
+        found[link.event_id].append(LinkedExample(link.example, link.note))
+    return found
+
+
+async def events_for_example(session: AsyncSession, example_id: int) -> list[Event]:
+    """Published events that discuss an example."""
+    event_ids = (
+        await session.scalars(
+            select(EventGuideLink.event_id).where(EventGuideLink.example_id == example_id)
+        )
+    ).all()
+    return await published_events(session, list(event_ids))
+
+
+async def link_example(
+    session: AsyncSession, *, event_id: int, example_slug: str, note: str = ""
+) -> EventGuideLink:
+    """Link an example to an event, after the ones already linked."""
+    example = await get_example(session, example_slug)
+    if example is None:
+        raise LookupError(f"guide example {example_slug!r} does not exist")
+    count = len(await examples_for_event(session, event_id))
+    link = EventGuideLink(event_id=event_id, example_id=example.id, position=count, note=note)
+    session.add(link)
+    await session.flush()
+    return link
+
+
+async def add_example(
+    session: AsyncSession,
+    *,
+    slug: str,
+    title: str,
+    organisation: str,
+    summary: str,
+    body: str = "",
+    source_url: str | None = None,
+    contact_name: str = "",
+    contact_email: str = "",
+    challenge_slugs: list[str] | None = None,
+) -> GuideExample:
+    found = (
+        await session.scalars(select(Challenge).where(Challenge.slug.in_(challenge_slugs or [])))
+    ).all()
+    example = GuideExample(
+        slug=slug,
+        title=title,
+        organisation=organisation,
+        summary=summary,
+        body=body,
+        source_url=source_url,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        challenges=list(found),
+    )
+    session.add(example)
+    await session.flush()
+    return example
+
+
+async def add_challenge(
+    session: AsyncSession, *, slug: str, name: str, description: str = ""
+) -> Challenge:
+    challenge = Challenge(slug=slug, name=name, description=description)
+    session.add(challenge)
+    await session.flush()
+    return challenge

@@ -1,0 +1,1 @@
+"""Lunchkafé: wiring for settings, database, the web app, the command line and i18n."""

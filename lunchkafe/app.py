@@ -1,0 +1,111 @@
+"""The Starlette application: routes from each package, errors, headers, static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from events import api as events_api
+from events import routes as events_routes
+from guide import routes as guide_routes
+from lunchkafe.openapi import openapi_document
+from lunchkafe.rendering import render
+from lunchkafe.services import Services
+from lunchkafe.settings import Settings
+from registrations import api as registrations_api
+from registrations import routes as registrations_routes
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "templates" / "static"
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    # Manage links carry a secret in the path; never leak it to another site.
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        b"frame-ancestors 'none'; form-action 'self'",
+    ),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(
+            {"error": {"code": "http_error", "message": exc.detail}}, status_code=exc.status_code
+        )
+    return render(
+        request,
+        "error.html",
+        {"status": exc.status_code, "message": exc.detail},
+        status_code=exc.status_code,
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """Build the app; `services` may be handed in by tests or the command line."""
+    built = services or Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from workers.runner import start_job_runner  # the runner depends on settings
+
+        stop = await start_job_runner(built)
+        try:
+            yield
+        finally:
+            await stop()
+            await built.close()
+
+    routes = [
+        *events_routes.routes,
+        *registrations_routes.routes,
+        *guide_routes.routes,
+        *events_api.routes,
+        *registrations_api.routes,
+        Route("/api/openapi.json", openapi_document),
+        Route("/healthz", healthz),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: http_error},
+        lifespan=lifespan,
+    )
+    app.state.services = built
+    return app

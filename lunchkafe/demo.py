@@ -1,0 +1,235 @@
+"""Demo data from the material Lunchkafé grew out of, loaded into an empty database.
+
+Dates are placed in the weeks after loading, so a fresh `make run` always shows
+upcoming cafés.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from events.models import Event, EventKind
+from events.schedule import EventDraft, create_event, create_series
+from guide.catalogue import add_challenge, add_example, link_example
+from lunchkafe.services import Services
+from lunchkafe.timestamps import utcnow
+
+CHALLENGES = [
+    (
+        "forenkling",
+        "Förenkling",
+        "Enklare regler, processer och kontakter för företag och invånare.",
+    ),
+    ("foretagsklimat", "Företagsklimat", "Bättre förutsättningar för företag att starta och växa."),
+    ("samhallsplanering", "Samhällsplanering", "Fysisk och regional planering som håller ihop."),
+    ("lokal-utveckling", "Lokal utveckling", "Bygder och orter som driver sin egen utveckling."),
+    ("delaktighet", "Delaktighet", "Fler röster i strategier och beslut."),
+]
+
+EXAMPLES = [
+    dict(
+        slug="sormland-strukturbild",
+        title="Strukturbild för regional planering",
+        organisation="Region Sörmland",
+        summary="En gemensam strukturbild som visar hur regionen hänger ihop – bostäder, "
+        "arbetsplatser, pendling och grönstruktur – och som kommunerna planerar utifrån.",
+        body="Region Sörmland tog fram strukturbilden tillsammans med länets kommuner. "
+        "Den används som underlag i översiktsplaner och i den regionala "
+        "utvecklingsstrategin.\n\nArbetet visar hur en bild som alla känner igen sig i gör "
+        "det lättare att prioritera mellan orter, stråk och investeringar.",
+        contact_name="Kontaktperson regional planering",
+        contact_email="regional.planering@example.se",
+        challenges=["samhallsplanering"],
+    ),
+    dict(
+        slug="ystad-regional-karna",
+        title="Ystad som regional kärna med gemensam målbild för sydöstra Skåne",
+        organisation="Ystads kommun",
+        summary="Kommunerna i sydöstra Skåne enades om en gemensam målbild där Ystad är "
+        "regional kärna, med samordnad planering för bostäder, näringsliv och kollektivtrafik.",
+        body="Målbilden tog form i ett samarbete mellan flera kommuner och Region Skåne. Den "
+        "gör det möjligt att tala med en röst om infrastruktur och att dela på funktioner "
+        "som en enskild kommun inte bär själv.",
+        contact_name="Kontaktperson samhällsplanering",
+        contact_email="samhallsplanering@example.se",
+        challenges=["samhallsplanering", "foretagsklimat"],
+    ),
+    dict(
+        slug="vgr-lokala-processledare",
+        title="Coachning av lokala processledare",
+        organisation="Västra Götalandsregionen",
+        summary="Regionen coachar lokala processledare som driver utvecklingsarbete på "
+        "landsbygden, så att lokala initiativ får metodstöd och nätverk.",
+        body="Processledarna får handledning i grupp och enskilt, och möts regelbundet för "
+        "att dela erfarenheter. Modellen har gjort det lättare för föreningar och "
+        "bygdegrupper att gå från idé till genomförande.",
+        contact_name="Kontaktperson landsbygdsutveckling",
+        contact_email="landsbygd@example.se",
+        challenges=["lokal-utveckling", "delaktighet"],
+    ),
+    dict(
+        slug="jamtland-fler-roster",
+        title="Fler röster i den regionala utvecklingsstrategin",
+        organisation="Region Jämtland Härjedalen",
+        summary="Regionen lät fler komma till tals när utvecklingsstrategin togs fram: unga, "
+        "företagare, föreningar och invånare i glesa delar av länet.",
+        body="Dialogen fördes både digitalt och på plats runt om i länet. Resultatet blev "
+        "en strategi som fler känner igen sig i och vill arbeta efter.",
+        contact_name="Kontaktperson regional utveckling",
+        contact_email="regional.utveckling@example.se",
+        challenges=["delaktighet", "samhallsplanering"],
+    ),
+    dict(
+        slug="varberg-lokal-utvecklingspeng",
+        title="Lokal utvecklingspeng",
+        organisation="Varbergs kommun",
+        summary="En enkel modell där lokala föreningar söker mindre summor för att utveckla "
+        "sin ort, med snabba beslut och lite administration.",
+        body="Ansökan görs på en sida och beslut fattas inom några veckor. Kommunen har sett "
+        "att små summor med kort väg till beslut sätter igång mycket ideellt engagemang.",
+        contact_name="Kontaktperson landsbygd",
+        contact_email="landsbygd.varberg@example.se",
+        challenges=["lokal-utveckling", "forenkling"],
+    ),
+    dict(
+        slug="kramfors-bygdemedel",
+        title="Bygdemedel för lokal utveckling",
+        organisation="Kramfors kommun",
+        summary="Kramfors fördelar medel till bygderna, där lokala grupper själva prioriterar "
+        "vad pengarna ska användas till.",
+        body="Modellen bygger på förtroende för att de som bor på orten vet bäst vad som "
+        "behövs. Kommunen följer upp och sprider goda exempel mellan bygderna.",
+        contact_name="Kontaktperson näringsliv och utveckling",
+        contact_email="utveckling.kramfors@example.se",
+        challenges=["lokal-utveckling", "foretagsklimat"],
+    ),
+]
+
+CAFES = [
+    (
+        "Levande landsbygder: lokala utvecklingsmodeller",
+        "Hur kan kommuner stödja bygder som vill utvecklas? Varberg och Kramfors berättar "
+        "om sina modeller för lokal utvecklingspeng och bygdemedel.",
+        [
+            (
+                "varberg-lokal-utvecklingspeng",
+                "Varbergs modell med snabba beslut och lite administration.",
+            ),
+            ("kramfors-bygdemedel", "Bygderna prioriterar själva."),
+        ],
+    ),
+    (
+        "Levande landsbygder: lokala processledare",
+        "Västra Götalandsregionen berättar om hur de coachar lokala processledare.",
+        [("vgr-lokala-processledare", "Metodstöd och nätverk för lokala initiativ.")],
+    ),
+    (
+        "Levande landsbygder: fler röster i strategin",
+        "Hur får man med fler i arbetet med regionala utvecklingsstrategier?",
+        [("jamtland-fler-roster", "Dialog i hela länet, digitalt och på plats.")],
+    ),
+    (
+        "Levande landsbygder: planering som håller ihop",
+        "Strukturbilder och gemensamma målbilder som verktyg för landsbygdens utveckling.",
+        [
+            ("sormland-strukturbild", "En gemensam bild att planera utifrån."),
+            ("ystad-regional-karna", "Flera kommuner med en målbild."),
+        ],
+    ),
+]
+
+WORKSHOP_DESCRIPTION = (
+    "En workshop i sex steg för dig som leder platsutveckling: förankring, nulägesanalys, "
+    "gemensam målbild, prioritering av insatser, genomförande och långsiktig organisering."
+    "\n\nVi arbetar i mindre grupper med exempel från kommuner och regioner. Ta gärna med "
+    "en kollega."
+)
+
+
+async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
+    """Load the demo; with `only_if_empty`, do nothing if any event exists."""
+    tz = ZoneInfo(services.settings.timezone)
+    domain = services.settings.site_domain
+    async with services.transaction() as session:
+        if only_if_empty and (await session.scalar(select(func.count()).select_from(Event))):
+            return False
+        for slug, name, description in CHALLENGES:
+            await add_challenge(session, slug=slug, name=name, description=description)
+        for example in EXAMPLES:
+            fields = dict(example)
+            challenge_slugs = list(fields.pop("challenges"))
+            await add_example(session, challenge_slugs=challenge_slugs, **fields)  # type: ignore[arg-type]
+
+        series = await create_series(
+            session,
+            slug="levande-landsbygder",
+            title="Digitala lunchkaféer om levande landsbygder",
+            summary="Fyra digitala lunchkaféer om hur kommuner och regioner kan stödja "
+            "levande landsbygder.",
+            description="Lunchkaféerna arrangeras tillsammans med Landsbygdsnätverket. Varje "
+            "tillfälle är en timme: en kort presentation av ett exempel ur "
+            "Utvecklingsguiden och sedan samtal.\n\nTa med din lunch!",
+            host="Landsbygdsnätverket",
+        )
+        first = _next_weekday(utcnow().astimezone(tz), weekday=2) + timedelta(days=7)
+        for week, (title, summary, links) in enumerate(CAFES):
+            day = first + timedelta(weeks=2 * week)
+            starts = datetime.combine(day, time(12, 0), tz)
+            event = await create_event(
+                session,
+                EventDraft(
+                    title=title,
+                    summary=summary,
+                    description="Digitalt lunchkafé, en timme. Länken till mötet skickas till "
+                    "dig som har en bekräftad plats.",
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=1),
+                    capacity=[40, 30, 40, 8][week],
+                    series_slug=series.slug,
+                    join_url=f"https://meet.example.se/lunchkafe-{week + 1}",
+                    kind=EventKind.CAFE,
+                    publish=True,
+                ),
+                site_domain=domain,
+            )
+            for example_slug, note in links:
+                await link_example(session, event_id=event.id, example_slug=example_slug, note=note)
+
+        workshop_day = first + timedelta(days=15)
+        starts = datetime.combine(workshop_day, time(9, 0), tz)
+        workshop = await create_event(
+            session,
+            EventDraft(
+                title="Platsutveckling i sex steg – från förankring till långsiktig organisering",
+                summary="En halvdagsworkshop om att leda platsutveckling, steg för steg.",
+                description=WORKSHOP_DESCRIPTION,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=3, minutes=30),
+                capacity=25,
+                venue="Tillväxthuset, Stockholm",
+                kind=EventKind.WORKSHOP,
+                publish=True,
+            ),
+            site_domain=domain,
+        )
+        await link_example(
+            session,
+            event_id=workshop.id,
+            example_slug="vgr-lokala-processledare",
+            note="Hur lokala processledare bär arbetet långsiktigt.",
+        )
+        await link_example(
+            session,
+            event_id=workshop.id,
+            example_slug="jamtland-fler-roster",
+            note="Förankring genom dialog.",
+        )
+    return True
+
+
+def _next_weekday(now: datetime, *, weekday: int) -> datetime:
+    days = (weekday - now.weekday()) % 7 or 7
+    return (now + timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,55 @@
+"""Languages and Swedish-style dates: "onsdag 3 december 2026, kl. 12.00–13.00".
+
+Message ids are the Swedish texts, so Swedish needs no catalogue and a missing English
+translation falls back to Swedish rather than to a key.
+"""
+
+from __future__ import annotations
+
+import gettext
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+LANGUAGES = ("sv", "en")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    if language == "sv":
+        return gettext.NullTranslations()
+    return gettext.translation("messages", LOCALE_DIR, languages=[language], fallback=True)
+
+
+def format_date_long(moment: datetime, tz_name: str, language: str = "sv") -> str:
+    local = moment.astimezone(ZoneInfo(tz_name))
+    return format_date(local.date(), "EEEE d MMMM y", locale=language)
+
+
+def format_clock(moment: datetime, tz_name: str, language: str = "sv") -> str:
+    local = moment.astimezone(ZoneInfo(tz_name))
+    return local.strftime("%H.%M") if language == "sv" else local.strftime("%H:%M")
+
+
+def format_datetime(moment: datetime, tz_name: str, language: str = "sv") -> str:
+    prefix = "kl." if language == "sv" else "at"
+    return (
+        f"{format_date_long(moment, tz_name, language)} "
+        f"{prefix} {format_clock(moment, tz_name, language)}"
+    )
+
+
+def format_span(starts: datetime, ends: datetime, tz_name: str, language: str = "sv") -> str:
+    """A time range as a Swede writes it, the date once when it is one day."""
+    prefix = "kl." if language == "sv" else ""
+    start_date = format_date_long(starts, tz_name, language)
+    if starts.astimezone(ZoneInfo(tz_name)).date() == ends.astimezone(ZoneInfo(tz_name)).date():
+        clock = f"{format_clock(starts, tz_name, language)}–{format_clock(ends, tz_name, language)}"
+        return f"{start_date}, {prefix} {clock}".replace(",  ", ", ")
+    return (
+        f"{format_datetime(starts, tz_name, language)} – {format_datetime(ends, tz_name, language)}"
+    )

@@ -1,0 +1,18 @@
+"""Imports every package's models so the metadata (and Alembic) sees all tables."""
+
+from events.models import Event, Series
+from guide.models import Challenge, EventGuideLink, GuideExample
+from lunchkafe.database import Base
+from mail.models import OutboxMessage
+from registrations.models import Registration
+
+__all__ = [
+    "Base",
+    "Challenge",
+    "Event",
+    "EventGuideLink",
+    "GuideExample",
+    "OutboxMessage",
+    "Registration",
+    "Series",
+]

@@ -1,0 +1,78 @@
+"""Pages: Jinja2 with autoescape and gettext, the request's language, and CSRF tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from lunchkafe import csrf
+from lunchkafe.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
+from lunchkafe.services import services
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGE_COOKIE = "lk_lang"
+
+
+@cache
+def environment(language: str) -> jinja2.Environment:
+    """One environment per language, so `{% trans %}` and `_()` use that catalogue."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language), newstyle=True
+    )
+    return env
+
+
+def language_of(request: Request) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if asked in LANGUAGES:
+        return asked
+    return services(request).settings.default_language
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    settings = services(request).settings
+    language = language_of(request)
+    tz = settings.timezone
+
+    def span(starts: datetime, ends: datetime) -> str:
+        return format_span(starts, ends, tz, language)
+
+    def when(moment: datetime) -> str:
+        return format_datetime(moment, tz, language)
+
+    def day(moment: datetime) -> str:
+        return format_date_long(moment, tz, language)
+
+    template_obj = environment(language).get_template(template)
+    html = template_obj.render(
+        request=request,
+        settings=settings,
+        language=language,
+        csrf_token=csrf.token_for(request, settings.secret_key),
+        span=span,
+        when=when,
+        url_for=request.url_for,
+        day=day,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    csrf.set_cookie(request, response, secure=settings.base_url.startswith("https"))
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, language, samesite="lax", max_age=365 * 86400)
+    return response

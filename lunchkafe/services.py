@@ -1,0 +1,45 @@
+"""What a running process holds: settings, engine, session factory, templates, job nudges."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import Request
+
+from lunchkafe.database import create_engine, create_sessionmaker, unit_of_work
+from lunchkafe.settings import Settings
+
+Nudge = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    # Called after a commit that wrote outbox rows; set by the job runner in use.
+    after_commit: list[Nudge] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        engine = create_engine(settings)
+        return cls(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work; after it commits, background workers are nudged."""
+        async with unit_of_work(self.sessionmaker) as session:
+            yield session
+        for nudge in self.after_commit:
+            await nudge()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found

@@ -1,0 +1,139 @@
+"""One typed settings object, read once from the environment and passed down."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_PRIVACY_NOTICE = (
+    "Vi sparar ditt namn, din e-postadress och din organisation för att kunna skicka "
+    "kalenderinbjudan, påminnelser och ändringar om det här evenemanget. Uppgifterna "
+    "raderas senast {days} dagar efter evenemanget."
+)
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    smtp_url: str | None
+    base_url: str
+    secret_key: str = field(repr=False)
+    mail_from: str
+    organiser_email: str
+    timezone: str
+    default_language: str
+    port: int
+    var_dir: Path
+    site_name: str
+    retention_days: int
+    privacy_notice: str
+    organiser_password_hash: str | None = field(repr=False, default=None)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def site_domain(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.var_dir / "mailbox"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping, with defaults for `make run`."""
+        var_dir = Path(environ.get("VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
+        port = _int(environ, "PORT", 8000)
+        database_url = normalise_database_url(
+            environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'lunchkafe.db'}"
+        )
+        timezone = environ.get("TIMEZONE", "Europe/Stockholm")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigurationError(f"TIMEZONE={timezone!r} is not a known time zone") from exc
+        language = environ.get("DEFAULT_LANGUAGE", "sv")
+        if language not in ("sv", "en"):
+            raise ConfigurationError("DEFAULT_LANGUAGE must be 'sv' or 'en'")
+        base_url = environ.get("BASE_URL", f"http://127.0.0.1:{port}").rstrip("/")
+        if urlsplit(base_url).scheme not in ("http", "https"):
+            raise ConfigurationError("BASE_URL must start with http:// or https://")
+        retention_days = _int(environ, "RETENTION_DAYS", 180)
+        secret_key = environ.get("SECRET_KEY") or ""
+        if not secret_key:
+            if not database_url.startswith("sqlite"):
+                # Several processes on several machines must share one key; a generated
+                # file on one of them would silently invalidate every manage link elsewhere.
+                raise ConfigurationError("SECRET_KEY must be set when DATABASE_URL is not SQLite")
+            secret_key = _development_secret(var_dir)
+        return cls(
+            database_url=database_url,
+            redis_url=environ.get("REDIS_URL") or None,
+            smtp_url=environ.get("SMTP_URL") or None,
+            base_url=base_url,
+            secret_key=secret_key,
+            mail_from=environ.get("MAIL_FROM", "Lunchkafé <lunchkafe@localhost>"),
+            organiser_email=environ.get("ORGANISER_EMAIL", "lunchkafe@localhost"),
+            timezone=timezone,
+            default_language=language,
+            port=port,
+            var_dir=var_dir,
+            site_name=environ.get("SITE_NAME", "Lunchkafé"),
+            retention_days=retention_days,
+            privacy_notice=environ.get("PRIVACY_NOTICE")
+            or DEFAULT_PRIVACY_NOTICE.format(days=retention_days),
+            organiser_password_hash=environ.get("ORGANISER_PASSWORD_HASH") or None,
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URL forms hosting platforms hand out and pick the async driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigurationError(
+        "DATABASE_URL must be a PostgreSQL (postgres://, postgresql://, "
+        "postgresql+asyncpg://) or SQLite (sqlite:///path) URL"
+    )
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _development_secret(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

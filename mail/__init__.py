@@ -1,0 +1,1 @@
+"""The outbox, composing messages from templates, delivering them over SMTP."""

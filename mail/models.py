@@ -1,0 +1,68 @@
+"""The outbox: every message a person must receive, written with the change that causes it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lunchkafe.database import Base
+from lunchkafe.timestamps import UTCDateTime, utcnow
+
+
+class MessageKind(enum.StrEnum):
+    BOOKING_CONFIRMED = "booking_confirmed"
+    WAITLISTED = "waitlisted"
+    PROMOTED = "promoted"
+    REMINDER = "reminder"
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    REGISTRATION_CANCELLED = "registration_cancelled"
+    ORGANISER_MESSAGE = "organiser_message"
+    FOLLOW_UP = "follow_up"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def _values(e: type[enum.Enum]) -> list[str]:
+    return [str(m.value) for m in e]
+
+
+class OutboxMessage(Base):
+    """One message to one recipient. Content is composed at delivery from current data."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[MessageKind] = mapped_column(
+        Enum(MessageKind, native_enum=False, length=40, values_callable=_values)
+    )
+    recipient: Mapped[str] = mapped_column(String(320))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    # Snapshot of what the message needs that may change before delivery (a sequence
+    # number, an organiser's text, a waitlist position).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(
+        Enum(OutboxStatus, native_enum=False, length=20, values_callable=_values),
+        default=OutboxStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Registration: booking, waitlist, cancellation, manage tokens and pages."""

@@ -1,0 +1,259 @@
+"""Booking a seat, a whole series, and cancelling: the rules attendees rely on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event, EventStatus, Series
+from events.schedule import lock_event, registration_window
+from lunchkafe.timestamps import utcnow
+from mail.models import MessageKind
+from mail.outbox import enqueue
+from registrations import errors
+from registrations.attendee import Attendee
+from registrations.models import Registration, RegistrationStatus
+from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
+from registrations.waitlist import count_confirmed, promote_from_waitlist, waitlist_position
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    registration: Registration
+    manage_token: str
+    created: bool  # False: this address already had a seat or a place in line
+    waitlist_position: int | None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.registration.status == RegistrationStatus.CONFIRMED
+
+
+@dataclass(frozen=True)
+class SeriesBookingResult:
+    booked: list[BookingResult]
+    skipped: list[tuple[Event, str]]  # events that could not be booked, and why
+
+
+def manage_token(registration: Registration, secret_key: str) -> str:
+    return derive_token(secret_key, registration.token_nonce)
+
+
+def check_bookable(event: Event, now: datetime, *, tz_name: str = "Europe/Stockholm") -> None:
+    """Raise BookingClosed with the reason when the event cannot be booked at `now`."""
+    if event.status == EventStatus.CANCELLED:
+        raise errors.BookingClosed(errors.MSG_CANCELLED)
+    if event.status != EventStatus.PUBLISHED:
+        raise errors.BookingClosed(errors.MSG_NOT_PUBLISHED)
+    opens, closes = registration_window(event)
+    if opens is not None and now < opens:
+        from lunchkafe.i18n import format_datetime  # the message names a local time
+
+        raise errors.BookingClosed(
+            errors.MSG_NOT_YET_OPEN.format(opens=format_datetime(opens, tz_name))
+        )
+    if now >= closes:
+        raise errors.BookingClosed(
+            errors.MSG_STARTED if now >= event.starts_at else errors.MSG_CLOSED
+        )
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    attendee: Attendee,
+    secret_key: str,
+    now: datetime | None = None,
+    tz_name: str = "Europe/Stockholm",
+) -> BookingResult:
+    """Give the attendee a seat, or the next place on the waitlist; idempotent per address."""
+    now = now or utcnow()
+    event = await lock_event(session, event_id)
+    if event is None:
+        raise errors.EventNotFound()
+    existing = await session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            Registration.email_normalised == attendee.email_normalised,
+        )
+    )
+    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
+        await _resend_link(session, existing, event, now)
+        return BookingResult(
+            registration=existing,
+            manage_token=manage_token(existing, secret_key),
+            created=False,
+            waitlist_position=await waitlist_position(session, existing),
+        )
+    check_bookable(event, now, tz_name=tz_name)
+    seat_free = await count_confirmed(session, event_id) < event.capacity
+    if existing is None:
+        nonce = new_nonce()
+        registration = Registration(
+            event_id=event_id,
+            email_normalised=attendee.email_normalised,
+            token_nonce=nonce,
+            manage_token_hash=hash_token(derive_token(secret_key, nonce)),
+            sequence_bump=0,
+            created_at=now,
+        )
+        session.add(registration)
+    else:
+        registration = existing
+        registration.sequence_bump += 1  # outrank the CANCEL this person already received
+        registration.cancelled_at = None
+    registration.name = attendee.name
+    registration.email = attendee.email
+    registration.organisation = attendee.organisation
+    registration.municipality = attendee.municipality
+    registration.consent_at = now
+    registration.updated_at = now
+    if seat_free:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.confirmed_at = now
+        registration.waitlist_number = None
+    else:
+        event.waitlist_counter += 1
+        registration.status = RegistrationStatus.WAITLISTED
+        registration.waitlist_number = event.waitlist_counter
+    await session.flush()
+    position = await waitlist_position(session, registration)
+    await enqueue(
+        session,
+        kind=MessageKind.BOOKING_CONFIRMED if seat_free else MessageKind.WAITLISTED,
+        recipient=registration.email,
+        dedupe_key=f"booked:{registration.id}:{registration.sequence_bump}",
+        event_id=event_id,
+        registration_id=registration.id,
+        payload={"sequence": event.sequence + registration.sequence_bump, "position": position},
+    )
+    return BookingResult(
+        registration=registration,
+        manage_token=manage_token(registration, secret_key),
+        created=True,
+        waitlist_position=position,
+    )
+
+
+async def book_series(
+    session: AsyncSession,
+    *,
+    series_slug: str,
+    attendee: Attendee,
+    secret_key: str,
+    now: datetime | None = None,
+    tz_name: str = "Europe/Stockholm",
+) -> SeriesBookingResult:
+    """Book every upcoming published event of a series, waitlisted where full."""
+    now = now or utcnow()
+    series = await session.scalar(select(Series).where(Series.slug == series_slug))
+    if series is None:
+        raise errors.EventNotFound()
+    # Locks are taken in one order (start time, id) so two series bookings cannot deadlock.
+    events = (
+        await session.scalars(
+            select(Event)
+            .where(
+                Event.series_id == series.id,
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > now,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+    ).all()
+    booked: list[BookingResult] = []
+    skipped: list[tuple[Event, str]] = []
+    for event in events:
+        try:
+            booked.append(
+                await book(
+                    session,
+                    event_id=event.id,
+                    attendee=attendee,
+                    secret_key=secret_key,
+                    now=now,
+                    tz_name=tz_name,
+                )
+            )
+        except errors.BookingClosed as exc:
+            skipped.append((event, exc.message))
+    return SeriesBookingResult(booked=booked, skipped=skipped)
+
+
+async def find_by_token(session: AsyncSession, token: str) -> Registration:
+    """The registration a manage link points to, or RegistrationNotFound."""
+    if not looks_like_token(token):
+        raise errors.RegistrationNotFound()
+    registration = await session.scalar(
+        select(Registration).where(Registration.manage_token_hash == hash_token(token))
+    )
+    if registration is None:
+        raise errors.RegistrationNotFound()
+    return registration
+
+
+async def cancel(session: AsyncSession, *, token: str, now: datetime | None = None) -> Registration:
+    """Cancel from a manage link; a freed seat goes to the first on the waitlist at once."""
+    now = now or utcnow()
+    found = await find_by_token(session, token)
+    event = await lock_event(session, found.event_id)
+    assert event is not None  # the foreign key cascades, so the event exists
+    registration = await session.scalar(
+        select(Registration)
+        .where(Registration.id == found.id)
+        .execution_options(populate_existing=True)
+    )
+    assert registration is not None
+    if registration.status == RegistrationStatus.CANCELLED:
+        return registration
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waitlist_number = None
+    registration.cancelled_at = now
+    registration.updated_at = now
+    registration.sequence_bump += 1
+    await enqueue(
+        session,
+        kind=MessageKind.REGISTRATION_CANCELLED,
+        recipient=registration.email,
+        dedupe_key=f"cancelled:{registration.id}:{registration.sequence_bump}",
+        event_id=event.id,
+        registration_id=registration.id,
+        payload={
+            "sequence": event.sequence + registration.sequence_bump,
+            "was_confirmed": was_confirmed,
+        },
+    )
+    if was_confirmed and event.status == EventStatus.PUBLISHED:
+        await session.flush()
+        await promote_from_waitlist(session, event)
+    return registration
+
+
+async def _resend_link(
+    session: AsyncSession, registration: Registration, event: Event, now: datetime
+) -> None:
+    # At most one resend an hour per registration, so a form hammered by someone who knows
+    # an address cannot flood that inbox.
+    kind = (
+        MessageKind.BOOKING_CONFIRMED
+        if registration.status == RegistrationStatus.CONFIRMED
+        else MessageKind.WAITLISTED
+    )
+    await enqueue(
+        session,
+        kind=kind,
+        recipient=registration.email,
+        dedupe_key=f"resend:{registration.id}:{now:%Y%m%d%H}",
+        event_id=registration.event_id,
+        registration_id=registration.id,
+        payload={
+            "sequence": event.sequence + registration.sequence_bump,
+            "position": await waitlist_position(session, registration),
+            "resend": True,
+        },
+    )

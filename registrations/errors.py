@@ -1,0 +1,58 @@
+"""What can go wrong when booking or cancelling, in words an attendee understands.
+
+Messages are Swedish msgids; pages translate them with gettext, the API returns them as is
+alongside a stable code.
+"""
+
+from __future__ import annotations
+
+
+class RegistrationError(Exception):
+    code = "registration_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidAttendee(RegistrationError):
+    """Field-level problems: `errors` maps a form field to its message."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Formuläret innehåller fel.")
+        self.errors = errors
+
+
+class EventNotFound(RegistrationError):
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("Evenemanget finns inte.")
+
+
+class BookingClosed(RegistrationError):
+    """The event exists but cannot be booked now; the message says why."""
+
+    code = "not_open"
+
+
+class RegistrationNotFound(RegistrationError):
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("Anmälan finns inte, eller så har länken slutat gälla.")
+
+
+MSG_NAME_REQUIRED = "Skriv ditt namn."
+MSG_NAME_TOO_LONG = "Namnet får vara högst 200 tecken."
+MSG_EMAIL_REQUIRED = "Skriv din e-postadress."
+MSG_EMAIL_INVALID = "Skriv en giltig e-postadress, till exempel namn@kommun.se."
+MSG_TEXT_TOO_LONG = "Högst 200 tecken."
+MSG_CONSENT_REQUIRED = "Du behöver godkänna hur vi hanterar dina personuppgifter för att boka."
+MSG_NOT_PUBLISHED = "Evenemanget är inte publicerat."
+MSG_CANCELLED = "Evenemanget är inställt."
+MSG_NOT_YET_OPEN = "Anmälan har inte öppnat än. Den öppnar {opens}."
+MSG_CLOSED = "Anmälan har stängt."
+MSG_STARTED = "Evenemanget har redan börjat."

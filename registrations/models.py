@@ -1,0 +1,58 @@
+"""A person's seat (or place in line) at one event."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from events.models import Event
+from lunchkafe.database import Base
+from lunchkafe.timestamps import UTCDateTime, utcnow
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Registration(Base):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email_normalised"),
+        Index("ix_registrations_event_status", "event_id", "status", "waitlist_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalised: Mapped[str] = mapped_column(String(320), index=True)
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    municipality: Mapped[str] = mapped_column(String(200), default="")
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[RegistrationStatus] = mapped_column(
+        Enum(
+            RegistrationStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    waitlist_number: Mapped[int | None] = mapped_column(Integer)
+    # Added to the event's SEQUENCE in this person's invites: their own cancel and rebook
+    # must outrank what their calendar already holds, without touching everyone else's.
+    sequence_bump: Mapped[int] = mapped_column(Integer, default=0)
+    # The manage token is derived from this nonce with the secret key and only its hash
+    # is stored, so a database dump alone opens no manage page.
+    token_nonce: Mapped[str] = mapped_column(String(64))
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()

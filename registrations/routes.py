@@ -1,0 +1,191 @@
+"""Booking forms and the manage page an attendee reaches from every mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from events import listing
+from events.models import EventStatus
+from guide.catalogue import examples_for_event
+from lunchkafe import csrf
+from lunchkafe.rendering import render
+from lunchkafe.services import services
+from lunchkafe.timestamps import utcnow
+from registrations import booking, errors
+from registrations.attendee import validate_attendee
+from registrations.models import RegistrationStatus
+from registrations.waitlist import waitlist_position
+
+FIELDS = ("name", "email", "organisation", "municipality")
+
+
+def _values(form: FormData) -> dict[str, str]:
+    values = {name: str(form.get(name, ""))[:1000] for name in FIELDS}
+    values["consent"] = "yes" if form.get("consent") == "yes" else ""
+    return values
+
+
+def _attendee(values: dict[str, str]) -> Any:
+    return validate_attendee(
+        name=values["name"],
+        email=values["email"],
+        organisation=values["organisation"],
+        municipality=values["municipality"],
+        consent=values["consent"] == "yes",
+    )
+
+
+async def book_event(request: Request) -> Response:
+    app = services(request)
+    try:
+        event_id = int(request.path_params["event_id"])
+    except ValueError:
+        raise HTTPException(404, "Sidan finns inte.") from None
+    values = _values(await csrf.checked_form(request, app.settings.secret_key))
+    try:
+        attendee = _attendee(values)
+        async with app.transaction() as session:
+            result = await booking.book(
+                session,
+                event_id=event_id,
+                attendee=attendee,
+                secret_key=app.settings.secret_key,
+                tz_name=app.settings.timezone,
+            )
+    except errors.InvalidAttendee as exc:
+        return await _event_with_errors(request, event_id, values, exc.errors, None)
+    except errors.BookingClosed as exc:
+        return await _event_with_errors(request, event_id, values, {}, exc.message)
+    except errors.EventNotFound:
+        raise HTTPException(404, "Evenemanget finns inte.") from None
+    flag = "booked" if result.created else "again"
+    return RedirectResponse(
+        request.url_for("manage", token=result.manage_token).include_query_params(done=flag),
+        status_code=303,
+    )
+
+
+async def _event_with_errors(
+    request: Request,
+    event_id: int,
+    values: dict[str, str],
+    field_errors: dict[str, str],
+    closed: str | None,
+) -> Response:
+    async with services(request).transaction() as session:
+        item = await listing.get_public_event(session, event_id)
+        if item is None:
+            raise HTTPException(404, "Evenemanget finns inte.")
+        examples = await examples_for_event(session, event_id)
+    return render(
+        request,
+        "events/event.html",
+        {
+            "item": item,
+            "examples": examples,
+            "errors": field_errors,
+            "values": values,
+            "closed": closed,
+        },
+        status_code=422 if field_errors else 409,
+    )
+
+
+async def book_series(request: Request) -> Response:
+    app = services(request)
+    slug = request.path_params["slug"]
+    values = _values(await csrf.checked_form(request, app.settings.secret_key))
+    async with app.transaction() as session:
+        series = await listing.get_series(session, slug)
+        if series is None:
+            raise HTTPException(404, "Serien finns inte.")
+        try:
+            attendee = _attendee(values)
+            result = await booking.book_series(
+                session,
+                series_slug=slug,
+                attendee=attendee,
+                secret_key=app.settings.secret_key,
+                tz_name=app.settings.timezone,
+            )
+            field_errors: dict[str, str] = {}
+        except errors.InvalidAttendee as exc:
+            field_errors = exc.errors
+            result = None
+        items = await listing.series_events(session, series.id, utcnow())
+    if result is None:
+        bookable = [i for i in items if i.event.status == EventStatus.PUBLISHED]
+        return render(
+            request,
+            "events/series.html",
+            {
+                "series": series,
+                "items": items,
+                "bookable": bookable,
+                "errors": field_errors,
+                "values": values,
+            },
+            status_code=422,
+        )
+    events_by_id = {i.event.id: i.event for i in items}
+    return render(
+        request,
+        "registrations/series_booked.html",
+        {"series": series, "result": result, "events_by_id": events_by_id},
+    )
+
+
+async def manage(request: Request) -> Response:
+    token = request.path_params["token"]
+    async with services(request).transaction() as session:
+        try:
+            registration = await booking.find_by_token(session, token)
+        except errors.RegistrationNotFound:
+            raise HTTPException(404, "Länken gäller inte längre.") from None
+        item = await listing.get_public_event(session, registration.event_id)
+        position = await waitlist_position(session, registration)
+        examples = await examples_for_event(session, registration.event_id)
+    if item is None:
+        raise HTTPException(404, "Evenemanget finns inte.")
+    return render(
+        request,
+        "registrations/manage.html",
+        {
+            "registration": registration,
+            "item": item,
+            "position": position,
+            "token": token,
+            "examples": examples,
+            "done": request.query_params.get("done"),
+            "statuses": RegistrationStatus,
+        },
+    )
+
+
+async def cancel(request: Request) -> Response:
+    app = services(request)
+    token = request.path_params["token"]
+    await csrf.checked_form(request, app.settings.secret_key)
+    try:
+        async with app.transaction() as session:
+            await booking.cancel(session, token=token)
+    except errors.RegistrationNotFound:
+        raise HTTPException(404, "Länken gäller inte längre.") from None
+    return RedirectResponse(
+        request.url_for("manage", token=token).include_query_params(done="cancelled"),
+        status_code=303,
+    )
+
+
+routes = [
+    Route("/events/{event_id}/book", book_event, methods=["POST"], name="book_event"),
+    Route("/series/{slug}/book", book_series, methods=["POST"], name="book_series"),
+    Route("/manage/{token}", manage, name="manage"),
+    Route("/manage/{token}/cancel", cancel, methods=["POST"], name="cancel"),
+]

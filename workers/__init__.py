@@ -1,0 +1,1 @@
+"""Background work: arq WorkerSettings, the jobs and cron jobs, and the in-process runner."""
