@@ -1,0 +1,52 @@
+"""Small factories: a published event, a series, an attendee."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from events.models import Event
+from events.schedule import EventDraft, create_event, create_series
+from lunchkafe.services import Services
+from registrations.attendee import Attendee
+
+SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+
+
+async def make_event(services: Services, **overrides: Any) -> Event:
+    fields: dict[str, Any] = {
+        "title": "Lunchkafé om förenkling",
+        "starts_at": SOON,
+        "ends_at": SOON + timedelta(hours=1),
+        "capacity": 20,
+        "join_url": "https://meet.example.se/secret-room",
+        "publish": True,
+    }
+    fields.update(overrides)
+    async with services.transaction() as session:
+        return await create_event(session, EventDraft(**fields), site_domain="test.example")
+
+
+async def make_series(services: Services, slug: str = "cafeer", events: int = 3) -> list[Event]:
+    async with services.transaction() as session:
+        await create_series(session, slug=slug, title="Lunchkaféer")
+    return [
+        await make_event(
+            services,
+            title=f"Kafé {n}",
+            series_slug=slug,
+            starts_at=SOON + timedelta(days=7 * n),
+            ends_at=SOON + timedelta(days=7 * n, hours=1),
+        )
+        for n in range(events)
+    ]
+
+
+def person(n: int = 1, **overrides: str) -> Attendee:
+    fields = {
+        "name": f"Person {n}",
+        "email": f"person{n}@kommun.example.se",
+        "organisation": "Exempelkommun",
+    }
+    fields.update(overrides)
+    return Attendee(**fields)
