@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def migrated_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
+) -> str:
     """A database URL of each kind, migrated to head once for the session."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "test.db"
@@ -80,7 +80,7 @@ async def migrated_url(
     services = Services.build(make_settings(url, tmp_path_factory.mktemp("var")))
     await upgrade(services.engine)
     await services.close()
-    yield url
+    return url
 
 
 @pytest.fixture
@@ -151,5 +151,5 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
 
 
 @pytest.fixture
-def project_root() -> Iterator[Path]:
-    yield Path(__file__).resolve().parent.parent
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
