@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lunchkafe.database import Base
@@ -32,6 +32,8 @@ class Series(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
     host: Mapped[str] = mapped_column(String(200), default="")
+    # Minutes before start; None means the events' own setting or the site default.
+    reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     events: Mapped[list[Event]] = relationship(back_populates="series", order_by="Event.starts_at")
@@ -78,5 +80,7 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Minutes before start; None falls back to the series, then to REMINDER_OFFSETS.
+    reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON)
 
     series: Mapped[Series | None] = relationship(back_populates="events")

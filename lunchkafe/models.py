@@ -3,7 +3,7 @@
 from events.models import Event, Series
 from guide.models import Challenge, EventGuideLink, GuideExample
 from lunchkafe.database import Base
-from mail.models import OutboxMessage
+from mail.models import OrganiserSend, OutboxMessage
 from registrations.models import Registration
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Event",
     "EventGuideLink",
     "GuideExample",
+    "OrganiserSend",
     "OutboxMessage",
     "Registration",
     "Series",

@@ -30,6 +30,14 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Made moot before delivery: a reminder for a seat that was given up, say.
+    SKIPPED = "skipped"
+
+
+class Audience(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    ALL = "all"
 
 
 def _values(e: type[enum.Enum]) -> list[str]:
@@ -54,6 +62,9 @@ class OutboxMessage(Base):
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="CASCADE"), index=True
     )
+    send_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organiser_sends.id", ondelete="SET NULL"), index=True
+    )
     # Snapshot of what the message needs that may change before delivery (a sequence
     # number, an organiser's text, a waitlist position).
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -66,3 +77,21 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OrganiserSend(Base):
+    """One reminder or message an organiser sent to many; its rows show the progress."""
+
+    __tablename__ = "organiser_sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MessageKind] = mapped_column(
+        Enum(MessageKind, native_enum=False, length=40, values_callable=_values)
+    )
+    audience: Mapped[Audience] = mapped_column(
+        Enum(Audience, native_enum=False, length=20, values_callable=_values)
+    )
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
