@@ -31,7 +31,10 @@ async def update_event(session: AsyncSession, event_id: int, changes: EventChang
                 dedupe_key=f"changed:{registration.id}:{event.sequence}",
                 event_id=event.id,
                 registration_id=registration.id,
-                payload={"sequence": event.sequence + registration.sequence_bump},
+                payload={
+                    "sequence": event.sequence + registration.sequence_bump,
+                    "event_sequence": event.sequence,
+                },
             )
     if update.capacity_raised:
         await promote_from_waitlist(session, event)

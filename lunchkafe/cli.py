@@ -13,6 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from asyncpg import PostgresError  # type: ignore[import-untyped]
+from sqlalchemy.exc import SQLAlchemyError
+
 from events import listing
 from events.errors import EventError
 from events.models import EventKind
@@ -87,6 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (EventError, ValueError) as exc:
         message = getattr(exc, "message", None) or str(exc)
         print(f"lunchkafe: {message}", file=sys.stderr)
+        return 1
+    except (OSError, SQLAlchemyError, PostgresError) as exc:  # unreachable or un-migrated
+        reason = getattr(exc, "orig", None) or exc
+        print(
+            f"lunchkafe: database error: {reason} (check DATABASE_URL; run `lunchkafe "
+            "migrate` on a new database)",
+            file=sys.stderr,
+        )
         return 1
 
 

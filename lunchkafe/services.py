@@ -30,11 +30,12 @@ class Services:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work; after it commits, background workers are nudged."""
+        """A unit of work; if it wrote outbox rows, delivery is nudged after the commit."""
         async with unit_of_work(self.sessionmaker) as session:
             yield session
-        for nudge in self.after_commit:
-            await nudge()
+        if session.info.pop("outbox_written", False):
+            for nudge in self.after_commit:
+                await nudge()
 
     async def close(self) -> None:
         await self.engine.dispose()

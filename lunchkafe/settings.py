@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,9 @@ class Settings:
     site_name: str
     retention_days: int
     privacy_notice: str
+    reminder_offsets: tuple[int, ...] = (24 * 60, 60)
+    reminder_grace: timedelta = timedelta(minutes=30)
+    follow_up_after: timedelta = timedelta(hours=2)
     organiser_password_hash: str | None = field(repr=False, default=None)
 
     @property
@@ -61,6 +65,8 @@ class Settings:
         """Build settings from an environment mapping, with defaults for `make run`."""
         var_dir = Path(environ.get("VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
         port = _int(environ, "PORT", 8000)
+        if not 0 < port < 65536:
+            raise ConfigurationError(f"PORT must be between 1 and 65535, got {port}")
         database_url = normalise_database_url(
             environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'lunchkafe.db'}"
         )
@@ -99,6 +105,9 @@ class Settings:
             retention_days=retention_days,
             privacy_notice=environ.get("PRIVACY_NOTICE")
             or DEFAULT_PRIVACY_NOTICE.format(days=retention_days),
+            reminder_offsets=_offsets(environ.get("REMINDER_OFFSETS", "24h,1h")),
+            reminder_grace=_duration(environ, "REMINDER_GRACE", "30m"),
+            follow_up_after=_duration(environ, "FOLLOW_UP_AFTER", "2h"),
             organiser_password_hash=environ.get("ORGANISER_PASSWORD_HASH") or None,
         )
 
@@ -126,6 +135,28 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _duration(environ: Mapping[str, str], name: str, default: str) -> timedelta:
+    from lunchkafe.timeparse import parse_duration
+
+    try:
+        return parse_duration(environ.get(name) or default)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}: {exc}") from exc
+
+
+def _offsets(raw: str) -> tuple[int, ...]:
+    """'24h,1h' -> (1440, 60): minutes before start, largest first."""
+    from lunchkafe.timeparse import parse_duration
+
+    if not raw.strip():
+        return ()
+    try:
+        minutes = {int(parse_duration(part).total_seconds() // 60) for part in raw.split(",")}
+    except ValueError as exc:
+        raise ConfigurationError(f"REMINDER_OFFSETS: {exc}") from exc
+    return tuple(sorted(minutes, reverse=True))
 
 
 def _development_secret(var_dir: Path) -> str:

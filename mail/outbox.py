@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lunchkafe.timestamps import utcnow
-from mail.models import MessageKind, OutboxMessage
+from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
 
 
 async def enqueue(
@@ -37,4 +37,51 @@ async def enqueue(
         next_attempt_at=utcnow(),
     )
     session.add(message)
+    # Tells the unit of work to nudge the delivery worker once this commits.
+    session.info["outbox_written"] = True
     return message
+
+
+async def new_send(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    kind: MessageKind,
+    audience: Audience,
+    subject: str = "",
+    body: str = "",
+) -> OrganiserSend:
+    """Record an organiser's send so its rows can report progress together."""
+    send = OrganiserSend(
+        event_id=event_id,
+        kind=kind,
+        audience=audience,
+        subject=subject,
+        body=body,
+        created_at=utcnow(),
+    )
+    session.add(send)
+    await session.flush()
+    return send
+
+
+async def send_progress(session: AsyncSession, send_id: int) -> dict[str, int]:
+    """How many of a send's messages are queued, sent, failed or skipped."""
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.send_id == send_id)
+        .group_by(OutboxMessage.status)
+    )
+    progress = {"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
+    for status, count in rows.all():
+        key = "queued" if status in (OutboxStatus.PENDING, OutboxStatus.SENDING) else status.value
+        progress[key] += count
+    return progress
+
+
+async def existing_keys(session: AsyncSession, prefix: str) -> set[str]:
+    """Dedupe keys already used under a prefix, to add many rows with one query."""
+    rows = await session.scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.startswith(prefix))
+    )
+    return set(rows.all())

@@ -1,18 +1,95 @@
-"""Choosing how background work runs: arq on Redis, or in-process without REDIS_URL."""
+"""How background work runs for a web process: arq on Redis, or in-process without REDIS_URL.
+
+With Redis, the web process only nudges: after a commit that wrote outbox rows it enqueues
+`deliver_mail` under a job id fixed per tenth of a second, so a burst of bookings becomes
+one job. If Redis is away the nudge is dropped with a warning; the worker's cron sweep
+still finds the rows. Without Redis, one task here runs the same jobs.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+from arq import create_pool
+from arq.connections import ArqRedis
 
 from lunchkafe.services import Services
+from workers.jobs import deliver_mail, sweep
+from workers.settings import DELIVER_JOB, redis_settings
+
+log = logging.getLogger("lunchkafe.workers")
 
 Stop = Callable[[], Awaitable[None]]
+SWEEP_EVERY = 60.0
 
 
 async def start_job_runner(services: Services) -> Stop:
     """Start whatever delivers background work for this process; returns how to stop it."""
+    if services.settings.redis_url:
+        return await _start_arq_nudges(services)
+    return _start_in_process(services)
+
+
+async def _start_arq_nudges(services: Services) -> Stop:
+    pool: ArqRedis | None = None
+    try:
+        pool = await create_pool(redis_settings(services.settings))
+    except Exception as exc:  # Redis away at start-up must not keep the site down
+        log.warning("Redis unreachable at start-up (%s); mail waits for the worker's sweep", exc)
+
+    async def nudge() -> None:
+        nonlocal pool
+        try:
+            if pool is None:
+                pool = await create_pool(redis_settings(services.settings))
+            await pool.enqueue_job(DELIVER_JOB, _job_id=f"deliver:{int(time.time() * 10)}")
+        except Exception as exc:  # the row is committed; the sweep will deliver it
+            log.warning("could not nudge the mail worker (%s); the sweep will deliver", exc)
+
+    services.after_commit.append(nudge)
 
     async def stop() -> None:
-        return None
+        services.after_commit.remove(nudge)
+        if pool is not None:
+            await pool.aclose()
+
+    return stop
+
+
+def _start_in_process(services: Services) -> Stop:
+    wake = asyncio.Event()
+    ctx: dict[str, Any] = {"services": services}
+
+    async def nudge() -> None:
+        wake.set()
+
+    async def loop() -> None:
+        next_sweep = 0.0
+        while True:
+            try:
+                if time.monotonic() >= next_sweep:
+                    await sweep(ctx)
+                    next_sweep = time.monotonic() + SWEEP_EVERY
+                else:
+                    await deliver_mail(ctx)
+            except Exception:
+                log.exception("in-process mail job failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=max(next_sweep - time.monotonic(), 1))
+            wake.clear()
+
+    task = asyncio.create_task(loop(), name="lunchkafe-jobs")
+    services.after_commit.append(nudge)
+
+    async def stop() -> None:
+        services.after_commit.remove(nudge)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     return stop

@@ -1,0 +1,51 @@
+"""Turning an event into what calendars see, for the public and for a confirmed attendee.
+
+The join link is the line between the two: only a confirmed attendee's entry carries it.
+"""
+
+from __future__ import annotations
+
+from events.calendar import CalendarEntry
+from events.models import Event, EventStatus
+
+
+def public_entry(event: Event, *, event_url: str) -> CalendarEntry:
+    """For feeds and the public .ics download: no join link, ever."""
+    description = "\n\n".join(p for p in (event.summary, event.description) if p.strip())
+    return CalendarEntry(
+        uid=event.uid,
+        sequence=event.sequence,
+        title=event.title,
+        description=f"{description}\n\n{event_url}".strip(),
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        location=event.venue or ("Digitalt" if event.join_url else None),
+        url=event_url,
+        cancelled=event.status == EventStatus.CANCELLED,
+        last_modified=event.updated_at,
+    )
+
+
+def attendee_entry(
+    event: Event, *, event_url: str, manage_url: str, sequence: int
+) -> CalendarEntry:
+    """For a confirmed attendee's invite and personal feed: with the join link."""
+    parts = [event.summary]
+    if event.join_url:
+        parts.append(f"Anslut till mötet: {event.join_url}")
+    if event.venue:
+        parts.append(f"Plats: {event.venue}")
+    parts.append(f"Avboka eller se din bokning: {manage_url}")
+    location = event.join_url if event.join_url and not event.venue else event.venue
+    return CalendarEntry(
+        uid=event.uid,
+        sequence=sequence,
+        title=event.title,
+        description="\n\n".join(p for p in parts if p and p.strip()),
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        location=location,
+        url=event_url,
+        cancelled=event.status == EventStatus.CANCELLED,
+        last_modified=event.updated_at,
+    )

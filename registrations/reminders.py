@@ -1,0 +1,124 @@
+"""Reminders before an event and follow-ups after it: who gets one, and never twice or late."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from events.models import Event, EventStatus
+from mail.models import MessageKind, OutboxMessage
+from mail.outbox import existing_keys
+from registrations.models import Registration, RegistrationStatus
+
+# Reminders are planned for events starting within this horizon; offsets longer than it
+# are not supported (a reminder weeks ahead is an announcement, not a reminder).
+HORIZON = timedelta(days=30)
+FOLLOW_UP_WINDOW = timedelta(days=3)
+
+
+def offsets_for(event: Event, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Minutes before start: the event's own, else its series', else the site default."""
+    if event.reminder_offsets is not None:
+        return tuple(event.reminder_offsets)
+    if event.series is not None and event.series.reminder_offsets is not None:
+        return tuple(event.series.reminder_offsets)
+    return default
+
+
+async def create_due_reminders(
+    session: AsyncSession, *, now: datetime, default_offsets: tuple[int, ...], grace: timedelta
+) -> int:
+    """Queue the reminders whose time has come (within `grace`); returns how many."""
+    events = (
+        await session.scalars(
+            select(Event)
+            .options(selectinload(Event.series))
+            .where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > now,
+                Event.starts_at <= now + HORIZON,
+            )
+        )
+    ).all()
+    created = 0
+    for event in events:
+        for offset in offsets_for(event, default_offsets):
+            due = event.starts_at - timedelta(minutes=offset)
+            if due > now or now - due > grace:
+                continue
+            prefix = f"reminder:{event.id}:{offset}:"
+            created += await _queue(
+                session,
+                event,
+                MessageKind.REMINDER,
+                prefix,
+                confirmed_by=due,
+                payload={"offset": offset},
+            )
+    return created
+
+
+async def create_due_follow_ups(session: AsyncSession, *, now: datetime, after: timedelta) -> int:
+    """Queue the thank-you with the guide examples once an event is over; returns how many."""
+    events = (
+        await session.scalars(
+            select(Event).where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.ends_at <= now - after,
+                Event.ends_at > now - after - FOLLOW_UP_WINDOW,
+            )
+        )
+    ).all()
+    created = 0
+    for event in events:
+        created += await _queue(
+            session,
+            event,
+            MessageKind.FOLLOW_UP,
+            f"follow-up:{event.id}:",
+            confirmed_by=event.ends_at,
+            payload={},
+        )
+    return created
+
+
+async def _queue(
+    session: AsyncSession,
+    event: Event,
+    kind: MessageKind,
+    prefix: str,
+    *,
+    confirmed_by: datetime,
+    payload: dict[str, int],
+) -> int:
+    registrations = (
+        await session.scalars(
+            select(Registration).where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                # A seat taken after the reminder's time gets no late reminder.
+                Registration.confirmed_at <= confirmed_by,
+            )
+        )
+    ).all()
+    taken = await existing_keys(session, prefix)
+    new = [
+        OutboxMessage(
+            kind=kind,
+            recipient=r.email,
+            dedupe_key=f"{prefix}{r.id}",
+            event_id=event.id,
+            registration_id=r.id,
+            payload=payload,
+            next_attempt_at=confirmed_by,
+        )
+        for r in registrations
+        if f"{prefix}{r.id}" not in taken
+    ]
+    session.add_all(new)
+    if new:
+        session.info["outbox_written"] = True
+    return len(new)
