@@ -256,16 +256,20 @@ def outlook_calendar_link(entry: CalendarEntry, details: str) -> str:
     return "https://outlook.office.com/calendar/0/deeplink/compose?" + _query(pairs)
 
 
-def feed_subscribe_links(feed_url_https: str, name: str) -> dict[str, str]:
-    """Subscribe URLs for a feed: webcal (Apple, Thunderbird, desktop Outlook), Google, Outlook."""
-    scheme, sep, rest = feed_url_https.partition("://")
-    if scheme.lower() != "https" or not sep or not rest:
-        raise ValueError(f"feed URL must be https://: {feed_url_https!r}")
+def feed_subscribe_links(feed_url: str, name: str) -> dict[str, str]:
+    """Subscribe URLs for a feed: webcal (Apple, Thunderbird, desktop Outlook), Google, Outlook.
+
+    webcal:// stands for the feed's own http or https URL; production sites serve https,
+    and a local `make run` on http still gets working links.
+    """
+    scheme, sep, rest = feed_url.partition("://")
+    if scheme.lower() not in ("https", "http") or not sep or not rest:
+        raise ValueError(f"feed URL must be http:// or https://: {feed_url!r}")
     webcal = "webcal://" + rest
     return {
         "webcal": webcal,
         # Encoded in full so that a query string in the feed URL stays inside cid=.
         "google": "https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe=""),
         "outlook": "https://outlook.live.com/calendar/0/addfromweb?"
-        + _query([("url", feed_url_https), ("name", name)]),
+        + _query([("url", feed_url), ("name", name)]),
     }

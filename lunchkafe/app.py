@@ -16,13 +16,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events import api as events_api
+from events import calendar_routes as events_calendar
 from events import routes as events_routes
 from guide import routes as guide_routes
 from lunchkafe.openapi import openapi_document
 from lunchkafe.rendering import render
 from lunchkafe.services import Services
 from lunchkafe.settings import Settings
+from mail import routes as mail_routes
 from registrations import api as registrations_api
+from registrations import calendar_routes as registrations_calendar
 from registrations import routes as registrations_routes
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "templates" / "static"
@@ -92,9 +95,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             await built.close()
 
     routes = [
+        *events_calendar.routes,
+        *registrations_calendar.routes,
         *events_routes.routes,
         *registrations_routes.routes,
         *guide_routes.routes,
+        *mail_routes.routes,
         *events_api.routes,
         *registrations_api.routes,
         Route("/api/openapi.json", openapi_document),

@@ -4,9 +4,10 @@ from events.models import Event, Series
 from guide.models import Challenge, EventGuideLink, GuideExample
 from lunchkafe.database import Base
 from mail.models import OrganiserSend, OutboxMessage
-from registrations.models import Registration
+from registrations.models import AttendeeFeed, Registration
 
 __all__ = [
+    "AttendeeFeed",
     "Base",
     "Challenge",
     "Event",

@@ -11,6 +11,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from events.links import event_calendar_links, subscribe_links
 from lunchkafe import csrf
 from lunchkafe.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
 from lunchkafe.services import services
@@ -68,6 +69,8 @@ def render(
         span=span,
         when=when,
         url_for=request.url_for,
+        calendar_links=lambda event: event_calendar_links(event, settings.base_url),
+        subscribe_links=lambda path, name: subscribe_links(settings.base_url + path, name),
         day=day,
         **context,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from events.feeds import FeedCache, MemoryFeedCache, RedisFeedCache
 from lunchkafe.database import create_engine, create_sessionmaker, unit_of_work
 from lunchkafe.settings import Settings
 
@@ -20,13 +21,22 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    feed_cache: FeedCache
     # Called after a commit that wrote outbox rows; set by the job runner in use.
     after_commit: list[Nudge] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         engine = create_engine(settings)
-        return cls(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+        cache: FeedCache = (
+            RedisFeedCache(settings.redis_url) if settings.redis_url else MemoryFeedCache()
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            feed_cache=cache,
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -38,6 +48,8 @@ class Services:
                 await nudge()
 
     async def close(self) -> None:
+        if isinstance(self.feed_cache, RedisFeedCache):
+            await self.feed_cache.close()
         await self.engine.dispose()
 
 

@@ -29,6 +29,7 @@ from lunchkafe.i18n import format_span, translations
 from lunchkafe.settings import Settings
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
 from registrations.booking import manage_token
+from registrations.feeds import feed_for, feed_token
 from registrations.models import Registration, RegistrationStatus
 from registrations.waitlist import waitlist_position
 
@@ -129,6 +130,7 @@ async def compose(
     confirmed = registration.status == RegistrationStatus.CONFIRMED
     linked = await examples_for_event(session, event.id)
     send = await session.get(OrganiserSend, row.send_id) if row.send_id else None
+    feed = await feed_for(session, registration.email_normalised, settings.secret_key)
     context: dict[str, Any] = {
         "site_name": settings.site_name,
         "event": event,
@@ -138,6 +140,7 @@ async def compose(
         ),
         "event_url": event_url,
         "manage_url": manage_url,
+        "feed_url": f"{base}/feeds/{feed_token(feed, settings.secret_key)}.ics",
         "join_url": event.join_url if confirmed and row.kind in WITH_JOIN_LINK else None,
         "position": await waitlist_position(session, registration),
         "examples": [

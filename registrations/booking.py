@@ -15,6 +15,7 @@ from mail.models import MessageKind
 from mail.outbox import enqueue
 from registrations import errors
 from registrations.attendee import Attendee
+from registrations.feeds import feed_for
 from registrations.models import Registration, RegistrationStatus
 from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
 from registrations.waitlist import count_confirmed, promote_from_waitlist, waitlist_position
@@ -75,6 +76,8 @@ async def book(
     event = await lock_event(session, event_id)
     if event is None:
         raise errors.EventNotFound()
+    if event.status == EventStatus.CANCELLED:  # even for someone already booked: no resend
+        raise errors.BookingClosed(errors.MSG_CANCELLED)
     existing = await session.scalar(
         select(Registration).where(
             Registration.event_id == event_id,
@@ -121,6 +124,8 @@ async def book(
         registration.status = RegistrationStatus.WAITLISTED
         registration.waitlist_number = event.waitlist_counter
     await session.flush()
+    # The personal feed exists from the first booking, so every mail can link to it.
+    await feed_for(session, registration.email_normalised, secret_key)
     position = await waitlist_position(session, registration)
     await enqueue(
         session,

@@ -56,3 +56,16 @@ class Registration(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
+
+
+class AttendeeFeed(Base):
+    """A person's own calendar feed, one per e-mail address, revocable by a new nonce."""
+
+    __tablename__ = "attendee_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_normalised: Mapped[str] = mapped_column(String(320), unique=True)
+    token_nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

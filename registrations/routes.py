@@ -19,6 +19,7 @@ from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
 from registrations import booking, errors
 from registrations.attendee import validate_attendee
+from registrations.feeds import feed_for, feed_token
 from registrations.models import RegistrationStatus
 from registrations.waitlist import waitlist_position
 
@@ -143,6 +144,7 @@ async def book_series(request: Request) -> Response:
 
 async def manage(request: Request) -> Response:
     token = request.path_params["token"]
+    secret_key = services(request).settings.secret_key
     async with services(request).transaction() as session:
         try:
             registration = await booking.find_by_token(session, token)
@@ -151,6 +153,7 @@ async def manage(request: Request) -> Response:
         item = await listing.get_public_event(session, registration.event_id)
         position = await waitlist_position(session, registration)
         examples = await examples_for_event(session, registration.event_id)
+        feed = await feed_for(session, registration.email_normalised, secret_key)
     if item is None:
         raise HTTPException(404, "Evenemanget finns inte.")
     return render(
@@ -164,6 +167,7 @@ async def manage(request: Request) -> Response:
             "examples": examples,
             "done": request.query_params.get("done"),
             "statuses": RegistrationStatus,
+            "feed_token": feed_token(feed, secret_key),
         },
     )
 

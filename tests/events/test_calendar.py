@@ -734,4 +734,7 @@ def test_feed_subscribe_links() -> None:
     assert links["outlook"].startswith("https://outlook.live.com/calendar/0/addfromweb?")
     assert query(links["outlook"]) == {"url": [feed], "name": ["Lunchkafé & vänner"]}
     with pytest.raises(ValueError, match="https"):
-        feed_subscribe_links("http://lunchkafe.example/a.ics", "x")
+        feed_subscribe_links("ftp://lunchkafe.example/a.ics", "x")
+    assert feed_subscribe_links("http://127.0.0.1:8000/a.ics", "x")["webcal"] == (
+        "webcal://127.0.0.1:8000/a.ics"
+    )

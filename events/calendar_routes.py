@@ -1,0 +1,74 @@
+"""Calendar files for everyone: the public feed, a series feed, one event's .ics."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events import listing
+from events.calendar import build_feed
+from events.entries import public_entry
+from events.feeds import public_feed
+from lunchkafe.conditional import CalendarFile, calendar_response
+from lunchkafe.services import services
+from lunchkafe.timestamps import utcnow
+
+# Public feeds may be cached by proxies; an hour matches REFRESH-INTERVAL in the feed.
+PUBLIC_CACHE = "public, max-age=300"
+
+
+async def all_events_feed(request: Request) -> Response:
+    app = services(request)
+    async with app.transaction() as session:
+        file = await public_feed(
+            session,
+            app.feed_cache,
+            base_url=app.settings.base_url,
+            site_name=app.settings.site_name,
+            now=utcnow(),
+        )
+    return calendar_response(request, file, cache_control=PUBLIC_CACHE)
+
+
+async def series_feed(request: Request) -> Response:
+    app = services(request)
+    async with app.transaction() as session:
+        series = await listing.get_series(session, request.path_params["slug"])
+        if series is None:
+            raise HTTPException(404, "Serien finns inte.")
+        file = await public_feed(
+            session,
+            app.feed_cache,
+            base_url=app.settings.base_url,
+            site_name=app.settings.site_name,
+            now=utcnow(),
+            series=series,
+        )
+    return calendar_response(request, file, cache_control=PUBLIC_CACHE)
+
+
+async def event_ics(request: Request) -> Response:
+    app = services(request)
+    try:
+        event_id = int(request.path_params["event_id"])
+    except ValueError:
+        raise HTTPException(404, "Sidan finns inte.") from None
+    async with app.transaction() as session:
+        item = await listing.get_public_event(session, event_id)
+    if item is None:
+        raise HTTPException(404, "Evenemanget finns inte.")
+    event = item.event
+    entry = public_entry(event, event_url=f"{app.settings.base_url}/events/{event.id}")
+    file = CalendarFile.of(build_feed([entry], name=event.title), event.updated_at)
+    return calendar_response(
+        request, file, cache_control=PUBLIC_CACHE, filename=f"lunchkafe-{event.id}.ics"
+    )
+
+
+routes = [
+    Route("/calendar.ics", all_events_feed, name="feed_all"),
+    Route("/series/{slug}/calendar.ics", series_feed, name="feed_series"),
+    Route("/events/{event_id}/event.ics", event_ics, name="event_ics"),
+]

@@ -1,0 +1,28 @@
+"""Add-to-calendar and subscribe links for pages and mails."""
+
+from __future__ import annotations
+
+from events.calendar import (
+    feed_subscribe_links,
+    google_calendar_link,
+    outlook_calendar_link,
+)
+from events.entries import public_entry
+from events.models import Event
+
+
+def event_calendar_links(event: Event, base_url: str) -> dict[str, str]:
+    """.ics download, Google and Outlook for one event; public details only."""
+    event_url = f"{base_url}/events/{event.id}"
+    entry = public_entry(event, event_url=event_url)
+    details = f"{event.summary}\n\n{event_url}".strip()
+    return {
+        "ics": f"{event_url}/event.ics",
+        "google": google_calendar_link(entry, details),
+        "outlook": outlook_calendar_link(entry, details),
+    }
+
+
+def subscribe_links(feed_url: str, name: str) -> dict[str, str]:
+    """The feed itself plus webcal, Google and Outlook subscribe links."""
+    return {"feed": feed_url, **feed_subscribe_links(feed_url, name)}

@@ -1,0 +1,86 @@
+"""The local mailbox in the browser: what attendees would have received, for `make run`.
+
+Served only when mail goes to the local mailbox (no SMTP_URL) and the site runs on a
+loopback address, since these pages show every attendee's mail and manage links.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from lunchkafe.rendering import render
+from lunchkafe.services import services
+from mail.mailbox import LocalMailbox
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _mailbox(request: Request) -> LocalMailbox:
+    settings = services(request).settings
+    if settings.smtp_url or urlsplit(settings.base_url).hostname not in LOOPBACK:
+        raise HTTPException(404, "Sidan finns inte.")
+    return LocalMailbox(settings.mailbox_dir)
+
+
+async def mailbox_index(request: Request) -> Response:
+    mailbox = _mailbox(request)
+    entries = await asyncio.to_thread(mailbox.list)
+    return render(request, "mailbox/index.html", {"entries": entries})
+
+
+async def mailbox_message(request: Request) -> Response:
+    mailbox = _mailbox(request)
+    message_id = request.path_params["message_id"]
+    message = await asyncio.to_thread(mailbox.get, message_id)
+    if message is None:
+        raise HTTPException(404, "Meddelandet finns inte.")
+    text_part = message.get_body(("plain",))
+    text = text_part.get_content() if text_part is not None else ""
+    has_invite = await asyncio.to_thread(mailbox.invite, message_id) is not None
+    return render(
+        request,
+        "mailbox/message.html",
+        {"message_id": message_id, "message": message, "text": text, "has_invite": has_invite},
+    )
+
+
+async def mailbox_html(request: Request) -> Response:
+    mailbox = _mailbox(request)
+    message = await asyncio.to_thread(mailbox.get, request.path_params["message_id"])
+    html_part = message.get_body(("html",)) if message is not None else None
+    if html_part is None:
+        raise HTTPException(404, "Meddelandet har ingen HTML-del.")
+    # The mail's own HTML, shown as the recipient's client would; sandboxed so nothing in
+    # it runs with this site's origin.
+    return HTMLResponse(
+        html_part.get_content(),
+        headers={
+            "content-security-policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+        },
+    )
+
+
+async def mailbox_invite(request: Request) -> Response:
+    mailbox = _mailbox(request)
+    invite = await asyncio.to_thread(mailbox.invite, request.path_params["message_id"])
+    if invite is None:
+        raise HTTPException(404, "Meddelandet har ingen kalenderinbjudan.")
+    return Response(
+        invite,
+        media_type="text/calendar; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="invite.ics"'},
+    )
+
+
+routes = [
+    Route("/mailbox", mailbox_index, name="mailbox"),
+    Route("/mailbox/{message_id}", mailbox_message, name="mailbox_message"),
+    Route("/mailbox/{message_id}/html", mailbox_html, name="mailbox_html"),
+    Route("/mailbox/{message_id}/invite.ics", mailbox_invite, name="mailbox_invite"),
+]

@@ -1,0 +1,96 @@
+"""Each attendee's personal feed: exactly their own confirmed bookings, behind a token.
+
+The token (256 bits) is derived from a nonce with the secret key and stored only as a
+hash, like the manage token; revoking gives a new nonce, so the old URL answers 404.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from events.models import Event, EventStatus
+from lunchkafe.timestamps import utcnow
+from registrations.errors import RegistrationNotFound
+from registrations.models import AttendeeFeed, Registration, RegistrationStatus
+from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
+
+PURPOSE = "feed"
+
+
+def feed_token(feed: AttendeeFeed, secret_key: str) -> str:
+    return derive_token(secret_key, feed.token_nonce, PURPOSE)
+
+
+async def feed_for(session: AsyncSession, email_normalised: str, secret_key: str) -> AttendeeFeed:
+    """The person's feed, created on first need; concurrent callers get the same row."""
+    nonce = new_nonce()
+    values = {
+        "email_normalised": email_normalised,
+        "token_nonce": nonce,
+        "token_hash": hash_token(derive_token(secret_key, nonce, PURPOSE)),
+        "created_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # ON CONFLICT DO NOTHING: two first bookings by one person at once must not collide.
+    await session.execute(
+        insert(AttendeeFeed)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["email_normalised"])
+    )
+    feed = (
+        await session.scalars(
+            select(AttendeeFeed)
+            .where(AttendeeFeed.email_normalised == email_normalised)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    assert feed is not None
+    return feed
+
+
+async def find_feed(session: AsyncSession, token: str) -> AttendeeFeed:
+    if not looks_like_token(token):
+        raise RegistrationNotFound()
+    feed = (
+        await session.scalars(
+            select(AttendeeFeed).where(AttendeeFeed.token_hash == hash_token(token))
+        )
+    ).first()
+    if feed is None:
+        raise RegistrationNotFound()
+    return feed
+
+
+async def revoke_feed(session: AsyncSession, feed: AttendeeFeed, secret_key: str) -> str:
+    """Give the feed a new token; the old URL stops working at once. Returns the new token."""
+    feed.token_nonce = new_nonce()
+    token = derive_token(secret_key, feed.token_nonce, PURPOSE)
+    feed.token_hash = hash_token(token)
+    feed.revoked_at = utcnow()
+    return token
+
+
+async def confirmed_bookings(
+    session: AsyncSession, feed: AttendeeFeed, *, since: datetime
+) -> list[Registration]:
+    """The person's confirmed seats at published events that have not long ended."""
+    rows = await session.scalars(
+        select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .options(selectinload(Registration.event))
+        .where(
+            Registration.email_normalised == feed.email_normalised,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Event.status == EventStatus.PUBLISHED,
+            Event.ends_at > since,
+        )
+        .order_by(Event.starts_at, Event.id)
+    )
+    return list(rows.all())
