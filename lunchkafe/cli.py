@@ -25,6 +25,10 @@ from lunchkafe.i18n import format_span
 from lunchkafe.services import Services
 from lunchkafe.settings import ConfigurationError, Settings
 from lunchkafe.timeparse import parse_duration, parse_moment
+from mail.models import Audience
+from mail.outbox import outbox_summary, send_progress
+from registrations.errors import RegistrationError
+from registrations.messaging import send_message, send_reminder_now
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("id", type=int)
     cancel = events.add_parser("cancel", help="cancel an event; attendees are told")
     cancel.add_argument("id", type=int)
+
+    mail = commands.add_parser("mail", help="reminders, messages and delivery").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    remind = mail.add_parser("remind", help="send a reminder now to every confirmed attendee")
+    remind.add_argument("event_id", type=int)
+    message = mail.add_parser("message", help="send a message to the people on an event")
+    message.add_argument("event_id", type=int)
+    message.add_argument("--subject", required=True)
+    message.add_argument("--body", required=True, help="plain text; blank lines make paragraphs")
+    message.add_argument("--to", choices=[a.value for a in Audience], default="confirmed")
+    status = mail.add_parser("status", help="progress of a send, or of the whole outbox")
+    status.add_argument("send_id", type=int, nargs="?")
+    mail.add_parser("deliver", help="plan due reminders and deliver due mail now")
     return parser
 
 
@@ -87,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings, args)
     try:
         return asyncio.run(_run(settings, args))
-    except (EventError, ValueError) as exc:
+    except (EventError, RegistrationError, ValueError) as exc:
         message = getattr(exc, "message", None) or str(exc)
         print(f"lunchkafe: {message}", file=sys.stderr)
         return 1
@@ -116,6 +134,13 @@ def _serve(settings: Settings, args: Any) -> int:
 
 async def _run(settings: Settings, args: Any) -> int:
     services = Services.build(settings)
+    wrote_mail = False
+
+    async def remember() -> None:
+        nonlocal wrote_mail
+        wrote_mail = True
+
+    services.after_commit.append(remember)
     try:
         if args.command == "migrate":
             from lunchkafe.migrate import upgrade
@@ -129,6 +154,10 @@ async def _run(settings: Settings, args: Any) -> int:
             print("demo data loaded" if loaded else "database already has events; left as it is")
         elif args.command == "events":
             await _events(services, args)
+        elif args.command == "mail":
+            await _mail(services, args)
+        if wrote_mail:
+            await _hand_over_mail(services)
     finally:
         await services.close()
     return 0
@@ -192,6 +221,49 @@ async def _events(services: Services, args: Any) -> None:
         async with services.transaction() as session:
             event = await cancel_event(session, args.id)
         print(f"event {event.id} cancelled")
+
+
+async def _hand_over_mail(services: Services) -> None:
+    """Mail this command queued goes out now: via the arq worker, or from here without Redis."""
+    if services.settings.redis_url:
+        from workers.runner import nudge_once
+
+        await nudge_once(services)
+        print("mail queued for the worker")
+    else:
+        from mail.delivery import deliver_due
+
+        report = await deliver_due(services)
+        print(f"mail: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
+
+
+async def _mail(services: Services, args: Any) -> None:
+    if args.action == "remind":
+        async with services.transaction() as session:
+            send = await send_reminder_now(session, args.event_id)
+        print(f"send {send.id} queued; follow it with: lunchkafe mail status {send.id}")
+    elif args.action == "message":
+        async with services.transaction() as session:
+            send = await send_message(
+                session,
+                args.event_id,
+                subject=args.subject,
+                body=args.body,
+                audience=Audience(args.to),
+            )
+        print(f"send {send.id} queued; follow it with: lunchkafe mail status {send.id}")
+    elif args.action == "status":
+        async with services.transaction() as session:
+            if args.send_id is not None:
+                progress = await send_progress(session, args.send_id)
+                print(" ".join(f"{key}={value}" for key, value in progress.items()))
+            else:
+                for line in await outbox_summary(session):
+                    print(line)
+    elif args.action == "deliver":
+        from workers.jobs import sweep
+
+        print(await sweep({"services": services}))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (24 * 60, 60)
     reminder_grace: timedelta = timedelta(minutes=30)
     follow_up_after: timedelta = timedelta(hours=2)
-    organiser_password_hash: str | None = field(repr=False, default=None)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,7 +107,6 @@ class Settings:
             reminder_offsets=_offsets(environ.get("REMINDER_OFFSETS", "24h,1h")),
             reminder_grace=_duration(environ, "REMINDER_GRACE", "30m"),
             follow_up_after=_duration(environ, "FOLLOW_UP_AFTER", "2h"),
-            organiser_password_hash=environ.get("ORGANISER_PASSWORD_HASH") or None,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lunchkafe.timestamps import utcnow
@@ -85,3 +85,33 @@ async def existing_keys(session: AsyncSession, prefix: str) -> set[str]:
         select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.startswith(prefix))
     )
     return set(rows.all())
+
+
+async def outbox_summary(session: AsyncSession, failed_limit: int = 20) -> list[str]:
+    """Counts per status, then the latest failures with the server's answer."""
+    counts = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    lines = [" ".join(f"{status.value}={n}" for status, n in counts.all()) or "outbox is empty"]
+    failed = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id.desc())
+        .limit(failed_limit)
+    )
+    for message in failed:
+        lines.append(
+            f"failed #{message.id} {message.kind.value} to {message.recipient}: "
+            f"{message.last_error}"
+        )
+    return lines
+
+
+async def forget_recipients(session: AsyncSession, registration_ids: list[int]) -> None:
+    """Drop the addresses from messages of erased registrations (their content is composed
+    from the registration, so nothing else of the person remains here)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.registration_id.in_(registration_ids))
+        .values(recipient="(raderad)")
+    )

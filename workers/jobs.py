@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from lunchkafe.services import Services
 from lunchkafe.timestamps import utcnow
 from mail.delivery import deliver_due
 from registrations.reminders import create_due_follow_ups, create_due_reminders
+from registrations.retention import anonymise_past_registrations
 
 log = logging.getLogger("lunchkafe.workers")
 
@@ -40,6 +42,11 @@ async def plan_mail(ctx: dict[str, Any]) -> int:
             grace=settings.reminder_grace,
         )
         created += await create_due_follow_ups(session, now=now, after=settings.follow_up_after)
+        erased = await anonymise_past_registrations(
+            session, now=now, retention=timedelta(days=settings.retention_days)
+        )
+    if erased:
+        log.info("anonymised %d registrations past the retention period", erased)
     return created
 
 

@@ -61,6 +61,16 @@ async def _start_arq_nudges(services: Services) -> Stop:
     return stop
 
 
+async def nudge_once(services: Services) -> None:
+    """One nudge from a short-lived process such as the command line."""
+    stop = await _start_arq_nudges(services)
+    try:
+        for nudge in list(services.after_commit):
+            await nudge()
+    finally:
+        await stop()
+
+
 def _start_in_process(services: Services) -> Stop:
     wake = asyncio.Event()
     ctx: dict[str, Any] = {"services": services}
