@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,14 +73,14 @@ async def examples_for_events(
     return found
 
 
-async def events_for_example(session: AsyncSession, example_id: int) -> list[Event]:
-    """Published events that discuss an example."""
+async def events_for_example(session: AsyncSession, example_id: int, now: datetime) -> list[Event]:
+    """Upcoming published events that discuss an example."""
     event_ids = (
         await session.scalars(
             select(EventGuideLink.event_id).where(EventGuideLink.example_id == example_id)
         )
     ).all()
-    return await published_events(session, list(event_ids))
+    return [e for e in await published_events(session, list(event_ids)) if e.ends_at > now]
 
 
 async def link_example(

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from guide import catalogue
 from lunchkafe.rendering import render
 from lunchkafe.services import services
+from lunchkafe.timestamps import utcnow
 
 
 async def guide_index(request: Request) -> Response:
@@ -31,7 +32,7 @@ async def guide_example(request: Request) -> Response:
         example = await catalogue.get_example(session, request.path_params["slug"])
         if example is None:
             raise HTTPException(404, "Exemplet finns inte.")
-        events = await catalogue.events_for_example(session, example.id)
+        events = await catalogue.events_for_example(session, example.id, utcnow())
     return render(request, "guide/example.html", {"example": example, "events": events})
 
 

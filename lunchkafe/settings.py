@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -81,6 +83,8 @@ class Settings:
         if urlsplit(base_url).scheme not in ("http", "https"):
             raise ConfigurationError("BASE_URL must start with http:// or https://")
         retention_days = _int(environ, "RETENTION_DAYS", 180)
+        if retention_days < 1:
+            raise ConfigurationError("RETENTION_DAYS must be at least 1")
         secret_key = environ.get("SECRET_KEY") or ""
         if not secret_key:
             if not database_url.startswith("sqlite"):
@@ -159,10 +163,18 @@ def _offsets(raw: str) -> tuple[int, ...]:
 
 def _development_secret(var_dir: Path) -> str:
     path = var_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    path.touch(mode=0o600)
-    path.write_text(key)
+    try:
+        # O_EXCL: of two processes starting at once, exactly one writes the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            existing = path.read_text().strip()
+            if existing:
+                return existing
+            time.sleep(0.01)  # the other process is between creating and writing
+        raise ConfigurationError(f"{path} is empty; delete it or set SECRET_KEY") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
     return key

@@ -41,6 +41,16 @@ def require_service(name: str, reason: str) -> None:
     pytest.skip(message)
 
 
+async def _drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
 async def _create_postgres_database(name: str) -> str:
     admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -66,21 +76,23 @@ def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def migrated_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> str:
+) -> AsyncIterator[str]:
     """A database URL of each kind, migrated to head once for the session."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "test.db"
         url = f"sqlite+aiosqlite:///{path}"
     else:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        # One database per test process, so parallel runs never drop each other's.
         try:
-            url = await _create_postgres_database(f"lunchkafe_test_{worker}")
+            url = await _create_postgres_database(f"lunchkafe_test_{os.getpid()}")
         except (OSError, Exception) as exc:  # asyncpg raises several kinds on no server
             require_service("PostgreSQL", str(exc)[:200])
     services = Services.build(make_settings(url, tmp_path_factory.mktemp("var")))
     await upgrade(services.engine)
     await services.close()
-    return url
+    yield url
+    if request.param == "postgresql":
+        await _drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -1,0 +1,125 @@
+"""Settings from the environment: URL forms, defaults for `make run`, and clear refusals."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from lunchkafe.settings import ConfigurationError, Settings, normalise_database_url
+
+
+def settings(tmp_path: Path, **environ: str) -> Settings:
+    return Settings.from_environ({"VAR_DIR": str(tmp_path), **environ})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://kafe:hemligt@db.example:5432/lunchkafe",
+        "postgresql://kafe:hemligt@db.example:5432/lunchkafe",
+        "postgresql+asyncpg://kafe:hemligt@db.example:5432/lunchkafe",
+    ],
+)
+def test_postgres_url_forms_all_use_asyncpg(tmp_path: Path, url: str) -> None:
+    built = settings(tmp_path, DATABASE_URL=url, SECRET_KEY="k")
+    assert built.database_url == "postgresql+asyncpg://kafe:hemligt@db.example:5432/lunchkafe"
+    assert not built.is_sqlite
+
+
+def test_sqlite_url_uses_aiosqlite() -> None:
+    assert normalise_database_url("sqlite:////srv/x.db") == "sqlite+aiosqlite:////srv/x.db"
+    assert normalise_database_url("sqlite+aiosqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "postgres:/oops", "lunchkafe.db"])
+def test_unknown_database_url_is_refused(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        settings(tmp_path, DATABASE_URL=url, SECRET_KEY="k")
+
+
+def test_defaults_run_on_sqlite_under_var_dir(tmp_path: Path) -> None:
+    built = settings(tmp_path)
+    assert built.is_sqlite
+    assert built.database_url == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'lunchkafe.db'}"
+    assert built.var_dir == tmp_path.resolve()
+    assert built.timezone == "Europe/Stockholm"
+    assert built.default_language == "sv"
+    assert built.port == 8000
+    assert built.base_url == "http://127.0.0.1:8000"
+    assert built.redis_url is None
+    assert built.smtp_url is None
+    assert "180 dagar" in built.privacy_notice  # the retention period, in the notice
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"  # not there yet
+    first = settings(var_dir).secret_key
+    second = settings(var_dir).secret_key
+    assert len(first) >= 32
+    assert first == second  # manage links keep working after a restart
+    key_file = var_dir / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert settings(tmp_path / "other").secret_key != first
+
+
+def test_secret_key_from_environment_wins_and_writes_no_file(tmp_path: Path) -> None:
+    assert settings(tmp_path, SECRET_KEY="given").secret_key == "given"
+    assert not (tmp_path / "secret_key").exists()
+    assert "given" not in repr(settings(tmp_path, SECRET_KEY="given"))
+
+
+def test_secret_key_is_required_with_postgres(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        settings(tmp_path, DATABASE_URL="postgres://u@h/db")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        settings(tmp_path, DATABASE_URL="postgres://u@h/db", SECRET_KEY="")
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PORT", "eighty"),
+        ("PORT", "80.5"),
+        ("PORT", "0"),
+        ("PORT", "70000"),
+        ("TIMEZONE", "Europe/Lund"),
+        ("TIMEZONE", "../../etc/passwd"),
+        ("DEFAULT_LANGUAGE", "de"),
+        ("BASE_URL", "lunchkafe.example.se"),
+        ("BASE_URL", "ftp://lunchkafe.example.se"),
+        ("RETENTION_DAYS", "ett halvår"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        settings(tmp_path, SECRET_KEY="k", **{name: value})
+
+
+def test_given_values_are_used(tmp_path: Path) -> None:
+    built = settings(
+        tmp_path,
+        SECRET_KEY="k",
+        PORT="9000",
+        TIMEZONE="Europe/Helsinki",
+        DEFAULT_LANGUAGE="en",
+        BASE_URL="https://kafe.example.se/",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        SMTP_URL="smtp://127.0.0.1:25",
+        RETENTION_DAYS="30",
+    )
+    assert built.port == 9000
+    assert built.timezone == "Europe/Helsinki"
+    assert built.tz.key == "Europe/Helsinki"
+    assert built.default_language == "en"
+    assert built.base_url == "https://kafe.example.se"  # no trailing slash
+    assert built.site_domain == "kafe.example.se"
+    assert built.redis_url == "redis://127.0.0.1:6379/0"
+    assert built.smtp_url == "smtp://127.0.0.1:25"
+    assert built.retention_days == 30
+    assert "30 dagar" in built.privacy_notice
+    # BASE_URL defaults from PORT when unset.
+    assert settings(tmp_path, SECRET_KEY="k", PORT="9001").base_url == "http://127.0.0.1:9001"

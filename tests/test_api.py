@@ -1,0 +1,386 @@
+"""The JSON API as an integrator sees it: listing, booking, cancelling, and its OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import func, select
+from starlette.routing import Route
+
+from events.organising import cancel_event
+from guide.catalogue import add_challenge, add_example, link_example
+from lunchkafe.app import create_app
+from lunchkafe.services import Services
+from mail.models import OutboxMessage
+from registrations.models import Registration
+from tests.factories import SOON, make_event, make_series
+
+SECRET_JOIN_URL = "https://meet.example.se/secret-room"
+
+
+def booking(n: int = 1, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": f"Person {n}",
+        "email": f"person{n}@kommun.example.se",
+        "organisation": "Exempelkommun",
+        "consent": True,
+    }
+    body.update(overrides)
+    return body
+
+
+async def book(client: httpx.AsyncClient, event_id: int, body: Any) -> httpx.Response:
+    return await client.post(f"/api/events/{event_id}/registrations", json=body)
+
+
+async def registration_count(services: Services) -> int:
+    async with services.transaction() as session:
+        return await session.scalar(select(func.count()).select_from(Registration)) or 0
+
+
+async def outbox_count(services: Services) -> int:
+    async with services.transaction() as session:
+        return await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+def token_of(manage_url: str) -> str:
+    path = urlsplit(manage_url).path
+    assert path.startswith("/manage/")
+    return path.removeprefix("/manage/")
+
+
+async def test_event_list_and_detail_have_the_documented_shape(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    series_events = await make_series(services, slug="cafeer", events=2)
+    single = await make_event(
+        services,
+        title="Workshop",
+        starts_at=SOON - timedelta(days=2),
+        ends_at=SOON - timedelta(days=2) + timedelta(hours=2),
+    )
+    draft = await make_event(services, title="Utkast", publish=False)
+    async with services.transaction() as session:
+        await add_challenge(session, slug="forenkling", name="Förenkling")
+        await add_example(
+            session,
+            slug="varberg",
+            title="Lokal utvecklingspeng",
+            organisation="Varberg",
+            summary="Små summor, snabba beslut.",
+            challenge_slugs=["forenkling"],
+        )
+        await link_example(session, event_id=single.id, example_slug="varberg", note="Läs före")
+
+    response = await client.get("/api/events")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    events = response.json()["events"]
+    # Published upcoming events only, soonest first; drafts never show.
+    assert [e["id"] for e in events] == [single.id, *(e.id for e in series_events)]
+    assert draft.id not in {e["id"] for e in events}
+
+    first = events[0]
+    for key in (
+        "id",
+        "uid",
+        "title",
+        "series",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "seats_left",
+        "waitlist_length",
+        "status",
+        "url",
+        "guide_examples",
+    ):
+        assert key in first, key
+    assert first["uid"] == single.uid
+    assert first["series"] is None
+    assert first["capacity"] == 20
+    assert first["seats_left"] == 20
+    assert first["waitlist_length"] == 0
+    assert first["status"] == "published"
+    assert first["url"] == f"http://testserver/events/{single.id}"
+    starts = datetime.fromisoformat(first["starts_at"])
+    ends = datetime.fromisoformat(first["ends_at"])
+    assert starts.utcoffset() is not None  # ISO 8601 with an offset
+    assert starts.utcoffset() in (timedelta(hours=1), timedelta(hours=2))  # Stockholm
+    assert starts == single.starts_at
+    assert ends - starts == timedelta(hours=2)
+    assert first["guide_examples"] == [
+        {
+            "slug": "varberg",
+            "title": "Lokal utvecklingspeng",
+            "organisation": "Varberg",
+            "note": "Läs före",
+            "url": "http://testserver/guide/varberg",
+        }
+    ]
+    in_series = events[1]
+    assert in_series["series"]["slug"] == "cafeer"
+    assert in_series["series"]["url"] == "http://testserver/series/cafeer"
+
+    detail = await client.get(f"/api/events/{single.id}")
+    assert detail.status_code == 200
+    assert detail.json() == first
+
+
+async def test_join_link_is_never_in_public_json(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    event = await make_event(services, join_url=SECRET_JOIN_URL)
+    # Even a confirmed attendee's booking does not put it in the public output.
+    assert (await book(client, event.id, booking())).status_code == 201
+    listing = await client.get("/api/events")
+    detail = await client.get(f"/api/events/{event.id}")
+    assert listing.json()["events"][0]["online"] is True
+    for response in (listing, detail):
+        assert "secret-room" not in response.text
+        assert "meet.example.se" not in response.text
+
+
+async def test_unknown_or_draft_event_is_404(services: Services, client: httpx.AsyncClient) -> None:
+    draft = await make_event(services, publish=False)
+    for path in (f"/api/events/{draft.id}", "/api/events/999999", "/api/events/not-a-number"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+    response = await book(client, 999999, booking())
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert await registration_count(services) == 0
+
+
+async def test_booking_confirms_then_waitlists_and_repeats_are_idempotent(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    event = await make_event(services, capacity=1)
+
+    first = await book(client, event.id, booking(1))
+    assert first.status_code == 201
+    body = first.json()
+    assert body["status"] == "confirmed"
+    assert body["waitlist_position"] is None
+    assert body["manage_url"].startswith("http://testserver/manage/")
+
+    second = await book(client, event.id, booking(2))
+    assert second.status_code == 201
+    assert second.json()["status"] == "waitlisted"
+    assert second.json()["waitlist_position"] == 1
+    third = await book(client, event.id, booking(3))
+    assert third.json()["waitlist_position"] == 2
+
+    # The same address in other letter case: the same registration, 200, no duplicate.
+    again = await book(client, event.id, booking(1, email="PERSON1@Kommun.Example.SE"))
+    assert again.status_code == 200
+    assert again.json() == body
+    again_waiting = await book(client, event.id, booking(2, email="Person2@kommun.example.se"))
+    assert again_waiting.status_code == 200
+    assert again_waiting.json() == second.json()
+    assert await registration_count(services) == 3
+
+    detail = (await client.get(f"/api/events/{event.id}")).json()
+    assert detail["seats_left"] == 0
+    assert detail["waitlist_length"] == 2
+
+
+async def test_cancelling_through_the_api_promotes_the_next_in_line(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    event = await make_event(services, capacity=1)
+    first = (await book(client, event.id, booking(1))).json()
+    second = (await book(client, event.id, booking(2))).json()
+    assert second["status"] == "waitlisted"
+
+    manage_page = await client.get(urlsplit(second["manage_url"]).path)
+    assert manage_page.status_code == 200
+    assert "I kö, plats 1" in manage_page.text
+
+    response = await client.delete(f"/api/manage/{token_of(first['manage_url'])}")
+    assert response.status_code == 200
+    assert response.json() == {"status": "cancelled"}
+
+    detail = (await client.get(f"/api/events/{event.id}")).json()
+    assert detail["seats_left"] == 0  # the freed seat went straight to the waitlisted person
+    assert detail["waitlist_length"] == 0
+    manage_page = await client.get(urlsplit(second["manage_url"]).path)
+    assert "Plats bekräftad" in manage_page.text
+    assert SECRET_JOIN_URL in manage_page.text  # now confirmed, they get the join link
+
+    # Cancelling again is harmless; the second attendee keeps the seat.
+    again = await client.delete(f"/api/manage/{token_of(first['manage_url'])}")
+    assert again.status_code == 200
+    assert again.json() == {"status": "cancelled"}
+    assert (await client.get(f"/api/events/{event.id}")).json()["seats_left"] == 0
+
+    # A cancelled person may book again and gets a fresh 201 (waitlisted: the seat is taken).
+    rebook = await book(client, event.id, booking(1))
+    assert rebook.status_code == 201
+    assert rebook.json()["status"] == "waitlisted"
+
+
+async def test_unknown_manage_token_is_404(client: httpx.AsyncClient) -> None:
+    for token in ("nonsense", "A" * 43):
+        response = await client.delete(f"/api/manage/{token}")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        pytest.param(booking(name=""), {"name"}, id="empty-name"),
+        pytest.param({"email": "a@kommun.example.se", "consent": True}, {"name"}, id="no-name"),
+        pytest.param(booking(email="not-an-address"), {"email"}, id="bad-email"),
+        pytest.param(booking(email=""), {"email"}, id="empty-email"),
+        pytest.param(booking(consent=False), {"consent"}, id="consent-false"),
+        pytest.param(
+            {"name": "A", "email": "a@kommun.example.se"}, {"consent"}, id="consent-missing"
+        ),
+        pytest.param(booking(consent="yes"), {"consent"}, id="consent-string"),
+        pytest.param(booking(consent=1), {"consent"}, id="consent-number"),
+        pytest.param(booking(name=5), {"name"}, id="name-number"),
+        pytest.param(booking(email=["a@kommun.example.se"]), {"email"}, id="email-list"),
+        pytest.param(booking(organisation={"x": 1}), {"organisation"}, id="organisation-object"),
+        pytest.param(booking(name="x" * 201), {"name"}, id="name-too-long"),
+        pytest.param({}, {"name", "email", "consent"}, id="empty-object"),
+    ],
+)
+async def test_invalid_fields_are_422_with_a_message_per_field(
+    services: Services, client: httpx.AsyncClient, body: dict[str, Any], fields: set[str]
+) -> None:
+    event = await make_event(services)
+    response = await book(client, event.id, body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert set(error["fields"]) == fields
+    assert all(isinstance(m, str) and m for m in error["fields"].values())
+    assert await registration_count(services) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        pytest.param(b"{not json", "application/json", 400, id="invalid-json"),
+        pytest.param(b"[1, 2]", "application/json", 400, id="array"),
+        pytest.param(b'"text"', "application/json", 400, id="string"),
+        pytest.param(b"null", "application/json", 400, id="null"),
+        pytest.param(b"\xff\xfe", "application/json", 400, id="not-utf8"),
+        pytest.param(
+            b"name=A&email=a%40kommun.example.se&consent=yes",
+            "application/x-www-form-urlencoded",
+            415,
+            id="form",
+        ),
+        pytest.param(b'{"name": "A"}', "text/plain", 415, id="text-plain"),
+        pytest.param(b'{"name": "A"}', "", 415, id="no-content-type"),
+    ],
+)
+async def test_malformed_requests_are_rejected_before_booking(
+    services: Services, client: httpx.AsyncClient, content: bytes, content_type: str, status: int
+) -> None:
+    event = await make_event(services)
+    headers = {"content-type": content_type} if content_type else {}
+    response = await client.post(
+        f"/api/events/{event.id}/registrations", content=content, headers=headers
+    )
+    assert response.status_code == status
+    assert response.json()["error"]["message"]
+    assert await registration_count(services) == 0
+
+
+async def test_json_with_charset_is_accepted(services: Services, client: httpx.AsyncClient) -> None:
+    event = await make_event(services)
+    response = await client.post(
+        f"/api/events/{event.id}/registrations",
+        content=json.dumps(booking()).encode(),
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 201
+
+
+async def test_events_not_open_for_booking_are_409(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    now = datetime.now(UTC)
+    draft = await make_event(services, title="Utkast", publish=False)
+    cancelled = await make_event(services, title="Inställt", capacity=1)
+    assert (await book(client, cancelled.id, booking(8))).json()["status"] == "confirmed"
+    assert (await book(client, cancelled.id, booking(9))).json()["status"] == "waitlisted"
+    async with services.transaction() as session:
+        await cancel_event(session, cancelled.id)
+    mails_before = await outbox_count(services)
+    # Those already booked are not told "you have a seat" (or "you are in line") again.
+    for n in (8, 9):
+        response = await book(client, cancelled.id, booking(n))
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "not_open"
+    assert await outbox_count(services) == mails_before
+    closed = await make_event(
+        services,
+        title="Stängt",
+        registration_opens_at=now - timedelta(days=5),
+        registration_closes_at=now - timedelta(days=1),
+    )
+    not_yet = await make_event(
+        services, title="Inte öppet", registration_opens_at=now + timedelta(days=2)
+    )
+    started = await make_event(
+        services,
+        title="Pågår",
+        starts_at=now - timedelta(minutes=10),
+        ends_at=now + timedelta(minutes=50),
+    )
+    for event in (draft, cancelled, closed, not_yet, started):
+        response = await book(client, event.id, booking())
+        assert response.status_code == 409, event.title
+        error = response.json()["error"]
+        assert error["code"] == "not_open"
+        assert error["message"]
+    assert await registration_count(services) == 2  # only the two from before cancelling
+
+    # A cancelled event is still readable, marked as such, but no longer listed.
+    detail = (await client.get(f"/api/events/{cancelled.id}")).json()
+    assert detail["status"] == "cancelled"
+    listed = {e["id"] for e in (await client.get("/api/events")).json()["events"]}
+    assert cancelled.id not in listed
+    assert draft.id not in listed
+
+
+async def test_openapi_document_is_valid_and_covers_every_api_route(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.1")
+    validate(document)  # raises on an invalid OpenAPI 3.1 document
+
+    app = create_app(services.settings, services)
+    api_routes = [
+        route
+        for route in app.routes
+        if isinstance(route, Route)
+        and route.path.startswith("/api/")
+        and route.path != "/api/openapi.json"
+    ]
+    assert api_routes
+    # Parameter names may differ ({event_id} in the app, {id} in the document).
+    documented_paths = {
+        re.sub(r"\{[^}]*\}", "{}", p): item for p, item in document["paths"].items()
+    }
+    for route in api_routes:
+        path = re.sub(r"\{[^}]*\}", "{}", route.path)
+        assert path in documented_paths, route.path
+        documented = {m.upper() for m in documented_paths[path]}
+        assert (route.methods or set()) - {"HEAD"} <= documented, route.path
