@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,12 +19,14 @@ async def home(request: Request) -> Response:
     async with services(request).transaction() as session:
         upcoming = await listing.upcoming(session, utcnow())
         linked = await examples_for_events(session, [item.event.id for item in upcoming])
-    groups = [
-        (series, list(items))
-        for series, items in groupby(upcoming, key=lambda item: item.event.series)
-    ]
-    # Series first (in order of their next event), then single events.
-    groups.sort(key=lambda group: (group[0] is None, group[1][0].event.starts_at))
+    by_series: dict[int | None, list[listing.EventListing]] = {}
+    for item in upcoming:
+        by_series.setdefault(item.event.series_id, []).append(item)
+    # Series first, in order of their next event; then the single events.
+    groups = sorted(
+        ((items[0].event.series, items) for items in by_series.values()),
+        key=lambda group: (group[0] is None, group[1][0].event.starts_at),
+    )
     return render(request, "events/home.html", {"groups": groups, "linked": linked})
 
 
