@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lunchkafe.timestamps import utcnow
@@ -20,26 +22,28 @@ async def enqueue(
     event_id: int | None = None,
     registration_id: int | None = None,
     payload: dict[str, Any] | None = None,
-) -> OutboxMessage | None:
-    """Add a message unless one with the same dedupe key exists; returns the new row or None."""
-    existing = await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+) -> None:
+    """Add a message unless one with the same dedupe key exists, in one statement."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(OutboxMessage)
+        .values(
+            kind=kind,
+            recipient=recipient,
+            dedupe_key=dedupe_key,
+            event_id=event_id,
+            registration_id=registration_id,
+            payload=payload or {},
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=utcnow(),
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
-    if existing is not None:
-        return None
-    message = OutboxMessage(
-        kind=kind,
-        recipient=recipient,
-        dedupe_key=dedupe_key,
-        event_id=event_id,
-        registration_id=registration_id,
-        payload=payload or {},
-        next_attempt_at=utcnow(),
-    )
-    session.add(message)
     # Tells the unit of work to nudge the delivery worker once this commits.
     session.info["outbox_written"] = True
-    return message
 
 
 async def new_send(

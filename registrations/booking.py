@@ -15,7 +15,7 @@ from mail.models import MessageKind
 from mail.outbox import enqueue
 from registrations import errors
 from registrations.attendee import Attendee
-from registrations.feeds import feed_for
+from registrations.feeds import ensure_feed
 from registrations.models import Registration, RegistrationStatus
 from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
 from registrations.waitlist import count_confirmed, promote_from_waitlist, waitlist_position
@@ -125,7 +125,7 @@ async def book(
         registration.waitlist_number = event.waitlist_counter
     await session.flush()
     # The personal feed exists from the first booking, so every mail can link to it.
-    await feed_for(session, registration.email_normalised, secret_key)
+    await ensure_feed(session, registration.email_normalised, secret_key)
     position = await waitlist_position(session, registration)
     await enqueue(
         session,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +27,8 @@ def feed_token(feed: AttendeeFeed, secret_key: str) -> str:
     return derive_token(secret_key, feed.token_nonce, PURPOSE)
 
 
-async def feed_for(session: AsyncSession, email_normalised: str, secret_key: str) -> AttendeeFeed:
-    """The person's feed, created on first need; concurrent callers get the same row."""
+async def ensure_feed(session: AsyncSession, email_normalised: str, secret_key: str) -> None:
+    """Create the person's feed unless it exists; one statement, safe under concurrency."""
     nonce = new_nonce()
     values = {
         "email_normalised": email_normalised,
@@ -44,6 +44,11 @@ async def feed_for(session: AsyncSession, email_normalised: str, secret_key: str
         .values(**values)
         .on_conflict_do_nothing(index_elements=["email_normalised"])
     )
+
+
+async def feed_for(session: AsyncSession, email_normalised: str, secret_key: str) -> AttendeeFeed:
+    """The person's feed, created on first need; concurrent callers get the same row."""
+    await ensure_feed(session, email_normalised, secret_key)
     feed = (
         await session.scalars(
             select(AttendeeFeed)
@@ -94,3 +99,17 @@ async def confirmed_bookings(
         .order_by(Event.starts_at, Event.id)
     )
     return list(rows.all())
+
+
+async def latest_change(session: AsyncSession, feed: AttendeeFeed) -> datetime | None:
+    """The last change to any of the person's bookings or to their events, whether still in
+    the feed or not: a booking leaving the feed is a change too, so Last-Modified never
+    goes back and a client revalidating by date alone still sees it leave."""
+    registration, event = (
+        await session.execute(
+            select(func.max(Registration.updated_at), func.max(Event.updated_at))
+            .join(Event, Event.id == Registration.event_id)
+            .where(Registration.email_normalised == feed.email_normalised)
+        )
+    ).one()
+    return max((stamp for stamp in (registration, event) if stamp is not None), default=None)
