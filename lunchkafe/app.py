@@ -63,6 +63,8 @@ class SecurityHeaders:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and exc.detail == "Not Found":  # Starlette's own, for no route
+        exc = HTTPException(404, "Sidan finns inte.")
     if request.url.path.startswith("/api/"):
         return JSONResponse(
             {"error": {"code": "http_error", "message": exc.detail}}, status_code=exc.status_code

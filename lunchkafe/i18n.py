@@ -1,7 +1,9 @@
 """Languages and Swedish-style dates: "onsdag 3 december 2026, kl. 12.00–13.00".
 
 Message ids are the Swedish texts, so Swedish needs no catalogue and a missing English
-translation falls back to Swedish rather than to a key.
+translation falls back to Swedish rather than to a key. The English catalogue is read from
+its .po file (no compiled .mo to build or commit): `python -m lunchkafe.locale.extract`
+refreshes it.
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ from __future__ import annotations
 import gettext
 from datetime import datetime
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 
 LANGUAGES = ("sv", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -20,9 +26,16 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 @cache
 def translations(language: str) -> gettext.NullTranslations:
-    if language == "sv":
+    """The language's catalogue, compiled in memory from its .po once per process."""
+    po_path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == "sv" or not po_path.is_file():
         return gettext.NullTranslations()
-    return gettext.translation("messages", LOCALE_DIR, languages=[language], fallback=True)
+    with po_path.open("rb") as po:
+        catalog = read_po(po, locale=language, domain="messages")
+    compiled = BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
+    compiled.seek(0)
+    return Translations(fp=compiled, domain="messages")
 
 
 def format_date_long(moment: datetime, tz_name: str, language: str = "sv") -> str:

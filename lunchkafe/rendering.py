@@ -79,3 +79,13 @@ def render(
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, language, samesite="lax", max_age=365 * 86400)
     return response
+
+
+def closed_reason(request: Request, msgid: str, opens_at: datetime | None) -> str:
+    """Why booking is closed, in the visitor's language, with a date written their way."""
+    language = language_of(request)
+    text = translations(language).gettext(msgid)
+    if opens_at is None:
+        return text
+    tz = services(request).settings.timezone
+    return text % {"opens": format_datetime(opens_at, tz, language)}

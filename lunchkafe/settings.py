@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# The same words stand in templates/macros.html, where pages translate them.
 DEFAULT_PRIVACY_NOTICE = (
     "Vi sparar ditt namn, din e-postadress och din organisation för att kunna skicka "
     "kalenderinbjudan, påminnelser och ändringar om det här evenemanget. Uppgifterna "
-    "raderas senast {days} dagar efter evenemanget."
+    "raderas senast %(days)d dagar efter evenemanget."
 )
 
 
@@ -40,7 +41,7 @@ class Settings:
     var_dir: Path
     site_name: str
     retention_days: int
-    privacy_notice: str
+    custom_privacy_notice: str | None
     reminder_offsets: tuple[int, ...] = (24 * 60, 60)
     reminder_grace: timedelta = timedelta(minutes=30)
     follow_up_after: timedelta = timedelta(hours=2)
@@ -48,6 +49,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def privacy_notice(self) -> str:
+        """The notice attendees consent to: PRIVACY_NOTICE, or the default in Swedish."""
+        return self.custom_privacy_notice or DEFAULT_PRIVACY_NOTICE % {"days": self.retention_days}
 
     @property
     def is_sqlite(self) -> bool:
@@ -106,8 +112,7 @@ class Settings:
             var_dir=var_dir,
             site_name=environ.get("SITE_NAME", "Lunchkafé"),
             retention_days=retention_days,
-            privacy_notice=environ.get("PRIVACY_NOTICE")
-            or DEFAULT_PRIVACY_NOTICE.format(days=retention_days),
+            custom_privacy_notice=environ.get("PRIVACY_NOTICE") or None,
             reminder_offsets=_offsets(environ.get("REMINDER_OFFSETS", "24h,1h")),
             reminder_grace=_duration(environ, "REMINDER_GRACE", "30m"),
             follow_up_after=_duration(environ, "FOLLOW_UP_AFTER", "2h"),

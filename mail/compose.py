@@ -93,6 +93,10 @@ def _skip_reason(
             return "the event was cancelled"
     if kind == MessageKind.WAITLISTED and status != RegistrationStatus.WAITLISTED:
         return "no longer on the waitlist"
+    if kind == MessageKind.REGISTRATION_CANCELLED and status != RegistrationStatus.CANCELLED:
+        # Booked again before this went out: the rebooking's invite carries the same SEQUENCE,
+        # so a CANCEL arriving after it would take the event out of the attendee's calendar.
+        return "booked again since"
     superseded = int(row.payload.get("event_sequence", event.sequence)) < event.sequence
     if kind == MessageKind.EVENT_CHANGED and superseded:
         return "a later change superseded this one"
@@ -133,6 +137,7 @@ async def compose(
     feed = await feed_for(session, registration.email_normalised, settings.secret_key)
     context: dict[str, Any] = {
         "site_name": settings.site_name,
+        "language": settings.default_language,
         "event": event,
         "registration": registration,
         "when": format_span(

@@ -54,7 +54,7 @@ def check_bookable(event: Event, now: datetime, *, tz_name: str = "Europe/Stockh
         from lunchkafe.i18n import format_datetime  # the message names a local time
 
         raise errors.BookingClosed(
-            errors.MSG_NOT_YET_OPEN.format(opens=format_datetime(opens, tz_name))
+            errors.MSG_NOT_YET_OPEN, opens=format_datetime(opens, tz_name), opens_at=opens
         )
     if now >= closes:
         raise errors.BookingClosed(
@@ -185,7 +185,7 @@ async def book_series(
                 )
             )
         except errors.BookingClosed as exc:
-            skipped.append((event, exc.message))
+            skipped.append((event, exc.msgid if exc.opens_at is None else exc.message))
     return SeriesBookingResult(booked=booked, skipped=skipped)
 
 

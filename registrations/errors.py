@@ -6,6 +6,8 @@ alongside a stable code.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class RegistrationError(Exception):
     code = "registration_error"
@@ -33,9 +35,20 @@ class EventNotFound(RegistrationError):
 
 
 class BookingClosed(RegistrationError):
-    """The event exists but cannot be booked now; the message says why."""
+    """The event exists but cannot be booked now; the message says why.
+
+    `msgid` is the untranslated text, with %(opens)s standing for `opens` when set, so
+    a page can say it in the visitor's language; `message` is the Swedish sentence.
+    """
 
     code = "not_open"
+
+    def __init__(
+        self, msgid: str, *, opens: str | None = None, opens_at: datetime | None = None
+    ) -> None:
+        super().__init__(msgid % {"opens": opens} if opens is not None else msgid)
+        self.msgid = msgid
+        self.opens_at = opens_at
 
 
 class RegistrationNotFound(RegistrationError):
@@ -53,6 +66,6 @@ MSG_TEXT_TOO_LONG = "Högst 200 tecken."
 MSG_CONSENT_REQUIRED = "Du behöver godkänna hur vi hanterar dina personuppgifter för att boka."
 MSG_NOT_PUBLISHED = "Evenemanget är inte publicerat."
 MSG_CANCELLED = "Evenemanget är inställt."
-MSG_NOT_YET_OPEN = "Anmälan har inte öppnat än. Den öppnar {opens}."
+MSG_NOT_YET_OPEN = "Anmälan har inte öppnat än. Den öppnar %(opens)s."
 MSG_CLOSED = "Anmälan har stängt."
 MSG_STARTED = "Evenemanget har redan börjat."

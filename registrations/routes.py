@@ -14,7 +14,7 @@ from events import listing
 from events.models import EventStatus
 from guide.catalogue import examples_for_event
 from lunchkafe import csrf
-from lunchkafe.rendering import render
+from lunchkafe.rendering import closed_reason, render
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
 from registrations import booking, errors
@@ -62,7 +62,8 @@ async def book_event(request: Request) -> Response:
     except errors.InvalidAttendee as exc:
         return await _event_with_errors(request, event_id, values, exc.errors, None)
     except errors.BookingClosed as exc:
-        return await _event_with_errors(request, event_id, values, {}, exc.message)
+        reason = closed_reason(request, exc.msgid, exc.opens_at)
+        return await _event_with_errors(request, event_id, values, {}, reason)
     except errors.EventNotFound:
         raise HTTPException(404, "Evenemanget finns inte.") from None
     flag = "booked" if result.created else "again"

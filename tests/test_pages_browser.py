@@ -255,6 +255,10 @@ async def test_empty_booking_shows_error_summary_and_keeps_what_was_typed(
             return Boolean(summary.compareDocumentPosition(h1) & Node.DOCUMENT_POSITION_FOLLOWING);
         }"""
     )
+    # autofocus is applied after the page has loaded; wait for it rather than race it.
+    await page.wait_for_function(
+        "() => document.activeElement?.classList.contains('error-summary')", timeout=10_000
+    )
     assert (await focused(page))["text"].startswith(ERROR_SUMMARY_TITLE)
     links = summary.get_by_role("link")
     assert [

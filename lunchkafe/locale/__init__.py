@@ -1,0 +1,1 @@
+"""Message catalogues: Swedish message ids, English in en/LC_MESSAGES/messages.po."""
