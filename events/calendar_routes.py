@@ -20,33 +20,27 @@ PUBLIC_CACHE = "public, max-age=300"
 
 
 async def all_events_feed(request: Request) -> Response:
+    return await _feed(request, None)
+
+
+async def _feed(request: Request, series_slug: str | None) -> Response:
     app = services(request)
-    async with app.transaction() as session:
-        file = await public_feed(
-            session,
-            app.feed_cache,
-            base_url=app.settings.base_url,
-            site_name=app.settings.site_name,
-            now=utcnow(),
-        )
+    file = await public_feed(
+        app.transaction,
+        app.feed_cache,
+        app.feed_memo,
+        base_url=app.settings.base_url,
+        site_name=app.settings.site_name,
+        now=utcnow(),
+        series_slug=series_slug,
+    )
+    if file is None:
+        raise HTTPException(404, "Serien finns inte.")
     return calendar_response(request, file, cache_control=PUBLIC_CACHE)
 
 
 async def series_feed(request: Request) -> Response:
-    app = services(request)
-    async with app.transaction() as session:
-        series = await listing.get_series(session, request.path_params["slug"])
-        if series is None:
-            raise HTTPException(404, "Serien finns inte.")
-        file = await public_feed(
-            session,
-            app.feed_cache,
-            base_url=app.settings.base_url,
-            site_name=app.settings.site_name,
-            now=utcnow(),
-            series=series,
-        )
-    return calendar_response(request, file, cache_control=PUBLIC_CACHE)
+    return await _feed(request, request.path_params["slug"])
 
 
 async def event_ics(request: Request) -> Response:

@@ -7,10 +7,14 @@ web process agrees. With Redis the built bytes are shared by all processes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections import OrderedDict
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select
@@ -127,32 +131,110 @@ async def _fingerprint(session: AsyncSession, series_id: int | None) -> str:
     return f"{count}:{latest.isoformat() if latest else '-'}"
 
 
+class FeedMemo:
+    """Per process: the cache key each feed had a moment ago, and one builder per feed.
+
+    A calendar client revalidating then costs no database work at all. The process that
+    changes an event forgets at once; other processes notice within `ttl`.
+    """
+
+    ttl = 1.0
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[float, str]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def key(self, scope: str) -> str | None:
+        found = self._keys.get(scope)
+        return found[1] if found is not None and found[0] > time.monotonic() else None
+
+    def remember(self, scope: str, key: str) -> None:
+        self._keys[scope] = (time.monotonic() + self.ttl, key)
+
+    def lock(self, scope: str) -> asyncio.Lock:
+        return self._locks.setdefault(scope, asyncio.Lock())
+
+    def forget(self) -> None:
+        self._keys.clear()
+
+
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
 async def public_feed(
-    session: AsyncSession,
+    transaction: Transaction,
     cache: FeedCache,
+    memo: FeedMemo,
     *,
     base_url: str,
     site_name: str,
     now: datetime,
-    series: Series | None = None,
-) -> CalendarFile:
-    """All published events, or one series, as a calendar file (from cache when unchanged)."""
-    series_id = series.id if series is not None else None
-    # The day is part of the key because what the feed holds also moves with time.
-    day: date = now.date()
-    key = f"feed:{series_id or 'all'}:{await _fingerprint(session, series_id)}:{day.isoformat()}"
-    cached = await cache.get(key)
-    if cached is not None:
-        return cached
-    events = (
-        await session.scalars(
-            select(Event).where(*_in_feed(now, series_id)).order_by(Event.starts_at, Event.id)
-        )
-    ).all()
-    entries = [public_entry(e, event_url=f"{base_url}/events/{e.id}") for e in events]
-    name = f"{site_name}: {series.title}" if series is not None else site_name
-    body = build_feed(entries, name=name)
-    last_modified = max((e.updated_at for e in events), default=EPOCH)
-    file = CalendarFile.of(body, last_modified.replace(microsecond=0))
-    await cache.put(key, file)
-    return file
+    series_slug: str | None = None,
+) -> CalendarFile | None:
+    """All published events, or one series (None if no such series), as a calendar file."""
+    scope = f"series:{series_slug}" if series_slug else "all"
+    remembered = memo.key(scope)
+    if remembered is not None and (hit := await cache.get(remembered)) is not None:
+        return hit
+    # One build at a time per feed: after a change, concurrent pollers wait for it
+    # instead of each building the same thousands of events.
+    async with memo.lock(scope):
+        remembered = memo.key(scope)
+        if remembered is not None and (hit := await cache.get(remembered)) is not None:
+            return hit
+        async with transaction() as session:
+            series = None
+            if series_slug:
+                series = (
+                    await session.scalars(select(Series).where(Series.slug == series_slug))
+                ).first()
+                if series is None:
+                    return None
+            series_id = series.id if series is not None else None
+            # The day is part of the key because what the feed holds also moves with time.
+            fingerprint = await _fingerprint(session, series_id)
+            key = f"feed:{series_id or 'all'}:{fingerprint}:{now.date().isoformat()}"
+            memo.remember(scope, key)
+            cached = await cache.get(key)
+            if cached is not None:
+                return cached
+            events = (
+                await session.scalars(
+                    select(Event)
+                    .where(*_in_feed(now, series_id))
+                    .order_by(Event.starts_at, Event.id)
+                )
+            ).all()
+            dropped = await _latest_drop_out(session, now, series_id)
+        entries = [public_entry(e, event_url=f"{base_url}/events/{e.id}") for e in events]
+        name = f"{site_name}: {series.title}" if series is not None else site_name
+        body = await asyncio.to_thread(build_feed, entries, name=name)
+        last_modified = max([*(e.updated_at for e in events), dropped], default=EPOCH)
+        file = CalendarFile.of(body, last_modified.replace(microsecond=0))
+        await cache.put(key, file)
+        return file
+
+
+async def _latest_drop_out(session: AsyncSession, now: datetime, series_id: int | None) -> datetime:
+    """When an event last left the feed by ageing out: a change, though no row changed.
+
+    Without it Last-Modified could stand still as events drop out, and a client that
+    revalidates by date alone would keep them.
+    """
+    cancelled = select(func.max(Event.cancelled_at)).where(
+        Event.status == EventStatus.CANCELLED, Event.cancelled_at <= now - CANCELLED_KEPT
+    )
+    past = select(func.max(Event.ends_at)).where(
+        Event.status != EventStatus.DRAFT, Event.ends_at <= now - PAST_KEPT
+    )
+    if series_id is not None:
+        cancelled = cancelled.where(Event.series_id == series_id)
+        past = past.where(Event.series_id == series_id)
+    last_cancelled = await session.scalar(cancelled)
+    last_past = await session.scalar(past)
+    moments = [EPOCH]
+    if last_cancelled is not None:
+        moments.append(last_cancelled + CANCELLED_KEPT)
+    if last_past is not None:
+        moments.append(last_past + PAST_KEPT)
+    return max(moments)

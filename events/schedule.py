@@ -137,6 +137,7 @@ async def create_event(session: AsyncSession, draft: EventDraft, *, site_domain:
     )
     session.add(event)
     await session.flush()
+    session.info["events_changed"] = True
     return event
 
 
@@ -149,6 +150,7 @@ async def publish_event(session: AsyncSession, event_id: int) -> Event:
         raise InvalidEvent({"status": "Ett inställt evenemang kan inte publiceras."})
     event.status = EventStatus.PUBLISHED
     event.updated_at = utcnow()
+    session.info["events_changed"] = True
     return event
 
 
@@ -206,6 +208,7 @@ async def apply_changes(session: AsyncSession, event_id: int, changes: EventChan
     if calendar_changed:
         event.sequence += 1
     event.updated_at = utcnow()
+    session.info["events_changed"] = True
     return EventUpdate(
         event=event, calendar_changed=calendar_changed, capacity_raised=capacity_raised
     )
@@ -223,6 +226,7 @@ async def mark_cancelled(session: AsyncSession, event_id: int) -> Event:
     event.sequence += 1
     event.cancelled_at = now
     event.updated_at = now
+    session.info["events_changed"] = True
     return event
 
 

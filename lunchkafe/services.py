@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from events.feeds import FeedCache, MemoryFeedCache, RedisFeedCache
+from events.feeds import FeedCache, FeedMemo, MemoryFeedCache, RedisFeedCache
 from lunchkafe.database import create_engine, create_sessionmaker, unit_of_work
 from lunchkafe.settings import Settings
 
@@ -22,6 +22,7 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     feed_cache: FeedCache
+    feed_memo: FeedMemo = field(default_factory=FeedMemo)
     # Called after a commit that wrote outbox rows; set by the job runner in use.
     after_commit: list[Nudge] = field(default_factory=list)
 
@@ -43,6 +44,8 @@ class Services:
         """A unit of work; if it wrote outbox rows, delivery is nudged after the commit."""
         async with unit_of_work(self.sessionmaker) as session:
             yield session
+        if session.info.pop("events_changed", False):
+            self.feed_memo.forget()
         if session.info.pop("outbox_written", False):
             for nudge in self.after_commit:
                 await nudge()

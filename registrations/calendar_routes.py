@@ -17,7 +17,13 @@ from lunchkafe.conditional import CalendarFile, calendar_response
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
 from registrations import booking, errors
-from registrations.feeds import confirmed_bookings, feed_for, find_feed, revoke_feed
+from registrations.feeds import (
+    confirmed_bookings,
+    feed_for,
+    find_feed,
+    latest_change,
+    revoke_feed,
+)
 from registrations.models import RegistrationStatus
 
 # Personal data and join links: never in a shared cache.
@@ -35,6 +41,7 @@ async def personal_feed(request: Request) -> Response:
                 404, "Kalendern finns inte, eller så har länken bytts ut."
             ) from None
         bookings = await confirmed_bookings(session, feed, since=utcnow() - timedelta(days=90))
+        latest = await latest_change(session, feed) or EPOCH
         entries = [
             attendee_entry(
                 r.event,
@@ -45,8 +52,6 @@ async def personal_feed(request: Request) -> Response:
             for r in bookings
         ]
     body = build_feed(entries, name=f"{app.settings.site_name}: mina bokningar")
-    latest = max((r.updated_at for r in bookings), default=EPOCH)
-    latest = max([latest, *(r.event.updated_at for r in bookings)])
     return calendar_response(
         request, CalendarFile.of(body, latest.replace(microsecond=0)), cache_control=PRIVATE_CACHE
     )
@@ -73,7 +78,9 @@ async def manage_ics(request: Request) -> Response:
         )
     else:
         entry = public_entry(event, event_url=event_url)
-    file = CalendarFile.of(build_feed([entry], name=event.title), event.updated_at)
+    # The registration counts too: a promotion or a cancellation changes this file.
+    changed = max(event.updated_at, registration.updated_at)
+    file = CalendarFile.of(build_feed([entry], name=event.title), changed)
     return calendar_response(
         request, file, cache_control=PRIVATE_CACHE, filename=f"lunchkafe-{event.id}.ics"
     )
