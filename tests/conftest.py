@@ -41,7 +41,7 @@ def require_service(name: str, reason: str) -> None:
     pytest.skip(message)
 
 
-async def _drop_postgres_database(url: str) -> None:
+async def drop_postgres_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -51,7 +51,7 @@ async def _drop_postgres_database(url: str) -> None:
         await admin.dispose()
 
 
-async def _create_postgres_database(name: str) -> str:
+async def create_postgres_database(name: str) -> str:
     admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
@@ -84,7 +84,7 @@ async def migrated_url(
     else:
         # One database per test process, so parallel runs never drop each other's.
         try:
-            url = await _create_postgres_database(f"lunchkafe_test_{os.getpid()}")
+            url = await create_postgres_database(f"lunchkafe_test_{os.getpid()}")
         except (OSError, Exception) as exc:  # asyncpg raises several kinds on no server
             require_service("PostgreSQL", str(exc)[:200])
     services = Services.build(make_settings(url, tmp_path_factory.mktemp("var")))
@@ -92,7 +92,7 @@ async def migrated_url(
     await services.close()
     yield url
     if request.param == "postgresql":
-        await _drop_postgres_database(url)
+        await drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -10,28 +10,21 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from lunchkafe.database import Base
 from lunchkafe.migrate import downgrade, upgrade
 from lunchkafe.models import Event  # noqa: F401  (registers every table)
 from lunchkafe.services import Services
-from tests.conftest import POSTGRES_ADMIN_URL, make_settings, require_service
+from tests.conftest import (
+    create_postgres_database,
+    drop_postgres_database,
+    make_settings,
+    require_service,
+)
 
 APP_TABLES = set(Base.metadata.tables)
-
-
-async def _scratch_postgres(name: str) -> str:
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,14 +33,15 @@ async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     else:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         try:
-            url = await _scratch_postgres(f"lunchkafe_migrations_{worker}")
+            url = await create_postgres_database(f"lunchkafe_migrations_{os.getpid()}")
         except (OSError, Exception) as exc:  # asyncpg raises several kinds on no server
             require_service("PostgreSQL", str(exc)[:200])
     built = Services.build(make_settings(url, tmp_path / "var"))
     yield built
     await built.close()
+    if request.param == "postgresql":
+        await drop_postgres_database(url)
 
 
 def _table_names(conn: Connection) -> set[str]:
