@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -36,9 +37,12 @@ async def start_job_runner(services: Services) -> Stop:
 
 
 async def _start_arq_nudges(services: Services) -> Stop:
+    # No connection retries: arq's default sleeps a second between each of five, and a nudge
+    # runs after every commit that wrote mail, so a booking would hang for five seconds.
+    settings = dataclasses.replace(redis_settings(services.settings), conn_retries=0)
     pool: ArqRedis | None = None
     try:
-        pool = await create_pool(redis_settings(services.settings))
+        pool = await create_pool(settings)
     except Exception as exc:  # Redis away at start-up must not keep the site down
         log.warning("Redis unreachable at start-up (%s); mail waits for the worker's sweep", exc)
 
@@ -46,7 +50,7 @@ async def _start_arq_nudges(services: Services) -> Stop:
         nonlocal pool
         try:
             if pool is None:
-                pool = await create_pool(redis_settings(services.settings))
+                pool = await create_pool(settings)
             await pool.enqueue_job(DELIVER_JOB, _job_id=f"deliver:{int(time.time() * 10)}")
         except Exception as exc:  # the row is committed; the sweep will deliver it
             log.warning("could not nudge the mail worker (%s); the sweep will deliver", exc)

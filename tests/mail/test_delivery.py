@@ -1,0 +1,451 @@
+"""Delivering the outbox to a real SMTP server (aiosmtpd on loopback), on SQLite and PostgreSQL.
+
+What an attendee or organiser would notice: a greylisted mail arrives on the next try, a
+bounced one shows as failed with the server's words, a moot one is never sent, and however
+many workers race over the outbox, every message arrives exactly once.
+
+The helpers at the top (`Mail`, `mail_factory`, `book`, ...) are shared by the other outbox
+tests, which import them from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from events.organising import update_event
+from events.schedule import EventChanges
+from lunchkafe.services import Services
+from lunchkafe.timestamps import utcnow
+from mail.delivery import LEASE, DeliveryReport, deliver_due
+from mail.models import Audience, MessageKind, OutboxMessage, OutboxStatus
+from mail.outbox import send_progress
+from registrations import booking
+from registrations.messaging import send_message, send_reminder_now
+from registrations.models import Registration, RegistrationStatus
+from registrations.reminders import create_due_reminders
+from registrations.tokens import derive_token, hash_token, new_nonce
+from tests.conftest import SECRET, make_settings
+from tests.factories import make_event, person
+from tests.mail.conftest import SmtpServer, free_port
+
+JOIN_URL = "https://meet.example.se/secret-room"
+_PARSER = BytesParser(policy=policy.default)
+_OUTBOX_ID = re.compile(r"outbox(\d+)@")
+
+
+# --- shared helpers ------------------------------------------------------------------------
+
+
+@dataclass
+class Mail:
+    """Services whose SMTP_URL points at a recording aiosmtpd server."""
+
+    services: Services
+    server: SmtpServer
+    _parsed: dict[int, EmailMessage] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        parsed = []
+        for envelope in self.server.recorder.messages:
+            key = id(envelope)  # parsing is slow; each envelope is parsed once
+            if key not in self._parsed:
+                assert isinstance(envelope.content, bytes)
+                message = _PARSER.parsebytes(envelope.content)
+                assert isinstance(message, EmailMessage)
+                self._parsed[key] = message
+            parsed.append(self._parsed[key])
+        return parsed
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+    def only(self, address: str) -> EmailMessage:
+        """The one mail this address got since the last `clear()`."""
+        found = self.to(address)
+        assert len(found) == 1, [str(m["Subject"]) for m in found]
+        return found[0]
+
+    def clear(self) -> None:
+        self.server.recorder.messages.clear()
+        self._parsed.clear()
+
+    async def deliver(self, **options: Any) -> DeliveryReport:
+        return await deliver_due(self.services, **options)
+
+
+MailFactory = Callable[..., Mail]
+
+
+@pytest.fixture
+async def mail_factory(
+    services: Services, start_server: Callable[..., SmtpServer], tmp_path: Path
+) -> AsyncIterator[MailFactory]:
+    """Build Services on the test's clean database, with SMTP_URL (and any other setting)."""
+    built: list[Services] = []
+
+    def make(server: SmtpServer | None = None, **environ: str) -> Mail:
+        server = server or start_server()
+        environ.setdefault("SMTP_URL", f"smtp://127.0.0.1:{server.port}?timeout=5")
+        made = Services.build(make_settings(services.settings.database_url, tmp_path, **environ))
+        built.append(made)
+        return Mail(made, server)
+
+    yield make
+    for made in built:
+        await made.close()
+
+
+@pytest.fixture
+def mail(mail_factory: MailFactory) -> Mail:
+    return mail_factory()
+
+
+async def book(
+    services: Services, event_id: int, n: int, *, now: datetime | None = None
+) -> booking.BookingResult:
+    async with services.transaction() as session:
+        return await booking.book(
+            session, event_id=event_id, attendee=person(n), secret_key=SECRET, now=now
+        )
+
+
+async def cancel(services: Services, token: str) -> None:
+    async with services.transaction() as session:
+        await booking.cancel(session, token=token)
+
+
+def address(n: int) -> str:
+    return person(n).email
+
+
+async def outbox(services: Services) -> list[OutboxMessage]:
+    async with services.transaction() as session:
+        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return list(rows.all())
+
+
+async def make_due_now(services: Services) -> None:
+    """Let waiting retries go now, as if their back-off had passed."""
+    async with services.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+async def add_confirmed(services: Services, event_id: int, numbers: range) -> None:
+    """Many confirmed seats in one insert (setup for volume tests; booking rules not under test)."""
+    now = utcnow()
+    rows = []
+    for n in numbers:
+        nonce = new_nonce()
+        rows.append(
+            Registration(
+                event_id=event_id,
+                name=f"Person {n}",
+                email=address(n),
+                email_normalised=address(n),
+                organisation="Exempelkommun",
+                consent_at=now,
+                status=RegistrationStatus.CONFIRMED,
+                sequence_bump=0,
+                token_nonce=nonce,
+                manage_token_hash=hash_token(derive_token(SECRET, nonce)),
+                created_at=now,
+                updated_at=now,
+                confirmed_at=now,
+            )
+        )
+    async with services.transaction() as session:
+        session.add_all(rows)
+
+
+def outbox_ids(messages: list[EmailMessage]) -> Counter[int]:
+    """Which outbox row each received mail came from (compose puts it in the Message-ID)."""
+    found: Counter[int] = Counter()
+    for message in messages:
+        match = _OUTBOX_ID.search(str(message["Message-ID"]))
+        assert match, message["Message-ID"]
+        found[int(match.group(1))] += 1
+    return found
+
+
+# --- retries, bounces, outages ------------------------------------------------------------------
+
+
+async def test_greylisted_mail_is_retried_later_then_arrives(mail: Mail) -> None:
+    event = await make_event(mail.services)
+    mail.server.recorder.rcpt_replies.append("451 4.7.1 Greylisted, try again later")
+    await book(mail.services, event.id, 1)
+
+    before = utcnow()
+    report = await mail.deliver()
+    assert report == DeliveryReport(retried=1)
+    (row,) = await outbox(mail.services)
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
+    assert row.next_attempt_at > before + timedelta(seconds=30)
+    assert row.last_error is not None
+    assert "451" in row.last_error
+    assert mail.messages == []
+
+    # Not due yet: another run leaves it waiting.
+    assert await mail.deliver() == DeliveryReport()
+
+    await make_due_now(mail.services)
+    assert await mail.deliver() == DeliveryReport(sent=1)
+    (row,) = await outbox(mail.services)
+    assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 2, None)
+    assert row.sent_at is not None
+    assert str(mail.only(address(1))["Subject"]).startswith("Bekräftad plats:")
+
+
+async def test_a_bounce_fails_at_once_with_the_servers_answer(mail: Mail) -> None:
+    event = await make_event(mail.services)
+    mail.server.recorder.rcpt_replies.append("550 5.1.1 <person1@kommun.example.se>: no such user")
+    await book(mail.services, event.id, 1)
+
+    assert await mail.deliver() == DeliveryReport(failed=1)
+    (row,) = await outbox(mail.services)
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 1)
+    assert row.last_error is not None
+    assert "550 5.1.1" in row.last_error
+    assert "no such user" in row.last_error
+
+    # A failed row is never picked up again, however long one waits.
+    async with mail.services.transaction() as session:
+        await session.execute(
+            update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(days=1))
+        )
+    assert await mail.deliver() == DeliveryReport()
+    assert mail.messages == []
+    assert (await outbox(mail.services))[0].attempts == 1
+
+
+async def test_a_relay_refusing_connections_means_retry(
+    mail_factory: MailFactory, start_server: Callable[..., SmtpServer]
+) -> None:
+    closed = free_port()
+    down = mail_factory(start_server(), SMTP_URL=f"smtp://127.0.0.1:{closed}?timeout=5")
+    event = await make_event(down.services)
+    await book(down.services, event.id, 1)
+
+    assert await down.deliver() == DeliveryReport(retried=1)
+    (row,) = await outbox(down.services)
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
+    assert row.next_attempt_at > utcnow()
+    assert row.last_error is not None
+    assert str(closed) in row.last_error
+
+    # The relay comes back (here: another SMTP_URL on the same database) and the mail goes.
+    up = mail_factory()
+    await make_due_now(up.services)
+    assert await up.deliver() == DeliveryReport(sent=1)
+    assert len(up.to(address(1))) == 1
+
+
+# --- moot messages are skipped ------------------------------------------------------------------
+
+
+async def test_a_reminder_for_a_seat_given_up_is_skipped(mail: Mail) -> None:
+    # The 24 h reminder fell due five minutes ago.
+    starts = utcnow().replace(microsecond=0) + timedelta(hours=24) - timedelta(minutes=5)
+    event = await make_event(mail.services, starts_at=starts, ends_at=starts + timedelta(hours=1))
+    booked_at = starts - timedelta(days=3)
+    kept = await book(mail.services, event.id, 1, now=booked_at)
+    given_up = await book(mail.services, event.id, 2, now=booked_at)
+    await mail.deliver()
+    mail.clear()
+    async with mail.services.transaction() as session:
+        planned = await create_due_reminders(
+            session,
+            now=utcnow(),
+            default_offsets=mail.services.settings.reminder_offsets,
+            grace=mail.services.settings.reminder_grace,
+        )
+    assert planned == 2
+    await cancel(mail.services, given_up.manage_token)
+
+    report = await mail.deliver()
+    assert (report.sent, report.skipped) == (2, 1)  # kept's reminder, given_up's CANCEL
+    assert str(mail.only(address(1))["Subject"]).startswith("Påminnelse:")
+    assert str(mail.only(address(2))["Subject"]).startswith("Avbokad:")
+    skipped = [r for r in await outbox(mail.services) if r.status == OutboxStatus.SKIPPED]
+    assert [(r.kind, r.registration_id) for r in skipped] == [
+        (MessageKind.REMINDER, given_up.registration.id)
+    ]
+    assert skipped[0].last_error == "the registration is no longer confirmed"
+    assert kept.registration.id != given_up.registration.id
+
+
+async def test_a_change_superseded_before_delivery_is_skipped(mail: Mail) -> None:
+    event = await make_event(mail.services)
+    await book(mail.services, event.id, 1)
+    await mail.deliver()
+    mail.clear()
+
+    first = event.starts_at + timedelta(hours=1)
+    final = event.starts_at + timedelta(hours=2)
+    for starts in (first, final):
+        async with mail.services.transaction() as session:
+            await update_event(session, event.id, EventChanges(starts_at=starts))
+
+    report = await mail.deliver()
+    assert (report.sent, report.skipped) == (1, 1)
+    changed = mail.only(address(1))
+    assert str(changed["Subject"]).startswith("Ändrat:")
+    (superseded,) = [r for r in await outbox(mail.services) if r.status == OutboxStatus.SKIPPED]
+    assert superseded.kind == MessageKind.EVENT_CHANGED
+    assert superseded.last_error == "a later change superseded this one"
+    assert superseded.payload["event_sequence"] == 1
+
+
+# --- racing and crashed workers -----------------------------------------------------------------
+
+
+async def test_two_workers_racing_deliver_every_message_exactly_once(
+    mail: Mail, mail_factory: MailFactory
+) -> None:
+    # Two Services are two worker processes: separate engines and connection pools.
+    other = mail_factory(mail.server)
+    event = await make_event(mail.services, capacity=1000)
+    await add_confirmed(mail.services, event.id, range(1, 301))
+    async with mail.services.transaction() as session:
+        await send_message(
+            session, event.id, subject="Viktigt", body="Läs detta.", audience=Audience.CONFIRMED
+        )
+
+    reports = await asyncio.gather(
+        mail.deliver(batch_size=25, connections=2), other.deliver(batch_size=25, connections=2)
+    )
+
+    rows = await outbox(mail.services)
+    assert len(rows) == 300
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+    assert {r.attempts for r in rows} == {1}
+    received = outbox_ids(mail.messages)
+    assert received == Counter({r.id: 1 for r in rows})
+    assert sorted(str(m["To"]).split("<")[1].rstrip(">") for m in mail.messages) == sorted(
+        address(n) for n in range(1, 301)
+    )
+    assert sum(r.sent for r in reports) == 300
+    assert all(r.sent > 0 for r in reports), reports  # both really took part
+
+
+async def test_rows_of_a_crashed_worker_are_sent_once_the_lease_runs_out(mail: Mail) -> None:
+    event = await make_event(mail.services)
+    for n in (1, 2, 3):
+        await book(mail.services, event.id, n)
+    rows = await outbox(mail.services)
+    crashed, alive = rows[:2], rows[2]
+    now = utcnow()
+    async with mail.services.transaction() as session:
+        # Claimed by a worker that died: the lease ran out a minute ago.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([r.id for r in crashed]))
+            .values(
+                status=OutboxStatus.SENDING, attempts=1, next_attempt_at=now - timedelta(minutes=1)
+            )
+        )
+        # Claimed by a worker still busy with it: its lease runs for minutes yet.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == alive.id)
+            .values(status=OutboxStatus.SENDING, attempts=1, next_attempt_at=now + LEASE)
+        )
+
+    assert await mail.deliver() == DeliveryReport(sent=2)
+    assert outbox_ids(mail.messages) == Counter({r.id: 1 for r in crashed})
+    after = {r.id: r for r in await outbox(mail.services)}
+    assert [(after[r.id].status, after[r.id].attempts) for r in crashed] == [
+        (OutboxStatus.SENT, 2)
+    ] * 2
+    assert after[alive.id].status == OutboxStatus.SENDING
+    assert mail.to(address(3)) == []
+
+
+# --- organisers' sends and their progress -------------------------------------------------------
+
+
+async def test_organiser_sends_reach_their_audience_and_show_progress(mail: Mail) -> None:
+    event = await make_event(mail.services, capacity=3)
+    for n in range(1, 6):  # 1-3 confirmed, 4-5 waitlisted
+        await book(mail.services, event.id, n)
+    await mail.deliver()
+    mail.clear()
+    confirmed = {address(n) for n in (1, 2, 3)}
+    waitlisted = {address(n) for n in (4, 5)}
+
+    sends = {}
+    async with mail.services.transaction() as session:
+        sends["reminder"] = await send_reminder_now(session, event.id)
+        for audience in Audience:
+            sends[audience.value] = await send_message(
+                session,
+                event.id,
+                subject=f"Till {audience.value}",
+                body=f"Hej {audience.value}!\n\nAndra stycket.",
+                audience=audience,
+            )
+    async with mail.services.transaction() as session:
+        progress = {name: await send_progress(session, s.id) for name, s in sends.items()}
+    expected_counts = {"reminder": 3, "confirmed": 3, "waitlisted": 2, "all": 5}
+    for name, count in expected_counts.items():
+        assert progress[name] == {"queued": count, "sent": 0, "failed": 0, "skipped": 0}
+
+    # The second RCPT the server sees bounces, whichever message that is.
+    mail.server.recorder.rcpt_replies.extend([None, "550 5.1.1 no such user"])
+    report = await mail.deliver()
+    assert (report.sent, report.failed) == (12, 1)
+
+    async with mail.services.transaction() as session:
+        progress = {name: await send_progress(session, s.id) for name, s in sends.items()}
+    assert sum(p["failed"] for p in progress.values()) == 1
+    for name, count in expected_counts.items():
+        p = progress[name]
+        assert p["queued"] == p["skipped"] == 0
+        assert p["sent"] + p["failed"] == count
+    (bounced,) = [r for r in await outbox(mail.services) if r.status == OutboxStatus.FAILED]
+    assert bounced.last_error is not None
+    assert "550 5.1.1 no such user" in bounced.last_error
+
+    def received(subject_start: str) -> set[str]:
+        return {
+            str(m["To"]).split("<")[1].rstrip(">")
+            for m in mail.messages
+            if str(m["Subject"]).startswith(subject_start)
+        }
+
+    def audience_of(name: str, everyone: set[str]) -> set[str]:
+        return everyone - {bounced.recipient} if bounced.send_id == sends[name].id else everyone
+
+    assert received("Påminnelse:") == audience_of("reminder", confirmed)
+    assert received("Till confirmed") == audience_of("confirmed", confirmed)
+    assert received("Till waitlisted") == audience_of("waitlisted", waitlisted)
+    assert received("Till all") == audience_of("all", confirmed | waitlisted)
+    for message in mail.messages:
+        text = message.get_body(("plain",))
+        assert text is not None
+        body = text.get_content()
+        to_confirmed = any(a in str(message["To"]) for a in confirmed)
+        assert (JOIN_URL in body) == to_confirmed, (message["To"], message["Subject"])
+        if str(message["Subject"]).startswith("Till "):
+            assert "Andra stycket." in body
+            html = message.get_body(("html",))
+            assert html is not None
+            assert "<p>Andra stycket.</p>" in html.get_content()
