@@ -101,6 +101,9 @@ def _skip_reason(
     if kind == MessageKind.EVENT_CHANGED and superseded:
         return "a later change superseded this one"
     if kind == MessageKind.REMINDER:
+        planned_for = row.payload.get("starts_at")
+        if planned_for is not None and planned_for != event.starts_at.isoformat():
+            return "the event moved since this reminder was planned"
         due = event.starts_at - timedelta(minutes=int(row.payload.get("offset", 0)))
         if now >= event.starts_at or now - due > settings.reminder_grace:
             return "too late to remind"

@@ -173,9 +173,15 @@ async def _deliver_batch(
                 outcome = outcomes[row.id]
                 values, counted = _record(row, outcome, done)
                 report += counted
+            # Only while this claim still holds: if the lease ran out and another worker
+            # claimed the row (attempts grew), its outcome is the one that counts.
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.SENDING)
+                .where(
+                    OutboxMessage.id == row.id,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.attempts == row.attempts,
+                )
                 .values(**values)
             )
     return report

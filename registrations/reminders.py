@@ -49,14 +49,16 @@ async def create_due_reminders(
             due = event.starts_at - timedelta(minutes=offset)
             if due > now or now - due > grace:
                 continue
-            prefix = f"reminder:{event.id}:{offset}:"
+            # The start time is in the key: after a reschedule, reminders for the new time
+            # are due afresh, and compose skips any still queued for the old one.
+            prefix = f"reminder:{event.id}:{offset}:{int(event.starts_at.timestamp())}:"
             created += await _queue(
                 session,
                 event,
                 MessageKind.REMINDER,
                 prefix,
                 confirmed_by=due,
-                payload={"offset": offset},
+                payload={"offset": offset, "starts_at": event.starts_at.isoformat()},
             )
     return created
 
@@ -92,7 +94,7 @@ async def _queue(
     prefix: str,
     *,
     confirmed_by: datetime,
-    payload: dict[str, int],
+    payload: dict[str, int | str],
 ) -> int:
     registrations = (
         await session.scalars(

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from events.models import Event, Series
+from events.organising import update_event
+from events.schedule import EventChanges
 from lunchkafe.services import Services
 from lunchkafe.timestamps import utcnow
 from mail.models import MessageKind, OutboxMessage, OutboxStatus
@@ -170,3 +172,25 @@ async def test_a_reminder_delivered_after_the_grace_is_skipped(mail: Mail) -> No
         )
     assert row is not None
     assert (row.status, row.last_error) == (OutboxStatus.SKIPPED, "too late to remind")
+
+
+async def test_a_reschedule_replans_reminders_and_skips_the_stale_one(mail: Mail) -> None:
+    # The 24-hour reminder is due now; before it goes out, the café moves a week later.
+    starts = utcnow().replace(microsecond=0) + DAY - 5 * MINUTE
+    event = await make_event(mail.services, starts_at=starts, ends_at=starts + HOUR)
+    await book(mail.services, event.id, 1, now=starts - 3 * DAY)
+    await mail.deliver()
+    mail.clear()
+    assert await plan(mail.services, utcnow()) == 1
+    async with mail.services.transaction() as session:
+        await update_event(session, event.id, EventChanges(starts_at=starts + 7 * DAY))
+
+    report = await mail.deliver()
+    subjects = [m["Subject"] for m in mail.messages]
+    assert report.skipped == 1, subjects
+    assert not any(s.startswith("Påminnelse") for s in subjects)
+    assert any(s.startswith("Ändrat") for s in subjects)
+    # At the new time the reminders are due afresh, once.
+    moved = starts + 7 * DAY
+    assert await plan(mail.services, moved - DAY + MINUTE) == 1
+    assert await plan(mail.services, moved - DAY + 2 * MINUTE) == 0
