@@ -7,6 +7,7 @@ cancelled) is skipped instead of sent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -14,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from sqlalchemy import select
@@ -24,14 +25,16 @@ from sqlalchemy.orm import selectinload
 from events.calendar import build_invite
 from events.entries import attendee_entry
 from events.models import Event, EventStatus
-from guide.catalogue import examples_for_event
+from guide.catalogue import LinkedExample, examples_for_events
 from lunchkafe.i18n import format_span, translations
 from lunchkafe.settings import Settings
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
 from registrations.booking import manage_token
-from registrations.feeds import feed_for, feed_token
+from registrations.feeds import feed_token, feeds_for_emails
 from registrations.models import Registration, RegistrationStatus
 from registrations.waitlist import waitlist_position
+
+T = TypeVar("T")
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "mail"
 
@@ -48,9 +51,16 @@ CANCEL_KINDS = {MessageKind.EVENT_CANCELLED, MessageKind.REGISTRATION_CANCELLED}
 
 
 @dataclass(frozen=True)
-class Composed:
-    message: EmailMessage | None
-    skip_reason: str | None = None
+class Draft:
+    """Everything one mail needs, loaded from the database; rendering needs no session."""
+
+    row: OutboxMessage
+    registration: Registration
+    event: Event
+    examples: list[LinkedExample]
+    feed_token: str
+    position: int | None
+    send: OrganiserSend | None
 
 
 @cache
@@ -112,32 +122,68 @@ def _skip_reason(
     return None
 
 
-async def compose(
-    session: AsyncSession, row: OutboxMessage, settings: Settings, now: datetime
-) -> Composed:
-    """The mail for an outbox row as things stand now, or why it should not be sent."""
-    if row.registration_id is None or row.event_id is None:
-        return Composed(None, "the message has no recipient registration")
-    registration = await session.get(Registration, row.registration_id)
-    event = (
-        await session.scalars(
-            select(Event).options(selectinload(Event.series)).where(Event.id == row.event_id)
+async def load_drafts(
+    session: AsyncSession, rows: Sequence[OutboxMessage], settings: Settings, now: datetime
+) -> list[tuple[OutboxMessage, Draft | None, str | None]]:
+    """For each row its draft, or why it is moot; a few queries for the whole batch."""
+    registrations = await _by_id(session, Registration, {r.registration_id for r in rows})
+    events = {
+        e.id: e
+        for e in (
+            await session.scalars(
+                select(Event)
+                .options(selectinload(Event.series))
+                .where(Event.id.in_({r.event_id for r in rows if r.event_id}))
+            )
+        ).all()
+    }
+    sends = await _by_id(session, OrganiserSend, {r.send_id for r in rows})
+    examples = await examples_for_events(session, list(events))
+    feeds = await feeds_for_emails(
+        session, {reg.email_normalised for reg in registrations.values()}, settings.secret_key
+    )
+    drafts: list[tuple[OutboxMessage, Draft | None, str | None]] = []
+    for row in rows:
+        registration = registrations.get(row.registration_id or 0)
+        event = events.get(row.event_id or 0)
+        if registration is None or event is None:
+            drafts.append((row, None, "the registration or event no longer exists"))
+            continue
+        reason = _skip_reason(row, event, registration, settings, now)
+        if reason:
+            drafts.append((row, None, reason))
+            continue
+        feed = feeds[registration.email_normalised]
+        draft = Draft(
+            row=row,
+            registration=registration,
+            event=event,
+            examples=examples.get(event.id, []),
+            feed_token=feed_token(feed, settings.secret_key),
+            position=await waitlist_position(session, registration),
+            send=sends.get(row.send_id or 0),
         )
-    ).first()
-    if registration is None or event is None:
-        return Composed(None, "the registration or event no longer exists")
-    reason = _skip_reason(row, event, registration, settings, now)
-    if reason:
-        return Composed(None, reason)
+        drafts.append((row, draft, None))
+    return drafts
 
+
+async def _by_id(session: AsyncSession, model: type[T], ids: set[int | None]) -> dict[int, T]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    found = (await session.scalars(select(model).where(model.id.in_(wanted)))).all()  # type: ignore[attr-defined]
+    return {item.id: item for item in found}  # type: ignore[attr-defined]
+
+
+def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
+    """The mail for a draft: text, HTML and, for invites, the calendar part."""
+    row, registration, event = draft.row, draft.registration, draft.event
     base = settings.base_url
     token = manage_token(registration, settings.secret_key)
     manage_url = f"{base}/manage/{token}"
     event_url = f"{base}/events/{event.id}"
     confirmed = registration.status == RegistrationStatus.CONFIRMED
-    linked = await examples_for_event(session, event.id)
-    send = await session.get(OrganiserSend, row.send_id) if row.send_id else None
-    feed = await feed_for(session, registration.email_normalised, settings.secret_key)
+    send = draft.send
     context: dict[str, Any] = {
         "site_name": settings.site_name,
         "language": settings.default_language,
@@ -148,9 +194,9 @@ async def compose(
         ),
         "event_url": event_url,
         "manage_url": manage_url,
-        "feed_url": f"{base}/feeds/{feed_token(feed, settings.secret_key)}.ics",
+        "feed_url": f"{base}/feeds/{draft.feed_token}.ics",
         "join_url": event.join_url if confirmed and row.kind in WITH_JOIN_LINK else None,
-        "position": await waitlist_position(session, registration),
+        "position": draft.position,
         "examples": [
             {
                 "title": link.example.title,
@@ -158,7 +204,7 @@ async def compose(
                 "note": link.note,
                 "url": f"{base}/guide/{link.example.slug}",
             }
-            for link in linked
+            for link in draft.examples
         ],
         "was_confirmed": bool(row.payload.get("was_confirmed")),
         "offset_minutes": int(row.payload.get("offset", 0)),
@@ -213,4 +259,4 @@ async def compose(
         message.add_attachment(
             ics, maintype="application", subtype="ics", filename="invite.ics", cte="base64"
         )
-    return Composed(message)
+    return message

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lunchkafe.services import Services
 from lunchkafe.settings import Settings
 from lunchkafe.timestamps import utcnow
-from mail.compose import compose
+from mail.compose import load_drafts, render
 from mail.mailbox import LocalMailbox
 from mail.models import OutboxMessage, OutboxStatus
 from mail.smtp import MAX_ATTEMPTS, DeliveryOutcome, SmtpTransport, backoff_delay, parse_smtp_url
@@ -135,16 +135,21 @@ async def _deliver_batch(
             claimed = await claim_due(session, now, batch_size)
         if not claimed:
             return DeliveryReport()
-        messages: list[tuple[OutboxMessage, EmailMessage | None, str | None]] = []
         async with session.begin():
-            for row in claimed:
-                try:
-                    composed = await compose(session, row, settings, now)
-                except Exception as exc:  # a template or data bug must not stall the queue
-                    log.exception("composing outbox message %s failed", row.id)
-                    messages.append((row, None, f"could not compose: {exc}"))
-                    continue
-                messages.append((row, composed.message, composed.skip_reason))
+            drafts = await load_drafts(session, claimed, settings, now)
+    # Rendering happens with the database released: on SQLite the one connection is
+    # free for bookings while templates and invites are built.
+    messages: list[tuple[OutboxMessage, EmailMessage | None, str | None]] = []
+    for row, draft, reason in drafts:
+        if draft is None:
+            messages.append((row, None, reason))
+            continue
+        try:
+            messages.append((row, render(draft, settings, now), None))
+        except Exception as exc:  # a template or data bug must not stall the queue
+            log.exception("composing outbox message %s failed", row.id)
+            messages.append((row, None, f"could not compose: {exc}"))
+        await asyncio.sleep(0)  # let requests in between mails
 
     outcomes: dict[int, DeliveryOutcome] = {}
     lanes: list[list[tuple[OutboxMessage, EmailMessage]]] = [[] for _ in postboxes]

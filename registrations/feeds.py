@@ -60,6 +60,23 @@ async def feed_for(session: AsyncSession, email_normalised: str, secret_key: str
     return feed
 
 
+async def feeds_for_emails(
+    session: AsyncSession, emails: set[str], secret_key: str
+) -> dict[str, AttendeeFeed]:
+    """Feeds for many people at once (mail batches), creating any that are missing."""
+    found = {
+        feed.email_normalised: feed
+        for feed in (
+            await session.scalars(
+                select(AttendeeFeed).where(AttendeeFeed.email_normalised.in_(emails))
+            )
+        ).all()
+    }
+    for email in emails - set(found):
+        found[email] = await feed_for(session, email, secret_key)
+    return found
+
+
 async def find_feed(session: AsyncSession, token: str) -> AttendeeFeed:
     if not looks_like_token(token):
         raise RegistrationNotFound()
