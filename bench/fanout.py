@@ -175,7 +175,7 @@ async def measure(args: argparse.Namespace, smtp_port: int, workdir: Path) -> di
     from lunchkafe.services import Services
     from lunchkafe.settings import Settings
     from lunchkafe.timestamps import utcnow
-    from mail.compose import compose
+    from mail.compose import load_drafts, render
     from mail.delivery import deliver_due
     from mail.models import OutboxMessage
     from registrations.models import Registration, RegistrationStatus
@@ -255,10 +255,9 @@ async def measure(args: argparse.Namespace, smtp_port: int, workdir: Path) -> di
                 outbox_rows = list((await session.scalars(select(OutboxMessage))).all())
                 prebuilt: list[EmailMessage] = []
                 now = utcnow()
-                for row in outbox_rows:
-                    composed = await compose(session, row, settings, now)
-                    assert composed.message is not None, composed.skip_reason
-                    prebuilt.append(composed.message)
+                for row, draft, reason in await load_drafts(session, outbox_rows, settings, now):
+                    assert draft is not None, (row.id, reason)
+                    prebuilt.append(render(draft, settings, now))
 
             started = time.perf_counter()
             report = await deliver_due(services, connections=args.connections)

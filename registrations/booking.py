@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus, Series
 from events.schedule import lock_event, registration_window
+from lunchkafe.i18n import format_datetime
 from lunchkafe.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
@@ -51,8 +52,6 @@ def check_bookable(event: Event, now: datetime, *, tz_name: str = "Europe/Stockh
         raise errors.BookingClosed(errors.MSG_NOT_PUBLISHED)
     opens, closes = registration_window(event)
     if opens is not None and now < opens:
-        from lunchkafe.i18n import format_datetime  # the message names a local time
-
         raise errors.BookingClosed(
             errors.MSG_NOT_YET_OPEN, opens=format_datetime(opens, tz_name), opens_at=opens
         )
