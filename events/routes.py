@@ -10,9 +10,11 @@ from starlette.routing import Route
 from events import listing
 from events.models import EventStatus
 from guide.catalogue import examples_for_event, examples_for_events
-from lunchkafe.rendering import render
+from lunchkafe.rendering import closed_reason, render
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
+from registrations.booking import check_bookable
+from registrations.errors import BookingClosed
 
 
 async def home(request: Request) -> Response:
@@ -37,10 +39,15 @@ async def event_page(request: Request) -> Response:
         if item is None:
             raise HTTPException(404, "Evenemanget finns inte.")
         examples = await examples_for_event(session, event_id)
+    closed = None
+    try:
+        check_bookable(item.event, utcnow(), tz_name=services(request).settings.timezone)
+    except BookingClosed as exc:
+        closed = closed_reason(request, exc.msgid, exc.opens_at)
     return render(
         request,
         "events/event.html",
-        {"item": item, "examples": examples, "errors": {}, "values": {}, "closed": None},
+        {"item": item, "examples": examples, "errors": {}, "values": {}, "closed": closed},
     )
 
 

@@ -198,7 +198,12 @@ DOCUMENT: dict[str, Any] = {
                 "properties": {
                     "status": {"enum": ["confirmed", "waitlisted"]},
                     "waitlist_position": {"type": ["integer", "null"]},
-                    "manage_url": {"type": "string", "format": "uri"},
+                    "manage_url": {
+                        "type": ["string", "null"],
+                        "format": "uri",
+                        "description": "Only on 201. On a repeat (200) it is null: the link "
+                        "is mailed again to the address instead of returned to the caller.",
+                    },
                 },
             },
         }

@@ -103,6 +103,9 @@ def _skip_reason(
             return "the event was cancelled"
     if kind == MessageKind.WAITLISTED and status != RegistrationStatus.WAITLISTED:
         return "no longer on the waitlist"
+    booked_as = row.dedupe_key.removeprefix("booked:").partition(":")[2]
+    if row.dedupe_key.startswith("booked:") and booked_as != str(registration.sequence_bump):
+        return "cancelled and booked again since; the newer confirmation counts"
     if kind == MessageKind.REGISTRATION_CANCELLED and status != RegistrationStatus.CANCELLED:
         # Booked again before this went out: the rebooking's invite carries the same SEQUENCE,
         # so a CANCEL arriving after it would take the event out of the attendee's calendar.

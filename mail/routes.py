@@ -23,7 +23,12 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def _mailbox(request: Request) -> LocalMailbox:
     settings = services(request).settings
-    if settings.smtp_url or urlsplit(settings.base_url).hostname not in LOOPBACK:
+    client = request.client.host if request.client else None
+    if (
+        settings.smtp_url
+        or urlsplit(settings.base_url).hostname not in LOOPBACK
+        or client not in (*LOOPBACK, "testclient")
+    ):
         raise HTTPException(404, "Sidan finns inte.")
     return LocalMailbox(settings.mailbox_dir)
 

@@ -76,7 +76,13 @@ async def create_registration(request: Request) -> Response:
         return problem(404, exc.code, exc.message)
     except errors.BookingClosed as exc:
         return problem(409, exc.code, exc.message)
-    manage_url = str(request.url_for("manage", token=result.manage_token))
+    # A repeat gets the registration's state but not its link, which is mailed again to
+    # the address instead: knowing someone's address must not open their booking.
+    manage_url = (
+        str(request.url_for("manage", token=result.manage_token))
+        if result.manage_token is not None
+        else None
+    )
     return JSONResponse(
         {
             "status": result.registration.status.value,

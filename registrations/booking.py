@@ -25,7 +25,9 @@ from registrations.waitlist import count_confirmed, promote_from_waitlist, waitl
 @dataclass(frozen=True)
 class BookingResult:
     registration: Registration
-    manage_token: str
+    # Only for a new booking. A repeat comes from someone who merely knows the address,
+    # so its link goes by mail to the address, never back to the caller.
+    manage_token: str | None
     created: bool  # False: this address already had a seat or a place in line
     waitlist_position: int | None
 
@@ -37,7 +39,7 @@ class BookingResult:
 @dataclass(frozen=True)
 class SeriesBookingResult:
     booked: list[BookingResult]
-    skipped: list[tuple[Event, str]]  # events that could not be booked, and why
+    skipped: list[tuple[Event, errors.BookingClosed]]  # could not be booked, and why
 
 
 def manage_token(registration: Registration, secret_key: str) -> str:
@@ -72,6 +74,9 @@ async def book(
 ) -> BookingResult:
     """Give the attendee a seat, or the next place on the waitlist; idempotent per address."""
     now = now or utcnow()
+    # The personal feed first, before any event lock: taking the two in different orders
+    # in a series booking and a single booking by one person could deadlock.
+    await ensure_feed(session, attendee.email_normalised, secret_key)
     event = await lock_event(session, event_id)
     if event is None:
         raise errors.EventNotFound()
@@ -87,7 +92,7 @@ async def book(
         await _resend_link(session, existing, event, now)
         return BookingResult(
             registration=existing,
-            manage_token=manage_token(existing, secret_key),
+            manage_token=None,
             created=False,
             waitlist_position=await waitlist_position(session, existing),
         )
@@ -108,6 +113,11 @@ async def book(
         registration = existing
         registration.sequence_bump += 1  # outrank the CANCEL this person already received
         registration.cancelled_at = None
+        # A fresh link: whoever rebooks must not inherit the old one (nor it theirs).
+        registration.token_nonce = new_nonce()
+        registration.manage_token_hash = hash_token(
+            derive_token(secret_key, registration.token_nonce)
+        )
     registration.name = attendee.name
     registration.email = attendee.email
     registration.organisation = attendee.organisation
@@ -123,8 +133,6 @@ async def book(
         registration.status = RegistrationStatus.WAITLISTED
         registration.waitlist_number = event.waitlist_counter
     await session.flush()
-    # The personal feed exists from the first booking, so every mail can link to it.
-    await ensure_feed(session, registration.email_normalised, secret_key)
     position = await waitlist_position(session, registration)
     await enqueue(
         session,
@@ -170,7 +178,7 @@ async def book_series(
         )
     ).all()
     booked: list[BookingResult] = []
-    skipped: list[tuple[Event, str]] = []
+    skipped: list[tuple[Event, errors.BookingClosed]] = []
     for event in events:
         try:
             booked.append(
@@ -184,7 +192,7 @@ async def book_series(
                 )
             )
         except errors.BookingClosed as exc:
-            skipped.append((event, exc.msgid if exc.opens_at is None else exc.message))
+            skipped.append((event, exc))
     return SeriesBookingResult(booked=booked, skipped=skipped)
 
 
@@ -232,7 +240,8 @@ async def cancel(session: AsyncSession, *, token: str, now: datetime | None = No
             "was_confirmed": was_confirmed,
         },
     )
-    if was_confirmed and event.status == EventStatus.PUBLISHED:
+    # Once the event has begun a freed seat is of no use: nobody is promoted into it.
+    if was_confirmed and event.status == EventStatus.PUBLISHED and now < event.starts_at:
         await session.flush()
         await promote_from_waitlist(session, event)
     return registration

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
 from mail.outbox import forget_recipients
-from registrations.models import Registration
+from registrations.models import AttendeeFeed, Registration
 
 ERASED = "(raderad)"
 
@@ -49,4 +49,9 @@ async def anonymise_past_registrations(
         )
     )
     await forget_recipients(session, ids)
+    # A personal feed names its owner's address; it goes once no booking needs it.
+    still_booked = select(Registration.email_normalised).where(Registration.email != ERASED)
+    await session.execute(
+        delete(AttendeeFeed).where(AttendeeFeed.email_normalised.not_in(still_booked))
+    )
     return len(ids)

@@ -66,9 +66,13 @@ async def book_event(request: Request) -> Response:
         return await _event_with_errors(request, event_id, values, {}, reason)
     except errors.EventNotFound:
         raise HTTPException(404, "Evenemanget finns inte.") from None
-    flag = "booked" if result.created else "again"
+    if result.manage_token is None:
+        return RedirectResponse(
+            request.url_for("event", event_id=event_id).include_query_params(done="again"),
+            status_code=303,
+        )
     return RedirectResponse(
-        request.url_for("manage", token=result.manage_token).include_query_params(done=flag),
+        request.url_for("manage", token=result.manage_token).include_query_params(done="booked"),
         status_code=303,
     )
 
@@ -136,10 +140,13 @@ async def book_series(request: Request) -> Response:
             status_code=422,
         )
     events_by_id = {i.event.id: i.event for i in items}
+    skipped = [
+        (event, closed_reason(request, exc.msgid, exc.opens_at)) for event, exc in result.skipped
+    ]
     return render(
         request,
         "registrations/series_booked.html",
-        {"series": series, "result": result, "events_by_id": events_by_id},
+        {"series": series, "result": result, "events_by_id": events_by_id, "skipped": skipped},
     )
 
 

@@ -106,7 +106,8 @@ async def test_booking_twice_returns_the_same_registration(services: Services) -
     again = await book(services, event.id, 1, email="PERSON1@Kommun.Example.SE ")
     assert again.created is False
     assert again.registration.id == first.registration.id
-    assert again.manage_token == first.manage_token
+    # Knowing the address is not enough to get the manage link back.
+    assert again.manage_token is None
     assert len(await statuses(services, event.id)) == 1
     # The link is sent again, once.
     assert [k for k, _ in await outbox(services)] == ["booking_confirmed", "booking_confirmed"]
@@ -122,6 +123,11 @@ async def test_rebooking_after_cancelling_takes_a_new_place(services: Services) 
     again = await book(services, event.id, 1)
     assert again.created is True
     assert again.registration.id == first.registration.id
+    # The old link no longer opens the rebooked registration.
+    assert again.manage_token not in (None, first.manage_token)
+    async with services.transaction() as session:
+        with pytest.raises(errors.RegistrationNotFound):
+            await booking.find_by_token(session, first.manage_token or "")
     assert again.registration.status == RegistrationStatus.WAITLISTED
     assert again.waitlist_position == 1
 
@@ -224,3 +230,21 @@ async def test_changes_reach_confirmed_attendees_once(services: Services) -> Non
     sent = await outbox(services)
     assert (MessageKind.EVENT_CANCELLED.value, "person1@kommun.example.se") in sent
     assert (MessageKind.EVENT_CANCELLED.value, "person2@kommun.example.se") in sent
+
+
+async def test_no_promotion_into_an_event_that_has_begun(services: Services) -> None:
+    now = utcnow()
+    event = await make_event(
+        services,
+        capacity=1,
+        starts_at=now + timedelta(minutes=10),
+        ends_at=now + timedelta(hours=1),
+    )
+    first = await book(services, event.id, 1)
+    await book(services, event.id, 2)
+    async with services.transaction() as session:
+        await booking.cancel(
+            session, token=first.manage_token or "", now=now + timedelta(minutes=20)
+        )
+    assert (await statuses(services, event.id))["person2@kommun.example.se"] == "waitlisted"
+    assert ("promoted", "person2@kommun.example.se") not in await outbox(services)

@@ -139,7 +139,7 @@ async def test_personal_feed_holds_only_own_confirmed_bookings(
     called_off = await make_event(services, title="Inställd", join_url="https://meet.example.se/d")
     theirs = await make_event(services, title="Någon annans", join_url="https://meet.example.se/e")
     own = await book(services, mine, 1)
-    await book(services, full, 2)
+    second_persons = await book(services, full, 2)
     waiting = await book(services, full, 1)
     assert not waiting.confirmed
     await cancel(services, await book(services, left, 1))
@@ -164,7 +164,7 @@ async def test_personal_feed_holds_only_own_confirmed_bookings(
     assert "METHOD:PUBLISH" in body
 
     # Person 2's feed is theirs alone.
-    other_token = await personal_feed_token(client, await book(services, theirs, 2))
+    other_token = await personal_feed_token(client, second_persons)
     assert other_token != token
     other_feed = await calendar_file(client, f"/feeds/{other_token}.ics")
     assert sorted(read(other_feed.content)) == sorted([full.uid, theirs.uid])

@@ -41,3 +41,26 @@ async def test_registrations_are_anonymised_after_retention(services: Services) 
     # The seat counts stay for statistics.
     assert sorted(r.status.value for r in rows) == ["confirmed", "waitlisted"]
     assert recipients == {"(raderad)"}
+
+
+async def test_personal_feeds_go_with_the_last_identifiable_booking(services: Services) -> None:
+    from registrations.models import AttendeeFeed
+
+    old = await make_event(services)
+    async with services.transaction() as session:
+        await booking.book(session, event_id=old.id, attendee=person(1), secret_key=SECRET)
+        await booking.book(session, event_id=old.id, attendee=person(2), secret_key=SECRET)
+    later = await make_event(
+        services,
+        starts_at=old.starts_at + timedelta(days=100),
+        ends_at=old.ends_at + timedelta(days=100),
+    )
+    async with services.transaction() as session:
+        await booking.book(session, event_id=later.id, attendee=person(2), secret_key=SECRET)
+        await anonymise_past_registrations(
+            session, now=old.ends_at + timedelta(days=31), retention=timedelta(days=30)
+        )
+    async with services.transaction() as session:
+        kept = set((await session.scalars(select(AttendeeFeed.email_normalised))).all())
+    # Person 1 has nothing left; person 2 still has a booking that needs the feed.
+    assert kept == {"person2@kommun.example.se"}
