@@ -158,7 +158,7 @@ async def apply_changes(session: AsyncSession, event_id: int, changes: EventChan
     """Change an event's fields under its lock; SEQUENCE grows when calendars must update.
 
     Telling attendees and promoting from the waitlist is the caller's next step
-    (`registrations.attendance.event_updated`), in the same transaction.
+    (`events.organising.update_event` does both), in the same transaction.
     """
     event = await lock_event(session, event_id)
     if event is None:

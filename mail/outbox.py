@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -43,6 +45,53 @@ async def enqueue(
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
     # Tells the unit of work to nudge the delivery worker once this commits.
+    session.info["outbox_written"] = True
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    kind: MessageKind
+    recipient: str
+    dedupe_key: str
+    event_id: int
+    registration_id: int
+    payload: dict[str, Any]
+    send_id: int | None = None
+    due: datetime | None = None
+
+
+async def enqueue_many(session: AsyncSession, messages: list[NewMessage]) -> None:
+    """Add many messages at once (reminders, organiser sends); existing keys are skipped,
+    so two planners racing each other cannot fail or double a message."""
+    if not messages:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    for start in range(0, len(messages), 500):  # well under SQLite's variable limit
+        chunk = messages[start : start + 500]
+        await session.execute(
+            insert(OutboxMessage)
+            .values(
+                [
+                    {
+                        "kind": m.kind,
+                        "recipient": m.recipient,
+                        "dedupe_key": m.dedupe_key,
+                        "event_id": m.event_id,
+                        "registration_id": m.registration_id,
+                        "send_id": m.send_id,
+                        "payload": m.payload,
+                        "status": OutboxStatus.PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": m.due or now,
+                        "created_at": now,
+                    }
+                    for m in chunk
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
     session.info["outbox_written"] = True
 
 

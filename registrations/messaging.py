@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
-from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage
-from mail.outbox import new_send
+from mail.models import Audience, MessageKind, OrganiserSend
+from mail.outbox import NewMessage, enqueue_many, new_send
 from registrations.errors import EventNotFound, RegistrationError
 from registrations.models import Registration, RegistrationStatus
 
@@ -74,17 +74,19 @@ async def _fan_out(
             .order_by(Registration.id)
         )
     ).all()
-    session.add_all(
-        OutboxMessage(
-            kind=kind,
-            recipient=r.email,
-            dedupe_key=f"send:{send.id}:{r.id}",
-            event_id=event.id,
-            registration_id=r.id,
-            send_id=send.id,
-            # offset 0: "too late" for a manual reminder only once the event has begun.
-            payload={"offset": 0, "manual": True},
-        )
-        for r in registrations
+    await enqueue_many(
+        session,
+        [
+            NewMessage(
+                kind=kind,
+                recipient=r.email,
+                dedupe_key=f"send:{send.id}:{r.id}",
+                event_id=event.id,
+                registration_id=r.id,
+                send_id=send.id,
+                # offset 0: "too late" for a manual reminder only once the event has begun.
+                payload={"offset": 0, "manual": True},
+            )
+            for r in registrations
+        ],
     )
-    session.info["outbox_written"] = True

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.models import Event, EventStatus
-from mail.models import MessageKind, OutboxMessage
-from mail.outbox import existing_keys
+from mail.models import MessageKind
+from mail.outbox import NewMessage, enqueue_many, existing_keys
 from registrations.models import Registration, RegistrationStatus
 
 # Reminders are planned for events starting within this horizon; offsets longer than it
@@ -108,19 +108,17 @@ async def _queue(
     ).all()
     taken = await existing_keys(session, prefix)
     new = [
-        OutboxMessage(
+        NewMessage(
             kind=kind,
             recipient=r.email,
             dedupe_key=f"{prefix}{r.id}",
             event_id=event.id,
             registration_id=r.id,
-            payload=payload,
-            next_attempt_at=confirmed_by,
+            payload=dict(payload),
+            due=confirmed_by,
         )
         for r in registrations
         if f"{prefix}{r.id}" not in taken
     ]
-    session.add_all(new)
-    if new:
-        session.info["outbox_written"] = True
+    await enqueue_many(session, new)
     return len(new)
