@@ -68,6 +68,7 @@ from bench.common import (  # noqa: E402
     clean_environ,
     cpu_seconds,
     free_port,
+    loopback_database_url,
     ratio,
     run_load,
     serve,
@@ -910,15 +911,6 @@ def report(runs: Sequence[Measured], args: argparse.Namespace) -> None:
 # -- command line ----------------------------------------------------------------------------
 
 
-def _loopback_url(url: str) -> str:
-    from lunchkafe.settings import normalise_database_url
-
-    host = urlsplit(url).hostname or ""
-    if host not in LOOPBACK_NAMES:
-        raise argparse.ArgumentTypeError(f"only loopback databases, not {host!r}")
-    return normalise_database_url(url)
-
-
 def _loopback_redis(url: str) -> str:
     host = urlsplit(url).hostname or ""
     if host not in LOOPBACK_NAMES:
@@ -940,8 +932,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--postgres-url",
-        type=_loopback_url,
-        default=_loopback_url("postgresql://postgres@127.0.0.1:5432/postgres"),
+        type=loopback_database_url,
+        default=loopback_database_url("postgresql://postgres@127.0.0.1:5432/postgres"),
         help="an administrative database on loopback; lunchkafe_bench is dropped and created",
     )
     parser.add_argument(

@@ -8,6 +8,7 @@ more per request than the servers being measured.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import math
@@ -23,6 +24,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, cast
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -436,3 +438,13 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         raise SystemExit("usage: python -m bench.common '<LoadSpec as JSON>'")
     _load_main(sys.argv[1])
+
+
+def loopback_database_url(url: str) -> str:
+    """An argparse type: benchmarks only ever touch databases on this machine."""
+    from lunchkafe.settings import normalise_database_url
+
+    host = urlsplit(url).hostname or ""
+    if host not in LOOPBACK_NAMES:
+        raise argparse.ArgumentTypeError(f"only loopback databases, not {host!r}")
+    return normalise_database_url(url)

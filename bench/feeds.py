@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -53,11 +52,11 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
 
 from bench.common import (  # noqa: E402
     LOOPBACK,
-    LOOPBACK_NAMES,
     LoadResult,
     LoadSpec,
     clean_environ,
     free_port,
+    loopback_database_url,
     ratio,
     run_load,
     serve,
@@ -322,15 +321,6 @@ def report(runs: Sequence[Run], feed: Fetched, prepared: float, args: argparse.N
 # -- command line ----------------------------------------------------------------------------
 
 
-def _loopback_url(url: str) -> str:
-    from lunchkafe.settings import normalise_database_url
-
-    host = urlsplit(url).hostname or ""
-    if host not in LOOPBACK_NAMES:
-        raise argparse.ArgumentTypeError(f"only loopback databases, not {host!r}")
-    return normalise_database_url(url)
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured window per run")
@@ -340,8 +330,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument(
         "--postgres-url",
-        type=_loopback_url,
-        default=_loopback_url("postgresql://postgres@127.0.0.1:5432/postgres"),
+        type=loopback_database_url,
+        default=loopback_database_url("postgresql://postgres@127.0.0.1:5432/postgres"),
         help=f"an administrative database on loopback; {BENCH_DATABASE} is dropped and created",
     )
     args = parser.parse_args(argv)
