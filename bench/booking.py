@@ -46,7 +46,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -69,6 +68,7 @@ from bench.common import (  # noqa: E402
     cpu_seconds,
     free_port,
     loopback_database_url,
+    on_alarm,
     ratio,
     run_load,
     serve,
@@ -952,10 +952,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    raise TimeoutError("the benchmark overran its time budget")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
@@ -969,7 +965,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             backends.remove("postgresql")
     # Bounded whatever happens: each run is its window plus generous set-up and drain time.
     budget = len(backends) * 2 * args.rounds * (args.warmup + args.seconds + 120) + 60
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(math.ceil(budget))
     runs: list[Measured] = []
     try:

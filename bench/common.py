@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import IO, cast
 from urllib.parse import urlsplit
 
@@ -448,3 +449,8 @@ def loopback_database_url(url: str) -> str:
     if host not in LOOPBACK_NAMES:
         raise argparse.ArgumentTypeError(f"only loopback databases, not {host!r}")
     return normalise_database_url(url)
+
+
+def on_alarm(signum: int, frame: FrameType | None) -> None:
+    """SIGALRM handler: a benchmark that overruns its budget stops instead of hanging."""
+    raise TimeoutError("the benchmark overran its time budget")

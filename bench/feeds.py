@@ -39,7 +39,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -57,6 +56,7 @@ from bench.common import (  # noqa: E402
     clean_environ,
     free_port,
     loopback_database_url,
+    on_alarm,
     ratio,
     run_load,
     serve,
@@ -340,15 +340,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    raise TimeoutError("the benchmark overran its time budget")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # Bounded whatever happens: four loads plus generous set-up (inserting the events).
     budget = 4 * (args.warmup + args.seconds + 60) + 120 + args.events * 0.05
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(math.ceil(budget))
     try:
         with tempfile.TemporaryDirectory(prefix="lunchkafe-bench-feeds-") as tmp:
