@@ -25,6 +25,8 @@ from icalendar import (
     vText,
 )
 
+from lunchkafe.text import neutral_line
+
 PRODID = "-//Lunchkafé//Lunchkafé//SV"
 TZID = "Europe/Stockholm"
 CANCELLED_PREFIX = "INSTÄLLT: "
@@ -171,7 +173,9 @@ def build_invite(
         "ATTENDEE",
         vCalAddress.new(
             attendee_email,
-            cn=attendee_name,
+            # RFC 5545 §3.1: a parameter value holds no CONTROL; icalendar escapes quotes and
+            # line breaks (RFC 6868) but passes NUL, ESC or a bidi override through as is.
+            cn=neutral_line(attendee_name),
             role="REQ-PARTICIPANT",
             partstat="ACCEPTED",
             rsvp=False,

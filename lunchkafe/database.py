@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -32,7 +34,13 @@ class Base(DeclarativeBase):
 
 
 def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
-    """Create the engine; SQLite gets one writer connection and immediate transactions."""
+    """Create the engine; SQLite gets one writer connection and immediate transactions.
+
+    Statement parameters and result rows never reach a log or an error message: they hold
+    names, addresses and token nonces (GDPR art. 5(1)(f); a log outlives retention).
+    """
+    _keep_row_data_out_of_logs()
+    overrides = {"hide_parameters": True, **overrides}
     if settings.is_sqlite:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         options: dict[str, Any] = {
@@ -50,7 +58,62 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
         return engine
     options = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
     options.update(overrides)
-    return create_async_engine(settings.database_url, **options)
+    engine = create_async_engine(settings.database_url, **options)
+    event.listen(engine.sync_engine, "handle_error", _drop_postgres_detail)
+    return engine
+
+
+def _drop_postgres_detail(context: ExceptionContext) -> None:
+    """Takes PostgreSQL's DETAIL out of a database error before anyone formats it.
+
+    hide_parameters removes the statement's parameters, but the server itself quotes row data
+    in DETAIL ("Key (email)=(…) already exists", "Failing row contains (…)"), which asyncpg
+    puts into the error's text and SQLAlchemy into the message it wraps. The primary message
+    and the constraint name stay: they say what went wrong without saying about whom.
+    """
+    # SQLAlchemy's own error has already copied the driver's text into its message, so each
+    # link of the chain a traceback prints is cleaned.
+    chain: list[BaseException | None] = [context.sqlalchemy_exception]
+    error: BaseException | None = context.original_exception
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__
+    for link in chain:
+        if link is None:
+            continue
+        if getattr(link, "detail", None):
+            link.detail = None  # type: ignore[attr-defined]
+        if link.args and isinstance(link.args[0], str) and "\nDETAIL:" in link.args[0]:
+            first, _, rest = link.args[0].partition("\nDETAIL:")
+            # SQLAlchemy's text goes on with "[SQL: …]" on a line of its own; keep that.
+            kept = rest[rest.index("\n[SQL:") :] if "\n[SQL:" in rest else ""
+            link.args = (first + kept, *link.args[1:])
+
+
+class _RowDataFilter(logging.Filter):
+    """Keeps the data of rows out of DEBUG logs, which hide_parameters does not cover:
+    SQLAlchemy's "Row (...)" lines, and aiosqlite's "executing <call with its parameters>"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("sqlalchemy.engine") and record.msg == "Row %r":
+            record.msg, record.args = "Row [hidden: may hold personal data]", ()
+        elif record.name == "aiosqlite" and record.levelno <= logging.DEBUG:
+            # The message is a functools.partial repr, statement and parameters included.
+            record.msg = str(record.msg).replace("%s", "[call hidden]")
+            record.args = ()
+        return True
+
+
+_ROW_DATA_FILTER = _RowDataFilter()
+# SQLAlchemy's engine logs through the class logger unless an engine has a logging_name.
+_ROW_DATA_LOGGERS = ("sqlalchemy.engine.Engine", "aiosqlite")
+
+
+def _keep_row_data_out_of_logs() -> None:
+    for name in _ROW_DATA_LOGGERS:
+        logger = logging.getLogger(name)
+        if _ROW_DATA_FILTER not in logger.filters:
+            logger.addFilter(_ROW_DATA_FILTER)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,7 +16,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from mail.headers import UnsafeHeader, verify_headers
+
 log = logging.getLogger("lunchkafe.mail")
+_ENHANCED_CODE = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")
 
 Security = Literal["plain", "starttls", "tls"]
 Status = Literal["sent", "retry", "failed"]
@@ -140,8 +144,13 @@ def _single(query: dict[str, list[str]], name: str) -> str:
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
+    """How one send went. `detail` (the server's words) is kept on the outbox row for the
+    organiser; `summary` is what a log line may say: reply codes and exception kinds only,
+    because servers quote the recipient's address in their replies."""
+
     status: Status
     detail: str
+    summary: str = ""
 
 
 class SmtpTransport:
@@ -185,6 +194,14 @@ class SmtpTransport:
         Sender and recipients come from the headers (From/Sender, To/Cc/Bcc); a message
         without them is a programming error and raises ValueError.
         """
+        try:
+            # aiosmtplib writes with policy.SMTP, which on older runtimes does not check
+            # generated headers: this is the last place a broken-out header can be stopped.
+            verify_headers(message)
+        except UnsafeHeader as exc:
+            outcome = DeliveryOutcome("failed", f"not sent: {exc}", "unsafe header")
+            log.error("SMTP delivery of %s: refused, %s", _message_id(message), exc)
+            return outcome
         async with self._lock:
             reused = self._client is not None and self._client.is_connected
             outcome, stale = await self._send_once(message)
@@ -198,9 +215,9 @@ class SmtpTransport:
         if outcome.status != "sent":
             log.warning(
                 "SMTP delivery of %s: %s (%s)",
-                message.get("Message-ID", "a message without Message-ID"),
+                _message_id(message),
                 outcome.status,
-                outcome.detail,
+                outcome.summary or outcome.status,
             )
         return outcome
 
@@ -215,7 +232,7 @@ class SmtpTransport:
             # Refused, unreachable, timed out, TLS handshake or certificate problem, STARTTLS
             # not offered: all about the relay, not this message, so later may work.
             self._drop()
-            return DeliveryOutcome("retry", _describe(exc)), False
+            return _from_exception("retry", exc), False
 
         try:
             refused, reply = await client.send_message(message)
@@ -226,26 +243,33 @@ class SmtpTransport:
         except aiosmtplib.SMTPRecipientsRefused as exc:
             detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
             permanent = any(r.code >= 500 for r in exc.recipients)
-            return DeliveryOutcome("failed" if permanent else "retry", detail), False
+            codes = ", ".join(_reply_code(r.code, r.message) for r in exc.recipients)
+            status: Status = "failed" if permanent else "retry"
+            return DeliveryOutcome(status, detail, f"recipients refused: {codes}"), False
         except aiosmtplib.SMTPResponseException as exc:
             # 421 means the server is closing the channel; aiosmtplib has already closed it.
             return _from_reply(exc.code, exc.message), exc.code == 421
         except aiosmtplib.SMTPServerDisconnected as exc:
             self._drop()
-            return DeliveryOutcome("retry", _describe(exc)), True
+            return _from_exception("retry", exc), True
         except aiosmtplib.SMTPNotSupported as exc:
             # An internationalised address the server cannot take: no retry will change that.
-            return DeliveryOutcome("failed", _describe(exc)), False
+            return _from_exception("failed", exc), False
         except (aiosmtplib.SMTPException, OSError) as exc:
             # Read timeouts land here; the message may or may not have been accepted, and
             # retrying later risks a duplicate rather than a lost mail, which is the better error.
             self._drop()
-            return DeliveryOutcome("retry", _describe(exc)), False
+            return _from_exception("retry", exc), False
 
         if refused:
             # Accepted for someone: retrying would send a duplicate to them. Say who missed out.
             skipped = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in refused.items())
-            log.warning("SMTP server refused some recipients: %s", skipped)
+            log.warning(
+                "SMTP delivery of %s: %d recipient(s) refused (%s)",
+                _message_id(message),
+                len(refused),
+                ", ".join(_reply_code(r.code, r.message) for r in refused.values()),
+            )
             return DeliveryOutcome("sent", f"{reply} (refused: {skipped})"), False
         return DeliveryOutcome("sent", reply), False
 
@@ -284,7 +308,23 @@ def _from_reply(code: int, message: str) -> DeliveryOutcome:
     # Only a 5xx is the server's final word; anything else (4xx, or a reply so odd that
     # aiosmtplib gives it no code) may succeed later.
     status: Status = "failed" if 500 <= code <= 599 else "retry"
-    return DeliveryOutcome(status, f"{code} {message}")
+    return DeliveryOutcome(status, f"{code} {message}", _reply_code(code, message))
+
+
+def _from_exception(status: Status, exc: BaseException) -> DeliveryOutcome:
+    return DeliveryOutcome(status, _describe(exc), type(exc).__name__)
+
+
+def _reply_code(code: int, message: str) -> str:
+    """`550 5.1.1`: the reply code and, when the server gives one, the enhanced status code
+    (RFC 3463), which say what went wrong without the rest of the reply."""
+    enhanced = _ENHANCED_CODE.match(message)
+    return f"{code} {enhanced.group(0)}" if enhanced else str(code)
+
+
+def _message_id(message: EmailMessage) -> str:
+    # Ours is outbox<row id>.<random>@<sender domain>: no personal data.
+    return str(message.get("Message-ID", "a message without Message-ID"))
 
 
 def _describe(exc: BaseException) -> str:

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+from lunchkafe.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_name
 from registrations import errors
+
+MAX_LENGTH = 200  # characters, for the name, organisation and municipality
+MAX_EMAIL_LENGTH = 320  # RFC 3696 errata 1690: 64 + 1 + 255, a bound before validation
+# The shared rule's general messages, said the way this form has always said them.
+_NAME_MESSAGES = {MSG_REQUIRED: errors.MSG_NAME_REQUIRED, MSG_TOO_LONG: errors.MSG_NAME_TOO_LONG}
+_LINE_MESSAGES = {MSG_TOO_LONG: errors.MSG_TEXT_TOO_LONG}
 
 
 @dataclass(frozen=True)
@@ -30,29 +37,40 @@ def normalise_email(email: str) -> str:
 def validate_attendee(
     *, name: str, email: str, organisation: str = "", municipality: str = "", consent: bool
 ) -> Attendee:
-    """Return a clean Attendee or raise InvalidAttendee with a message per field."""
+    """Return a clean Attendee or raise InvalidAttendee with a message per field.
+
+    Text fields follow lunchkafe.text's rule (no controls, bidi overrides or encoded words;
+    a name holds a letter), so nothing typed here can become a mail header or an iCalendar
+    parameter; the address is checked by email-validator (RFC 5321/5322 syntax).
+    """
     problems: dict[str, str] = {}
-    name = " ".join(name.split())
-    if not name:
-        problems["name"] = errors.MSG_NAME_REQUIRED
-    elif len(name) > 200:
-        problems["name"] = errors.MSG_NAME_TOO_LONG
+    try:
+        name = clean_name(name, max_length=MAX_LENGTH)
+    except TextRefused as exc:
+        problems["name"] = _NAME_MESSAGES.get(exc.message, exc.message)
+        name = ""
     email = email.strip()
     if not email:
         problems["email"] = errors.MSG_EMAIL_REQUIRED
     else:
         try:
+            # The shared rule first: an address may not hide an encoded word either.
+            clean_line(email, max_length=MAX_EMAIL_LENGTH)
             email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
+        except (TextRefused, EmailNotValidError):
             problems["email"] = errors.MSG_EMAIL_INVALID
-    organisation = " ".join(organisation.split())
-    municipality = " ".join(municipality.split())
-    if len(organisation) > 200:
-        problems["organisation"] = errors.MSG_TEXT_TOO_LONG
-    if len(municipality) > 200:
-        problems["municipality"] = errors.MSG_TEXT_TOO_LONG
+    organisation = _optional_line(organisation, "organisation", problems)
+    municipality = _optional_line(municipality, "municipality", problems)
     if not consent:
         problems["consent"] = errors.MSG_CONSENT_REQUIRED
     if problems:
         raise errors.InvalidAttendee(problems)
     return Attendee(name=name, email=email, organisation=organisation, municipality=municipality)
+
+
+def _optional_line(value: str, field: str, problems: dict[str, str]) -> str:
+    try:
+        return clean_line(value, max_length=MAX_LENGTH)
+    except TextRefused as exc:
+        problems[field] = _LINE_MESSAGES.get(exc.message, exc.message)
+        return ""

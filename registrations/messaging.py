@@ -6,10 +6,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
+from lunchkafe.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_text
 from mail.models import Audience, MessageKind, OrganiserSend
 from mail.outbox import NewMessage, enqueue_many, new_send
 from registrations.errors import EventNotFound, RegistrationError
 from registrations.models import Registration, RegistrationStatus
+
+MAX_SUBJECT = 300  # characters
+MAX_BODY = 20_000  # characters: a long letter, far below what a mail can carry
+MSG_SUBJECT_AND_BODY = "Skriv en ämnesrad (högst 300 tecken) och ett meddelande."
 
 AUDIENCE_STATUSES = {
     Audience.CONFIRMED: (RegistrationStatus.CONFIRMED,),
@@ -31,10 +36,18 @@ async def send_reminder_now(session: AsyncSession, event_id: int) -> OrganiserSe
 async def send_message(
     session: AsyncSession, event_id: int, *, subject: str, body: str, audience: Audience
 ) -> OrganiserSend:
-    """Send an organiser's own words to the confirmed, the waitlisted, or both."""
-    subject, body = subject.strip(), body.strip()
-    if not subject or not body or len(subject) > 300:
-        raise RegistrationError("Skriv en ämnesrad (högst 300 tecken) och ett meddelande.")
+    """Send an organiser's own words to the confirmed, the waitlisted, or both.
+
+    The subject is one line (it becomes the mail's Subject header), the body any number of
+    lines; both follow lunchkafe.text's rule. Raises RegistrationError saying what to fix.
+    """
+    try:
+        subject = clean_line(subject, max_length=MAX_SUBJECT, required=True)
+        body = clean_text(body, max_length=MAX_BODY, required=True)
+    except TextRefused as exc:
+        if exc.message in (MSG_REQUIRED, MSG_TOO_LONG):
+            raise RegistrationError(MSG_SUBJECT_AND_BODY) from None
+        raise RegistrationError(exc.message) from None
     event = await _open_event(session, event_id)
     send = await new_send(
         session,
