@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
@@ -28,6 +27,7 @@ from events.models import Event, EventStatus
 from guide.catalogue import LinkedExample, examples_for_events
 from lunchkafe.i18n import format_span, translations
 from lunchkafe.settings import Settings
+from mail import headers
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
 from registrations.booking import manage_token
 from registrations.feeds import feed_token, feeds_for_emails
@@ -220,10 +220,12 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
     text = env.get_template(f"{name}.txt").render(context)
     html = env.get_template(f"{name}.html").render(context)
 
-    message = EmailMessage()
-    message["Subject"] = subject
+    # People's words (a name, a title, an organiser's subject) go into headers only through
+    # mail.headers, which does not trust them to have passed the door's rule.
+    message = EmailMessage(policy=headers.POLICY)
+    message["Subject"] = headers.subject(subject)
     message["From"] = settings.mail_from
-    message["To"] = Address(display_name=registration.name, addr_spec=registration.email)
+    message["To"] = headers.mailbox(registration.name, registration.email)
     message["Date"] = format_datetime(now)
     sender_domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or settings.site_domain
     message["Message-ID"] = make_msgid(idstring=f"outbox{row.id}", domain=sender_domain)
@@ -262,4 +264,5 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
         message.add_attachment(
             ics, maintype="application", subtype="ics", filename="invite.ics", cte="base64"
         )
+    headers.verify_headers(message)
     return message
