@@ -27,15 +27,20 @@ def public_entry(event: Event, *, event_url: str) -> CalendarEntry:
 
 
 def attendee_entry(
-    event: Event, *, event_url: str, manage_url: str, sequence: int
+    event: Event, *, event_url: str, sequence: int, manage_url: str | None = None
 ) -> CalendarEntry:
-    """For a confirmed attendee's invite and personal feed: with the join link."""
+    """For a confirmed attendee's invite and personal feed: with the join link.
+
+    `manage_url` only for one booking's own invite or download. A feed spans many bookings
+    and travels further (shared calendars, sync services), so its entries carry none.
+    """
     parts = [event.summary]
     if event.join_url:
         parts.append(f"Anslut till mötet: {event.join_url}")
     if event.venue:
         parts.append(f"Plats: {event.venue}")
-    parts.append(f"Avboka eller se din bokning: {manage_url}")
+    if manage_url:
+        parts.append(f"Avboka eller se din bokning: {manage_url}")
     location = event.join_url if event.join_url and not event.venue else event.venue
     return CalendarEntry(
         uid=event.uid,

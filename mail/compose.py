@@ -157,6 +157,13 @@ async def load_drafts(
             drafts.append((row, None, reason))
             continue
         feed = feeds[registration.email_normalised]
+        if row.kind == MessageKind.FEED_REPLACED and row.payload.get("token_hash") != (
+            feed.token_hash
+        ):
+            # Composed from current data, each of two quick replacements would carry the
+            # newest link; the newer row sends it once.
+            drafts.append((row, None, "the feed was replaced again since"))
+            continue
         draft = Draft(
             row=row,
             registration=registration,
@@ -197,7 +204,9 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
         ),
         "event_url": event_url,
         "manage_url": manage_url,
-        "feed_url": f"{base}/feeds/{draft.feed_token}.ics",
+        # The page for the personal calendar (subscribe, replace the address), not the
+        # bare .ics: it spans every booking of the address, so only mail carries it.
+        "feed_url": f"{base}/feeds/{draft.feed_token}",
         "join_url": event.join_url if confirmed and row.kind in WITH_JOIN_LINK else None,
         "position": draft.position,
         "examples": [

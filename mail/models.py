@@ -23,6 +23,8 @@ class MessageKind(enum.StrEnum):
     REGISTRATION_CANCELLED = "registration_cancelled"
     ORGANISER_MESSAGE = "organiser_message"
     FOLLOW_UP = "follow_up"
+    # The personal calendar got a new address: it goes to the address, never to a page.
+    FEED_REPLACED = "feed_replaced"
 
 
 class OutboxStatus(enum.StrEnum):

@@ -1,4 +1,9 @@
-"""An attendee's own calendar: their invite as a file, their personal feed, revoking it."""
+"""An attendee's own calendar: their invite as a file, their personal feed and its page.
+
+The personal feed spans every booking of an address, so its token travels only by mail to
+that address (see registrations/feeds.py); no manage page links it, and the feed itself
+carries no manage links.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +19,17 @@ from events.entries import attendee_entry, public_entry
 from events.feeds import EPOCH
 from lunchkafe import csrf
 from lunchkafe.conditional import CalendarFile, calendar_response
+from lunchkafe.rendering import render
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
 from registrations import booking, errors
-from registrations.feeds import (
-    confirmed_bookings,
-    feed_for,
-    find_feed,
-    latest_change,
-    revoke_feed,
-)
+from registrations.feeds import confirmed_bookings, find_feed, latest_change, replace_feed_address
 from registrations.models import RegistrationStatus
 
-# Personal data and join links: never in a shared cache.
-PRIVATE_CACHE = "private, no-cache"
+# Personal data, join links and a secret in the URL: kept by no cache, shared or private.
+# Calendar clients still revalidate with the ETag, so polling stays cheap.
+PRIVATE_CACHE = "private, no-store"
+FEED_GONE = "Kalendern finns inte, eller så har länken bytts ut."
 
 
 async def personal_feed(request: Request) -> Response:
@@ -37,16 +39,14 @@ async def personal_feed(request: Request) -> Response:
         try:
             feed = await find_feed(session, request.path_params["token"])
         except errors.RegistrationNotFound:
-            raise HTTPException(
-                404, "Kalendern finns inte, eller så har länken bytts ut."
-            ) from None
+            raise HTTPException(404, FEED_GONE) from None
         bookings = await confirmed_bookings(session, feed, since=utcnow() - timedelta(days=90))
         latest = await latest_change(session, feed) or EPOCH
+        # No manage links: a feed gets shared, synced and forwarded, and a manage link cancels.
         entries = [
             attendee_entry(
                 r.event,
                 event_url=f"{base}/events/{r.event_id}",
-                manage_url=f"{base}/manage/{booking.manage_token(r, app.settings.secret_key)}",
                 sequence=r.event.sequence + r.sequence_bump,
             )
             for r in bookings
@@ -55,6 +55,37 @@ async def personal_feed(request: Request) -> Response:
     return calendar_response(
         request, CalendarFile.of(body, latest.replace(microsecond=0)), cache_control=PRIVATE_CACHE
     )
+
+
+async def feed_page(request: Request) -> Response:
+    """The page the mailed link opens: subscribe links, and replacing the address."""
+    token = request.path_params["token"]
+    async with services(request).transaction() as session:
+        try:
+            await find_feed(session, token)
+        except errors.RegistrationNotFound:
+            raise HTTPException(404, FEED_GONE) from None
+    response = render(request, "registrations/feed.html", {"token": token})
+    response.headers["cache-control"] = PRIVATE_CACHE
+    return response
+
+
+async def replace_address(request: Request) -> Response:
+    """Give the personal feed a new address, mailed to the address; shown to nobody here."""
+    app = services(request)
+    await csrf.checked_form(request, app.settings.secret_key)
+    try:
+        async with app.transaction() as session:
+            await replace_feed_address(
+                session, request.path_params["token"], app.settings.secret_key
+            )
+    except errors.RegistrationNotFound:
+        raise HTTPException(404, FEED_GONE) from None
+    return RedirectResponse(request.url_for("feed_replaced"), status_code=303)
+
+
+async def feed_replaced(request: Request) -> Response:
+    return render(request, "registrations/feed_replaced.html", {})
 
 
 async def manage_ics(request: Request) -> Response:
@@ -86,26 +117,11 @@ async def manage_ics(request: Request) -> Response:
     )
 
 
-async def revoke(request: Request) -> Response:
-    """Replace the personal feed's address, e.g. after sharing it by mistake."""
-    app = services(request)
-    token = request.path_params["token"]
-    await csrf.checked_form(request, app.settings.secret_key)
-    async with app.transaction() as session:
-        try:
-            registration = await booking.find_by_token(session, token)
-        except errors.RegistrationNotFound:
-            raise HTTPException(404, "Länken gäller inte längre.") from None
-        feed = await feed_for(session, registration.email_normalised, app.settings.secret_key)
-        await revoke_feed(session, feed, app.settings.secret_key)
-    return RedirectResponse(
-        request.url_for("manage", token=token).include_query_params(done="feed-revoked"),
-        status_code=303,
-    )
-
-
 routes = [
+    # The .ics first: "{token}" alone would match "abc.ics" too.
     Route("/feeds/{token}.ics", personal_feed, name="feed_personal"),
+    Route("/feeds/replaced", feed_replaced, name="feed_replaced"),
+    Route("/feeds/{token}", feed_page, name="feed_page"),
+    Route("/feeds/{token}/replace", replace_address, methods=["POST"], name="feed_replace"),
     Route("/manage/{token}/event.ics", manage_ics, name="manage_ics"),
-    Route("/manage/{token}/feed/revoke", revoke, methods=["POST"], name="feed_revoke"),
 ]

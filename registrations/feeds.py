@@ -2,6 +2,8 @@
 
 The token (256 bits) is derived from a nonce with the secret key and stored only as a
 hash, like the manage token; revoking gives a new nonce, so the old URL answers 404.
+The feed spans every booking of an address, so its link only ever travels by mail to that
+address: never in a page or API answer that someone who merely knows the address can reach.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlalchemy.orm import selectinload
 
 from events.models import Event, EventStatus
 from lunchkafe.timestamps import utcnow
+from mail.models import MessageKind
+from mail.outbox import enqueue
 from registrations.errors import RegistrationNotFound
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
@@ -90,13 +94,39 @@ async def find_feed(session: AsyncSession, token: str) -> AttendeeFeed:
     return feed
 
 
-async def revoke_feed(session: AsyncSession, feed: AttendeeFeed, secret_key: str) -> str:
-    """Give the feed a new token; the old URL stops working at once. Returns the new token."""
+async def replace_feed_address(session: AsyncSession, token: str, secret_key: str) -> None:
+    """Give the feed behind `token` a new token and mail the new link to the address.
+
+    The old URL answers 404 at once. The new token is returned to nobody: whoever pressed
+    the button may be the one the old link leaked to. Raises RegistrationNotFound for an
+    unknown or already replaced token.
+    """
+    feed = await find_feed(session, token)
     feed.token_nonce = new_nonce()
-    token = derive_token(secret_key, feed.token_nonce, PURPOSE)
-    feed.token_hash = hash_token(token)
+    feed.token_hash = hash_token(derive_token(secret_key, feed.token_nonce, PURPOSE))
     feed.revoked_at = utcnow()
-    return token
+    # The address as the person last typed it, and a registration to hang the row on, so
+    # retention forgets the recipient together with the bookings.
+    latest = (
+        await session.scalars(
+            select(Registration)
+            .where(Registration.email_normalised == feed.email_normalised)
+            .order_by(Registration.created_at.desc(), Registration.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if latest is None:  # no booking left to mail about: the feed is gone with them
+        return
+    await enqueue(
+        session,
+        kind=MessageKind.FEED_REPLACED,
+        recipient=latest.email,
+        # The hash is already stored beside the feed; it tells two replacements apart.
+        dedupe_key=f"feed-replaced:{feed.id}:{feed.token_hash}",
+        event_id=latest.event_id,
+        registration_id=latest.id,
+        payload={"token_hash": feed.token_hash},
+    )
 
 
 async def confirmed_bookings(

@@ -19,7 +19,6 @@ from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
 from registrations import booking, errors
 from registrations.attendee import validate_attendee
-from registrations.feeds import feed_for, feed_token
 from registrations.models import RegistrationStatus
 from registrations.waitlist import waitlist_position
 
@@ -151,8 +150,10 @@ async def book_series(request: Request) -> Response:
 
 
 async def manage(request: Request) -> Response:
+    """One booking: its details, its own .ics, cancelling. Whoever booked with an address
+    may not be its owner, so nothing here reaches the address's other bookings or its
+    personal feed; that link goes only by mail. Reading the page writes nothing."""
     token = request.path_params["token"]
-    secret_key = services(request).settings.secret_key
     async with services(request).transaction() as session:
         try:
             registration = await booking.find_by_token(session, token)
@@ -161,7 +162,6 @@ async def manage(request: Request) -> Response:
         item = await listing.get_public_event(session, registration.event_id)
         position = await waitlist_position(session, registration)
         examples = await examples_for_event(session, registration.event_id)
-        feed = await feed_for(session, registration.email_normalised, secret_key)
     if item is None:
         raise HTTPException(404, "Evenemanget finns inte.")
     return render(
@@ -175,7 +175,6 @@ async def manage(request: Request) -> Response:
             "examples": examples,
             "done": request.query_params.get("done"),
             "statuses": RegistrationStatus,
-            "feed_token": feed_token(feed, secret_key),
         },
     )
 
