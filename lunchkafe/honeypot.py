@@ -1,0 +1,27 @@
+"""A form field people never meet and form-filling scripts do: no CAPTCHA, nothing to solve.
+
+The field sits in a container hidden from sight (`visually-hidden`) and from assistive
+technology (`aria-hidden="true"`), and its input is out of the tab order (`tabindex="-1"`) and
+autofill (`autocomplete="off"`), so nobody using a screen, a screen reader or a keyboard meets
+it (WCAG 2.1 asks no puzzle of anyone). A filled field is refused like an invalid form, with
+nothing stored: a person whose browser extension filled it after all sees the form again,
+their input kept and the field emptied, and sends it once more; a script learns only that a
+form was refused, which it cannot tell from any other refusal.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+
+FIELD = "comment"
+MESSAGE = "Formuläret kunde inte skickas. Kontrollera uppgifterna och skicka det igen."
+
+
+class Filled(Exception):
+    """The hidden field came back with something in it."""
+
+
+def check(form: FormData) -> None:
+    """Raise Filled when the hidden field holds anything but whitespace."""
+    if str(form.get(FIELD, "")).strip():
+        raise Filled()

@@ -1,0 +1,135 @@
+"""Booking floods held back: limits per client address and per booked e-mail address.
+
+Counted with the `limits` library's moving window (exact: no burst of twice the limit at a
+window's edge), in process memory without `REDIS_URL` and in Redis, shared by every web
+process, with it. The limits are `Settings.booking_rate_limit` (per client address) and
+`Settings.booking_rate_limit_per_email`; an empty tuple turns one off.
+
+One booking request counts once, whatever it books: a series form that books every event of
+a series is one hit, so a person booking a whole series is never held back for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
+from starlette.requests import Request
+
+from lunchkafe.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A Redis that hangs must not hold a booking for long: after this the booking goes through.
+REDIS_TIMEOUT_SECONDS = 0.5
+# One warning per outage-minute is enough to be noticed without flooding the log.
+WARNING_INTERVAL_SECONDS = 60.0
+
+
+class TooManyBookings(Exception):
+    """Over a booking limit; `retry_after` is whole seconds until one more is allowed."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many bookings; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class BookingLimiter:
+    per_client: tuple[RateLimitItem, ...]
+    per_email: tuple[RateLimitItem, ...]
+    secret_key: str = field(repr=False)
+    strategy: MovingWindowRateLimiter
+    pool: ConnectionPool | None = None
+    _warned_at: float = -math.inf
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BookingLimiter:
+        storage: Storage
+        pool = None
+        if settings.redis_url:
+            # Our own pool, so close() can release it; wrapped errors let check() tell a
+            # storage failure from a refusal.
+            pool = ConnectionPool.from_url(
+                settings.redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            storage = RedisStorage(
+                "async+" + settings.redis_url,
+                wrap_exceptions=True,
+                implementation="redispy",
+                key_prefix="lunchkafe:booking-limits",
+                # The redis-py bridge takes a pool (limits' use_basic); its annotation is narrower.
+                connection_pool=pool,  # type: ignore[arg-type]
+            )
+        else:
+            storage = MemoryStorage()
+        return cls(
+            per_client=settings.booking_rate_limit,
+            per_email=settings.booking_rate_limit_per_email,
+            secret_key=settings.secret_key,
+            strategy=MovingWindowRateLimiter(storage),
+            pool=pool,
+        )
+
+    async def check(self, request: Request, email_normalised: str) -> None:
+        """Count one booking request; raise TooManyBookings when over any limit.
+
+        The client is `request.client.host`: uvicorn puts the X-Forwarded-For address there
+        only for proxies listed in FORWARDED_ALLOW_IPS. If the storage fails the booking goes
+        through (a missed limit costs less than a lost booking) and a warning is logged.
+        """
+        client = request.client.host if request.client else "unknown"
+        checks = [(item, self._key("client", client)) for item in self.per_client]
+        checks += [(item, self._key("email", email_normalised)) for item in self.per_email]
+        if not checks:
+            return
+        try:
+            # Test all before counting any, so a refusal by one limit uses up none of the others.
+            waits = [
+                await self._wait(item, key)
+                for item, key in checks
+                if not await self.strategy.test(item, key)
+            ]
+            if not waits:
+                for item, key in checks:
+                    if not await self.strategy.hit(item, key):  # another process came first
+                        waits.append(await self._wait(item, key))
+        except StorageError as exc:
+            self._warn(exc)
+            return
+        if waits:
+            raise TooManyBookings(max(waits))
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.aclose()
+
+    def _key(self, kind: str, value: str) -> str:
+        # Keyed hashes: the storage (Redis, shared) never holds an address in the clear.
+        digest = hmac.new(self.secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256)
+        return f"{kind}:{digest.hexdigest()[:32]}"
+
+    async def _wait(self, item: RateLimitItem, key: str) -> int:
+        stats = await self.strategy.get_window_stats(item, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    def _warn(self, exc: StorageError) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARNING_INTERVAL_SECONDS:
+            self._warned_at = now
+            # The kind of failure only: its text could name keys or connection details.
+            log.warning(
+                "booking rate limits not enforced: storage unreachable (%s); bookings go through",
+                type(exc.storage_error).__name__,
+            )
