@@ -1,7 +1,8 @@
 """The personal feed and the attendee's own .ics, over real HTTP on SQLite and PostgreSQL.
 
-Only the person's confirmed bookings, with the join link, behind a revocable token of
-256 bits; read by the same four parsers as the public feeds (tests/events/test_feeds.py).
+Only the person's confirmed bookings, with the join link and no manage links, behind a
+revocable token of 256 bits that reaches the person only by mail; read by the same four
+parsers as the public feeds (tests/events/test_feeds.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from events.entries import attendee_entry
 from events.models import Event
 from events.organising import cancel_event
 from lunchkafe.services import Services
+from mail.delivery import deliver_due
+from mail.mailbox import LocalMailbox
 from registrations import booking
 from registrations.booking import BookingResult
 from registrations.models import Registration
@@ -50,7 +53,7 @@ def readers(request: pytest.FixtureRequest) -> Parsers:
     return found
 
 
-FEED_LINK = re.compile(r'href="http://testserver/feeds/([^"/]+)\.ics"')
+FEED_PAGE = re.compile(r"http://testserver/feeds/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_.-])")
 
 
 async def book(services: Services, event: Event, n: int) -> BookingResult:
@@ -69,11 +72,25 @@ async def manage_page(client: httpx.AsyncClient, result: BookingResult) -> str:
     return response.text
 
 
-async def personal_feed_token(client: httpx.AsyncClient, result: BookingResult) -> str:
-    """The token as the attendee finds it: on their manage page."""
-    tokens = set(FEED_LINK.findall(await manage_page(client, result)))
-    assert len(tokens) == 1, tokens
-    return tokens.pop()
+async def mailed_feed_token(services: Services, email: str) -> str:
+    """The token as the attendee finds it: in the newest mail to the address (delivered to
+    the local mailbox), where the link opens the personal calendar's page."""
+    await deliver_due(services)
+    mailbox = LocalMailbox(services.settings.mailbox_dir)
+    for entry in mailbox.list():  # newest first
+        if email in entry.to:
+            message = mailbox.get(entry.id)
+            assert message is not None
+            body = message.get_body(("plain",))
+            assert body is not None
+            tokens = set(FEED_PAGE.findall(body.get_content()))
+            assert len(tokens) == 1, tokens
+            return str(tokens.pop())
+    raise AssertionError(f"no mail to {email}")
+
+
+async def personal_feed_token(services: Services, result: BookingResult) -> str:
+    return await mailed_feed_token(services, result.registration.email)
 
 
 async def age_all_changes(services: Services, by: timedelta = timedelta(minutes=5)) -> None:
@@ -100,7 +117,7 @@ async def test_personal_files_read_the_same_everywhere(
 ) -> None:
     events = await make_times_series(services)
     results = [await book(services, event, 1) for event, _ in events]
-    token = await personal_feed_token(client, results[0])
+    token = await personal_feed_token(services, results[0])
     expected = {}
     files = []
     for (event, when), result in zip(events, results, strict=True):
@@ -116,7 +133,14 @@ async def test_personal_files_read_the_same_everywhere(
         assert entry.location == event.join_url
         assert f"Anslut till mötet: {event.join_url}" in entry.description
         assert manage_url in entry.description
-        expected[event.uid] = (entry, when)
+        # The feed spans all of a person's bookings and gets shared: no manage links in it.
+        in_feed = attendee_entry(
+            await current(services, event),
+            event_url=event_url(event),
+            sequence=event.sequence + result.registration.sequence_bump,
+        )
+        assert "/manage/" not in in_feed.description
+        expected[event.uid] = (in_feed, when)
         response = await calendar_file(client, f"/manage/{result.manage_token}/event.ics")
         files.append((response.content, {event.uid: (entry, when)}))
     feed = await calendar_file(client, f"/feeds/{token}.ics")
@@ -150,7 +174,7 @@ async def test_personal_feed_holds_only_own_confirmed_bookings(
     # Another address of the same person is another person to the site.
     await book(services, theirs, 3)
 
-    token = await personal_feed_token(client, own)
+    token = await personal_feed_token(services, own)
     feed = await calendar_file(client, f"/feeds/{token}.ics")
     assert list(read(feed.content)) == [mine.uid]
     body = feed.content.decode().replace("\r\n ", "")
@@ -162,9 +186,10 @@ async def test_personal_feed_holds_only_own_confirmed_bookings(
     assert "ORGANIZER" not in body
     assert "person1@" not in body
     assert "METHOD:PUBLISH" in body
+    assert "/manage/" not in body
 
     # Person 2's feed is theirs alone.
-    other_token = await personal_feed_token(client, second_persons)
+    other_token = await personal_feed_token(services, second_persons)
     assert other_token != token
     other_feed = await calendar_file(client, f"/feeds/{other_token}.ics")
     assert sorted(read(other_feed.content)) == sorted([full.uid, theirs.uid])
@@ -174,7 +199,7 @@ async def test_feed_token_is_unguessable_and_unknown_ones_are_not_found(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     result = await book(services, await make_event(services), 1)
-    token = await personal_feed_token(client, result)
+    token = await personal_feed_token(services, result)
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)
     assert len(base64.urlsafe_b64decode(token + "=")) * 8 == 256  # at least 128 bits
     assert (await fetch(client, f"/feeds/{token}.ics")).status_code == 200
@@ -191,32 +216,40 @@ async def test_feed_token_is_unguessable_and_unknown_ones_are_not_found(
         response = await fetch(client, f"/feeds/{bad}.ics")
         assert response.status_code == 404, bad
         assert "BEGIN:VCALENDAR" not in response.text
+        page = await fetch(client, f"/feeds/{bad}")
+        assert page.status_code == 404, bad
+        assert "Byt adress" not in page.text
     assert (await fetch(client, f"/manage/{'x' * 43}/event.ics")).status_code == 404
 
 
-async def test_revoking_through_the_manage_page_replaces_the_address(
+async def test_replacing_the_address_from_the_calendar_page(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     result = await book(services, await make_event(services), 1)
-    page = await manage_page(client, result)  # sets the CSRF cookie on the client
-    old = await personal_feed_token(client, result)
+    old = await personal_feed_token(services, result)
+    page = await client.get(f"/feeds/{old}")  # the page the mailed link opens
+    assert page.status_code == 200
     old_feed = await calendar_file(client, f"/feeds/{old}.ics")
-    (csrf_token,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
-    revoke = f"/manage/{result.manage_token}/feed/revoke"
-    assert f'action="{BASE}{revoke}"' in page
+    (csrf_token,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.text))
+    replace = f"/feeds/{old}/replace"
+    assert f'action="{BASE}{replace}"' in page.text
 
     # Without the form's token nothing changes.
-    assert (await client.post(revoke, data={})).status_code == 403
-    assert (await client.post(revoke, data={"csrf_token": "forged"})).status_code == 403
+    assert (await client.post(replace, data={})).status_code == 403
+    assert (await client.post(replace, data={"csrf_token": "forged"})).status_code == 403
     assert (await fetch(client, f"/feeds/{old}.ics")).status_code == 200
 
-    response = await client.post(revoke, data={"csrf_token": csrf_token})
+    response = await client.post(replace, data={"csrf_token": csrf_token})
     assert response.status_code == 303
-    assert response.headers["location"].endswith(f"/manage/{result.manage_token}?done=feed-revoked")
+    assert response.headers["location"] == f"{BASE}/feeds/replaced"
     assert (await fetch(client, f"/feeds/{old}.ics")).status_code == 404
     assert (await fetch(client, f"/feeds/{old}.ics", "HEAD")).status_code == 404
-    new = await personal_feed_token(client, result)
+    assert (await fetch(client, f"/feeds/{old}")).status_code == 404
+    # Pressing again with the old page does nothing more.
+    assert (await client.post(replace, data={"csrf_token": csrf_token})).status_code == 404
+    new = await personal_feed_token(services, result)  # from the mail it sent
     assert new != old
+    assert new not in (await client.get("/feeds/replaced")).text
     new_feed = await calendar_file(client, f"/feeds/{new}.ics")
     assert list(read(new_feed.content)) == list(read(old_feed.content))
     # The manage link itself is untouched.
@@ -230,7 +263,7 @@ async def test_personal_files_are_private_and_conditional(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     result = await book(services, await make_event(services), 1)
-    token = await personal_feed_token(client, result)
+    token = await personal_feed_token(services, result)
     await assert_conditional_http(client, f"/feeds/{token}.ics", private=True)
     await assert_conditional_http(client, f"/manage/{result.manage_token}/event.ics", private=True)
 
@@ -242,7 +275,7 @@ async def test_a_calendar_revalidating_by_date_sees_a_booking_leave(
     when the change removes the most recently changed booking from the feed."""
     first = await book(services, await make_event(services, title="Första"), 1)
     second = await book(services, await make_event(services, title="Andra"), 1)
-    token = await personal_feed_token(client, first)
+    token = await personal_feed_token(services, first)
     url = f"/feeds/{token}.ics"
     for change in (
         lambda: cancel(services, second),
@@ -283,28 +316,37 @@ async def test_the_attendee_ics_changes_date_when_a_waitlisted_seat_is_confirmed
     assert b"https://meet.example.se/secret-room" in response.content
 
 
-# === 6. the manage page links to the personal feed and the .ics ============================
+# === 6. the manage page links to its own .ics; the mailed page to the personal feed ========
 
 
-async def test_manage_page_links(services: Services, client: httpx.AsyncClient) -> None:
+async def test_manage_and_calendar_page_links(
+    services: Services, client: httpx.AsyncClient
+) -> None:
     events = await make_times_series(services)
     event, _ = events[0]
     result = await book(services, event, 1)
     page = await manage_page(client, result)
-    token = await personal_feed_token(client, result)
-    assert_subscribe_links(page, f"{BASE}/feeds/{token}.ics", "Lunchkafé: mina bokningar")
     ics = f"{BASE}/manage/{result.manage_token}/event.ics"
     assert ics in hrefs(page)
+    assert not [h for h in hrefs(page) if "/feeds/" in h]
     downloaded = await calendar_file(client, ics)
     assert list(read(downloaded.content)) == [event.uid]
     assert downloaded.headers["content-disposition"] == (
         f'attachment; filename="lunchkafe-{event.id}.ics"'
     )
-    assert len(read((await calendar_file(client, f"{BASE}/feeds/{token}.ics")).content)) == 1
     assert len(TIMES) == len(events)
 
-    # Someone on the waitlist has no join link, so no personal feed links yet.
+    token = await personal_feed_token(services, result)
+    calendar_page = await client.get(f"/feeds/{token}")
+    assert calendar_page.status_code == 200
+    assert "no-store" in calendar_page.headers["cache-control"]
+    assert_subscribe_links(
+        calendar_page.text, f"{BASE}/feeds/{token}.ics", "Lunchkafé: mina bokningar"
+    )
+    assert len(read((await calendar_file(client, f"{BASE}/feeds/{token}.ics")).content)) == 1
+
+    # Someone on the waitlist sees their place, and no calendar links either.
     full = await make_event(services, title="Fullt", capacity=1, series_slug=SERIES)
     await book(services, full, 2)
     waiting = await book(services, full, 3)
-    assert not FEED_LINK.search(await manage_page(client, waiting))
+    assert not FEED_PAGE.search(await manage_page(client, waiting))
