@@ -26,6 +26,7 @@ from events.organising import cancel_event
 from lunchkafe.demo import load_demo
 from lunchkafe.services import Services
 from registrations import booking
+from registrations.feeds import feed_for, feed_token
 from tests.factories import make_event, make_series, person
 
 try:
@@ -555,6 +556,22 @@ async def _manage_event_cancelled(page: Page, base: str, services: Services) -> 
     await page.get_by_text("Evenemanget är inställt.").wait_for()
 
 
+async def _feed_page(page: Page, base: str, services: Services) -> None:
+    """The personal calendar's page, as the link mailed to the address opens it."""
+    await book_directly(services, await event_id(services, WORKSHOP_TITLE), 1)
+    async with services.transaction() as session:
+        feed = await feed_for(session, person(1).email.lower(), services.settings.secret_key)
+        token = feed_token(feed, services.settings.secret_key)
+    await page.goto(f"{base}/feeds/{token}")
+    await page.get_by_role("heading", level=1, name="Din personliga kalender").wait_for()
+
+
+async def _feed_replaced(page: Page, base: str, services: Services) -> None:
+    await _feed_page(page, base, services)
+    await page.get_by_role("button", name="Byt adress till min personliga kalender").click()
+    await page.get_by_text("Vi har mejlat den nya adressen till dig.").wait_for()
+
+
 async def _guide(page: Page, base: str, services: Services) -> None:
     await page.goto(f"{base}/guide")
 
@@ -600,6 +617,8 @@ PAGES: dict[str, PageSetup] = {
     "manage-waitlisted": _manage_waitlisted,
     "manage-cancelled": _manage_cancelled,
     "manage-event-cancelled": _manage_event_cancelled,
+    "feed-page": _feed_page,
+    "feed-replaced": _feed_replaced,
     "guide": _guide,
     "guide-filtered": _guide_filtered,
     "guide-example": _guide_example,
