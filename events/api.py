@@ -10,6 +10,8 @@ from starlette.routing import Route
 
 from events import listing
 from guide.catalogue import LinkedExample, examples_for_event, examples_for_events
+from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
+from lunchkafe.problems import problem
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
 
@@ -57,10 +59,6 @@ def event_json(
     }
 
 
-def problem(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
-
-
 async def list_events(request: Request) -> Response:
     async with services(request).transaction() as session:
         items = await listing.upcoming(session, utcnow())
@@ -69,10 +67,7 @@ async def list_events(request: Request) -> Response:
 
 
 async def get_event(request: Request) -> Response:
-    try:
-        event_id = int(request.path_params["event_id"])
-    except ValueError:
-        return problem(404, "not_found", "Evenemanget finns inte.")
+    event_id: int = request.path_params["event_id"]
     async with services(request).transaction() as session:
         item = await listing.get_public_event(session, event_id)
         if item is None:
@@ -83,5 +78,5 @@ async def get_event(request: Request) -> Response:
 
 routes = [
     Route("/api/events", list_events, methods=["GET"]),
-    Route("/api/events/{event_id}", get_event, methods=["GET"]),
+    Route("/api/events/{event_id:id}", get_event, methods=["GET"]),
 ]

@@ -11,6 +11,7 @@ from events import listing
 from events.calendar import build_feed
 from events.entries import public_entry
 from events.feeds import public_feed
+from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
 from lunchkafe.conditional import CalendarFile, calendar_response
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
@@ -45,10 +46,7 @@ async def series_feed(request: Request) -> Response:
 
 async def event_ics(request: Request) -> Response:
     app = services(request)
-    try:
-        event_id = int(request.path_params["event_id"])
-    except ValueError:
-        raise HTTPException(404, "Sidan finns inte.") from None
+    event_id: int = request.path_params["event_id"]
     async with app.transaction() as session:
         item = await listing.get_public_event(session, event_id)
     if item is None:
@@ -64,5 +62,5 @@ async def event_ics(request: Request) -> Response:
 routes = [
     Route("/calendar.ics", all_events_feed, name="feed_all"),
     Route("/series/{slug}/calendar.ics", series_feed, name="feed_series"),
-    Route("/events/{event_id}/event.ics", event_ics, name="event_ics"),
+    Route("/events/{event_id:id}/event.ics", event_ics, name="event_ics"),
 ]

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from events import listing
 from events.models import EventStatus
 from guide.catalogue import examples_for_event, examples_for_events
+from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
 from lunchkafe.rendering import closed_reason, render
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
@@ -33,7 +34,7 @@ async def home(request: Request) -> Response:
 
 
 async def event_page(request: Request) -> Response:
-    event_id = _int_param(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     async with services(request).transaction() as session:
         item = await listing.get_public_event(session, event_id)
         if item is None:
@@ -66,15 +67,8 @@ async def series_page(request: Request) -> Response:
     )
 
 
-def _int_param(request: Request, name: str) -> int:
-    try:
-        return int(request.path_params[name])
-    except ValueError:
-        raise HTTPException(404, "Sidan finns inte.") from None
-
-
 routes = [
     Route("/", home, name="home"),
-    Route("/events/{event_id}", event_page, name="event"),
+    Route("/events/{event_id:id}", event_page, name="event"),
     Route("/series/{slug}", series_page, name="series"),
 ]

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from events.api import problem
+from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
+from lunchkafe.json_body import json_object
+from lunchkafe.problems import problem
 from lunchkafe.services import services
 from registrations import booking, errors
 from registrations.attendee import validate_attendee
-
-
-async def _json_body(request: Request) -> dict[str, Any] | Response:
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        # Requiring JSON keeps plain cross-site forms from reaching this endpoint.
-        return problem(415, "unsupported_media_type", "Skicka JSON (application/json).")
-    raw = await request.body()
-    if len(raw) > 20_000:
-        return problem(413, "too_large", "För stor begäran.")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return problem(400, "bad_json", "Kroppen är inte giltig JSON.")
-    if not isinstance(body, dict):
-        return problem(400, "bad_json", "Kroppen måste vara ett JSON-objekt.")
-    return body
 
 
 def _text(body: dict[str, Any], name: str, field_errors: dict[str, str]) -> str:
@@ -43,11 +28,8 @@ def _text(body: dict[str, Any], name: str, field_errors: dict[str, str]) -> str:
 
 async def create_registration(request: Request) -> Response:
     app = services(request)
-    try:
-        event_id = int(request.path_params["event_id"])
-    except ValueError:
-        return problem(404, "not_found", "Evenemanget finns inte.")
-    body = await _json_body(request)
+    event_id: int = request.path_params["event_id"]
+    body = await json_object(request)
     if isinstance(body, Response):
         return body
     type_errors: dict[str, str] = {}
@@ -103,6 +85,6 @@ async def delete_registration(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/events/{event_id}/registrations", create_registration, methods=["POST"]),
+    Route("/api/events/{event_id:id}/registrations", create_registration, methods=["POST"]),
     Route("/api/manage/{token}", delete_registration, methods=["DELETE"]),
 ]

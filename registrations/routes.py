@@ -13,7 +13,7 @@ from starlette.routing import Route
 from events import listing
 from events.models import EventStatus
 from guide.catalogue import examples_for_event
-from lunchkafe import csrf
+from lunchkafe import csrf, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from lunchkafe.rendering import closed_reason, render
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
@@ -43,10 +43,7 @@ def _attendee(values: dict[str, str]) -> Any:
 
 async def book_event(request: Request) -> Response:
     app = services(request)
-    try:
-        event_id = int(request.path_params["event_id"])
-    except ValueError:
-        raise HTTPException(404, "Sidan finns inte.") from None
+    event_id: int = request.path_params["event_id"]
     values = _values(await csrf.checked_form(request, app.settings.secret_key))
     try:
         attendee = _attendee(values)
@@ -195,7 +192,7 @@ async def cancel(request: Request) -> Response:
 
 
 routes = [
-    Route("/events/{event_id}/book", book_event, methods=["POST"], name="book_event"),
+    Route("/events/{event_id:id}/book", book_event, methods=["POST"], name="book_event"),
     Route("/series/{slug}/book", book_series, methods=["POST"], name="book_series"),
     Route("/manage/{token}", manage, name="manage"),
     Route("/manage/{token}/cancel", cancel, methods=["POST"], name="cancel"),

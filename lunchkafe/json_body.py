@@ -1,0 +1,123 @@
+"""One parser for JSON request bodies of the API: every way a body can be wrong is a 4xx.
+
+What it accepts is I-JSON (RFC 7493): UTF-8 (RFC 8259 §8.1), an object at the top, no
+duplicate member names, no NaN or Infinity, and no lone surrogates (`"\\ud800"` is valid
+JSON syntax but no encoding can carry it, so it would fail later, when stored or mailed).
+Nesting deep enough to exhaust the parser's recursion (a few kB of `[`) is refused too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lunchkafe.problems import problem
+from lunchkafe.text import MSG_CONTROL
+
+MAX_BYTES = 20_000
+
+MSG_MEDIA_TYPE = "Skicka JSON (application/json)."
+MSG_TOO_LARGE = "För stor begäran."
+MSG_NOT_JSON = "Kroppen är inte giltig JSON."
+MSG_NOT_OBJECT = "Kroppen måste vara ett JSON-objekt."
+MSG_TOO_DEEP = "Kroppen är för djupt nästlad."
+MSG_NOT_TEXT = "Kroppen innehåller tecken som inte är text (ensamma surrogattecken)."
+MSG_FIELDS = "Formuläret innehåller fel."
+
+
+class BodyRefused(ValueError):
+    """The body cannot be used; `status`, `code` and `message` make the problem response."""
+
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        # Parsers disagree on which duplicate wins (RFC 8259 §4), so neither is trusted.
+        raise ValueError("duplicate member name")
+    return result
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # only lone surrogates fail here
+        return False
+    return True
+
+
+def _all_text(value: Any) -> bool:
+    """Whether every string (member names included) in a parsed value is encodable text.
+
+    Walks with an explicit stack: the value may be nested as deep as the parser allowed.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not _is_text(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object in `raw`. Raises BodyRefused: 400 for anything that is not an
+    I-JSON object, 422 (with `fields`) when a top-level member's text is not text."""
+    try:
+        body = json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_refuse_constant,
+        )
+    except RecursionError:
+        raise BodyRefused(400, "bad_json", MSG_TOO_DEEP) from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, too many digits, duplicates
+        raise BodyRefused(400, "bad_json", MSG_NOT_JSON) from None
+    if not isinstance(body, dict):
+        raise BodyRefused(400, "bad_json", MSG_NOT_OBJECT)
+    # A surrogate in a field's value is that field's error, as the text rule would say it.
+    fields = {
+        name: MSG_CONTROL
+        for name, value in body.items()
+        if isinstance(value, str) and _is_text(name) and not _is_text(value)
+    }
+    if fields:
+        raise BodyRefused(422, "invalid", MSG_FIELDS, fields)
+    if not _all_text(body):
+        raise BodyRefused(400, "bad_json", MSG_NOT_TEXT)
+    return body
+
+
+async def json_object(request: Request, *, max_bytes: int = MAX_BYTES) -> dict[str, Any] | Response:
+    """The request's JSON object, or the problem response (415, 413, 400, 422) to answer."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        # Requiring JSON keeps plain cross-site forms from reaching the API.
+        return problem(415, "unsupported_media_type", MSG_MEDIA_TYPE)
+    raw = await request.body()
+    if len(raw) > max_bytes:
+        return problem(413, "too_large", MSG_TOO_LARGE)
+    try:
+        return parse_json_object(raw)
+    except BodyRefused as exc:
+        return problem(exc.status, exc.code, exc.message, fields=exc.fields)
