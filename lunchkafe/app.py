@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,8 +19,8 @@ from events import api as events_api
 from events import calendar_routes as events_calendar
 from events import routes as events_routes
 from guide import routes as guide_routes
+from lunchkafe.error_pages import ErrorsInsideStarlette, http_error, server_error
 from lunchkafe.openapi import openapi_document
-from lunchkafe.rendering import render
 from lunchkafe.services import Services
 from lunchkafe.settings import Settings
 from mail import routes as mail_routes
@@ -61,22 +61,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-async def http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 404 and exc.detail == "Not Found":  # Starlette's own, for no route
-        exc = HTTPException(404, "Sidan finns inte.")
-    if request.url.path.startswith("/api/"):
-        return JSONResponse(
-            {"error": {"code": "http_error", "message": exc.detail}}, status_code=exc.status_code
-        )
-    return render(
-        request,
-        "error.html",
-        {"status": exc.status_code, "message": exc.detail},
-        status_code=exc.status_code,
-    )
-
-
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
@@ -109,10 +93,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(
+    # Errors inside the middleware: a 500 carries the same headers as any page.
+    app = ErrorsInsideStarlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+        fallback_headers=SECURITY_HEADERS,
         lifespan=lifespan,
     )
     app.state.services = built

@@ -1,4 +1,10 @@
-"""The OpenAPI document for the JSON API, served at /api/openapi.json."""
+"""The OpenAPI document for the JSON API, served at /api/openapi.json.
+
+It says what the server enforces, no more and no less: ids are 1..2³¹−1 (lunchkafe.ids),
+text fields have the lengths and rules of registrations.attendee, `consent` must be true,
+and every error is a problem document (lunchkafe.problems, RFC 9457). tests/
+test_api_schemathesis.py generates requests from it and holds the server to it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,28 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
+from lunchkafe.ids import MAX_ID
+from lunchkafe.problems import PROBLEM_JSON
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
+_TEXT_RULE = (
+    "No control characters (line breaks and tabs are folded to spaces), no bidirectional "
+    "overrides, no RFC 2047 encoded words (=?…?=); runs of white space count as one."
+)
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problem(description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM}}, **extra}
 
 
 DOCUMENT: dict[str, Any] = {
@@ -45,21 +68,17 @@ DOCUMENT: dict[str, Any] = {
         "/api/events/{id}": {
             "get": {
                 "summary": "One event",
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
+                "parameters": [_ID],
                 "responses": {
                     "200": _json({"$ref": "#/components/schemas/Event"}, "The event"),
-                    "404": _json(_ERROR, "No such published event"),
+                    "404": _problem("No such published event"),
                 },
             }
         },
         "/api/events/{id}/registrations": {
             "post": {
                 "summary": "Book a seat (or a place on the waitlist); idempotent per e-mail",
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
+                "parameters": [_ID],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -74,11 +93,25 @@ DOCUMENT: dict[str, Any] = {
                         {"$ref": "#/components/schemas/Registration"},
                         "This address was already booked; the same registration",
                     ),
-                    "400": _json(_ERROR, "Not a JSON object"),
-                    "404": _json(_ERROR, "No such event"),
-                    "409": _json(_ERROR, "The event is not open for booking"),
-                    "415": _json(_ERROR, "Not application/json"),
-                    "422": _json(_ERROR, "Invalid fields; error.fields maps each to a message"),
+                    "400": _problem(
+                        "Not an I-JSON object (RFC 7493): not UTF-8, not an object, duplicate "
+                        "names, lone surrogates, or nested too deep"
+                    ),
+                    "404": _problem("No such event"),
+                    "409": _problem("The event is not open for booking"),
+                    "413": _problem("The body is over 20,000 bytes"),
+                    "415": _problem("Not application/json"),
+                    "422": _problem("Invalid fields; `fields` maps each to a message"),
+                    "429": _problem(
+                        "Too many bookings from this client or for this address; try again "
+                        "after Retry-After seconds",
+                        headers={
+                            "Retry-After": {
+                                "required": True,
+                                "schema": {"type": "integer", "minimum": 0},
+                            }
+                        },
+                    ),
                 },
             }
         },
@@ -86,24 +119,37 @@ DOCUMENT: dict[str, Any] = {
             "delete": {
                 "summary": "Cancel the registration behind a manage link",
                 "parameters": [
-                    {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+                    {
+                        "name": "token",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "minLength": 1},
+                    }
                 ],
                 "responses": {
                     "200": _json(
                         {"type": "object", "properties": {"status": {"const": "cancelled"}}},
                         "Cancelled (also when it already was)",
                     ),
-                    "404": _json(_ERROR, "Unknown or revoked token"),
+                    "404": _problem("Unknown or revoked token"),
                 },
             }
         },
     },
     "components": {
         "schemas": {
-            "Error": {
+            "Problem": {
+                "description": "Problem details (RFC 9457). `code` and `fields` are this "
+                "API's extensions; `error` repeats them in the shape of earlier versions.",
                 "type": "object",
-                "required": ["error"],
+                "required": ["type", "title", "status", "detail", "code", "error"],
                 "properties": {
+                    "type": {"type": "string", "format": "uri-reference"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                    "detail": {"type": "string"},
+                    "code": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
                     "error": {
                         "type": "object",
                         "required": ["code", "message"],
@@ -115,7 +161,7 @@ DOCUMENT: dict[str, Any] = {
                                 "additionalProperties": {"type": "string"},
                             },
                         },
-                    }
+                    },
                 },
             },
             "GuideLink": {
@@ -182,12 +228,26 @@ DOCUMENT: dict[str, Any] = {
                 "type": "object",
                 "required": ["name", "email", "consent"],
                 "properties": {
-                    "name": {"type": "string", "maxLength": 200},
-                    "email": {"type": "string", "format": "email"},
-                    "organisation": {"type": "string", "maxLength": 200},
-                    "municipality": {"type": "string", "maxLength": 200},
+                    "name": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 200,
+                        "description": "Must hold a letter. " + _TEXT_RULE,
+                    },
+                    "email": {"type": "string", "format": "email", "maxLength": 254},
+                    "organisation": {
+                        "type": ["string", "null"],
+                        "maxLength": 200,
+                        "description": _TEXT_RULE,
+                    },
+                    "municipality": {
+                        "type": ["string", "null"],
+                        "maxLength": 200,
+                        "description": _TEXT_RULE,
+                    },
                     "consent": {
                         "type": "boolean",
+                        "const": True,
                         "description": "Must be true: the attendee accepts the privacy notice",
                     },
                 },

@@ -1,0 +1,162 @@
+"""What a visitor or a client sees when a request fails: a calm page or a problem, never a trace.
+
+HTTP errors (404, 405, …) render the error page, or a problem document under /api/.
+An unexpected exception is logged (its type and traceback; never the request's body, headers
+or path, which may hold a token) and answered 500 the same way. The site-wide middleware
+(base URL, security headers, token-URL headers, body limits) wraps Starlette's own error
+middleware here, so every error answer, 500 included, carries the same headers as a page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lunchkafe.problems import problem
+from lunchkafe.rendering import render
+
+log = logging.getLogger("lunchkafe.errors")
+
+# Swedish msgids; the page translates them, the API returns them as they are.
+MSG_NOT_FOUND = "Sidan finns inte."
+MSG_METHOD_NOT_ALLOWED = "Sidan finns, men den går inte att använda på det sättet."
+MSG_BAD_REQUEST = "Begäran gick inte att ta emot."
+MSG_SERVER_ERROR = "Något gick fel hos oss. Försök igen om en stund."
+
+# Codes the API has always answered for errors no handler chose.
+_CODES = {404: "not_found", 500: "server_error"}
+
+Header = tuple[bytes, bytes]
+
+
+def _message(status: int, detail: str) -> str:
+    """The handler's own message, or ours where Starlette gave only the English phrase."""
+    try:
+        if detail != HTTPStatus(status).phrase:
+            return detail
+    except ValueError:
+        return detail
+    if status == 404:
+        return MSG_NOT_FOUND
+    if status == 405:
+        return MSG_METHOD_NOT_ALLOWED
+    return MSG_SERVER_ERROR if status >= 500 else MSG_BAD_REQUEST
+
+
+def _answer(request: Request, status: int, message: str, headers: Any = None) -> Response:
+    if request.url.path.startswith("/api/"):
+        code = _CODES.get(status, "http_error")
+        return problem(status, code, message, headers=headers)
+    response = render(
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """HTTPException → error page or problem, keeping its headers (405's `Allow`, …)."""
+    assert isinstance(exc, HTTPException)
+    return _answer(
+        request, exc.status_code, _message(exc.status_code, exc.detail), headers=exc.headers
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Any other exception → 500 page or problem. LastResort logs it."""
+    return _answer(request, 500, MSG_SERVER_ERROR)
+
+
+class LastResort:
+    """ASGI middleware, outermost: logs every exception that escapes the app, once.
+
+    Starlette's ServerErrorMiddleware answers with `server_error` and then re-raises for the
+    server to log; this logs instead and ends the request there. If an exception escaped
+    before any answer began (from a middleware, or from `server_error` itself), it answers a
+    plain 500 with `headers`. An answer cut off half-way is re-raised: only the server can
+    close that connection.
+    """
+
+    def __init__(self, app: ASGIApp, headers: Sequence[Header]) -> None:
+        self.app = app
+        self.headers = list(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = finished = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                finished = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            # The type and the traceback only: the path may hold a token, the body personal data.
+            log.error(
+                "unhandled %s answering a %s request",
+                type(exc).__name__,
+                scope["method"],
+                exc_info=exc,
+            )
+            if started and not finished:
+                raise
+            if not started:
+                body = MSG_SERVER_ERROR.encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                            *self.headers,
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+
+
+class ErrorsInsideStarlette(Starlette):
+    """Starlette with its error middleware inside the site-wide middleware, not outside it.
+
+    Starlette puts ServerErrorMiddleware outermost, so a 500 bypasses every user middleware
+    and goes out without the security headers. Here the order is, outermost first:
+    LastResort, the user middleware, ServerErrorMiddleware, ExceptionMiddleware, the router.
+    `fallback_headers` go on LastResort's own plain 500.
+    """
+
+    def __init__(self, *args: Any, fallback_headers: Sequence[Header] = (), **kwargs: Any) -> None:
+        self.fallback_headers = list(fallback_headers)
+        super().__init__(*args, **kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        error_handler = None
+        handlers: dict[Any, Any] = {}
+        for key, value in self.exception_handlers.items():
+            if key in (500, Exception):
+                error_handler = value
+            else:
+                handlers[key] = value
+        app: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers, debug=self.debug)
+        app = ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return LastResort(app, self.fallback_headers)

@@ -1,0 +1,354 @@
+"""No input of any shape gets a 5xx: ids out of range, NUL and surrogates, deep JSON, wrong
+methods; and every error answer, a 500 included, is calm and carries the security headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lunchkafe.app import SECURITY_HEADERS, create_app
+from lunchkafe.ids import MAX_ID, IdConvertor
+from lunchkafe.services import Services
+from mail.models import OutboxMessage
+from registrations.models import Registration
+from tests.conftest import free_port, make_settings
+from tests.factories import make_event
+
+SECURITY = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+TEXT_FIELDS = ("name", "email", "organisation", "municipality")
+# Every route with an id in its path; test_every_id_route_is_listed keeps this complete.
+ID_ROUTES = [
+    ("GET", "/events/{}"),
+    ("GET", "/events/{}/event.ics"),
+    ("POST", "/events/{}/book"),
+    ("GET", "/api/events/{}"),
+    ("POST", "/api/events/{}/registrations"),
+]
+OUT_OF_RANGE = [2**31, 2**63, 2**64, 0, -1, "007", "1e3", "9" * 40]
+
+
+@pytest.fixture
+async def calm_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that sees a 500 as the browser would, instead of the app's exception."""
+    app = create_app(services.settings, services)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+def assert_secured(response: httpx.Response) -> None:
+    for name, value in SECURITY.items():
+        if name == "referrer-policy":  # token URLs tighten it; either way it is there
+            assert response.headers.get(name), (name, response.request.url)
+        else:
+            assert response.headers.get(name) == value, (name, response.request.url)
+
+
+async def stored(services: Services) -> tuple[int, int]:
+    async with services.transaction() as session:
+        registrations = await session.scalar(select(func.count()).select_from(Registration))
+        mails = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    return registrations or 0, mails or 0
+
+
+def booking(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Ada Lind",
+        "email": "ada@kommun.example.se",
+        "organisation": "Exempelkommun",
+        "municipality": "Exempel",
+        "consent": True,
+    }
+    return {**body, **overrides}
+
+
+async def form_booking(
+    client: httpx.AsyncClient, event_id: int, **overrides: str
+) -> httpx.Response:
+    page = await client.get(f"/events/{event_id}")
+    (csrf,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.text))
+    fields = {
+        "name": "Ada Lind",
+        "email": "ada@kommun.example.se",
+        "organisation": "Exempelkommun",
+        "municipality": "Exempel",
+        "consent": "yes",
+        "csrf_token": csrf,
+        **overrides,
+    }
+    return await client.post(f"/events/{event_id}/book", data=fields)
+
+
+# -- ids ---------------------------------------------------------------------------------
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_the_id_pattern_takes_exactly_1_to_2_31_minus_1(number: int) -> None:
+    matches = re.fullmatch(IdConvertor.regex, str(number)) is not None
+    assert matches == (1 <= number <= MAX_ID)
+
+
+@given(st.text(alphabet="0123456789+-e_ x", max_size=14))
+def test_the_id_pattern_takes_only_canonical_decimals(text: str) -> None:
+    if re.fullmatch(IdConvertor.regex, text):
+        assert str(int(text)) == text
+        assert 1 <= int(text) <= MAX_ID
+
+
+def test_every_id_route_is_listed(services: Services) -> None:
+    app = create_app(services.settings, services)
+    with_ids = set()
+    for route in app.routes:
+        if not isinstance(route, Route):
+            continue
+        for name, convertor in route.param_convertors.items():
+            if name.endswith("_id") and name != "message_id":  # mailbox files, not rows
+                assert isinstance(convertor, IdConvertor), route.path
+                with_ids.add(re.sub(r"\{[^}]*\}", "{}", route.path))
+    assert with_ids == {path for _, path in ID_ROUTES}
+
+
+@pytest.mark.parametrize(("method", "path"), ID_ROUTES)
+async def test_ids_out_of_range_are_404_on_every_id_route(
+    services: Services, calm_client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    await make_event(services)
+    for value in [*OUT_OF_RANGE, MAX_ID]:
+        url = path.format(value)
+        kwargs: dict[str, Any] = {}
+        if url.startswith("/api/") and method == "POST":
+            kwargs["json"] = booking()
+        response = await calm_client.request(method, url, **kwargs)
+        if value == MAX_ID and method == "POST" and not url.startswith("/api/"):
+            # In range but no such event: the form's CSRF check comes first.
+            assert response.status_code in (403, 404), url
+            continue
+        assert response.status_code == 404, (url, response.status_code)
+        assert_secured(response)
+        if url.startswith("/api/"):
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["code"] == "not_found"
+        else:
+            assert "Sidan finns inte" in response.text or "finns inte" in response.text
+    assert await stored(services) == (0, 0)
+
+
+# -- text that is not text ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", TEXT_FIELDS)
+async def test_nul_in_each_api_text_field_is_a_422_field_error(
+    services: Services, calm_client: httpx.AsyncClient, field: str
+) -> None:
+    event = await make_event(services)
+    response = await calm_client.post(
+        f"/api/events/{event.id}/registrations", json=booking(**{field: "Ada\x00Lind"})
+    )
+    assert response.status_code == 422
+    assert set(response.json()["fields"]) == {field}
+    assert await stored(services) == (0, 0)
+
+
+@pytest.mark.parametrize("field", TEXT_FIELDS)
+async def test_nul_in_each_form_field_is_a_message_next_to_the_field(
+    services: Services, calm_client: httpx.AsyncClient, field: str
+) -> None:
+    event = await make_event(services)
+    response = await form_booking(calm_client, event.id, **{field: "Ada\x00Lind"})
+    assert response.status_code == 422
+    assert_secured(response)
+    assert await stored(services) == (0, 0)
+
+
+@pytest.mark.parametrize("field", TEXT_FIELDS)
+async def test_a_lone_surrogate_in_json_is_a_422_field_error(
+    services: Services, calm_client: httpx.AsyncClient, field: str
+) -> None:
+    event = await make_event(services)
+    raw = json.dumps(booking(**{field: "Ada \ud800 Lind"})).encode()
+    assert b"\\ud800" in raw
+    response = await calm_client.post(
+        f"/api/events/{event.id}/registrations",
+        content=raw,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert set(response.json()["fields"]) == {field}
+    assert await stored(services) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b'{"name": "Ada", "\\ud800": 1}', id="surrogate-name"),
+        pytest.param(b'{"name": "Ada", "tags": ["\\udfff"]}', id="surrogate-nested"),
+        pytest.param(b'{"consent": false, "consent": true}', id="duplicate-member"),
+        pytest.param(b'{"consent": NaN}', id="nan"),
+        pytest.param(b'{"n": ' + b"1" * 5000 + b"}", id="5000-digits"),
+    ],
+)
+async def test_json_that_is_not_i_json_is_a_400(
+    services: Services, calm_client: httpx.AsyncClient, raw: bytes
+) -> None:
+    event = await make_event(services)
+    response = await calm_client.post(
+        f"/api/events/{event.id}/registrations",
+        content=raw,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_json"
+    assert await stored(services) == (0, 0)
+
+
+# -- deep JSON ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="100k-deep"),
+        pytest.param(b"[" * 9_999 + b"]" * 9_999, id="10k-deep-under-the-limit"),
+        pytest.param(b"[" * 19_999, id="unclosed-under-the-limit"),
+        pytest.param(b'{"a":' * 3_000 + b"1" + b"}" * 3_000, id="objects-under-the-limit"),
+    ],
+)
+async def test_deeply_nested_json_is_refused_calmly(
+    services: Services, calm_client: httpx.AsyncClient, raw: bytes
+) -> None:
+    event = await make_event(services)
+    response = await calm_client.post(
+        f"/api/events/{event.id}/registrations",
+        content=raw,
+        headers={"content-type": "application/json"},
+    )
+    # Under the size limit the parser refuses it; over it (100k) the body limit does.
+    assert response.status_code in (400, 413)
+    assert response.headers["content-type"] == "application/problem+json"
+    assert_secured(response)
+    assert await stored(services) == (0, 0)
+
+
+def test_the_parser_refuses_json_nested_100_000_deep() -> None:
+    from lunchkafe.json_body import BodyRefused, parse_json_object
+
+    for raw in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000):
+        with pytest.raises(BodyRefused) as refused:
+            parse_json_object(raw)
+        assert refused.value.status == 400
+
+
+# -- 405 -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/", {"GET", "HEAD"}),
+        ("DELETE", "/events/{id}", {"GET", "HEAD"}),
+        ("GET", "/events/{id}/book", {"POST"}),
+        ("POST", "/api/events", {"GET", "HEAD"}),
+        ("PUT", "/api/events/{id}", {"GET", "HEAD"}),
+        ("GET", "/api/events/{id}/registrations", {"POST"}),
+        ("GET", "/api/manage/" + "A" * 43, {"DELETE"}),
+    ],
+)
+async def test_405_says_which_methods_are_allowed(
+    services: Services,
+    calm_client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    allowed: set[str],
+) -> None:
+    event = await make_event(services)
+    response = await calm_client.request(method, path.format(id=event.id))
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
+    assert_secured(response)
+    if path.startswith("/api/"):
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["status"] == 405
+    else:
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Method Not Allowed" not in response.text
+
+
+# -- 500 -----------------------------------------------------------------------------------
+
+
+async def test_an_exception_on_a_page_is_a_calm_500_with_the_security_headers(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom(request: Request) -> Response:
+        await request.body()
+        raise RuntimeError("the failure itself")
+
+    app = create_app(services.settings, services)
+    app.router.routes.append(Route("/boom/{token}", boom, methods=["GET", "POST"]))
+    app.router.routes.append(Route("/api/boom/{token}", boom, methods=["POST"]))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    caplog.set_level(logging.ERROR)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.post("/boom/tok-SECRET-1", data={"name": "Body Secret"})
+        api = await client.post("/api/boom/tok-SECRET-2", json={"name": "Body Secret"})
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Något gick fel" in page.text
+    assert "RuntimeError" not in page.text
+    assert "Traceback" not in page.text
+    assert_secured(page)
+    assert api.status_code == 500
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["code"] == "server_error"
+    assert_secured(api)
+    # Logged once per request, with the traceback, without the body or the token.
+    errors = [r for r in caplog.records if r.name == "lunchkafe.errors"]
+    assert len(errors) == 2
+    assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in errors)
+    assert "Body Secret" not in caplog.text
+    assert "SECRET" not in caplog.text
+
+
+async def test_a_database_that_has_gone_away_is_a_calm_500(tmp_path: Path) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/gone"
+    gone = Services.build(make_settings(url, tmp_path))
+    app = create_app(gone.settings, gone)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            page = await c.get("/")
+            api = await c.get("/api/events")
+    finally:
+        await gone.close()
+    assert page.status_code == 500
+    assert "Något gick fel" in page.text
+    assert_secured(page)
+    assert api.status_code == 500
+    assert api.headers["content-type"] == "application/problem+json"
+    assert_secured(api)
+
+
+async def test_unknown_pages_and_api_paths_are_calm_404s(calm_client: httpx.AsyncClient) -> None:
+    page = await calm_client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "Sidan finns inte" in page.text
+    assert "Not Found" not in page.text
+    assert_secured(page)
+    api = await calm_client.get("/api/no/such/thing")
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["code"] == "not_found"
+    assert_secured(api)
