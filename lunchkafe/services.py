@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from events.feeds import FeedCache, FeedMemo, MemoryFeedCache, RedisFeedCache
 from lunchkafe.database import create_engine, create_sessionmaker, unit_of_work
+from lunchkafe.ratelimit import BookingLimiter
 from lunchkafe.settings import Settings
 
 Nudge = Callable[[], Awaitable[None]]
@@ -22,6 +23,7 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     feed_cache: FeedCache
+    booking_limiter: BookingLimiter
     feed_memo: FeedMemo = field(default_factory=FeedMemo)
     # Called after a commit that wrote outbox rows; set by the job runner in use.
     after_commit: list[Nudge] = field(default_factory=list)
@@ -37,6 +39,7 @@ class Services:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             feed_cache=cache,
+            booking_limiter=BookingLimiter.from_settings(settings),
         )
 
     @asynccontextmanager
@@ -51,6 +54,7 @@ class Services:
                 await nudge()
 
     async def close(self) -> None:
+        await self.booking_limiter.close()
         if isinstance(self.feed_cache, RedisFeedCache):
             await self.feed_cache.close()
         await self.engine.dispose()

@@ -12,6 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import RateLimitItem, parse_many
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The same words stand in templates/macros.html, where pages translate them.
@@ -20,6 +22,13 @@ DEFAULT_PRIVACY_NOTICE = (
     "kalenderinbjudan, påminnelser och ändringar om det här evenemanget. Uppgifterna "
     "raderas senast %(days)d dagar efter evenemanget."
 )
+
+
+# Generous, because many officials of one municipality book from one shared outgoing
+# address: thirty colleagues in a minute still get through, a script gets thirty a minute.
+DEFAULT_BOOKING_RATE_LIMIT = "30/minute;300/hour"
+# One person books a term's single events in one sitting; a series form counts once.
+DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL = "10/minute;60/day"
 
 
 class ConfigurationError(Exception):
@@ -45,6 +54,10 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (24 * 60, 60)
     reminder_grace: timedelta = timedelta(minutes=30)
     follow_up_after: timedelta = timedelta(hours=2)
+    # Every limit that applies to bookings from one client address, and to one booked
+    # e-mail address; an empty tuple is `off`.
+    booking_rate_limit: tuple[RateLimitItem, ...] = ()
+    booking_rate_limit_per_email: tuple[RateLimitItem, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -116,6 +129,16 @@ class Settings:
             reminder_offsets=_offsets(environ.get("REMINDER_OFFSETS", "24h,1h")),
             reminder_grace=_duration(environ, "REMINDER_GRACE", "30m"),
             follow_up_after=_duration(environ, "FOLLOW_UP_AFTER", "2h"),
+            booking_rate_limit=_rate_limits(
+                "BOOKING_RATE_LIMIT",
+                environ.get("BOOKING_RATE_LIMIT"),
+                DEFAULT_BOOKING_RATE_LIMIT,
+            ),
+            booking_rate_limit_per_email=_rate_limits(
+                "BOOKING_RATE_LIMIT_PER_EMAIL",
+                environ.get("BOOKING_RATE_LIMIT_PER_EMAIL"),
+                DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL,
+            ),
         )
 
 
@@ -164,6 +187,23 @@ def _offsets(raw: str) -> tuple[int, ...]:
     except ValueError as exc:
         raise ConfigurationError(f"REMINDER_OFFSETS: {exc}") from exc
     return tuple(sorted(minutes, reverse=True))
+
+
+def _rate_limits(name: str, raw: str | None, default: str) -> tuple[RateLimitItem, ...]:
+    """'30/minute;300/hour' -> both limits, in the `limits` notation; 'off' -> ()."""
+    raw = (raw or "").strip() or default
+    if raw.lower() == "off":
+        return ()
+    try:
+        items = tuple(parse_many(raw))
+    except ValueError:
+        items = ()
+    if not items or any(item.amount < 1 for item in items):
+        raise ConfigurationError(
+            f"{name} must be limits such as '30/minute' or '30/minute;300/hour' "
+            f"(several separated by ';'), or 'off'; got {raw!r}"
+        )
+    return items
 
 
 def _development_secret(var_dir: Path) -> str:

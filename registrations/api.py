@@ -11,6 +11,7 @@ from starlette.routing import Route
 from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
 from lunchkafe.json_body import json_object
 from lunchkafe.problems import problem
+from lunchkafe.ratelimit import TooManyBookings
 from lunchkafe.services import services
 from registrations import booking, errors
 from registrations.attendee import validate_attendee
@@ -46,6 +47,7 @@ async def create_registration(request: Request) -> Response:
     if type_errors:
         return problem(422, "invalid", "Formuläret innehåller fel.", fields=type_errors)
     try:
+        await app.booking_limiter.check(request, attendee.email_normalised)
         async with app.transaction() as session:
             result = await booking.book(
                 session,
@@ -54,6 +56,16 @@ async def create_registration(request: Request) -> Response:
                 secret_key=app.settings.secret_key,
                 tz_name=app.settings.timezone,
             )
+    except TooManyBookings as exc:
+        wait = exc.retry_after
+        refused = problem(
+            429,
+            "rate_limited",
+            f"För många bokningar på kort tid. Försök igen om {wait} sekunder.",
+            retry_after=wait,
+        )
+        refused.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3: delay in seconds
+        return refused
     except errors.EventNotFound as exc:
         return problem(404, exc.code, exc.message)
     except errors.BookingClosed as exc:

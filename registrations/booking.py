@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -247,9 +247,16 @@ async def cancel(session: AsyncSession, *, token: str, now: datetime | None = No
     return registration
 
 
+RESEND_QUIET = timedelta(minutes=5)  # after a booking, no resend of its link within this
+
+
 async def _resend_link(
     session: AsyncSession, registration: Registration, event: Event, now: datetime
 ) -> None:
+    # Soon after the booking, its own mail is still on its way or has just arrived: a
+    # double click or an impatient second try gets nothing more.
+    if now - registration.updated_at < RESEND_QUIET:
+        return
     # At most one resend an hour per registration, so a form hammered by someone who knows
     # an address cannot flood that inbox.
     kind = (

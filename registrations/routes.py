@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from starlette.datastructures import FormData
+from babel.dates import format_timedelta
+from starlette.datastructures import URL, FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -13,8 +15,10 @@ from starlette.routing import Route
 from events import listing
 from events.models import EventStatus
 from guide.catalogue import examples_for_event
-from lunchkafe import csrf, ids  # noqa: F401  (ids registers {name:id} for the routes)
-from lunchkafe.rendering import closed_reason, render
+from lunchkafe import csrf, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from lunchkafe.i18n import format_clock
+from lunchkafe.ratelimit import TooManyBookings
+from lunchkafe.rendering import closed_reason, language_of, render
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
 from registrations import booking, errors
@@ -44,9 +48,12 @@ def _attendee(values: dict[str, str]) -> Any:
 async def book_event(request: Request) -> Response:
     app = services(request)
     event_id: int = request.path_params["event_id"]
-    values = _values(await csrf.checked_form(request, app.settings.secret_key))
+    form = await csrf.checked_form(request, app.settings.secret_key)
+    values = _values(form)
     try:
+        honeypot.check(form)
         attendee = _attendee(values)
+        await app.booking_limiter.check(request, attendee.email_normalised)
         async with app.transaction() as session:
             result = await booking.book(
                 session,
@@ -55,6 +62,10 @@ async def book_event(request: Request) -> Response:
                 secret_key=app.settings.secret_key,
                 tz_name=app.settings.timezone,
             )
+    except honeypot.Filled:
+        return await _event_with_errors(request, event_id, values, {}, None, honeypot.MESSAGE)
+    except TooManyBookings as exc:
+        return _too_many_bookings(request, exc, request.url_for("event", event_id=event_id))
     except errors.InvalidAttendee as exc:
         return await _event_with_errors(request, event_id, values, exc.errors, None)
     except errors.BookingClosed as exc:
@@ -79,6 +90,7 @@ async def _event_with_errors(
     values: dict[str, str],
     field_errors: dict[str, str],
     closed: str | None,
+    refused: str | None = None,  # the form as a whole, kept for sending again
 ) -> Response:
     async with services(request).transaction() as session:
         item = await listing.get_public_event(session, event_id)
@@ -94,21 +106,62 @@ async def _event_with_errors(
             "errors": field_errors,
             "values": values,
             "closed": closed,
+            "refused": refused,
         },
-        status_code=422 if field_errors else 409,
+        status_code=422 if field_errors or refused else 409,
     )
+
+
+def _too_many_bookings(request: Request, exc: TooManyBookings, back: URL) -> Response:
+    """429 with Retry-After, and a page saying when to try again in the visitor's words."""
+    language = language_of(request)
+    wait = exc.retry_after
+    # Rounded up to the whole minute shown, so trying at that minute is never too early.
+    retry_at = (utcnow() + timedelta(seconds=wait + 59)).replace(second=0, microsecond=0)
+    response = render(
+        request,
+        "registrations/too_many_bookings.html",
+        {
+            # Whole minutes rounded up from a minute on, as the time shown is.
+            "wait": format_timedelta(
+                timedelta(seconds=wait if wait < 60 else -(-wait // 60) * 60),
+                threshold=1,
+                locale=language,
+            ),
+            "retry_at": format_clock(retry_at, services(request).settings.timezone, language),
+            "back": str(back),
+        },
+        status_code=429,
+    )
+    response.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3: seconds
+    return response
 
 
 async def book_series(request: Request) -> Response:
     app = services(request)
     slug = request.path_params["slug"]
-    values = _values(await csrf.checked_form(request, app.settings.secret_key))
+    form = await csrf.checked_form(request, app.settings.secret_key)
+    values = _values(form)
+    field_errors: dict[str, str] = {}
+    refused: str | None = None
+    attendee = None
+    try:
+        honeypot.check(form)
+        attendee = _attendee(values)
+        # One request, however many events it books: a whole series counts once.
+        await app.booking_limiter.check(request, attendee.email_normalised)
+    except honeypot.Filled:
+        refused = honeypot.MESSAGE
+    except errors.InvalidAttendee as exc:
+        field_errors = exc.errors
+    except TooManyBookings as exc:
+        return _too_many_bookings(request, exc, request.url_for("series", slug=slug))
+    result = None
     async with app.transaction() as session:
         series = await listing.get_series(session, slug)
         if series is None:
             raise HTTPException(404, "Serien finns inte.")
-        try:
-            attendee = _attendee(values)
+        if attendee is not None and refused is None:
             result = await booking.book_series(
                 session,
                 series_slug=slug,
@@ -116,10 +169,6 @@ async def book_series(request: Request) -> Response:
                 secret_key=app.settings.secret_key,
                 tz_name=app.settings.timezone,
             )
-            field_errors: dict[str, str] = {}
-        except errors.InvalidAttendee as exc:
-            field_errors = exc.errors
-            result = None
         items = await listing.series_events(session, series.id, utcnow())
     if result is None:
         bookable = [i for i in items if i.event.status == EventStatus.PUBLISHED]
@@ -132,6 +181,7 @@ async def book_series(request: Request) -> Response:
                 "bookable": bookable,
                 "errors": field_errors,
                 "values": values,
+                "refused": refused,
             },
             status_code=422,
         )
