@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +49,22 @@ async def registration_count(services: Services) -> int:
 async def outbox_count(services: Services) -> int:
     async with services.transaction() as session:
         return await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+def problem_of(response: httpx.Response) -> dict[str, Any]:
+    """The problem document (RFC 9457) of an error answer, checked for its standard members
+    and for the `error` member that clients of the first version read."""
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code
+    assert body["title"] == HTTPStatus(response.status_code).phrase
+    assert body["type"] == "about:blank"
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert body["error"]["code"] == body["code"]
+    assert body["error"]["message"] == body["detail"]
+    assert body["error"].get("fields") == body.get("fields")
+    return body
 
 
 def token_of(manage_url: str) -> str:
@@ -153,10 +170,10 @@ async def test_unknown_or_draft_event_is_404(services: Services, client: httpx.A
     for path in (f"/api/events/{draft.id}", "/api/events/999999", "/api/events/not-a-number"):
         response = await client.get(path)
         assert response.status_code == 404, path
-        assert response.json()["error"]["code"] == "not_found"
+        assert problem_of(response)["code"] == "not_found"
     response = await book(client, 999999, booking())
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert problem_of(response)["code"] == "not_found"
     assert await registration_count(services) == 0
 
 
@@ -233,7 +250,7 @@ async def test_unknown_manage_token_is_404(client: httpx.AsyncClient) -> None:
     for token in ("nonsense", "A" * 43):
         response = await client.delete(f"/api/manage/{token}")
         assert response.status_code == 404
-        assert response.json()["error"]["code"] == "not_found"
+        assert problem_of(response)["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
@@ -262,7 +279,7 @@ async def test_invalid_fields_are_422_with_a_message_per_field(
     event = await make_event(services)
     response = await book(client, event.id, body)
     assert response.status_code == 422
-    error = response.json()["error"]
+    error = problem_of(response)
     assert error["code"] == "invalid"
     assert set(error["fields"]) == fields
     assert all(isinstance(m, str) and m for m in error["fields"].values())
@@ -296,7 +313,7 @@ async def test_malformed_requests_are_rejected_before_booking(
         f"/api/events/{event.id}/registrations", content=content, headers=headers
     )
     assert response.status_code == status
-    assert response.json()["error"]["message"]
+    assert problem_of(response)["detail"]
     assert await registration_count(services) == 0
 
 
@@ -325,7 +342,7 @@ async def test_events_not_open_for_booking_are_409(
     for n in (8, 9):
         response = await book(client, cancelled.id, booking(n))
         assert response.status_code == 409
-        assert response.json()["error"]["code"] == "not_open"
+        assert problem_of(response)["code"] == "not_open"
     assert await outbox_count(services) == mails_before
     closed = await make_event(
         services,
@@ -345,9 +362,9 @@ async def test_events_not_open_for_booking_are_409(
     for event in (draft, cancelled, closed, not_yet, started):
         response = await book(client, event.id, booking())
         assert response.status_code == 409, event.title
-        error = response.json()["error"]
+        error = problem_of(response)
         assert error["code"] == "not_open"
-        assert error["message"]
+        assert error["detail"]
     assert await registration_count(services) == 2  # only the two from before cancelling
 
     # A cancelled event is still readable, marked as such, but no longer listed.
@@ -385,3 +402,26 @@ async def test_openapi_document_is_valid_and_covers_every_api_route(
         assert path in documented_paths, route.path
         documented = {m.upper() for m in documented_paths[path]}
         assert (route.methods or set()) - {"HEAD"} <= documented, route.path
+
+
+async def test_openapi_document_says_what_the_server_enforces(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    document = (await client.get("/api/openapi.json")).json()
+    request = document["components"]["schemas"]["RegistrationRequest"]["properties"]
+    assert request["name"]["minLength"] == 1
+    assert request["name"]["maxLength"] == 200
+    assert request["consent"]["const"] is True
+    for path in ("/api/events/{id}", "/api/events/{id}/registrations"):
+        (operation,) = document["paths"][path].values()
+        (param,) = operation["parameters"]
+        assert param["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    # What the schema refuses, the server refuses; what it admits at the edges, it takes.
+    event = await make_event(services)
+    assert (await book(client, event.id, booking(name=""))).status_code == 422
+    assert (await book(client, event.id, booking(consent=False))).status_code == 422
+    assert (await client.get(f"/api/events/{2**31}")).status_code == 404
+    assert (await book(client, event.id, booking(name="Å" * 200))).status_code == 201
+    for status in ("400", "404", "409", "413", "415", "422", "429"):
+        response = document["paths"]["/api/events/{id}/registrations"]["post"]["responses"]
+        assert "application/problem+json" in response[status]["content"], status
