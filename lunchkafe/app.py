@@ -9,8 +9,6 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +25,7 @@ from mail import routes as mail_routes
 from registrations import api as registrations_api
 from registrations import calendar_routes as registrations_calendar
 from registrations import routes as registrations_routes
+from workers import health
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "templates" / "static"
 
@@ -61,10 +60,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-async def healthz(request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """Build the app; `services` may be handed in by tests or the command line."""
     built = services or Services.build(settings)
@@ -90,7 +85,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *events_api.routes,
         *registrations_api.routes,
         Route("/api/openapi.json", openapi_document),
-        Route("/healthz", healthz),
+        *health.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     # Errors inside the middleware: a 500 carries the same headers as any page.

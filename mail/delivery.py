@@ -2,12 +2,17 @@
 
 Claiming and recording are short transactions of their own; the SMTP conversation happens
 between them, outside any transaction, so a slow mail server never holds a database lock.
+Each message is recorded the moment the server accepts it, and a claim is a short lease
+renewed while the batch runs: after a crash only the messages on the wire (one per SMTP
+connection) can be sent twice, and another worker takes the rest over within seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,16 +26,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lunchkafe.services import Services
 from lunchkafe.settings import Settings
 from lunchkafe.timestamps import utcnow
-from mail.compose import load_drafts, render
+from mail.compose import Draft, load_drafts, render
 from mail.mailbox import LocalMailbox
 from mail.models import OutboxMessage, OutboxStatus
 from mail.smtp import MAX_ATTEMPTS, DeliveryOutcome, SmtpTransport, backoff_delay, parse_smtp_url
 
 log = logging.getLogger("lunchkafe.mail")
 
-# A claimed row whose worker died is claimed again after this long. Far longer than a
-# batch takes to send, so a live worker's rows are never sent twice.
-LEASE = timedelta(minutes=5)
+# A claim is short and renewed while its worker is busy with it: a live worker keeps its rows
+# however slow the relay, and a crashed worker's rows are taken over within seconds.
+LEASE = timedelta(seconds=10)
+RENEW_EVERY = 3.0  # seconds; three renewals fit in a lease, so one slow renewal is no loss
+# A worker stops starting new sends this long before its lease may have run out, so clock
+# skew between machines or a slow send cannot overlap another worker's new claim.
+LEASE_MARGIN = 3.0
 
 
 class Postbox(Protocol):
@@ -110,25 +119,118 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
 async def deliver_due(
     services: Services,
     *,
-    # 50 rows over 4 connections: even at the 10 s SMTP timeout per message a batch ends
-    # well inside the 5-minute lease, so no second worker re-sends it.
+    # 50 rows over 4 connections: a batch is composed in one go, then each message is
+    # recorded as it is accepted, so the batch size bounds memory, not what a crash costs.
     batch_size: int = 50,
     connections: int = 4,
     max_batches: int = 1000,
+    stop: asyncio.Event | None = None,
 ) -> DeliveryReport:
-    """Send everything due now, batch by batch; returns what happened."""
+    """Send everything due now, batch by batch; returns what happened.
+
+    `stop` (set by a worker shutting down) ends the run after the messages on the wire:
+    rows not yet sent are handed back at once for another worker.
+    """
     report = DeliveryReport()
+    stop = stop or asyncio.Event()
     async with open_postboxes(services.settings, connections) as postboxes:
         for _ in range(max_batches):
-            batch = await _deliver_batch(services, postboxes, batch_size)
+            if stop.is_set():
+                break
+            batch = await _deliver_batch(services, postboxes, batch_size, stop)
             report += batch
             if batch.handled < batch_size:
                 break
     return report
 
 
+class _Claim:
+    """This worker's hold on a claimed batch: the rows it still owes an outcome, renewed
+    every RENEW_EVERY seconds. A row another worker took over (its lease ran out, so its
+    attempts grew) drops out, and nothing is sent once the hold may have lapsed."""
+
+    def __init__(self, services: Services, rows: Sequence[OutboxMessage]) -> None:
+        self._services = services
+        self.open: dict[int, int] = {row.id: row.attempts for row in rows}  # id -> attempts
+        self._held_until = time.monotonic() + LEASE.total_seconds() - LEASE_MARGIN
+
+    def holds(self, row: OutboxMessage) -> bool:
+        return row.id in self.open and time.monotonic() < self._held_until
+
+    async def renew_while_open(self) -> None:
+        while self.open:
+            await asyncio.sleep(RENEW_EVERY)
+            started = time.monotonic()
+            try:
+                renewed = await self._renew()
+            except Exception as exc:  # the database is away: keep trying while the lease runs
+                log.warning("could not renew the claim on %d outbox rows (%s)", len(self.open), exc)
+                continue
+            for row_id in set(self.open) - renewed:
+                self.open.pop(row_id, None)
+            self._held_until = started + LEASE.total_seconds() - LEASE_MARGIN
+
+    async def _renew(self) -> set[int]:
+        ids_by_attempts: dict[int, list[int]] = {}
+        for row_id, attempts in list(self.open.items()):
+            ids_by_attempts.setdefault(attempts, []).append(row_id)
+        async with self._services.transaction() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    or_(
+                        *(
+                            and_(OutboxMessage.attempts == attempts, OutboxMessage.id.in_(ids))
+                            for attempts, ids in ids_by_attempts.items()
+                        )
+                    ),
+                )
+                .values(next_attempt_at=utcnow() + LEASE)
+                .returning(OutboxMessage.id)
+            )
+            return set(result.scalars().all())
+
+    async def settle(self, row: OutboxMessage, values: dict[str, object]) -> None:
+        """Record one row's outcome in a commit of its own, while this claim still holds:
+        if the lease ran out and another worker claimed the row, its outcome counts."""
+        attempts = self.open.pop(row.id, None)
+        if attempts is None:
+            return
+        async with self._services.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row.id,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.attempts == attempts,
+                )
+                .values(**values)
+            )
+
+    async def release(self) -> None:
+        """Hand back the rows never sent (the worker is stopping): due again at once, and the
+        attempt that never happened not counted."""
+        for row_id, attempts in list(self.open.items()):
+            self.open.pop(row_id)
+            async with self._services.transaction() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == row_id,
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.attempts == attempts,
+                    )
+                    .values(
+                        status=OutboxStatus.PENDING,
+                        attempts=attempts - 1,
+                        next_attempt_at=utcnow(),
+                    )
+                )
+
+
 async def _deliver_batch(
-    services: Services, postboxes: Sequence[Postbox], batch_size: int
+    services: Services, postboxes: Sequence[Postbox], batch_size: int, stop: asyncio.Event
 ) -> DeliveryReport:
     settings = services.settings
     now = utcnow()
@@ -137,60 +239,69 @@ async def _deliver_batch(
             claimed = await claim_due(session, now, batch_size)
         if not claimed:
             return DeliveryReport()
+        claim = _Claim(services, claimed)
         async with session.begin():
             drafts = await load_drafts(session, claimed, settings, now)
+    renewing = asyncio.create_task(claim.renew_while_open(), name="outbox-lease")
+    try:
+        return await _send_claimed(services, claim, drafts, postboxes, stop)
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+        if claim.open:
+            with contextlib.suppress(Exception):  # else the lease runs out, a little later
+                await claim.release()
+
+
+async def _send_claimed(
+    services: Services,
+    claim: _Claim,
+    drafts: Sequence[tuple[OutboxMessage, Draft | None, str | None]],
+    postboxes: Sequence[Postbox],
+    stop: asyncio.Event,
+) -> DeliveryReport:
+    settings = services.settings
+    now = utcnow()
+    report = DeliveryReport()
     # Rendering happens with the database released: on SQLite the one connection is
     # free for bookings while templates and invites are built.
-    messages: list[tuple[OutboxMessage, EmailMessage | None, str | None]] = []
+    sendable: list[tuple[OutboxMessage, EmailMessage]] = []
     for row, draft, reason in drafts:
-        if draft is None:
-            messages.append((row, None, reason))
+        message: EmailMessage | None = None
+        if draft is not None:
+            try:
+                message = render(draft, settings, now)
+            except Exception as exc:  # a template or data bug must not stall the queue
+                # The type only: the message of an exception may quote the attendee's data.
+                log.error("composing outbox message %s failed: %s", row.id, type(exc).__name__)
+                reason = f"could not compose: {exc}"
+        if message is not None:
+            sendable.append((row, message))
             continue
-        try:
-            messages.append((row, render(draft, settings, now), None))
-        except Exception as exc:  # a template or data bug must not stall the queue
-            log.exception("composing outbox message %s failed", row.id)
-            messages.append((row, None, f"could not compose: {exc}"))
+        broken = bool(reason and reason.startswith("could not compose"))
+        status = OutboxStatus.FAILED if broken else OutboxStatus.SKIPPED
+        await claim.settle(row, {"status": status, "last_error": reason})
+        report += DeliveryReport(failed=1) if broken else DeliveryReport(skipped=1)
         await asyncio.sleep(0)  # let requests in between mails
 
-    outcomes: dict[int, DeliveryOutcome] = {}
     lanes: list[list[tuple[OutboxMessage, EmailMessage]]] = [[] for _ in postboxes]
-    sendable = [(row, msg) for row, msg, _ in messages if msg is not None]
     for index, item in enumerate(sendable):
         lanes[index % len(postboxes)].append(item)
 
     async def run_lane(postbox: Postbox, lane: list[tuple[OutboxMessage, EmailMessage]]) -> None:
+        nonlocal report
         for row, message in lane:
-            outcomes[row.id] = await postbox.send(message)
+            if stop.is_set() or not claim.holds(row):
+                continue  # handed back below, or already another worker's
+            outcome = await postbox.send(message)
+            # Recorded before the next send: after a crash only the message on the wire
+            # (one per connection) can go out again.
+            values, counted = _record(row, outcome, utcnow())
+            await claim.settle(row, values)
+            report += counted
 
     await asyncio.gather(*(run_lane(p, lane) for p, lane in zip(postboxes, lanes, strict=True)))
-
-    report = DeliveryReport()
-    done = utcnow()
-    async with services.transaction() as session:
-        for row, message, reason in messages:
-            if message is None:
-                broken = bool(reason and reason.startswith("could not compose"))
-                values: dict[str, object] = {
-                    "status": OutboxStatus.FAILED if broken else OutboxStatus.SKIPPED,
-                    "last_error": reason,
-                }
-                report += DeliveryReport(failed=1) if broken else DeliveryReport(skipped=1)
-            else:
-                outcome = outcomes[row.id]
-                values, counted = _record(row, outcome, done)
-                report += counted
-            # Only while this claim still holds: if the lease ran out and another worker
-            # claimed the row (attempts grew), its outcome is the one that counts.
-            await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == row.id,
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.attempts == row.attempts,
-                )
-                .values(**values)
-            )
     return report
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -130,6 +130,33 @@ async def send_progress(session: AsyncSession, send_id: int) -> dict[str, int]:
         key = "queued" if status in (OutboxStatus.PENDING, OutboxStatus.SENDING) else status.value
         progress[key] += count
     return progress
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Mail that is due and not sent: pending rows whose time has come, and claims whose
+    lease ran out. `oldest_due_at` is when the longest-waiting of them fell due."""
+
+    due: int
+    oldest_due_at: datetime | None
+
+
+async def backlog(session: AsyncSession, now: datetime) -> Backlog:
+    """How much mail waits for a worker now (one indexed query, for `/readyz`)."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+                OutboxMessage.next_attempt_at <= now,
+            )
+        )
+    ).one()
+    oldest = row[1]
+    if isinstance(oldest, str):  # SQLite hands an aggregate back untyped
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return Backlog(due=int(row[0]), oldest_due_at=oldest)
 
 
 async def existing_keys(session: AsyncSession, prefix: str) -> set[str]:

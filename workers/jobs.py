@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from lunchkafe.services import Services
 from lunchkafe.timestamps import utcnow
 from mail.delivery import deliver_due
+from mail.heartbeat import beat
 from registrations.reminders import create_due_follow_ups, create_due_reminders
 from registrations.retention import anonymise_past_registrations
 
 log = logging.getLogger("lunchkafe.workers")
 
+# Seconds between looks at the outbox without a nudge: retries come due, and a crashed
+# worker's claims (a 10 s lease) are taken over. One indexed query when nothing is due.
+DELIVER_EVERY = 5.0
+# Seconds between heartbeats, which `/readyz` reads.
+HEARTBEAT_EVERY = 10.0
+# Seconds between plannings of reminders, follow-ups and erasure.
+SWEEP_EVERY = 60.0
+
 
 async def deliver_mail(ctx: dict[str, Any]) -> dict[str, int]:
     """Send every due outbox row, in batches over reused connections."""
     services: Services = ctx["services"]
-    report = await deliver_due(services)
+    # A stopping worker sets `stop`: the run ends after the messages on the wire.
+    report = await deliver_due(services, stop=ctx.get("stop"))
     if report.handled:
         log.info("mail delivery: %s", report)
     return asdict(report)
@@ -55,3 +65,11 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     planned = await plan_mail(ctx)
     delivered = await deliver_mail(ctx)
     return {"planned": planned, **delivered}
+
+
+async def record_heartbeat(
+    services: Services, *, worker: str, started_at: datetime, redis_ok: bool
+) -> None:
+    """Tell `/readyz` this worker (host:pid) is alive, and whether it reaches Redis."""
+    async with services.transaction() as session:
+        await beat(session, worker=worker, started_at=started_at, redis_ok=redis_ok, now=utcnow())

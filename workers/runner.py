@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,13 +22,21 @@ from arq import create_pool
 from arq.connections import ArqRedis
 
 from lunchkafe.services import Services
-from workers.jobs import deliver_mail, sweep
+from lunchkafe.timestamps import utcnow
+from workers.jobs import (
+    DELIVER_EVERY,
+    HEARTBEAT_EVERY,
+    SWEEP_EVERY,
+    deliver_mail,
+    record_heartbeat,
+    sweep,
+)
 from workers.settings import DELIVER_JOB, redis_settings
 
 log = logging.getLogger("lunchkafe.workers")
 
 Stop = Callable[[], Awaitable[None]]
-SWEEP_EVERY = 60.0
+STOP_GRACE = 10.0  # seconds a stopping web process gives the mail on the wire
 
 
 async def start_job_runner(services: Services) -> Stop:
@@ -77,24 +87,34 @@ async def nudge_once(services: Services) -> None:
 
 def _start_in_process(services: Services) -> Stop:
     wake = asyncio.Event()
-    ctx: dict[str, Any] = {"services": services}
+    stopping = asyncio.Event()
+    ctx: dict[str, Any] = {"services": services, "stop": stopping}
+    name = f"{socket.gethostname()}:{os.getpid()} web"
+    started_at = utcnow()
 
     async def nudge() -> None:
         wake.set()
 
     async def loop() -> None:
-        next_sweep = 0.0
-        while True:
+        next_sweep = next_beat = 0.0
+        while not stopping.is_set():
             try:
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + HEARTBEAT_EVERY
+                    await record_heartbeat(
+                        services, worker=name, started_at=started_at, redis_ok=True
+                    )
                 if time.monotonic() >= next_sweep:
                     await sweep(ctx)
                     next_sweep = time.monotonic() + SWEEP_EVERY
                 else:
                     await deliver_mail(ctx)
-            except Exception:
-                log.exception("in-process mail job failed; trying again shortly")
+            except Exception as exc:  # the type only: a database error may quote a row
+                log.error("in-process mail job failed (%s); trying again", type(exc).__name__)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=max(next_sweep - time.monotonic(), 1))
+                # Also every few seconds unasked: retries and lapsed claims come due.
+                wait = min(max(next_sweep - time.monotonic(), 1), DELIVER_EVERY)
+                await asyncio.wait_for(wake.wait(), timeout=wait)
             wake.clear()
 
     task = asyncio.create_task(loop(), name="lunchkafe-jobs")
@@ -102,8 +122,10 @@ def _start_in_process(services: Services) -> Stop:
 
     async def stop() -> None:
         services.after_commit.remove(nudge)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # The messages on the wire finish and the rest of a claimed batch is handed back.
+        stopping.set()
+        wake.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=STOP_GRACE)
 
     return stop
