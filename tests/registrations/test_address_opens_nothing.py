@@ -308,7 +308,6 @@ async def test_booking_a_series_with_someone_elses_address_opens_only_the_new_se
     response = await client.post(f"{path}/book", data=form_of(outsider(), csrf))
     assert response.status_code == 200
     assert victim.fresh_series_event.title in response.text
-    assert victim.series_event.title in response.text  # "already booked", without a link
     tokens = {t for url in urls_in(response.text) for t in TOKEN.findall(urlsplit(url).path)}
     tokens |= set(re.findall(r'href="/manage/([^"/?]+)"', response.text))
     parser = Links()
