@@ -18,10 +18,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# The local mailbox pages (development only) are on for `make run`, unless mail goes out
+# through SMTP_URL or BASE_URL is https, where the settings would refuse them.
+MAILBOX_PAGES ?= $(if $(or $(SMTP_URL),$(filter https://%,$(BASE_URL))),off,on)
+
 run: $(VENV)/.installed
 	$(BIN)/lunchkafe migrate
 	$(BIN)/lunchkafe seed-demo --if-empty
-	$(BIN)/lunchkafe serve
+	MAILBOX_PAGES=$(MAILBOX_PAGES) $(BIN)/lunchkafe serve
 
 test: $(VENV)/.installed-test
 	bash scripts/test-deps.sh

@@ -17,10 +17,13 @@ from events import api as events_api
 from events import calendar_routes as events_calendar
 from events import routes as events_routes
 from guide import routes as guide_routes
+from lunchkafe.body_limit import BodyLimit, BodyTooLarge, body_too_large
 from lunchkafe.error_pages import ErrorsInsideStarlette, http_error, server_error
 from lunchkafe.openapi import openapi_document
+from lunchkafe.private_urls import PrivateUrls
 from lunchkafe.services import Services
 from lunchkafe.settings import Settings
+from lunchkafe.site_origin import SiteOrigin
 from mail import routes as mail_routes
 from registrations import api as registrations_api
 from registrations import calendar_routes as registrations_calendar
@@ -91,9 +94,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     # Errors inside the middleware: a 500 carries the same headers as any page.
     app = ErrorsInsideStarlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            # Outermost first: links built from BASE_URL; token URLs' headers replace the
+            # site-wide ones; bodies capped before any route reads them.
+            Middleware(SiteOrigin, base_url=settings.base_url),
+            Middleware(PrivateUrls),
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit),
+        ],
         exception_handlers={
             HTTPException: http_error,
+            BodyTooLarge: body_too_large,
             Exception: server_error,
         },
         fallback_headers=SECURITY_HEADERS,

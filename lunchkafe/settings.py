@@ -54,6 +54,8 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (24 * 60, 60)
     reminder_grace: timedelta = timedelta(minutes=30)
     follow_up_after: timedelta = timedelta(hours=2)
+    # The local mailbox pages show every attendee's mail and manage link: development only.
+    mailbox_pages: bool = False
     # Every limit that applies to bookings from one client address, and to one booked
     # e-mail address; an empty tuple is `off`.
     booking_rate_limit: tuple[RateLimitItem, ...] = ()
@@ -129,6 +131,7 @@ class Settings:
             reminder_offsets=_offsets(environ.get("REMINDER_OFFSETS", "24h,1h")),
             reminder_grace=_duration(environ, "REMINDER_GRACE", "30m"),
             follow_up_after=_duration(environ, "FOLLOW_UP_AFTER", "2h"),
+            mailbox_pages=_mailbox_pages(environ.get("MAILBOX_PAGES", "off"), environ),
             booking_rate_limit=_rate_limits(
                 "BOOKING_RATE_LIMIT",
                 environ.get("BOOKING_RATE_LIMIT"),
@@ -204,6 +207,26 @@ def _rate_limits(name: str, raw: str | None, default: str) -> tuple[RateLimitIte
             f"(several separated by ';'), or 'off'; got {raw!r}"
         )
     return items
+
+
+def _mailbox_pages(raw: str, environ: Mapping[str, str]) -> bool:
+    """MAILBOX_PAGES=on serves /mailbox; refused where the site looks public.
+
+    Turned on only by this setting, never guessed from addresses (a forwarded header can
+    name any client). With SMTP_URL set, real mail goes out and the pages would show
+    nothing; with an https BASE_URL the site is on a public address. Either way, turning
+    the pages on is a mistake that would publish every attendee's manage link.
+    """
+    value = raw.strip().lower()
+    if value in ("", "off"):
+        return False
+    if value != "on":
+        raise ConfigurationError(f"MAILBOX_PAGES must be 'on' or 'off', got {raw!r}")
+    if environ.get("SMTP_URL"):
+        raise ConfigurationError("MAILBOX_PAGES=on is for development: unset SMTP_URL or it")
+    if environ.get("BASE_URL", "").strip().lower().startswith("https:"):
+        raise ConfigurationError("MAILBOX_PAGES=on is for development, not an https BASE_URL")
+    return True
 
 
 def _development_secret(var_dir: Path) -> str:

@@ -1,13 +1,13 @@
 """The local mailbox in the browser: what attendees would have received, for `make run`.
 
-Served only when mail goes to the local mailbox (no SMTP_URL) and the site runs on a
-loopback address, since these pages show every attendee's mail and manage links.
+Served only when MAILBOX_PAGES=on (which `make run` sets), since these pages show every
+attendee's mail and manage links. Never inferred from the client's address: behind a proxy
+that trusts forwarded headers, anyone can claim to be 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,17 +18,10 @@ from lunchkafe.rendering import render
 from lunchkafe.services import services
 from mail.mailbox import LocalMailbox
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
 
 def _mailbox(request: Request) -> LocalMailbox:
     settings = services(request).settings
-    client = request.client.host if request.client else None
-    if (
-        settings.smtp_url
-        or urlsplit(settings.base_url).hostname not in LOOPBACK
-        or client not in (*LOOPBACK, "testclient")
-    ):
+    if not settings.mailbox_pages:
         raise HTTPException(404, "Sidan finns inte.")
     return LocalMailbox(settings.mailbox_dir)
 

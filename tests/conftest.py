@@ -7,6 +7,7 @@ PostgreSQL half of the suite is skipped with a message, except under CI=true, wh
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -133,9 +134,11 @@ def free_port() -> int:
 
 @pytest.fixture
 async def live_server(services: Services) -> AsyncIterator[str]:
-    """The app behind a real uvicorn on loopback; yields its base URL."""
+    """The app behind a real uvicorn on loopback; yields its base URL (also its BASE_URL)."""
     port = free_port()
-    app = create_app(services.settings, services)
+    # Links and redirects come from BASE_URL alone, so it must be where the server listens.
+    settings = dataclasses.replace(services.settings, base_url=f"http://127.0.0.1:{port}")
+    app = create_app(settings, dataclasses.replace(services, settings=settings))
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -1,0 +1,105 @@
+"""Request bodies are capped while they stream: 413 before an oversized body is read.
+
+Nothing here takes uploads, so every body is a small form or a small JSON object. A limit
+checked after `request.body()` or `request.form()` comes too late: the whole body has
+been read into memory (or parsed field by field) by then. This middleware sits in front of
+every route, answers 413 at once when `Content-Length` is over the limit, and counts the
+bytes of bodies without one (chunked), stopping with 413 the moment the limit is passed.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lunchkafe.problems import problem
+from lunchkafe.rendering import render
+
+API_LIMIT = 20_000  # bytes; a registration is a few hundred
+FORM_LIMIT = 64 * 1024  # bytes; a booking form is under 2 kB, CSRF token included
+
+MSG_TOO_LARGE = "För stor begäran."
+
+# RFC 9110 15.5.14: closing is how the server stops a client that is still sending; on a
+# kept-alive connection uvicorn would read (and discard) the rest of the body first.
+_CLOSE = {"connection": "close"}
+
+
+def limit_for(path: str) -> int:
+    """The most bytes a request body to `path` may have."""
+    return API_LIMIT if path.startswith("/api/") else FORM_LIMIT
+
+
+class BodyTooLarge(Exception):
+    """Raised from `receive` when a body without Content-Length passes its limit."""
+
+
+async def body_too_large(request: Request, exc: Exception) -> Response:
+    """413 as a problem under /api/, as the error page elsewhere; the connection closes."""
+    if request.url.path.startswith("/api/"):
+        return problem(413, "too_large", MSG_TOO_LARGE, headers=_CLOSE)
+    context = {"status": 413, "message": MSG_TOO_LARGE}
+    response = render(request, "error.html", context, status_code=413)
+    response.headers.update(_CLOSE)
+    return response
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length before we see it
+    return None
+
+
+class BodyLimit:
+    """ASGI middleware: no app behind it sees more than `limit_for(path)` bytes of body.
+
+    Over a declared Content-Length it answers 413 without calling the app. A chunked body
+    is counted in `receive`, which raises BodyTooLarge once past the limit; the app's
+    handler for it (or this middleware, if the app has none) answers 413.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = limit_for(scope["path"])
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, receive, send)
+            return
+
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except BodyTooLarge:
+            if started:  # an answer is under way; only the server can close the connection
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await body_too_large(Request(scope), BodyTooLarge())
+        await response(scope, receive, send)
