@@ -1,12 +1,12 @@
 """A form field people never meet and form-filling scripts do: no CAPTCHA, nothing to solve.
 
 The field sits in a container hidden from sight (`visually-hidden`) and from assistive
-technology (`aria-hidden="true"`), and its input is out of the tab order (`tabindex="-1"`) and
-autofill (`autocomplete="off"`), so nobody using a screen, a screen reader or a keyboard meets
-it (WCAG 2.1 asks no puzzle of anyone). A filled field is refused like an invalid form, with
-nothing stored: a person whose browser extension filled it after all sees the form again,
-their input kept and the field emptied, and sends it once more; a script learns only that a
-form was refused, which it cannot tell from any other refusal.
+technology (`aria-hidden="true"`), and its input is out of the tab order (`tabindex="-1"`)
+and autofill (`autocomplete="off"`), so no person meets it, whether they look, listen or use
+the keyboard (unlike a CAPTCHA, it asks no puzzle of anyone). A filled field is refused like
+an invalid form, with nothing stored: a person whose browser extension filled it after all
+sees the form again, their input kept and the field emptied, and sends it once more; a
+script learns only that a form was refused, which it cannot tell from any other refusal.
 """
 
 from __future__ import annotations

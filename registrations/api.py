@@ -58,14 +58,13 @@ async def create_registration(request: Request) -> Response:
             )
     except TooManyBookings as exc:
         wait = exc.retry_after
-        refused = problem(
+        return problem(
             429,
             "rate_limited",
             f"För många bokningar på kort tid. Försök igen om {wait} sekunder.",
+            headers={"Retry-After": str(wait)},  # RFC 9110 §10.2.3: delay in seconds
             retry_after=wait,
         )
-        refused.headers["Retry-After"] = str(wait)  # RFC 9110 §10.2.3: delay in seconds
-        return refused
     except errors.EventNotFound as exc:
         return problem(404, exc.code, exc.message)
     except errors.BookingClosed as exc:

@@ -11,9 +11,11 @@ import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+import uvicorn
 from hypothesis import HealthCheck, given, settings, strategies
 from sqlalchemy import func, select
 
@@ -22,8 +24,12 @@ from lunchkafe.services import Services
 from lunchkafe.settings import ConfigurationError
 from mail.models import OutboxMessage
 from registrations.models import Registration
+from tests import test_pages_browser
 from tests.conftest import free_port, make_settings, require_service
 from tests.factories import make_event, make_series
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database no other test uses; flushed around each
 ATTACKER = "203.0.113.7"  # documentation addresses (RFC 5737)
@@ -147,7 +153,9 @@ async def test_one_client_over_the_limit_gets_429_on_the_form_and_nothing_is_sto
     assert_refused_with_retry_after(refused, 60)
     page = refused.text
     assert "För många bokningar just nu" in page
-    assert re.search(r"Försök igen om \d+ (sekund|sekunder|minut|minuter), från kl\. \d\d\.\d\d\.", page), page
+    assert re.search(
+        r"Försök igen om \d+ (sekund|sekunder|minut|minuter), från kl\. \d\d\.\d\d\.", page
+    ), page
     assert "Ingenting bokades den här gången." in page
     assert f'href="http://testserver/events/{event.id}"' in page
     assert await stored(services) == [f"d{n}@kommun.example.se" for n in range(3)]
@@ -502,3 +510,79 @@ async def test_a_quick_repeat_through_the_api_sends_one_mail(
     assert (await book_api(client, event.id, 1)).status_code == 201
     assert (await book_api(client, event.id, 1)).status_code == 200
     assert await outbox_for(services, "d1@kommun.example.se") == 1
+
+
+# === in a real browser: nobody meets the honeypot, and both refusals pass axe-core =========
+
+browser = test_pages_browser.browser
+
+
+@pytest.fixture
+async def limited_server(services: Services, tmp_path: Path) -> AsyncIterator[str]:
+    """The app behind a real uvicorn, one booking a minute per client."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    built = Services.build(
+        make_settings(
+            services.settings.database_url, tmp_path, BASE_URL=base, BOOKING_RATE_LIMIT="1/minute"
+        )
+    )
+    config = uvicorn.Config(
+        create_app(built.settings, built),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    yield base
+    server.should_exit = True
+    await task
+    await built.close()
+
+
+async def assert_no_axe_violations(page: Page, base: str) -> None:
+    violations = await test_pages_browser.axe_violations(page, base)
+    assert violations == [], f"axe-core found on {page.url}: {violations}"
+
+
+async def test_in_a_browser_the_honeypot_is_out_of_reach_and_refusals_pass_axe(
+    services: Services, limited_server: str, browser: Browser
+) -> None:
+    event = await make_event(services)
+    visitor = test_pages_browser.Visitor(browser, limited_server)
+    try:
+        page = await visitor.page()
+        await page.goto(f"{limited_server}/events/{event.id}")
+        # Not in the accessibility tree, so no screen reader announces it ...
+        assert await page.get_by_role("textbox", name="Lämna tomt").count() == 0
+        # ... and not in the tab order: from the last real field, Tab goes to the button.
+        await page.get_by_label("Jag godkänner att mina uppgifter hanteras enligt ovan.").focus()
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.type") == "submit"
+
+        # A script that fills every field: refused, the form kept to send again.
+        await test_pages_browser.fill_booking(page, "Skript", "skript@kommun.example.se")
+        await page.locator("input[name=comment]").evaluate("el => { el.value = 'köp nu' }")
+        await page.locator("form[action$='/book'] button[type=submit]").click()
+        await page.get_by_text("Formuläret kunde inte skickas.").wait_for()
+        await assert_no_axe_violations(page, limited_server)
+
+        # A person books; a second booking from the same client within the minute: 429.
+        await test_pages_browser.fill_booking(page, "Anna", "anna@kommun.example.se")
+        await page.locator("form[action$='/book'] button[type=submit]").click()
+        await page.wait_for_url(re.compile(r"/manage/"))
+        await page.goto(f"{limited_server}/events/{event.id}")
+        await test_pages_browser.fill_booking(page, "Bo", "bo@kommun.example.se")
+        await page.locator("form[action$='/book'] button[type=submit]").click()
+        await page.get_by_role("heading", level=1, name="För många bokningar just nu").wait_for()
+        await assert_no_axe_violations(page, limited_server)
+        assert await stored(services) == ["anna@kommun.example.se"]
+    finally:
+        await visitor.close()
+    assert visitor.refused == []
