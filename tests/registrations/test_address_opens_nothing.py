@@ -22,6 +22,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from events.models import Event
@@ -173,7 +175,8 @@ class Crawl:
     async def follow(
         self, start: str, body: str | None = None, content_type: str = "", limit: int = 400
     ) -> None:
-        """From an answer already got (`body`), or by fetching `start`, follow every link."""
+        """From an answer already got (`body`), or by fetching `start`, follow every link,
+        until `limit` answers are held in all."""
         if body is None:
             queue = [start]
         else:
@@ -297,6 +300,35 @@ async def test_booking_by_the_api_with_someone_elses_address_opens_only_that_boo
 
     # The one booking it opened can be cancelled; the victim's others cannot be reached.
     assert (await client.delete(f"/api/manage/{new_token}")).json() == {"status": "cancelled"}
+
+
+_victims: dict[int, Victim] = {}
+
+
+# Few examples: each books once more with the one address, under the per-address rate limit.
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(upper=st.lists(st.booleans(), min_size=len(VICTIM.email), max_size=len(VICTIM.email)))
+async def test_no_spelling_of_the_address_opens_more_than_the_new_booking(
+    services: Services, client: httpx.AsyncClient, upper: list[bool]
+) -> None:
+    """Addresses compare case-insensitively; however it is typed, the answer opens only the
+    booking it made."""
+    if id(services) not in _victims:
+        _victims[id(services)] = await make_victim(services)
+    victim = _victims[id(services)]
+    email = "".join(c.upper() if up else c for c, up in zip(VICTIM.email, upper, strict=True))
+    event = await make_event(services, title="Ännu ett kafé", join_url="https://meet.example.se/x")
+    created = await client.post(f"/api/events/{event.id}/registrations", json=outsider(email))
+    assert created.status_code == 201
+    (new_token,) = TOKEN.findall(created.json()["manage_url"])
+    # The answer, the page and the file it links; the full crawl is the tests around this.
+    crawl = Crawl(client)
+    await crawl.follow(str(created.url), created.text, "application/json", limit=2)
+    await crawl.follow(f"http://{SITE}/manage/{new_token}/event.ics", limit=3)
+    assert len(crawl.bodies) == 3
+    crawl.assert_opens_nothing_of(victim, new_token)
 
 
 async def test_booking_a_series_with_someone_elses_address_opens_only_the_new_seats(
