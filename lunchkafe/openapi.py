@@ -227,6 +227,15 @@ DOCUMENT: dict[str, Any] = {
             "RegistrationRequest": {
                 "type": "object",
                 "required": ["name", "email", "consent"],
+                "examples": [
+                    {
+                        "name": "Ada Lind",
+                        "email": "ada.lind@kommun.example.se",
+                        "organisation": "Exempelkommun",
+                        "municipality": "Exempelby",
+                        "consent": True,
+                    }
+                ],
                 "properties": {
                     "name": {
                         "type": "string",
