@@ -8,9 +8,10 @@ this site (the join link on the manage page goes to a video service). Error answ
 those URLs get the same headers: a 404 still echoes the token in its URL.
 
 The calendar files under these prefixes (`/feeds/{token}.ics`, `/manage/{token}/event.ics`)
-are `no-store` too, not `private, no-cache`: one rule for every token URL, and revalidation
-buys little there, since a personal feed is a few events. They keep their ETag and
-Last-Modified, so a calendar client that remembers the ETag itself still gets its 304.
+are `no-store` too, not `private, no-cache`: one rule for every token URL (their join links
+are what must not linger on a shared computer), and revalidation buys little there, since a
+personal feed is a few events. They keep their ETag and Last-Modified, so a calendar client
+that remembers the ETag itself still gets its 304.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 TOKEN_PREFIXES = ("/manage/", "/feeds/", "/api/manage/", "/mailbox")
 
 PRIVATE_HEADERS = [
-    (b"cache-control", b"no-store"),
+    # `private` adds nothing to no-store for a cache that knows no-store; older shared
+    # caches that do not still keep out of it.
+    (b"cache-control", b"private, no-store"),
     (b"referrer-policy", b"no-referrer"),
 ]
 _REPLACED = {name for name, _ in PRIVATE_HEADERS}

@@ -223,7 +223,7 @@ async def test_mailbox_is_served_when_turned_on(services: Services) -> None:
     assert index.status_code == 200
     assert "Bekräftelse: Lunchkafé om förenkling" in index.text
     assert message.status_code == 200
-    assert index.headers["cache-control"] == "no-store"
+    assert "no-store" in index.headers["cache-control"]
 
 
 @pytest.mark.parametrize(
@@ -409,7 +409,7 @@ async def test_answers_at_token_urls_are_never_stored_nor_named_in_a_referer(
     assert answers["feed 304"].status_code == 304
     assert answers["api cancel"].status_code == 200
     for name, response in answers.items():
-        assert response.headers.get_list("cache-control") == ["no-store"], name
+        assert response.headers.get_list("cache-control") == ["private, no-store"], name
         assert response.headers.get_list("referrer-policy") == ["no-referrer"], name
     # Public pages stay cacheable and keep the site-wide referrer policy.
     public = await client.get(f"/events/{event.id}")
