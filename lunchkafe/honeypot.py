@@ -14,7 +14,7 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 
 FIELD = "comment"
-MESSAGE = "Formuläret kunde inte skickas. Kontrollera uppgifterna och skicka det igen."
+MSG_REFUSED = "Formuläret kunde inte skickas. Kontrollera uppgifterna och skicka det igen."
 
 
 class Filled(Exception):

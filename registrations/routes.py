@@ -63,7 +63,7 @@ async def book_event(request: Request) -> Response:
                 tz_name=app.settings.timezone,
             )
     except honeypot.Filled:
-        return await _event_with_errors(request, event_id, values, {}, None, honeypot.MESSAGE)
+        return await _event_with_errors(request, event_id, values, {}, None, honeypot.MSG_REFUSED)
     except TooManyBookings as exc:
         return _too_many_bookings(request, exc, request.url_for("event", event_id=event_id))
     except errors.InvalidAttendee as exc:
@@ -151,7 +151,7 @@ async def book_series(request: Request) -> Response:
         # One request, however many events it books: a whole series counts once.
         await app.booking_limiter.check(request, attendee.email_normalised)
     except honeypot.Filled:
-        refused = honeypot.MESSAGE
+        refused = honeypot.MSG_REFUSED
     except errors.InvalidAttendee as exc:
         field_errors = exc.errors
     except TooManyBookings as exc:

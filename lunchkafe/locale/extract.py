@@ -37,6 +37,7 @@ MESSAGE_MODULES = (
     "registrations/attendee.py",
     "events/schedule.py",
     "lunchkafe/csrf.py",
+    "lunchkafe/honeypot.py",
     "lunchkafe/text.py",
 )
 # Modules searched for HTTPException details: the packages babel.cfg maps.
