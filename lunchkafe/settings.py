@@ -223,7 +223,7 @@ def _mailbox_pages(raw: str, environ: Mapping[str, str]) -> bool:
     if value != "on":
         raise ConfigurationError(f"MAILBOX_PAGES must be 'on' or 'off', got {raw!r}")
     if environ.get("SMTP_URL"):
-        raise ConfigurationError("MAILBOX_PAGES=on is for development: unset SMTP_URL or it")
+        raise ConfigurationError("MAILBOX_PAGES=on is for development; not with SMTP_URL set")
     if environ.get("BASE_URL", "").strip().lower().startswith("https:"):
         raise ConfigurationError("MAILBOX_PAGES=on is for development, not an https BASE_URL")
     return True
