@@ -16,8 +16,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from mail.headers import UnsafeHeader, verify_headers
-
 log = logging.getLogger("lunchkafe.mail")
 _ENHANCED_CODE = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")
 
@@ -194,14 +192,6 @@ class SmtpTransport:
         Sender and recipients come from the headers (From/Sender, To/Cc/Bcc); a message
         without them is a programming error and raises ValueError.
         """
-        try:
-            # aiosmtplib writes with policy.SMTP, which on older runtimes does not check
-            # generated headers: this is the last place a broken-out header can be stopped.
-            verify_headers(message)
-        except UnsafeHeader as exc:
-            outcome = DeliveryOutcome("failed", f"not sent: {exc}", "unsafe header")
-            log.error("SMTP delivery of %s: refused, %s", _message_id(message), exc)
-            return outcome
         async with self._lock:
             reused = self._client is not None and self._client.is_connected
             outcome, stale = await self._send_once(message)
