@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from python_multipart.exceptions import FormParserError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -18,7 +19,7 @@ from events import calendar_routes as events_calendar
 from events import routes as events_routes
 from guide import routes as guide_routes
 from lunchkafe.body_limit import BodyLimit, BodyTooLarge, body_too_large
-from lunchkafe.error_pages import ErrorsInsideStarlette, http_error, server_error
+from lunchkafe.error_pages import ErrorsInsideStarlette, bad_form, http_error, server_error
 from lunchkafe.openapi import openapi_document
 from lunchkafe.private_urls import PrivateUrls
 from lunchkafe.services import Services
@@ -104,6 +105,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         ],
         exception_handlers={
             HTTPException: http_error,
+            FormParserError: bad_form,
             BodyTooLarge: body_too_large,
             Exception: server_error,
         },

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+from python_multipart.exceptions import FormParserError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -32,6 +33,7 @@ MSG_NOT_FOUND = "Sidan finns inte."
 MSG_METHOD_NOT_ALLOWED = "Sidan finns, men den går inte att använda på det sättet."
 MSG_BAD_REQUEST = "Begäran gick inte att ta emot."
 MSG_SERVER_ERROR = "Något gick fel hos oss. Försök igen om en stund."
+MSG_BAD_FORM = "Formuläret kom fram trasigt. Ladda om sidan och försök igen."
 
 # Codes the API has always answered for errors no handler chose.
 _CODES = {404: "not_found", 500: "server_error"}
@@ -71,6 +73,16 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return _answer(
         request, exc.status_code, _message(exc.status_code, exc.detail), headers=exc.headers
     )
+
+
+async def bad_form(request: Request, exc: Exception) -> Response:
+    """A form body the multipart parser cannot read → 400.
+
+    Starlette turns its own MultiPartException into a 400, but lets python-multipart's
+    parse errors (a body that does not follow its boundary) through as a 500.
+    """
+    assert isinstance(exc, FormParserError)
+    return _answer(request, 400, MSG_BAD_FORM)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -352,3 +352,27 @@ async def test_unknown_pages_and_api_paths_are_calm_404s(calm_client: httpx.Asyn
     assert api.headers["content-type"] == "application/problem+json"
     assert api.json()["code"] == "not_found"
     assert_secured(api)
+
+
+async def test_a_broken_form_body_is_a_400_on_every_form(
+    services: Services, calm_client: httpx.AsyncClient
+) -> None:
+    event = await make_event(services)
+    app = create_app(services.settings, services)
+    forms = [
+        route.path
+        for route in app.routes
+        if isinstance(route, Route)
+        and "POST" in (route.methods or ())
+        and "/api/" not in route.path
+    ]
+    assert forms
+    for path in forms:
+        url = re.sub(r"\{[^}]*\}", str(event.id), path)
+        for body in (b"%00", b"--x\r\nnot a part", b"\xed\xa0\x80--"):
+            response = await calm_client.post(
+                url, content=body, headers={"content-type": "multipart/form-data; boundary=x"}
+            )
+            assert response.status_code == 400, (url, body)
+            assert_secured(response)
+    assert await stored(services) == (0, 0)
