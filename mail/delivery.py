@@ -40,6 +40,9 @@ RENEW_EVERY = 3.0  # seconds; three renewals fit in a lease, so one slow renewal
 # A worker stops starting new sends this long before its lease may have run out, so clock
 # skew between machines or a slow send cannot overlap another worker's new claim.
 LEASE_MARGIN = 3.0
+# SMTP connections a delivery run keeps open: each carries one message at a time, so after
+# a crash at most this many messages (those on the wire) can arrive twice.
+CONNECTIONS = 4
 
 
 class Postbox(Protocol):
@@ -102,7 +105,9 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
             await session.scalars(
                 select(OutboxMessage)
                 .where(and_(due, OutboxMessage.next_attempt_at <= now))
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                # Oldest first: a crashed worker's rows (their lease put their time last)
+                # are taken over as soon as the lease runs out, not after the whole queue.
+                .order_by(OutboxMessage.id)
                 .limit(limit)
                 # Two workers skip each other's rows instead of waiting or double-sending.
                 .with_for_update(skip_locked=True)
@@ -122,7 +127,7 @@ async def deliver_due(
     # 50 rows over 4 connections: a batch is composed in one go, then each message is
     # recorded as it is accepted, so the batch size bounds memory, not what a crash costs.
     batch_size: int = 50,
-    connections: int = 4,
+    connections: int = CONNECTIONS,
     max_batches: int = 1000,
     stop: asyncio.Event | None = None,
 ) -> DeliveryReport:

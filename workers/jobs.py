@@ -6,6 +6,7 @@ very same functions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -32,8 +33,12 @@ SWEEP_EVERY = 60.0
 async def deliver_mail(ctx: dict[str, Any]) -> dict[str, int]:
     """Send every due outbox row, in batches over reused connections."""
     services: Services = ctx["services"]
-    # A stopping worker sets `stop`: the run ends after the messages on the wire.
-    report = await deliver_due(services, stop=ctx.get("stop"))
+    # One delivery run at a time per process (a nudge, the sweep and the outbox timer may
+    # coincide), so a crash can cost no more than one run's connections carry.
+    lock: asyncio.Lock = ctx.setdefault("delivery_lock", asyncio.Lock())
+    async with lock:
+        # A stopping worker sets `stop`: the run ends after the messages on the wire.
+        report = await deliver_due(services, stop=ctx.get("stop"))
     if report.handled:
         log.info("mail delivery: %s", report)
     return asdict(report)

@@ -66,7 +66,13 @@ class WorkerProcess:
         self.arq_running = False
         self._redis_lost = asyncio.Event()
         # Jobs see `stop` and end their delivery runs after the messages on the wire.
-        self.ctx: dict[str, Any] = {"services": services, "stop": self.stop}
+        # arq hands each job a copy of ctx, so the lock that keeps deliveries one at a time
+        # is made here, once.
+        self.ctx: dict[str, Any] = {
+            "services": services,
+            "stop": self.stop,
+            "delivery_lock": asyncio.Lock(),
+        }
 
     async def run(self) -> None:
         helpers = [

@@ -1,7 +1,9 @@
-"""arq's WorkerSettings, run by the Procfile's `worker`: `arq workers.settings.WorkerSettings`."""
+"""arq's WorkerSettings: run inside the worker process (`python -m workers.run`, which
+rides out Redis outages), or alone with `arq workers.settings.WorkerSettings`."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any, ClassVar
 
@@ -17,6 +19,8 @@ DELIVER_JOB = "deliver_mail"
 
 async def startup(ctx: dict[str, Any]) -> None:
     ctx["services"] = Services.build(ctx.get("settings") or Settings.from_environ(os.environ))
+    # Jobs get copies of ctx; this one lock keeps deliveries in this process one at a time.
+    ctx["delivery_lock"] = asyncio.Lock()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -1,0 +1,134 @@
+"""A worker killed mid-batch (kill -9) costs at most the messages on the wire, and another
+worker takes its claimed rows over within seconds, not after a five-minute lease.
+
+The workers run as the Procfile says, in processes of their own, against a real aiosmtpd
+server that counts what it accepts, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+from sqlalchemy import select
+
+from lunchkafe.services import Services
+from lunchkafe.timestamps import utcnow
+from mail.delivery import CONNECTIONS, LEASE
+from mail.models import Audience, OutboxMessage, OutboxStatus
+from registrations.messaging import send_message
+from tests.conftest import make_settings
+from tests.factories import make_event
+from tests.mail.conftest import Recorder, SmtpServer, free_port
+from tests.mail.test_delivery import Mail as MailReader
+from tests.mail.test_delivery import add_confirmed, outbox, outbox_ids
+from tests.workers import processes
+from tests.workers.processes import RedisServer, WorkerProcess, eventually
+from workers.jobs import DELIVER_EVERY
+
+start_worker = processes.start_worker
+own_redis = processes.own_redis
+
+MESSAGES = 300
+
+
+class SlowRecorder(Recorder):
+    """A server that takes a moment over each message, as a real relay does, so a worker
+    can be killed in the middle of a batch."""
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        await asyncio.sleep(0.02)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def slow_server() -> Iterator[SmtpServer]:
+    recorder = SlowRecorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield SmtpServer(controller, recorder, port)
+    controller.stop()
+
+
+async def claimed_rows(services: Services) -> set[int]:
+    """Rows some worker holds right now (sending, lease not run out)."""
+    async with services.transaction() as session:
+        rows = await session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.next_attempt_at > utcnow(),
+            )
+        )
+        return set(rows.all())
+
+
+async def test_a_killed_worker_costs_at_most_the_messages_on_the_wire(
+    services: Services,
+    slow_server: SmtpServer,
+    start_worker: Callable[..., WorkerProcess],
+    own_redis: RedisServer,
+    tmp_path: Path,
+) -> None:
+    own_redis.start()  # as in production; the workers find the rows by their sweep
+    settings = make_settings(
+        services.settings.database_url,
+        tmp_path,
+        SMTP_URL=f"smtp://127.0.0.1:{slow_server.port}?timeout=5",
+        REDIS_URL=own_redis.url,
+    )
+    received = MailReader(services, slow_server)
+    event = await make_event(services, capacity=MESSAGES)
+    await add_confirmed(services, event.id, range(1, MESSAGES + 1))
+    async with services.transaction() as session:
+        await send_message(
+            session, event.id, subject="Viktigt", body="Läs detta.", audience=Audience.CONFIRMED
+        )
+
+    first = start_worker(settings)
+
+    async def some_arrived() -> bool:
+        return len(slow_server.recorder.messages) >= 60
+
+    await eventually(some_arrived, within=60, what="the first worker to send 60 messages")
+    first.kill()
+    killed_at = utcnow()
+    orphaned = await claimed_rows(services)
+    assert orphaned, "the first worker held no claim when it was killed"
+    assert len(slow_server.recorder.messages) < MESSAGES
+
+    second = start_worker(settings)
+
+    async def all_sent() -> bool:
+        rows = await outbox(services)
+        return all(r.status == OutboxStatus.SENT for r in rows)
+
+    await eventually(all_sent, within=60, what="every message to be sent")
+    rows = {r.id: r for r in await outbox(services)}
+    assert len(rows) == MESSAGES
+
+    # Every message arrived; at most the ones on the wire when the worker died arrived twice.
+    counts = outbox_ids(received.messages)
+    assert set(counts) == set(rows)
+    duplicates = sum(n - 1 for n in counts.values())
+    assert duplicates <= CONNECTIONS, counts.most_common(CONNECTIONS + 1)
+
+    # The dead worker's claims were taken over once its short lease ran out, not minutes later.
+    taken_over = max(_sent_at(rows[i]) for i in orphaned) - killed_at
+    limit = LEASE.total_seconds() + DELIVER_EVERY + 5
+    assert taken_over.total_seconds() < limit, taken_over
+
+    assert second.terminate() == 0
+    for worker in (first, second):
+        assert "kommun.example.se" not in worker.log  # no recipient in the logs
+
+
+def _sent_at(row: OutboxMessage) -> datetime:
+    assert row.sent_at is not None
+    return row.sent_at
