@@ -31,3 +31,12 @@ class SeriesNotFound(EventError):
 
     def __init__(self, slug: str) -> None:
         super().__init__(f"Serien {slug!r} finns inte.")
+
+
+class EventInPast(InvalidEvent):
+    """The event would start, or a moved time would fall, before now.
+
+    Refused unless the caller says it is meant (`allow_past`), since it is most often a typo.
+    """
+
+    code = "in_past"

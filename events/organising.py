@@ -14,12 +14,12 @@ from events.schedule import EventChanges, apply_changes, mark_cancelled
 from mail.models import MessageKind
 from mail.outbox import enqueue
 from registrations.models import Registration, RegistrationStatus
-from registrations.waitlist import promote_from_waitlist
+from registrations.waitlist import count_confirmed, promote_from_waitlist
 
 
 async def update_event(session: AsyncSession, event_id: int, changes: EventChanges) -> Event:
     """Change an event; confirmed attendees get an updated invite, freed seats are filled."""
-    update = await apply_changes(session, event_id, changes)
+    update = await apply_changes(session, event_id, changes, count_confirmed=count_confirmed)
     event = update.event
     await session.flush()
     if update.calendar_changed:

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.errors import EventNotFound, InvalidEvent, SeriesNotFound
 from events.models import Event, EventKind, EventStatus, Series
+from events.rules import (
+    MSG_BELOW_CONFIRMED,
+    MSG_ENDS_IN_PAST,
+    MSG_SLUG,
+    MSG_STARTS_IN_PAST,
+    TEXT_FIELD_NAMES,
+    check_capacity,
+    check_times,
+    clean_text_fields,
+    is_slug,
+    raise_if_any,
+)
+from lunchkafe.ids import MAX_ID
 from lunchkafe.timestamps import utcnow
 
 # Changing any of these moves the event in attendees' calendars, so SEQUENCE must grow.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "venue", "join_url", "title")
+
+# How many confirmed seats an event has; registrations.waitlist.count_confirmed, passed in
+# because the events package must not import registrations.
+CountConfirmed = Callable[[AsyncSession, int], Awaitable[int]]
 
 
 @dataclass
@@ -34,6 +51,9 @@ class EventDraft:
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
     publish: bool = False
+    # An event that starts before now is a typo unless the organiser says otherwise
+    # (recording a past café for the statistics).
+    allow_past: bool = False
 
 
 @dataclass
@@ -51,6 +71,8 @@ class EventChanges:
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Moving a start or an end to before now is refused unless this says it is meant.
+    allow_past: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,7 +83,13 @@ class EventUpdate:
 
 
 async def lock_event(session: AsyncSession, event_id: int) -> Event | None:
-    """Load an event holding its row lock (PostgreSQL); SQLite holds the database lock."""
+    """Load an event holding its row lock (PostgreSQL); SQLite holds the database lock.
+
+    None when no event has that id, including ids no row can have (outside 1..2³¹−1),
+    which would overflow the drivers (asyncpg int32, SQLite int64) before any query runs.
+    """
+    if not 1 <= event_id <= MAX_ID:
+        return None
     found = await session.scalars(
         select(Event)
         .where(Event.id == event_id)
@@ -80,52 +108,71 @@ async def create_series(
     description: str = "",
     host: str = "",
 ) -> Series:
-    """Create a series of events under a unique slug."""
+    """Create a series of events under a unique slug. Raises InvalidEvent."""
     errors: dict[str, str] = {}
-    if not slug or not all(c.isalnum() or c == "-" for c in slug) or slug != slug.lower():
-        errors["slug"] = "Använd gemena bokstäver, siffror och bindestreck."
-    if not title.strip():
-        errors["title"] = "Ange en titel."
+    if not is_slug(slug):
+        errors["slug"] = MSG_SLUG
+    text = clean_text_fields(
+        {"title": title, "summary": summary, "description": description, "host": host}, errors
+    )
     if not errors and await session.scalar(select(Series.id).where(Series.slug == slug)):
         errors["slug"] = "Det finns redan en serie med den adressen."
     if errors:
         raise InvalidEvent(errors)
-    series = Series(
-        slug=slug, title=title.strip(), summary=summary, description=description, host=host
-    )
+    series = Series(slug=slug, **text)
     session.add(series)
     await session.flush()
     return series
 
 
 async def create_event(session: AsyncSession, draft: EventDraft, *, site_domain: str) -> Event:
-    """Create an event (a draft unless `publish`), with its permanent calendar UID."""
-    _validate(
-        title=draft.title,
+    """Create an event (a draft unless `publish`), with its permanent calendar UID.
+
+    Raises InvalidEvent (EventInPast when it would start before now and `allow_past` is
+    not set) naming each field at fault, or SeriesNotFound.
+    """
+    errors: dict[str, str] = {}
+    text = clean_text_fields(
+        {
+            "title": draft.title,
+            "summary": draft.summary,
+            "description": draft.description,
+            "venue": draft.venue,
+            "join_url": draft.join_url,
+        },
+        errors,
+    )
+    check_times(
+        errors,
         starts_at=draft.starts_at,
         ends_at=draft.ends_at,
-        capacity=draft.capacity,
-        join_url=draft.join_url,
         opens=draft.registration_opens_at,
         closes=draft.registration_closes_at,
     )
+    check_capacity(errors, draft.capacity)
+    if not draft.allow_past and "starts_at" not in errors and draft.starts_at < utcnow():
+        errors["starts_at"] = MSG_STARTS_IN_PAST
+    raise_if_any(errors)
     series_id = None
     if draft.series_slug:
-        series_id = await session.scalar(select(Series.id).where(Series.slug == draft.series_slug))
+        if is_slug(draft.series_slug):
+            series_id = await session.scalar(
+                select(Series.id).where(Series.slug == draft.series_slug)
+            )
         if series_id is None:
             raise SeriesNotFound(draft.series_slug)
     now = utcnow()
     event = Event(
         series_id=series_id,
         kind=draft.kind,
-        title=draft.title.strip(),
-        summary=draft.summary,
-        description=draft.description,
+        title=text["title"],
+        summary=text["summary"],
+        description=text["description"],
         starts_at=draft.starts_at,
         ends_at=draft.ends_at,
         capacity=draft.capacity,
-        join_url=draft.join_url or None,
-        venue=draft.venue or None,
+        join_url=text["join_url"] or None,
+        venue=text["venue"] or None,
         registration_opens_at=draft.registration_opens_at,
         registration_closes_at=draft.registration_closes_at,
         status=EventStatus.PUBLISHED if draft.publish else EventStatus.DRAFT,
@@ -142,7 +189,7 @@ async def create_event(session: AsyncSession, draft: EventDraft, *, site_domain:
 
 
 async def publish_event(session: AsyncSession, event_id: int) -> Event:
-    """Make a draft visible and bookable."""
+    """Make a draft visible and bookable. Raises EventNotFound or InvalidEvent."""
     event = await lock_event(session, event_id)
     if event is None:
         raise EventNotFound(event_id)
@@ -154,9 +201,18 @@ async def publish_event(session: AsyncSession, event_id: int) -> Event:
     return event
 
 
-async def apply_changes(session: AsyncSession, event_id: int, changes: EventChanges) -> EventUpdate:
+async def apply_changes(
+    session: AsyncSession,
+    event_id: int,
+    changes: EventChanges,
+    *,
+    count_confirmed: CountConfirmed,
+) -> EventUpdate:
     """Change an event's fields under its lock; SEQUENCE grows when calendars must update.
 
+    The same rules as `create_event`, and the capacity never falls below the seats already
+    confirmed (counted under the lock, so no booking slips in between). Raises
+    EventNotFound, InvalidEvent or EventInPast; nothing is changed when it raises.
     Telling attendees and promoting from the waitlist is the caller's next step
     (`events.organising.update_event` does both), in the same transaction.
     """
@@ -181,6 +237,8 @@ async def apply_changes(session: AsyncSession, event_id: int, changes: EventChan
         )
         if getattr(changes, name) is not None
     }
+    errors: dict[str, str] = {}
+    new.update(clean_text_fields({k: v for k, v in new.items() if k in TEXT_FIELD_NAMES}, errors))
     # An empty string clears an optional text field.
     for name in ("join_url", "venue"):
         if new.get(name) == "":
@@ -190,15 +248,26 @@ async def apply_changes(session: AsyncSession, event_id: int, changes: EventChan
     if "starts_at" in new and "ends_at" not in new:
         ends = starts + (event.ends_at - event.starts_at)  # moving keeps the length
         new["ends_at"] = ends
-    _validate(
-        title=new.get("title", event.title),
+    check_times(
+        errors,
         starts_at=starts,
         ends_at=ends,
-        capacity=new.get("capacity", event.capacity),
-        join_url=new.get("join_url", event.join_url),
         opens=new.get("registration_opens_at", event.registration_opens_at),
         closes=new.get("registration_closes_at", event.registration_closes_at),
     )
+    if not changes.allow_past and not {"starts_at", "ends_at"} & errors.keys():
+        now = utcnow()
+        if starts != event.starts_at and starts < now:
+            errors["starts_at"] = MSG_STARTS_IN_PAST
+        elif ends != event.ends_at and ends < now:
+            errors["ends_at"] = MSG_ENDS_IN_PAST
+    if "capacity" in new:
+        check_capacity(errors, new["capacity"])
+        if "capacity" not in errors:
+            confirmed = await count_confirmed(session, event.id)
+            if new["capacity"] < confirmed:
+                errors["capacity"] = MSG_BELOW_CONFIRMED % {"confirmed": confirmed}
+    raise_if_any(errors)
     calendar_changed = any(
         name in new and new[name] != getattr(event, name) for name in CALENDAR_FIELDS
     )
@@ -215,7 +284,10 @@ async def apply_changes(session: AsyncSession, event_id: int, changes: EventChan
 
 
 async def mark_cancelled(session: AsyncSession, event_id: int) -> Event:
-    """Cancel an event under its lock; SEQUENCE grows so calendars drop it."""
+    """Cancel an event under its lock; SEQUENCE grows so calendars drop it.
+
+    Cancelling twice is harmless. Raises EventNotFound.
+    """
     event = await lock_event(session, event_id)
     if event is None:
         raise EventNotFound(event_id)
@@ -233,36 +305,3 @@ async def mark_cancelled(session: AsyncSession, event_id: int) -> Event:
 def registration_window(event: Event) -> tuple[datetime | None, datetime]:
     """When booking opens (None: at once) and closes (default: when the event starts)."""
     return event.registration_opens_at, event.registration_closes_at or event.starts_at
-
-
-def _validate(
-    *,
-    title: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    capacity: int,
-    join_url: str | None,
-    opens: datetime | None,
-    closes: datetime | None,
-) -> None:
-    errors: dict[str, str] = {}
-    if not title or not title.strip():
-        errors["title"] = "Ange en titel."
-    elif len(title) > 200:
-        errors["title"] = "Titeln får vara högst 200 tecken."
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        errors["starts_at"] = "Tiden måste ha en tidszon."
-    elif ends_at <= starts_at:
-        errors["ends_at"] = "Sluttiden måste vara efter starttiden."
-    elif ends_at - starts_at > timedelta(days=7):
-        errors["ends_at"] = "Ett evenemang kan vara högst sju dagar långt."
-    if capacity < 1 or capacity > 100_000:
-        errors["capacity"] = "Antalet platser måste vara mellan 1 och 100 000."
-    if join_url:
-        parts = urlsplit(join_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            errors["join_url"] = "Länken måste börja med https:// eller http://."
-    if opens is not None and closes is not None and closes <= opens:
-        errors["registration_closes_at"] = "Anmälan måste stänga efter att den öppnar."
-    if errors:
-        raise InvalidEvent(errors)

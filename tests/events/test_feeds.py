@@ -52,8 +52,9 @@ from tests.factories import make_event, person
 
 BASE = "http://testserver"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-# Everything that needs escaping in a TEXT value, and a newline, in the title itself.
-TITLE = 'Kafé, "mat"; C:\\temp\\ \nrad två: åäö ÅÄÖ'
+# Everything that needs escaping in a TEXT value, in the title itself. A title is one line
+# (events.rules); newlines are escaped in the description (TRICKY).
+TITLE = 'Kafé, "mat"; C:\\temp\\ rad två: åäö ÅÄÖ'
 SUMMARY = "Sammanfattning; med, komma \\ och å/ä/ö"
 SERIES = "dst"
 SERIES_TITLE = "Kaféer; året runt, med å/ä/ö"

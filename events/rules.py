@@ -1,0 +1,171 @@
+"""What an event may be, whoever creates or changes it: pages, command line, API, imports.
+
+Times within sane bounds, a length between a minute and a day, a capacity a room or a
+meeting can have, text through lunchkafe.text's rule, and a join link that is a web address.
+Each check adds a Swedish message under the field's name to `errors`, so a page can show
+every fault next to its field at once; `events.schedule` raises them together.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from events.errors import EventInPast, InvalidEvent
+from lunchkafe.text import (
+    MSG_REQUIRED,
+    MSG_TOO_LONG,
+    TextRefused,
+    clean_line,
+    clean_text,
+    refused_character,
+)
+
+# Sane bounds, whoever asks (pages, command line, API, imports): times every calendar, feed
+# and both databases handle, and that catch a typo (year 0202, 20 hours for 20 minutes)
+# before anyone is invited.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2101, 1, 1, tzinfo=UTC)  # exclusive: the last day of 2100 is allowed
+SHORTEST = timedelta(minutes=1)
+LONGEST = timedelta(hours=24)
+MIN_CAPACITY = 1
+MAX_CAPACITY = 100_000
+# Characters; title, venue and join_url match their columns, so PostgreSQL never truncates.
+MAX_TITLE = 200
+MAX_VENUE = 300
+MAX_SUMMARY = 2_000
+MAX_DESCRIPTION = 20_000
+MAX_JOIN_URL = 500
+MAX_SLUG = 80
+SLUG_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + "-")
+
+# Swedish msgids, shown next to the field (pages) or after the option (command line).
+MSG_TITLE_REQUIRED = "Ange en titel."
+MSG_AT_MOST = "Högst %(n)d tecken."
+MSG_NO_ZONE = "Tiden måste ha en tidszon."
+MSG_OUT_OF_RANGE = "Tiden måste ligga mellan år 2000 och 2100."
+MSG_ENDS_BEFORE_STARTS = "Sluttiden måste vara efter starttiden."
+MSG_TOO_SHORT = "Ett evenemang måste vara minst en minut långt."
+MSG_TOO_LONG_EVENT = "Ett evenemang kan vara högst 24 timmar långt."
+MSG_STARTS_IN_PAST = "Starttiden har redan passerat."
+MSG_ENDS_IN_PAST = "Sluttiden har redan passerat."
+MSG_CAPACITY = "Antalet platser måste vara mellan 1 och 100 000."
+MSG_BELOW_CONFIRMED = (
+    "%(confirmed)d personer har redan en bekräftad plats; antalet platser kan inte bli färre än så."
+)
+MSG_JOIN_URL_SCHEME = "Länken måste börja med https:// eller http://."
+MSG_JOIN_URL_INVALID = "Länken är inte en giltig webbadress."
+MSG_WINDOW = "Anmälan måste stänga efter att den öppnar."
+MSG_SLUG = "Använd gemena bokstäver (a–z), siffror och bindestreck, högst 80 tecken."
+
+
+# Each text field: single line or not, its longest length, and whether it is required.
+TEXT_FIELDS: dict[str, tuple[bool, int, bool]] = {
+    "title": (True, MAX_TITLE, True),
+    "venue": (True, MAX_VENUE, False),
+    "host": (True, MAX_TITLE, False),
+    "summary": (False, MAX_SUMMARY, False),
+    "description": (False, MAX_DESCRIPTION, False),
+}
+
+# Every field clean_text_fields knows, the join link included.
+TEXT_FIELD_NAMES = frozenset({*TEXT_FIELDS, "join_url"})
+
+
+def clean_text_fields(values: dict[str, str | None], errors: dict[str, str]) -> dict[str, str]:
+    """Each value through lunchkafe.text's rule (None reads as empty); faults go to `errors`.
+
+    Titles, venues and hosts are single lines (they become calendar properties and mail
+    subjects); summaries and descriptions keep their line breaks. The join link is a URL.
+    """
+    cleaned: dict[str, str] = {}
+    for name, value in values.items():
+        if name == "join_url":
+            cleaned[name] = _clean_join_url(value or "", errors)
+            continue
+        single_line, longest, required = TEXT_FIELDS[name]
+        clean = clean_line if single_line else clean_text
+        try:
+            cleaned[name] = clean(value or "", max_length=longest, required=required)
+        except TextRefused as exc:
+            errors[name] = (
+                MSG_TITLE_REQUIRED
+                if exc.message == MSG_REQUIRED
+                else MSG_AT_MOST % {"n": longest}
+                if exc.message == MSG_TOO_LONG
+                else exc.message
+            )
+    return cleaned
+
+
+def _clean_join_url(value: str, errors: dict[str, str]) -> str:
+    """An http(s) URL with a host and nothing a header, a calendar or a page would break on."""
+    url = value.strip()
+    if not url:
+        return ""
+    if len(url) > MAX_JOIN_URL:
+        errors["join_url"] = MSG_AT_MOST % {"n": MAX_JOIN_URL}
+        return url
+    if refused_character(url) is not None or any(c.isspace() for c in url):
+        errors["join_url"] = MSG_JOIN_URL_INVALID
+        return url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port outside 0..65535)
+    except ValueError:
+        errors["join_url"] = MSG_JOIN_URL_INVALID
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        errors["join_url"] = MSG_JOIN_URL_SCHEME
+    return url
+
+
+def check_times(
+    errors: dict[str, str],
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    opens: datetime | None,
+    closes: datetime | None,
+) -> None:
+    named = {
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "registration_opens_at": opens,
+        "registration_closes_at": closes,
+    }
+    for name, moment in named.items():
+        if moment is None:
+            continue
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            errors[name] = MSG_NO_ZONE
+        elif not EARLIEST <= moment < LATEST:
+            errors[name] = MSG_OUT_OF_RANGE
+    if "starts_at" in errors or "ends_at" in errors:
+        return
+    if ends_at <= starts_at:
+        errors["ends_at"] = MSG_ENDS_BEFORE_STARTS
+    elif ends_at - starts_at < SHORTEST:
+        errors["ends_at"] = MSG_TOO_SHORT
+    elif ends_at - starts_at > LONGEST:
+        errors["ends_at"] = MSG_TOO_LONG_EVENT
+    window_faults = {"registration_opens_at", "registration_closes_at"} & errors.keys()
+    if opens is not None and closes is not None and not window_faults and closes <= opens:
+        errors["registration_closes_at"] = MSG_WINDOW
+
+
+def check_capacity(errors: dict[str, str], capacity: int) -> None:
+    if not MIN_CAPACITY <= capacity <= MAX_CAPACITY:
+        errors["capacity"] = MSG_CAPACITY
+
+
+def raise_if_any(errors: dict[str, str]) -> None:
+    if not errors:
+        return
+    in_past = {MSG_STARTS_IN_PAST, MSG_ENDS_IN_PAST} & set(errors.values())
+    raise (EventInPast if in_past else InvalidEvent)(errors)
+
+
+def is_slug(slug: str) -> bool:
+    return 0 < len(slug) <= MAX_SLUG and set(slug) <= SLUG_CHARACTERS
