@@ -1,7 +1,14 @@
 """The `lunchkafe` command: migrate, demo data, serving, and organisers' event commands.
 
 Update and cancel call the same domain functions the organiser pages call, so they set
-off the same mails and waitlist promotions.
+off the same mails and waitlist promotions, and meet the same rules (events.rules).
+
+Bad input never ends in a traceback. Values that cannot be right whatever the database
+holds (a capacity of a million, a time in year 1, an id no row can have) are refused by the
+argument types below, with argparse's usage message and exit code 2. What the domain
+refuses (a title of control characters, a capacity below the seats already confirmed, an
+unknown id) and what the database cannot do are caught in `run_command`, printed as one
+line each on stderr, and exit 1.
 """
 
 from __future__ import annotations
@@ -9,26 +16,91 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import sqlite3
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from asyncpg import PostgresError  # type: ignore[import-untyped]
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from events import listing
-from events.errors import EventError
+from events.errors import EventError, EventInPast, InvalidEvent
 from events.models import EventKind
 from events.organising import cancel_event, update_event
+from events.rules import EARLIEST, LATEST, LONGEST, MAX_CAPACITY, MIN_CAPACITY
 from events.schedule import EventChanges, EventDraft, create_event, publish_event
 from lunchkafe.i18n import format_span
+from lunchkafe.ids import MAX_ID
 from lunchkafe.services import Services
 from lunchkafe.settings import ConfigurationError, Settings
-from lunchkafe.timeparse import parse_duration, parse_moment
+from lunchkafe.text import TextRefused
+from lunchkafe.timeparse import parse_duration, read_moment, to_utc
 from mail.models import Audience
-from mail.outbox import outbox_summary, send_progress
+from mail.outbox import SendNotFound, outbox_summary, send_progress
 from registrations.errors import RegistrationError
 from registrations.messaging import send_message, send_reminder_now
+
+T = TypeVar("T")
+
+# The options that set each field, so a refusal names what the organiser typed.
+OPTIONS = {
+    "title": "--title",
+    "summary": "--summary",
+    "description": "--description",
+    "starts_at": "--starts",
+    "ends_at": "--ends",
+    "capacity": "--capacity",
+    "join_url": "--join-url",
+    "venue": "--venue",
+}
+# SQLSTATE classes of a failed connection: 08 connection, 28 authorisation, 3D no database.
+_CONNECTION_SQLSTATES = ("08", "28", "3D")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,12}", re.ASCII)
+
+
+def _argument(name: str, parse: Callable[[str], T]) -> Callable[[str], T]:
+    """`parse` as an argparse type: its ValueError message becomes argparse's (exit 2)."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _bounded_int(what: str, lowest: int, highest: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        # ASCII digits only, and few of them: int() would also take '٣' or 5,000 digits.
+        value = int(text) if _INTEGER.fullmatch(text.strip()) else None
+        if value is None or not lowest <= value <= highest:
+            raise ValueError(f"{what} must be a whole number from {lowest} to {highest}")
+        return value
+
+    return _argument(what, parse)
+
+
+def _moment(text: str) -> datetime:
+    """ISO 8601 as typed (naive: local time), within the years events may have."""
+    moment = read_moment(text)
+    if not EARLIEST.year <= moment.year < LATEST.year:
+        raise ValueError(f"{text!r} is outside the years {EARLIEST.year} to {LATEST.year - 1}")
+    return moment
+
+
+def _duration(text: str) -> timedelta:
+    return parse_duration(text, longest=LONGEST)
+
+
+row_id = _bounded_int("an id", 1, MAX_ID)
+capacity = _bounded_int("the capacity", MIN_CAPACITY, MAX_CAPACITY)
+moment = _argument("time", _moment)
+duration = _argument("duration", _duration)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,54 +114,62 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--reload", action="store_true")
 
+    years = f"{EARLIEST.year}–{LATEST.year - 1}"
+    past = "accept a time before now (recording a past event); refused otherwise"
     events = commands.add_parser("events", help="organise events").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
     add = events.add_parser("add", help="create an event; prints its id")
     add.add_argument("--title", required=True)
-    add.add_argument("--starts", required=True, help="ISO 8601; no offset means TIMEZONE")
+    add.add_argument(
+        "--starts", required=True, type=moment, help=f"ISO 8601, {years}; no offset: TIMEZONE"
+    )
     end = add.add_mutually_exclusive_group(required=True)
-    end.add_argument("--ends", help="ISO 8601")
-    end.add_argument("--duration", help="minutes (60) or 1h30m")
-    add.add_argument("--capacity", required=True, type=int)
+    end.add_argument("--ends", type=moment, help="ISO 8601")
+    end.add_argument("--duration", type=duration, help="minutes (60) or 1h30m; at most 24h")
+    add.add_argument(
+        "--capacity", required=True, type=capacity, help=f"{MIN_CAPACITY}–{MAX_CAPACITY}"
+    )
     add.add_argument("--series", metavar="SLUG")
-    add.add_argument("--join-url")
+    add.add_argument("--join-url", help="http:// or https://")
     add.add_argument("--venue")
     add.add_argument("--summary", default="")
     add.add_argument("--description", default="")
     add.add_argument("--kind", choices=[k.value for k in EventKind], default="cafe")
     add.add_argument("--publish", action="store_true", help="publish at once (default: draft)")
+    add.add_argument("--allow-past", action="store_true", help=past)
 
     events.add_parser("list", help="list every event with seats and status")
 
     update = events.add_parser("update", help="change an event; attendees are told")
-    update.add_argument("id", type=int)
+    update.add_argument("id", type=row_id)
     update.add_argument("--title")
-    update.add_argument("--starts")
-    update.add_argument("--ends")
-    update.add_argument("--capacity", type=int)
+    update.add_argument("--starts", type=moment, help="ISO 8601; the length is kept")
+    update.add_argument("--ends", type=moment, help="ISO 8601")
+    update.add_argument("--capacity", type=capacity, help="never below the seats already confirmed")
     update.add_argument("--join-url", help="empty string removes it")
     update.add_argument("--venue", help="empty string removes it")
     update.add_argument("--summary")
     update.add_argument("--description")
+    update.add_argument("--allow-past", action="store_true", help=past)
 
     publish = events.add_parser("publish", help="publish a draft")
-    publish.add_argument("id", type=int)
+    publish.add_argument("id", type=row_id)
     cancel = events.add_parser("cancel", help="cancel an event; attendees are told")
-    cancel.add_argument("id", type=int)
+    cancel.add_argument("id", type=row_id)
 
     mail = commands.add_parser("mail", help="reminders, messages and delivery").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
     remind = mail.add_parser("remind", help="send a reminder now to every confirmed attendee")
-    remind.add_argument("event_id", type=int)
+    remind.add_argument("event_id", type=row_id)
     message = mail.add_parser("message", help="send a message to the people on an event")
-    message.add_argument("event_id", type=int)
+    message.add_argument("event_id", type=row_id)
     message.add_argument("--subject", required=True)
     message.add_argument("--body", required=True, help="plain text; blank lines make paragraphs")
     message.add_argument("--to", choices=[a.value for a in Audience], default="confirmed")
     status = mail.add_parser("status", help="progress of a send, or of the whole outbox")
-    status.add_argument("send_id", type=int, nargs="?")
+    status.add_argument("send_id", type=row_id, nargs="?")
     mail.add_parser("deliver", help="plan due reminders and deliver due mail now")
     return parser
 
@@ -103,20 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings, args)
-    try:
-        return asyncio.run(_run(settings, args))
-    except (EventError, RegistrationError, ValueError) as exc:
-        message = getattr(exc, "message", None) or str(exc)
-        print(f"lunchkafe: {message}", file=sys.stderr)
-        return 1
-    except (OSError, SQLAlchemyError, PostgresError) as exc:  # unreachable or un-migrated
-        reason = getattr(exc, "orig", None) or exc
-        print(
-            f"lunchkafe: database error: {reason} (check DATABASE_URL; run `lunchkafe "
-            "migrate` on a new database)",
-            file=sys.stderr,
-        )
-        return 1
+    return asyncio.run(_run(settings, args))
 
 
 def _serve(settings: Settings, args: Any) -> int:
@@ -134,6 +201,18 @@ def _serve(settings: Settings, args: Any) -> int:
 
 async def _run(settings: Settings, args: Any) -> int:
     services = Services.build(settings)
+    try:
+        return await run_command(services, args)
+    finally:
+        await services.close()
+
+
+async def run_command(services: Services, args: argparse.Namespace) -> int:
+    """Run one parsed command; 0 when done, 1 when refused or the database failed.
+
+    The one place where refusals become messages: each is printed on stderr, without a
+    traceback and without the database's parameters (names, addresses, tokens).
+    """
     wrote_mail = False
 
     async def remember() -> None:
@@ -142,33 +221,77 @@ async def _run(settings: Settings, args: Any) -> int:
 
     services.after_commit.append(remember)
     try:
-        if args.command == "migrate":
-            from lunchkafe.migrate import upgrade
-
-            await upgrade(services.engine)
-            print("database is up to date")
-        elif args.command == "seed-demo":
-            from lunchkafe.demo import load_demo
-
-            loaded = await load_demo(services, only_if_empty=args.if_empty)
-            print("demo data loaded" if loaded else "database already has events; left as it is")
-        elif args.command == "events":
-            await _events(services, args)
-        elif args.command == "mail":
-            await _mail(services, args)
+        await _dispatch(services, args)
         if wrote_mail:
             await _hand_over_mail(services)
+    except (EventError, RegistrationError, SendNotFound, TextRefused) as exc:
+        for line in _refusal(exc):
+            print(f"lunchkafe: {line}", file=sys.stderr)
+        return 1
+    except (OSError, SQLAlchemyError, PostgresError) as exc:  # unreachable or un-migrated
+        print(
+            f"lunchkafe: database error: {_database_reason(exc)} (check DATABASE_URL; run "
+            "`lunchkafe migrate` on a new database)",
+            file=sys.stderr,
+        )
+        return 1
     finally:
-        await services.close()
+        services.after_commit.remove(remember)
     return 0
 
 
-async def _events(services: Services, args: Any) -> None:
+def _refusal(exc: EventError | RegistrationError | SendNotFound | TextRefused) -> list[str]:
+    message = getattr(exc, "message", None) or str(exc)
+    if getattr(exc, "code", None) == "not_found":
+        return [f"not found: {message}"]
+    if isinstance(exc, InvalidEvent):
+        lines = [f"{OPTIONS.get(name, name)}: {text}" for name, text in exc.errors.items()]
+        if isinstance(exc, EventInPast):
+            lines.append("add --allow-past if the time is meant to be in the past")
+        return lines
+    return [message]
+
+
+def _database_reason(exc: BaseException) -> str:
+    """Why the database failed, in words that carry no row data.
+
+    SQLite's messages name tables and columns, never values; PostgreSQL's can quote them
+    ("invalid input syntax …: \"…\"", "DETAIL: Key (email)=(…)"), so for PostgreSQL only a
+    connection problem is told in words, anything else by its kind.
+    """
+    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    cause = reason.__cause__ or reason  # SQLAlchemy's asyncpg adapter wraps the driver's error
+    told = isinstance(cause, (sqlite3.Error, OSError)) or (
+        isinstance(cause, PostgresError)
+        and str(getattr(cause, "sqlstate", "")).startswith(_CONNECTION_SQLSTATES)
+    )
+    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return first_line if told and first_line else type(cause).__name__
+
+
+async def _dispatch(services: Services, args: argparse.Namespace) -> None:
+    if args.command == "migrate":
+        from lunchkafe.migrate import upgrade
+
+        await upgrade(services.engine)
+        print("database is up to date")
+    elif args.command == "seed-demo":
+        from lunchkafe.demo import load_demo
+
+        loaded = await load_demo(services, only_if_empty=args.if_empty)
+        print("demo data loaded" if loaded else "database already has events; left as it is")
+    elif args.command == "events":
+        await _events(services, args)
+    elif args.command == "mail":
+        await _mail(services, args)
+
+
+async def _events(services: Services, args: argparse.Namespace) -> None:
     settings = services.settings
     tz = settings.timezone
     if args.action == "add":
-        starts = parse_moment(args.starts, tz)
-        ends = parse_moment(args.ends, tz) if args.ends else starts + parse_duration(args.duration)
+        starts = to_utc(args.starts, tz)
+        ends = to_utc(args.ends, tz) if args.ends else starts + args.duration
         async with services.transaction() as session:
             event = await create_event(
                 session,
@@ -184,6 +307,7 @@ async def _events(services: Services, args: Any) -> None:
                     join_url=args.join_url,
                     venue=args.venue,
                     publish=args.publish,
+                    allow_past=args.allow_past,
                 ),
                 site_domain=settings.site_domain,
             )
@@ -204,11 +328,12 @@ async def _events(services: Services, args: Any) -> None:
             title=args.title,
             summary=args.summary,
             description=args.description,
-            starts_at=parse_moment(args.starts, tz) if args.starts else None,
-            ends_at=parse_moment(args.ends, tz) if args.ends else None,
+            starts_at=to_utc(args.starts, tz) if args.starts else None,
+            ends_at=to_utc(args.ends, tz) if args.ends else None,
             capacity=args.capacity,
             join_url=args.join_url,
             venue=args.venue,
+            allow_past=args.allow_past,
         )
         async with services.transaction() as session:
             event = await update_event(session, args.id, changes)
@@ -237,7 +362,7 @@ async def _hand_over_mail(services: Services) -> None:
         print(f"mail: {report.sent} sent, {report.retried} to retry, {report.failed} failed")
 
 
-async def _mail(services: Services, args: Any) -> None:
+async def _mail(services: Services, args: argparse.Namespace) -> None:
     if args.action == "remind":
         async with services.transaction() as session:
             send = await send_reminder_now(session, args.event_id)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lunchkafe.ids import MAX_ID
 from lunchkafe.timestamps import utcnow
 from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
 
@@ -118,8 +119,24 @@ async def new_send(
     return send
 
 
+class SendNotFound(LookupError):
+    """No organiser send has this id; `message` is a Swedish sentence saying so."""
+
+    code = "not_found"
+
+    def __init__(self, send_id: int) -> None:
+        super().__init__(f"Utskick {send_id} finns inte.")
+        self.message = f"Utskick {send_id} finns inte."
+
+
 async def send_progress(session: AsyncSession, send_id: int) -> dict[str, int]:
-    """How many of a send's messages are queued, sent, failed or skipped."""
+    """How many of a send's messages are queued, sent, failed or skipped.
+
+    Raises SendNotFound for an id no send has (ids outside 1..2³¹−1 included), rather than
+    reporting zeros that read like a send with nothing in it.
+    """
+    if not 1 <= send_id <= MAX_ID or await session.get(OrganiserSend, send_id) is None:
+        raise SendNotFound(send_id)
     rows = await session.execute(
         select(OutboxMessage.status, func.count())
         .where(OutboxMessage.send_id == send_id)

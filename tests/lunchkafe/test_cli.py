@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sys
 from collections.abc import AsyncIterator
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from events.schedule import create_series
+from lunchkafe.cli import build_parser, run_command
 from lunchkafe.services import Services
 from registrations import booking
+from registrations.messaging import send_reminder_now
 from tests.conftest import POSTGRES_ADMIN_URL, SECRET, make_settings, require_service
-from tests.factories import person
+from tests.factories import SOON, make_event, person
 
 LUNCHKAFE = Path(sys.executable).with_name("lunchkafe")
 CLI_DATABASE = "lunchkafe_cli_test"
+# Next year: events may not start in the past without --allow-past.
+YEAR = date.today().year + 1
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,15 @@ def refused(run: Run, *words: str) -> None:
         assert word in run.err, (word, run.err)
 
 
+def usage(run: Run, *words: str) -> None:
+    """argparse's answer to a value that cannot be right: usage, the option, exit 2."""
+    assert run.code == 2, (run.code, run.out, run.err)
+    assert "error: argument" in run.err, run.err
+    assert "Traceback" not in run.err, run.err
+    for word in words:
+        assert word in run.err, (word, run.err)
+
+
 async def rows(services: Services, sql: str, **params: Any) -> list[Any]:
     async with services.engine.connect() as conn:
         return list((await conn.execute(text(sql), params)).all())
@@ -101,7 +119,7 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
                     "--title",
                     "Sommarkafé",
                     "--starts",
-                    "2026-07-01T12:00",
+                    f"{YEAR}-07-01T12:00",
                     "--duration",
                     "1h30m",
                     "--capacity",
@@ -118,9 +136,9 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
                     "--title",
                     "Vinterkafé",
                     "--starts",
-                    "2026-01-15T12:00",
+                    f"{YEAR}-01-15T12:00",
                     "--ends",
-                    "2026-01-15T13:00",
+                    f"{YEAR}-01-15T13:00",
                     "--capacity",
                     "10",
                     env=env,
@@ -131,10 +149,10 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
             r.id: r
             for r in await rows(services, "SELECT id, starts_at, ends_at, status FROM events")
         }
-        assert as_utc(stored[summer].starts_at) == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
-        assert as_utc(stored[summer].ends_at) == datetime(2026, 7, 1, 11, 30, tzinfo=UTC)
-        assert as_utc(stored[winter].starts_at) == datetime(2026, 1, 15, 11, 0, tzinfo=UTC)
-        assert as_utc(stored[winter].ends_at) == datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+        assert as_utc(stored[summer].starts_at) == datetime(YEAR, 7, 1, 10, 0, tzinfo=UTC)
+        assert as_utc(stored[summer].ends_at) == datetime(YEAR, 7, 1, 11, 30, tzinfo=UTC)
+        assert as_utc(stored[winter].starts_at) == datetime(YEAR, 1, 15, 11, 0, tzinfo=UTC)
+        assert as_utc(stored[winter].ends_at) == datetime(YEAR, 1, 15, 12, 0, tzinfo=UTC)
         assert stored[summer].status == "draft"  # no --publish: a draft
         assert "published" in ok(await lunchkafe("events", "publish", str(winter), env=env))
         listed = ok(await lunchkafe("events", "list", env=env))
@@ -259,18 +277,18 @@ async def test_bad_input_is_refused_and_nothing_is_stored(tmp_path: Path) -> Non
     ok(await lunchkafe("migrate", env=env))
     add = ["events", "add", "--title", "Kafé", "--capacity", "5"]
 
-    refused(
+    usage(
         await lunchkafe(*add, "--starts", "nästa onsdag", "--duration", "60", env=env),
         "nästa onsdag",
         "ISO 8601",
     )
     refused(
         await lunchkafe(
-            *add, "--starts", "2027-03-03T12:00", "--ends", "2027-03-03T11:00", env=env
+            *add, "--starts", f"{YEAR}-03-03T12:00", "--ends", f"{YEAR}-03-03T11:00", env=env
         ),
-        "ends_at",
+        "--ends",
     )
-    refused(
+    usage(
         await lunchkafe(
             "events",
             "add",
@@ -279,18 +297,18 @@ async def test_bad_input_is_refused_and_nothing_is_stored(tmp_path: Path) -> Non
             "--capacity",
             "0",
             "--starts",
-            "2027-03-03T12:00",
+            f"{YEAR}-03-03T12:00",
             "--duration",
             "60",
             env=env,
         ),
-        "capacity",
+        "--capacity",
     )
     refused(
         await lunchkafe(
             *add,
             "--starts",
-            "2027-03-03T12:00",
+            f"{YEAR}-03-03T12:00",
             "--duration",
             "60",
             "--series",
@@ -355,7 +373,7 @@ async def test_postgres_url_from_a_hosting_platform_works(
                 "--title",
                 "Postgreskafé",
                 "--starts",
-                "2026-07-01T12:00",
+                f"{YEAR}-07-01T12:00",
                 "--duration",
                 "60",
                 "--capacity",
@@ -373,7 +391,364 @@ async def test_postgres_url_from_a_hosting_platform_works(
         ((starts, status),) = await rows(
             services, "SELECT starts_at, status FROM events WHERE id = :id", id=event_id
         )
-        assert as_utc(starts) == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+        assert as_utc(starts) == datetime(YEAR, 7, 1, 10, 0, tzinfo=UTC)
         assert status == "published"
     finally:
         await services.close()
+
+
+# === bad input: a message and an exit code, never a traceback, nothing stored ===============
+
+HUGE = str(2**63)  # past SQLite's INTEGER; 2**31 is past PostgreSQL's
+
+
+@dataclass
+class CliDatabase:
+    env: dict[str, str]
+    services: Services
+    event_id: int
+
+
+@pytest.fixture
+async def cli_sqlite(tmp_path: Path) -> AsyncIterator[CliDatabase]:
+    """A migrated SQLite file holding one upcoming published café with 40 seats."""
+    db = tmp_path / "cli.db"
+    env = cli_env(f"sqlite:///{db}", tmp_path / "var")
+    ok(await lunchkafe("migrate", env=env))
+    event_id = int(
+        ok(
+            await lunchkafe(
+                "events",
+                "add",
+                "--title",
+                "Kafé",
+                "--starts",
+                f"{YEAR}-03-03T12:00",
+                "--duration",
+                "60",
+                "--capacity",
+                "40",
+                "--publish",
+                env=env,
+            )
+        )
+    )
+    services = Services.build(make_settings(f"sqlite+aiosqlite:///{db}", tmp_path / "var"))
+    try:
+        yield CliDatabase(env, services, event_id)
+    finally:
+        await services.close()
+
+
+async def in_process(services: Services, argv: list[str]) -> Run:
+    """The command line's own parser and error handling, in this process: many runs a second.
+
+    An exception that escapes `run_command` fails the test, as it would print a traceback.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 1
+        else:
+            code = await run_command(services, args)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+async def stored_state(services: Services) -> dict[str, list[Any]]:
+    """Every row a command could write, to show that a refused one wrote none."""
+    tables = ("series", "events", "registrations", "organiser_sends", "outbox_messages")
+    state = {}
+    for table in tables:
+        state[table] = [tuple(r) for r in await rows(services, f'SELECT * FROM "{table}"')]
+    await services.engine.dispose()  # release the SQLite file for the next command
+    return state
+
+
+ADD = ["events", "add", "--title", "Kafé", "--capacity", "5"]
+SOON_TEXT = f"{YEAR}-03-03T12:00"
+
+# (arguments, the option the answer names); each printed an OverflowError traceback before.
+TRACEBACKS = [
+    ([*ADD, "--starts", SOON_TEXT, "--duration", "99999999999999999999"], "--duration"),
+    ([*ADD, "--starts", SOON_TEXT, "--duration", "99999999999999999999h"], "--duration"),
+    ([*ADD, "--starts", SOON_TEXT, "--duration", "1h99999999999999999999m"], "--duration"),
+    ([*ADD, "--starts", "9999-12-31T12:00", "--duration", "1440"], "--starts"),
+    ([*ADD, "--starts", "0001-01-01T00:00", "--duration", "60"], "--starts"),
+    ([*ADD, "--starts", "9999-12-31T23:00-05:00", "--duration", "60"], "--starts"),
+    ([*ADD, "--starts", SOON_TEXT, "--ends", "9999-12-31T23:59:59-23:59"], "--ends"),
+    (["events", "update", "{id}", "--starts", "9999-12-31T23:30+00:00"], "--starts"),
+    (["events", "update", "{id}", "--ends", "0001-01-01T00:00"], "--ends"),
+    (["events", "update", HUGE, "--title", "Nytt"], "id"),
+    (["events", "publish", HUGE], "id"),
+    (["events", "cancel", HUGE], "id"),
+    (["mail", "remind", HUGE], "event_id"),
+    (["mail", "message", HUGE, "--subject", "Hej", "--body", "Hej"], "event_id"),
+    (["mail", "status", HUGE], "send_id"),
+]
+
+
+async def test_inputs_that_printed_a_traceback_get_a_usage_message(cli_sqlite: CliDatabase) -> None:
+    before = await stored_state(cli_sqlite.services)
+    for arguments, option in TRACEBACKS:
+        argv = [a.replace("{id}", str(cli_sqlite.event_id)) for a in arguments]
+        usage(await lunchkafe(*argv, env=cli_sqlite.env), option)
+    assert await stored_state(cli_sqlite.services) == before
+
+
+async def test_a_capacity_below_the_confirmed_seats_is_refused(cli_sqlite: CliDatabase) -> None:
+    for n in range(31):
+        assert (await book(cli_sqlite.services, cli_sqlite.event_id, n)).confirmed
+    before = await stored_state(cli_sqlite.services)
+    event = str(cli_sqlite.event_id)
+
+    refused(
+        await lunchkafe("events", "update", event, "--capacity", "1", env=cli_sqlite.env),
+        "--capacity",
+        "31",
+    )
+    assert await stored_state(cli_sqlite.services) == before  # still 40 seats, 31 confirmed
+    assert "31/40" in ok(await lunchkafe("events", "list", env=cli_sqlite.env))
+
+    ok(await lunchkafe("events", "update", event, "--capacity", "31", env=cli_sqlite.env))
+    assert "31/31" in ok(await lunchkafe("events", "list", env=cli_sqlite.env))
+
+
+async def test_adding_or_moving_an_event_into_the_past_needs_allow_past(
+    cli_sqlite: CliDatabase,
+) -> None:
+    env = cli_sqlite.env
+    yesterday = f"{date.today() - timedelta(days=1)}T12:00"
+    before = await stored_state(cli_sqlite.services)
+    refused(
+        await lunchkafe(*ADD, "--starts", yesterday, "--duration", "60", env=env),
+        "--starts",
+        "--allow-past",
+    )
+    refused(
+        await lunchkafe(
+            "events", "update", str(cli_sqlite.event_id), "--starts", yesterday, env=env
+        ),
+        "--starts",
+        "--allow-past",
+    )
+    assert await stored_state(cli_sqlite.services) == before
+
+    past = int(
+        ok(
+            await lunchkafe(
+                *ADD, "--starts", yesterday, "--duration", "60", "--allow-past", env=env
+            )
+        )
+    )
+    ok(
+        await lunchkafe(
+            "events",
+            "update",
+            str(cli_sqlite.event_id),
+            "--starts",
+            yesterday,
+            "--allow-past",
+            env=env,
+        )
+    )
+    starts = await rows(cli_sqlite.services, "SELECT starts_at FROM events ORDER BY id")
+    await cli_sqlite.services.engine.dispose()
+    assert len(starts) == 2
+    assert past == cli_sqlite.event_id + 1
+    assert all(as_utc(r.starts_at) < datetime.now(UTC) for r in starts)
+
+
+async def test_unknown_ids_and_sends_say_not_found(cli_sqlite: CliDatabase) -> None:
+    before = await stored_state(cli_sqlite.services)
+    for argv in (
+        ["mail", "status", "999999"],
+        ["events", "update", "999999", "--title", "Nytt"],
+        ["events", "publish", "999999"],
+        ["events", "cancel", "999999"],
+        ["mail", "remind", "999999"],
+        ["mail", "message", "999999", "--subject", "Hej", "--body", "Välkommen"],
+    ):
+        run = await lunchkafe(*argv, env=cli_sqlite.env)
+        assert run.code == 1, (argv, run)
+        refused(run, "not found")
+    assert await stored_state(cli_sqlite.services) == before
+
+
+# (arguments after `events add` or `events update ID`, the option the refusal names)
+NOT_TEXT = [
+    (["--title", "Kafé\x1b[31m"], "--title"),
+    (["--title", "\u202eéfaK"], "--title"),
+    (["--title", "=?utf-8?q?Kaf=C3=A9=0D=0ABcc=3A_x=40evil.example?="], "--title"),
+    (["--title", " \t "], "--title"),
+    (["--venue", "Sal\x07 1"], "--venue"),
+    (["--summary", "Kort\x7f"], "--summary"),
+    (["--description", "Rad ett\n\u2066Rad två"], "--description"),
+    (["--join-url", "javascript:alert(1)//https://x"], "--join-url"),
+    (["--join-url", "https://meet.example.se/rum\x01"], "--join-url"),
+    (["--join-url", "https://meet.example.se/ett rum"], "--join-url"),
+    (["--join-url", "https://meet.example.se:99999999/rum"], "--join-url"),
+    (["--join-url", "http://[::1"], "--join-url"),
+]
+
+
+async def test_event_text_follows_the_rule_for_human_text(services: Services) -> None:
+    event = await make_event(services, starts_at=SOON, ends_at=SOON + timedelta(hours=1))
+    before = await stored_state(services)
+    for extra, option in NOT_TEXT:
+        base = [*ADD, "--starts", SOON_TEXT, "--duration", "60"]
+        added = [*base[:2], *base[4:], *extra] if option == "--title" else [*base, *extra]
+        refused(await in_process(services, added), option)
+        refused(await in_process(services, ["events", "update", str(event.id), *extra]), option)
+    assert await stored_state(services) == before
+
+
+async def test_ids_past_postgresqls_integer_get_a_usage_message(
+    cli_postgres: str, tmp_path: Path
+) -> None:
+    env = cli_env(cli_postgres, tmp_path / "var")
+    ok(await lunchkafe("migrate", env=env))
+    for argv in (["events", "cancel", str(2**31)], ["mail", "status", str(2**31)]):
+        usage(await lunchkafe(*argv, env=env), "id")
+    refused(await lunchkafe("events", "cancel", str(2**31 - 1), env=env), "not found")
+
+
+# === any text in any option =================================================================
+
+# Values that broke something once, or sit on an edge of a rule.
+AWKWARD = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "1441",
+    str(2**31 - 1),
+    str(2**31),
+    HUGE,
+    "99999999999999999999",
+    "1h99999999999999999999m",
+    "²",
+    "٣",
+    "9999-12-31T12:00",
+    "0001-01-01T00:00",
+    "2100-12-31T23:59-05:00",
+    "1999-12-31T23:59+00:00",
+    f"{YEAR}-03-03T12:00Z",
+    "http://[::1",
+    "https://meet.example.se:99999999/",
+    "javascript:alert(1)",
+    "=?utf-8?q?a=0D=0AX-Injected=3A_yes?=",
+    "a\x00b",
+    "\udcff",
+    "\u202e",
+    "x" * 301,
+    "cafe",
+    "all",
+]
+ANY_TEXT = st.one_of(
+    st.sampled_from(AWKWARD),
+    st.text(st.characters(exclude_categories=()), max_size=40),  # surrogates and NUL too
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.integers(min_value=2**31 - 2, max_value=2**64).map(str),  # where the drivers overflow
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}\Z"),
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]
+    required: dict[str, str]  # options every run gives, valid unless drawn
+    optional: dict[str, str]  # options given only when drawn
+    target: str | None  # the positional id: "event", "draft" or "send"
+
+
+COMMANDS = {
+    "events add": Command(
+        ("events", "add"),
+        {"--title": "Kafé", "--starts": SOON_TEXT, "--duration": "60", "--capacity": "5"},
+        dict.fromkeys(
+            ("--series", "--join-url", "--venue", "--summary", "--description", "--kind"), "x"
+        ),
+        None,
+    ),
+    "events update": Command(
+        ("events", "update"),
+        {},
+        dict.fromkeys(
+            (
+                "--title",
+                "--starts",
+                "--ends",
+                "--capacity",
+                "--join-url",
+                "--venue",
+                "--summary",
+                "--description",
+            ),
+            "x",
+        ),
+        "event",
+    ),
+    "events publish": Command(("events", "publish"), {}, {}, "draft"),
+    "events cancel": Command(("events", "cancel"), {}, {}, "event"),
+    "mail remind": Command(("mail", "remind"), {}, {}, "event"),
+    "mail message": Command(
+        ("mail", "message"), {"--subject": "Hej", "--body": "Välkommen!"}, {"--to": "all"}, "event"
+    ),
+    "mail status": Command(("mail", "status"), {}, {}, "send"),
+}
+# Keyed by the fixture's object, which is kept alive here so its id is never reused.
+PREPARED: dict[int, tuple[Services, dict[str, int]]] = {}
+
+
+async def prepare(services: Services) -> dict[str, int]:
+    """Once per test: a café with two confirmed and one waiting, a draft, a send, a series."""
+    if id(services) not in PREPARED:
+        async with services.transaction() as session:
+            await create_series(session, slug="x", title="Serien")
+        event = await make_event(services, capacity=2)
+        for n in range(3):
+            await book(services, event.id, n)
+        draft = await make_event(services, publish=False)
+        async with services.transaction() as session:
+            send = await send_reminder_now(session, event.id)
+        PREPARED[id(services)] = (
+            services,
+            {"event": event.id, "draft": draft.id, "send": send.id},
+        )
+    return PREPARED[id(services)][1]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_any_text_in_any_option_is_refused_or_done(
+    services: Services, name: str, data: st.DataObject
+) -> None:
+    command = COMMANDS[name]
+    ids = await prepare(services)
+    slots = [*command.required, *command.optional, *(["ID"] if command.target else [])]
+    drawn = data.draw(st.sets(st.sampled_from(slots), min_size=1), label="options")
+    values = {slot: data.draw(ANY_TEXT, label=slot) for slot in sorted(drawn)}
+    argv = list(command.words)
+    for option, valid in command.required.items():
+        argv.append(f"{option}={values.get(option, valid)}")
+    argv += [f"{option}={values[option]}" for option in command.optional if option in values]
+    if command.target:
+        argv += ["--", values.get("ID", str(ids[command.target]))]
+
+    before = await stored_state(services)
+    run = await in_process(services, argv)
+
+    assert "Traceback" not in run.err
+    if run.code == 0:
+        assert run.out.strip(), run  # done, and says so
+    else:
+        assert run.code in (1, 2), run
+        assert run.err.startswith("lunchkafe: ") or "error: argument" in run.err, run
+        assert await stored_state(services) == before  # nothing half-stored
