@@ -102,9 +102,12 @@ def clean_name(value: str, *, max_length: int = 200) -> str:
 def clean_text(value: str, *, max_length: int, required: bool = False) -> str:
     """Multi-line text (descriptions, message bodies): line breaks kept as LF, tabs kept,
     other controls refused; trailing white space on the whole removed. Raises TextRefused."""
-    text = _LINE_BREAKS.sub("\n", value).strip()
+    text = _LINE_BREAKS.sub("\n", value)
+    # Checked before stripping: str.strip() counts VT, FF and U+001C–U+001F as white space,
+    # and a control is refused wherever it stands, not only between words.
     if refused_character(text, multiline=True) is not None:
         raise TextRefused(MSG_CONTROL)
+    text = text.strip()
     if required and not text:
         raise TextRefused(MSG_REQUIRED)
     if len(text) > max_length:

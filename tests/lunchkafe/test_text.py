@@ -92,6 +92,8 @@ def test_names_with_letters_in_any_script_pass_unchanged(first: str, last: str) 
 @example(prefix="", control="\u2066", suffix="Anna")  # LEFT-TO-RIGHT ISOLATE
 @example(prefix="Anna", control="\ud800", suffix="")  # a lone surrogate
 @example(prefix="Anna", control="\ufffe", suffix="")  # a noncharacter
+@example(prefix="", control="\x0b", suffix="")  # VT, which str.strip() would drop unseen
+@example(prefix="Hej", control="\x1f", suffix="")  # UNIT SEPARATOR, likewise
 def test_a_refused_character_anywhere_refuses_every_kind_of_text(
     prefix: str, control: str, suffix: str
 ) -> None:
