@@ -620,13 +620,6 @@ async def test_ids_past_postgresqls_integer_get_a_usage_message(
 AWKWARD = [
     "",
     " ",
-    "0",
-    "-1",
-    "1441",
-    str(2**31 - 1),
-    str(2**31),
-    HUGE,
-    "99999999999999999999",
     "1h99999999999999999999m",
     "²",
     "٣",
@@ -646,11 +639,14 @@ AWKWARD = [
     "cafe",
     "all",
 ]
+# Numbers at the edges of the rules and of the drivers (asyncpg int32, SQLite int64), drawn as
+# often as all other text: hypothesis draws bounded integers mostly near their lower bound.
+EDGES = [0, -1, 1440, 1441, 100_000, 100_001, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64, 10**20]
 ANY_TEXT = st.one_of(
     st.sampled_from(AWKWARD),
+    st.sampled_from(EDGES).map(str),
+    st.builds(lambda e, d: str(2**e + d), st.integers(0, 70), st.integers(-1, 1)),
     st.text(st.characters(exclude_categories=()), max_size=40),  # surrogates and NUL too
-    st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    st.integers(min_value=2**31 - 2, max_value=2**64).map(str),  # where the drivers overflow
     st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}\Z"),
 )
 
@@ -722,7 +718,7 @@ async def prepare(services: Services) -> dict[str, int]:
 
 @pytest.mark.parametrize("name", COMMANDS)
 @settings(
-    max_examples=25,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
