@@ -1,0 +1,75 @@
+"""`/healthz` and `/readyz`: what an operator's probe sees, on a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lunchkafe.app import create_app
+from lunchkafe.services import Services
+from lunchkafe.timestamps import utcnow
+from tests.conftest import make_settings
+from tests.factories import make_event
+from tests.mail.test_delivery import book
+from workers.jobs import record_heartbeat
+
+
+async def test_ready_when_a_worker_is_seen_and_nothing_waits(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["problems"] == ["no mail worker has been seen"]
+    assert body["redis"] is None  # no REDIS_URL: nothing to reach
+    assert response.headers["cache-control"] == "no-store"
+
+    await record_heartbeat(services, worker="host:1", started_at=utcnow(), redis_ok=True)
+    body = (await client.get("/readyz")).json()
+    assert body["status"] == "ok", body
+    assert body["database"] == {"reachable": True}
+    assert body["mail"] == {"due": 0, "oldest_due_seconds": None}
+    assert 0 <= body["worker"]["last_seen_seconds_ago"] < 5
+    assert body["worker"]["reaches_redis"] is True
+
+
+async def test_mail_waiting_shows_as_a_backlog(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    event = await make_event(services)
+    for n in (1, 2):
+        await book(services, event.id, n)
+    body = (await client.get("/readyz")).json()
+    assert body["mail"]["due"] == 2
+    assert 0 <= body["mail"]["oldest_due_seconds"] < 60
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    [
+        "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere",  # nothing listens on port 1
+        "sqlite+aiosqlite:////nonexistent-directory/lunchkafe.db",
+    ],
+)
+async def test_without_a_database_ready_says_503_and_alive_says_200(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, REDIS_URL="redis://127.0.0.1:1/0")
+    built = Services.build(settings)
+    app = create_app(settings, built)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            ready = await c.get("/readyz")
+            alive = await c.get("/healthz")
+    finally:
+        await built.close()
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
+    assert ready.json()["database"] == {"reachable": False}
+    assert ready.json()["redis"] == {"reachable": False}
+    assert alive.status_code == 200
+    assert alive.json()["status"] == "unavailable"
