@@ -17,9 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from events.models import Series
 from events.schedule import create_series
+from lunchkafe.cli import _database_reason as database_reason
 from lunchkafe.cli import build_parser, run_command
 from lunchkafe.services import Services
 from registrations import booking
@@ -748,3 +751,13 @@ async def test_any_text_in_any_option_is_refused_or_done(
         assert run.code in (1, 2), run
         assert run.err.startswith("lunchkafe: ") or "error: argument" in run.err, run
         assert await stored_state(services) == before  # nothing half-stored
+
+
+async def test_a_database_error_is_told_without_row_data(services: Services) -> None:
+    address = "anna.andersson@kommun.example.se"  # stands for any personal value in a row
+    with pytest.raises(IntegrityError) as failed:
+        async with services.transaction() as session:
+            session.add_all([Series(slug=address, title="a"), Series(slug=address, title="b")])
+    reason = database_reason(failed.value)
+    assert reason
+    assert "anna" not in reason
