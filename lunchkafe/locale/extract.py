@@ -36,6 +36,7 @@ MESSAGE_MODULES = (
     "registrations/errors.py",
     "registrations/attendee.py",
     "events/schedule.py",
+    "events/rules.py",
     "lunchkafe/csrf.py",
     "lunchkafe/honeypot.py",
     "lunchkafe/text.py",
