@@ -40,6 +40,8 @@ MESSAGE_MODULES = (
     "lunchkafe/csrf.py",
     "lunchkafe/honeypot.py",
     "lunchkafe/text.py",
+    "lunchkafe/error_pages.py",
+    "lunchkafe/body_limit.py",
 )
 # Modules searched for HTTPException details: the packages babel.cfg maps.
 PACKAGES = ("lunchkafe", "events", "registrations", "guide", "mail", "workers")
