@@ -44,6 +44,13 @@ def language_of(request: Request) -> str:
     return services(request).settings.default_language
 
 
+def page_link(request: Request, name: str, **params: Any) -> str:
+    """A link within the site, as a path: it follows whatever host the page was opened on
+    (localhost or 127.0.0.1 in development), so forms post to where their CSRF cookie is.
+    Absolute URLs for mails, feeds and the API come from BASE_URL (lunchkafe.site_origin)."""
+    return request.url_for(name, **params).path
+
+
 def render(
     request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
@@ -68,7 +75,7 @@ def render(
         csrf_token=csrf.token_for(request, settings.secret_key),
         span=span,
         when=when,
-        url_for=request.url_for,
+        url_for=lambda name, **params: page_link(request, name, **params),
         calendar_links=lambda event: event_calendar_links(event, settings.base_url),
         subscribe_links=lambda path, name: subscribe_links(settings.base_url + path, name),
         day=day,
