@@ -18,9 +18,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# The local mailbox pages (development only) are on for `make run`, unless mail goes out
-# through SMTP_URL or BASE_URL is https, where the settings would refuse them.
-MAILBOX_PAGES ?= $(if $(or $(SMTP_URL),$(filter https://%,$(BASE_URL))),off,on)
+# The local mailbox pages (development only) are on for `make run` on a loopback BASE_URL
+# (the default), and off when mail goes out through SMTP_URL or BASE_URL names another host.
+MAILBOX_PAGES ?= $(if $(or $(SMTP_URL),$(filter-out http://127.0.0.1% http://localhost%,$(BASE_URL))),off,on)
 
 run: $(VENV)/.installed
 	$(BIN)/lunchkafe migrate

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lunchkafe.private_urls import PRIVATE_HEADERS, holds_token
 from lunchkafe.problems import problem
 from lunchkafe.rendering import render
 
@@ -132,6 +133,10 @@ class LastResort:
                 raise
             if not started:
                 body = MSG_SERVER_ERROR.encode()
+                headers = self.headers
+                if holds_token(scope["path"]):  # this answer bypassed PrivateUrls
+                    replaced = {name for name, _ in PRIVATE_HEADERS}
+                    headers = [h for h in headers if h[0] not in replaced] + PRIVATE_HEADERS
                 await send(
                     {
                         "type": "http.response.start",
@@ -139,7 +144,7 @@ class LastResort:
                         "headers": [
                             (b"content-type", b"text/plain; charset=utf-8"),
                             (b"content-length", str(len(body)).encode()),
-                            *self.headers,
+                            *headers,
                         ],
                     }
                 )

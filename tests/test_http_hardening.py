@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import re
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from email.message import EmailMessage
@@ -254,6 +256,30 @@ def test_make_run_turns_the_mailbox_on(project_root: Path) -> None:
     run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "MAILBOX_PAGES=$(MAILBOX_PAGES) $(BIN)/lunchkafe serve" in run
     assert re.search(r"^MAILBOX_PAGES \?= .*,on\)$", makefile, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("environ", "pages"),
+    [
+        ({}, "on"),
+        ({"BASE_URL": "http://localhost:8000"}, "on"),
+        ({"BASE_URL": "http://10.1.2.3:8000"}, "off"),  # a LAN address: others can reach it
+        ({"BASE_URL": "https://lunchkafe.example.se"}, "off"),
+        ({"SMTP_URL": "smtp://mail.example.se:25"}, "off"),
+    ],
+)
+def test_make_run_turns_the_mailbox_on_only_on_loopback(
+    project_root: Path, environ: dict[str, str], pages: str
+) -> None:
+    variables = [f"{name}={value}" for name, value in environ.items()]
+    dry_run = subprocess.run(
+        ["make", "-n", "-C", str(project_root), "run", *variables],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"]},
+    ).stdout
+    assert f"MAILBOX_PAGES={pages} " in dry_run
 
 
 # === 9. links stay on the site, absolute URLs come from BASE_URL ==========================
