@@ -248,13 +248,16 @@ async def apply_changes(
     if "starts_at" in new and "ends_at" not in new:
         ends = starts + (event.ends_at - event.starts_at)  # moving keeps the length
         new["ends_at"] = ends
-    check_times(
-        errors,
-        starts_at=starts,
-        ends_at=ends,
-        opens=new.get("registration_opens_at", event.registration_opens_at),
-        closes=new.get("registration_closes_at", event.registration_closes_at),
-    )
+    # Only a change of times is held to the time rules: an event stored under older, looser
+    # rules (say, two days long) must still take a new title or capacity.
+    if {"starts_at", "ends_at", "registration_opens_at", "registration_closes_at"} & new.keys():
+        check_times(
+            errors,
+            starts_at=starts,
+            ends_at=ends,
+            opens=new.get("registration_opens_at", event.registration_opens_at),
+            closes=new.get("registration_closes_at", event.registration_closes_at),
+        )
     if not changes.allow_past and not {"starts_at", "ends_at"} & errors.keys():
         now = utcnow()
         if starts != event.starts_at and starts < now:

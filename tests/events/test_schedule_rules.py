@@ -228,6 +228,21 @@ async def test_a_running_event_can_still_be_renamed_and_extended(services: Servi
     assert extended.ends_at == started + 2 * HOUR
 
 
+async def test_an_event_stored_under_older_rules_still_takes_other_changes(
+    services: Services,
+) -> None:
+    # Events once could last a week; such an event must still take a title or capacity.
+    event = await make_event(services)
+    async with services.transaction() as session:  # as a row from before the rule was
+        stored = await session.get(Event, event.id)
+        assert stored is not None
+        stored.ends_at = SOON + timedelta(days=3)
+    renamed = await change(services, event.id, title="Nytt namn", capacity=50)
+    assert (renamed.title, renamed.capacity) == ("Nytt namn", 50)
+    with pytest.raises(InvalidEvent):  # but a change of its times meets today's rules
+        await change(services, event.id, ends_at=SOON + timedelta(days=2))
+
+
 # === ids ====================================================================================
 
 
