@@ -5,6 +5,13 @@ window's edge), in process memory without `REDIS_URL` and in Redis, shared by ev
 process, with it. The limits are `Settings.booking_rate_limit` (per client address) and
 `Settings.booking_rate_limit_per_email`; an empty tuple turns one off.
 
+The two limits count different things. The client limit counts every attempt, before it is
+made, so a script is held back whatever it sends. The address limit is only tested before a
+booking and counted after one that created (or re-created) a registration, that is one that
+mails a new confirmation to that inbox: counting attempts would let anyone who knows an
+address lock its owner out for a day with requests for events that do not exist or that the
+address already holds (those send nothing new; resends have their own hourly cap in booking).
+
 One booking request counts once, whatever it books: a series form that books every event of
 a series is one hit, so a person booking a whole series is never held back for it.
 """
@@ -83,26 +90,28 @@ class BookingLimiter:
         )
 
     async def check(self, request: Request, email_normalised: str) -> None:
-        """Count one booking request; raise TooManyBookings when over any limit.
+        """Count one booking attempt for the client and test the address; raise TooManyBookings.
 
+        Call before booking; after a booking that created a registration call `booked`. The
+        address is only tested here, never counted (see the module's docstring for why).
         The client is `request.client.host`: uvicorn puts the X-Forwarded-For address there
         only for proxies listed in FORWARDED_ALLOW_IPS. If the storage fails the booking goes
         through (a missed limit costs less than a lost booking) and a warning is logged.
         """
         client = request.client.host if request.client else "unknown"
-        checks = [(item, self._key("client", client)) for item in self.per_client]
-        checks += [(item, self._key("email", email_normalised)) for item in self.per_email]
-        if not checks:
+        counted = [(item, self._key("client", client)) for item in self.per_client]
+        tested = [(item, self._key("email", email_normalised)) for item in self.per_email]
+        if not counted and not tested:
             return
         try:
             # Test all before counting any, so a refusal by one limit uses up none of the others.
             waits = [
                 await self._wait(item, key)
-                for item, key in checks
+                for item, key in counted + tested
                 if not await self.strategy.test(item, key)
             ]
             if not waits:
-                for item, key in checks:
+                for item, key in counted:
                     if not await self.strategy.hit(item, key):  # another process came first
                         waits.append(await self._wait(item, key))
         except StorageError as exc:
@@ -110,6 +119,21 @@ class BookingLimiter:
             return
         if waits:
             raise TooManyBookings(max(waits))
+
+    async def booked(self, email_normalised: str, created: bool) -> None:
+        """Count one booking for the address when it `created` a registration; else nothing.
+
+        `created` is BookingResult.created (for a series: any of them), true exactly when a
+        new confirmation goes to the address. Never raises: the booking is already made, so
+        a full window or a failing storage only means the next `check` decides.
+        """
+        if not created:
+            return
+        try:
+            for item in self.per_email:
+                await self.strategy.hit(item, self._key("email", email_normalised))
+        except StorageError as exc:
+            self._warn(exc)
 
     async def close(self) -> None:
         if self.pool is not None:

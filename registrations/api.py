@@ -69,6 +69,7 @@ async def create_registration(request: Request) -> Response:
         return problem(404, exc.code, exc.message)
     except errors.BookingClosed as exc:
         return problem(409, exc.code, exc.message)
+    await app.booking_limiter.booked(attendee.email_normalised, result.created)
     # A repeat gets the registration's state but not its link, which is mailed again to
     # the address instead: knowing someone's address must not open their booking.
     manage_url = (

@@ -73,6 +73,7 @@ async def book_event(request: Request) -> Response:
         return await _event_with_errors(request, event_id, values, {}, reason)
     except errors.EventNotFound:
         raise HTTPException(404, "Evenemanget finns inte.") from None
+    await app.booking_limiter.booked(attendee.email_normalised, result.created)
     if result.manage_token is None:
         return RedirectResponse(
             request.url_for("event", event_id=event_id).include_query_params(done="again"),
@@ -170,6 +171,9 @@ async def book_series(request: Request) -> Response:
                 tz_name=app.settings.timezone,
             )
         items = await listing.series_events(session, series.id, utcnow())
+    if result is not None and attendee is not None:  # a whole series counts once, if it booked
+        created = any(b.created for b in result.booked)
+        await app.booking_limiter.booked(attendee.email_normalised, created)
     if result is None:
         bookable = [i for i in items if i.event.status == EventStatus.PUBLISHED]
         return render(

@@ -247,6 +247,53 @@ async def test_one_address_is_limited_whichever_client_books_it(
     assert (await mailed(services)).count("d7@kommun.example.se") == 2
 
 
+VICTIM = 9  # attendee(9): the address an attacker knows
+
+
+async def book_as_victim_from_elsewhere(site: Site, event_id: int) -> httpx.Response:
+    return await book_api(site.client(COLLEAGUE), event_id, VICTIM)
+
+
+async def test_requests_for_a_missing_event_do_not_lock_an_address_out(
+    services: Services, site: MakeSite
+) -> None:
+    event = await make_event(services)
+    one = site(BOOKING_RATE_LIMIT="off", BOOKING_RATE_LIMIT_PER_EMAIL="10/minute;60/day")
+    attacker = one.client(ATTACKER)
+    flood = [(await book_api(attacker, 999_999, VICTIM)).status_code for _ in range(20)]
+    assert set(flood) == {404}
+
+    # The owner of the address books a real event from their own desk: it goes through.
+    assert (await book_as_victim_from_elsewhere(one, event.id)).status_code == 201
+    assert await stored(services) == ["d9@kommun.example.se"]
+
+
+async def test_repeat_bookings_of_a_held_event_do_not_lock_an_address_out(
+    services: Services, site: MakeSite
+) -> None:
+    held, new = await make_event(services, title="Kafé 1"), await make_event(services)
+    one = site(BOOKING_RATE_LIMIT="off", BOOKING_RATE_LIMIT_PER_EMAIL="10/minute;60/day")
+    attacker = one.client(ATTACKER)
+    assert (await book_api(attacker, held.id, VICTIM)).status_code == 201
+    repeats = [(await book_api(attacker, held.id, VICTIM)).status_code for _ in range(20)]
+    assert set(repeats) == {200}  # the address already holds it: nothing new is mailed
+
+    assert (await book_as_victim_from_elsewhere(one, new.id)).status_code == 201
+    assert await stored(services) == ["d9@kommun.example.se"] * 2
+    assert (await mailed(services)).count("d9@kommun.example.se") == 2
+
+
+async def test_the_client_limit_still_counts_every_attempt(
+    services: Services, site: MakeSite
+) -> None:
+    event = await make_event(services)
+    client = site(BOOKING_RATE_LIMIT="3/minute").client()
+    codes = [(await book_api(client, 999_999, n)).status_code for n in range(3)]
+    assert codes == [404, 404, 404]
+    assert_refused_with_retry_after(await book_api(client, event.id, 3), 60)
+    assert await stored(services) == []
+
+
 # === a whole series is one booking ==========================================================
 
 
