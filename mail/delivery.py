@@ -245,9 +245,17 @@ async def _deliver_batch(
         if not claimed:
             return DeliveryReport()
         claim = _Claim(services, claimed)
-        async with session.begin():
-            drafts = await load_drafts(session, claimed, settings, now)
-    renewing = asyncio.create_task(claim.renew_while_open(), name="outbox-lease")
+        # Renew from the moment of the claim: loading the drafts can itself take longer than
+        # a lease on a busy database, and a lapsed hold would send nothing of the batch.
+        renewing = asyncio.create_task(claim.renew_while_open(), name="outbox-lease")
+        try:
+            async with session.begin():
+                drafts = await load_drafts(session, claimed, settings, now)
+        except BaseException:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+            raise
     try:
         return await _send_claimed(services, claim, drafts, postboxes, stop)
     finally:
