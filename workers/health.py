@@ -76,6 +76,8 @@ async def check(built: Services, within: float = READINESS_TIMEOUT) -> Report:
     )
     report.database = database
     report.redis = redis_ok
+    if redis_ok is None:  # no REDIS_URL: there is no Redis for a worker to reach either
+        report.worker_reaches_redis = None
     if not database:
         report.problems.append("database unreachable")
     if redis_ok is False:

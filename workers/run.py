@@ -5,8 +5,13 @@ delivering due mail straight from the outbox on its own timer (the outbox, not t
 the source of truth), tries Redis again with a capped back-off, and resumes arq once Redis
 answers. It writes a heartbeat to the database, which `/readyz` reads.
 
+Losing Redis stops only the taking of new arq jobs: a delivery already running needs no Redis
+(the outbox and SMTP are all it uses), so it runs to its end; cutting it off would put the
+message on the wire back in the outbox to be sent twice.
+
 SIGTERM or SIGINT: no new jobs; the messages on the wire finish, the rest of each claimed
-batch is handed back for another worker, and the process exits 0 within GRACE seconds.
+batch is handed back for another worker, and the process exits 0 within GRACE seconds in all,
+counted once from the signal.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from workers.settings import WorkerSettings, redis_settings
 
 log = logging.getLogger("lunchkafe.workers")
 
-# Seconds a stopping worker gives the jobs it runs; supervisors should wait longer (30 s).
+# Seconds a stopping worker gives everything it runs, in all; supervisors should wait longer (30 s).
 GRACE = 20.0
 # Seconds between tries to reach Redis again: quick after a blip, capped for a long outage.
 REDIS_BACKOFF = (1.0, 2.0, 4.0, 5.0)
@@ -65,6 +70,10 @@ class WorkerProcess:
         self.redis_ok = False
         self.arq_running = False
         self._redis_lost = asyncio.Event()
+        # When the one GRACE of a stop runs out (loop time), set once when stopping begins.
+        self._deadline: float | None = None
+        # Jobs an arq that lost Redis was running, finishing on their own (see _run_arq).
+        self._draining: set[asyncio.Task[None]] = set()
         # Jobs see `stop` and end their delivery runs after the messages on the wire.
         # arq hands each job a copy of ctx, so the lock that keeps deliveries one at a time
         # is made here, once.
@@ -78,6 +87,7 @@ class WorkerProcess:
         helpers = [
             asyncio.create_task(self._outbox_timer(), name="outbox-timer"),
             asyncio.create_task(self._heartbeat(), name="heartbeat"),
+            asyncio.create_task(self._grace_from_stop(), name="grace"),
         ]
         try:
             if self.services.settings.redis_url:
@@ -87,10 +97,23 @@ class WorkerProcess:
                 await self.stop.wait()
         finally:
             self.stop.set()
-            _, pending = await asyncio.wait(helpers, timeout=GRACE)
+            # What is left of the one GRACE: _run_arq may have spent some on its jobs already.
+            tasks = [*helpers, *self._draining]
+            _, pending = await asyncio.wait(tasks, timeout=self._grace_left())
             for task in pending:
                 task.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _grace_from_stop(self) -> None:
+        await self.stop.wait()
+        self._grace_left()
+
+    def _grace_left(self) -> float:
+        """Seconds left of GRACE, counted from the first call after stopping began (>= 0)."""
+        now = asyncio.get_running_loop().time()
+        if self._deadline is None:
+            self._deadline = now + GRACE
+        return max(0.0, self._deadline - now)
 
     async def _arq_while_redis_answers(self) -> None:
         failures = 0
@@ -143,15 +166,22 @@ class WorkerProcess:
             for task in (main, *watchers):
                 task.cancel()
             await asyncio.gather(main, *watchers, return_exceptions=True)
-            # Jobs already running finish: each delivery records every message as it goes.
-            running = list(worker.tasks.values())
-            if running:
-                await asyncio.wait(running, timeout=GRACE)
-                for task in running:
-                    task.cancel()
-                await asyncio.gather(*running, return_exceptions=True)
-            with contextlib.suppress(Exception):  # arq's own close() would need Redis
-                await pool.aclose()
+            running = [task for task in worker.tasks.values() if not task.done()]
+            if self.stop.is_set():
+                # Stopping: the jobs see `stop` and end after the messages on the wire; what
+                # is still running when GRACE runs out is cut off.
+                if running:
+                    await asyncio.wait(running, timeout=self._grace_left())
+                    for task in running:
+                        task.cancel()
+                    await asyncio.gather(*running, return_exceptions=True)
+                await _close(pool)
+            else:
+                # Redis lost: delivery needs only the database and SMTP, so the running jobs
+                # finish in their own time while arq waits for Redis; a stop still ends them.
+                drain = asyncio.create_task(_drain(running, pool), name="arq-drain")
+                self._draining.add(drain)
+                drain.add_done_callback(self._draining.discard)
         failure = None if main.cancelled() else main.exception()
         if failure is not None:
             raise failure
@@ -222,6 +252,19 @@ class WorkerProcess:
         finally:
             if client is not None:
                 await client.aclose()
+
+
+async def _drain(running: list[asyncio.Task[Any]], pool: ArqRedis) -> None:
+    """Wait for a lost arq's jobs, then close its pool (their ends still write to it)."""
+    try:
+        await asyncio.gather(*running, return_exceptions=True)
+    finally:
+        await _close(pool)
+
+
+async def _close(pool: ArqRedis) -> None:
+    with contextlib.suppress(Exception):  # arq's own close() would need Redis
+        await pool.aclose()
 
 
 async def _pings(client: aioredis.Redis) -> bool:

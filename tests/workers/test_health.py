@@ -33,7 +33,7 @@ async def test_ready_when_a_worker_is_seen_and_nothing_waits(
     assert body["database"] == {"reachable": True}
     assert body["mail"] == {"due": 0, "oldest_due_seconds": None}
     assert 0 <= body["worker"]["last_seen_seconds_ago"] < 5
-    assert body["worker"]["reaches_redis"] is True
+    assert body["worker"]["reaches_redis"] is None  # no REDIS_URL: null, as `redis` is
 
 
 async def test_mail_waiting_shows_as_a_backlog(
