@@ -10,7 +10,6 @@ middleware here, so every error answer, 500 included, carries the same headers a
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -23,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lunchkafe.private_urls import PRIVATE_HEADERS, holds_token
 from lunchkafe.problems import problem
 from lunchkafe.rendering import render
+from lunchkafe.response_headers import HeaderPolicy
 
 log = logging.getLogger("lunchkafe.errors")
 
@@ -38,8 +37,6 @@ MSG_BAD_FORM = "Formuläret kom fram trasigt. Ladda om sidan och försök igen."
 
 # Codes the API has always answered for errors no handler chose.
 _CODES = {404: "not_found", 500: "server_error"}
-
-Header = tuple[bytes, bytes]
 
 
 def _message(status: int, detail: str) -> str:
@@ -97,13 +94,13 @@ class LastResort:
     Starlette's ServerErrorMiddleware answers with `server_error` and then re-raises for the
     server to log; this logs instead and ends the request there. If an exception escaped
     before any answer began (from a middleware, or from `server_error` itself), it answers a
-    plain 500 with `headers`. An answer cut off half-way is re-raised: only the server can
-    close that connection.
+    plain 500 with the policy's headers. An answer cut off half-way is re-raised: only the
+    server can close that connection.
     """
 
-    def __init__(self, app: ASGIApp, headers: Sequence[Header]) -> None:
+    def __init__(self, app: ASGIApp, header_policy: HeaderPolicy) -> None:
         self.app = app
-        self.headers = list(headers)
+        self.header_policy = header_policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,10 +130,6 @@ class LastResort:
                 raise
             if not started:
                 body = MSG_SERVER_ERROR.encode()
-                headers = self.headers
-                if holds_token(scope["path"]):  # this answer bypassed PrivateUrls
-                    replaced = {name for name, _ in PRIVATE_HEADERS}
-                    headers = [h for h in headers if h[0] not in replaced] + PRIVATE_HEADERS
                 await send(
                     {
                         "type": "http.response.start",
@@ -144,7 +137,8 @@ class LastResort:
                         "headers": [
                             (b"content-type", b"text/plain; charset=utf-8"),
                             (b"content-length", str(len(body)).encode()),
-                            *headers,
+                            # This answer bypasses SecurityHeaders: the same policy, here.
+                            *self.header_policy.for_path(scope["path"]),
                         ],
                     }
                 )
@@ -157,11 +151,11 @@ class ErrorsInsideStarlette(Starlette):
     Starlette puts ServerErrorMiddleware outermost, so a 500 bypasses every user middleware
     and goes out without the security headers. Here the order is, outermost first:
     LastResort, the user middleware, ServerErrorMiddleware, ExceptionMiddleware, the router.
-    `fallback_headers` go on LastResort's own plain 500.
+    `header_policy` gives LastResort's own plain 500 the headers SecurityHeaders would.
     """
 
-    def __init__(self, *args: Any, fallback_headers: Sequence[Header] = (), **kwargs: Any) -> None:
-        self.fallback_headers = list(fallback_headers)
+    def __init__(self, *args: Any, header_policy: HeaderPolicy, **kwargs: Any) -> None:
+        self.header_policy = header_policy
         super().__init__(*args, **kwargs)
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -176,4 +170,4 @@ class ErrorsInsideStarlette(Starlette):
         app = ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return LastResort(app, self.fallback_headers)
+        return LastResort(app, self.header_policy)

@@ -3,17 +3,14 @@
 Starlette builds `request.url_for(...)` (page links, redirects, the API's `url` and
 `manage_url`) from the Host header and the scope's scheme, both of which the client or a
 forwarded header chooses. Rewriting the scope from BASE_URL before routing closes that for
-every link at once. It also sends HSTS when BASE_URL is https (RFC 6797): the site is then
-known to be reachable only over TLS, so browsers should never try plain http again.
+every link at once. (HSTS for an https BASE_URL is in lunchkafe.response_headers.)
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class SiteOrigin:
@@ -28,7 +25,6 @@ class SiteOrigin:
         host = f"[{self.host}]" if ":" in self.host else self.host.encode("idna").decode()
         port = f":{parts.port}" if parts.port is not None else ""
         self.host_header = f"{host}{port}".encode("ascii")
-        self.https = parts.scheme == "https"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -42,13 +38,4 @@ class SiteOrigin:
             "server": (self.host, self.port),
             "headers": [(b"host", self.host_header), *headers],
         }
-        if not self.https:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_hsts(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), HSTS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_hsts)
+        await self.app(scope, receive, send)

@@ -19,15 +19,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from lunchkafe.app import SECURITY_HEADERS, create_app
+from lunchkafe.app import create_app
 from lunchkafe.ids import MAX_ID, IdConvertor
+from lunchkafe.response_headers import SITE_HEADERS
 from lunchkafe.services import Services
 from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests.conftest import free_port, make_settings
 from tests.factories import make_event
 
-SECURITY = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+SECURITY = {name.decode(): value.decode() for name, value in SITE_HEADERS}
 TEXT_FIELDS = ("name", "email", "organisation", "municipality")
 # Every route with an id in its path; test_every_id_route_is_listed keeps this complete.
 ID_ROUTES = [
@@ -319,6 +320,39 @@ async def test_an_exception_on_a_page_is_a_calm_500_with_the_security_headers(
     assert len(errors) == 2
     assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in errors)
     assert "Body Secret" not in caplog.text
+    assert "SECRET" not in caplog.text
+
+
+@pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
+async def test_when_even_the_error_page_fails_the_plain_500_keeps_the_headers(
+    services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("the failure itself")
+
+    async def broken_error_page(request: Request, exc: Exception) -> Response:
+        raise RuntimeError("the error page failed too")
+
+    settings = make_settings(
+        services.settings.database_url, tmp_path, BASE_URL="https://lunchkafe.example.se"
+    )
+    app = create_app(settings, services)
+    app.router.routes.append(Route("/manage/{token}/boom", boom))
+    app.router.routes.append(Route("/boom", boom))
+    app.exception_handlers[Exception] = broken_error_page  # read when the stack is built
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    caplog.set_level(logging.ERROR)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        private = await client.get("/manage/tok-SECRET/boom")
+        public = await client.get("/boom")
+    for response in (private, public):
+        assert response.status_code == 500
+        assert response.text == "Något gick fel hos oss. Försök igen om en stund."
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+    assert private.headers["cache-control"] == "private, no-store"
+    assert private.headers["referrer-policy"] == "no-referrer"
+    assert public.headers["referrer-policy"] == "same-origin"
     assert "SECRET" not in caplog.text
 
 

@@ -1,0 +1,92 @@
+"""The one policy for the security headers of every answer: pages, API, files, errors.
+
+* Site-wide: no MIME sniffing, no framing, a Content-Security-Policy that allows only this
+  site's own styles and scripts, and `Referrer-Policy: same-origin`.
+* HSTS when BASE_URL is https (RFC 6797): the site is then known to be reachable only over
+  TLS, so browsers should never try plain http again.
+* At URLs that hold an attendee's token (a manage link, a personal feed, the API's cancel
+  URL) and on the development mailbox, which shows every manage link: `Cache-Control:
+  private, no-store` (RFC 9111 §5.2.2.5) keeps the answer out of every cache, a shared
+  computer's browser included, and `Referrer-Policy: no-referrer` keeps the URL out of the
+  Referer header, also on the join link to a video service. Error answers there get the same:
+  a 404 still echoes the token in its URL. Calendar files under these prefixes are `no-store`
+  too, not `private, no-cache`: their join links are what must not linger, and revalidation
+  buys little for a feed of a few events. They keep ETag and Last-Modified, so a calendar
+  client that remembers the ETag itself still gets its 304.
+
+What the policy sets replaces whatever a route set under the same name, so a route's
+`Cache-Control` holds everywhere except at a token URL.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Header = tuple[bytes, bytes]
+
+SITE_HEADERS: list[Header] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        b"frame-ancestors 'none'; form-action 'self'",
+    ),
+]
+HSTS: Header = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+# The one list of path prefixes whose URLs hold an attendee's token. The local mailbox
+# (development only) holds none in its URLs but shows every attendee's manage link.
+TOKEN_PREFIXES = ("/manage/", "/feeds/", "/api/manage/", "/mailbox")
+PRIVATE_HEADERS: list[Header] = [
+    # `private` adds nothing to no-store for a cache that knows no-store; older shared
+    # caches that do not still keep out of it.
+    (b"cache-control", b"private, no-store"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def holds_token(path: str) -> bool:
+    """Whether `path` (decoded, as in the ASGI scope) is one of the secret-bearing URLs."""
+    return path.startswith(TOKEN_PREFIXES)
+
+
+class HeaderPolicy:
+    """Which security headers an answer at a path carries; `https` is BASE_URL's scheme."""
+
+    def __init__(self, *, https: bool) -> None:
+        site = [*SITE_HEADERS, HSTS] if https else list(SITE_HEADERS)
+        private_names = {name for name, _ in PRIVATE_HEADERS}
+        self._public = site
+        self._private = [h for h in site if h[0] not in private_names] + PRIVATE_HEADERS
+
+    def for_path(self, path: str) -> list[Header]:
+        return self._private if holds_token(path) else self._public
+
+    def apply(self, path: str, headers: list[Header]) -> list[Header]:
+        """`headers` of an answer at `path`, with the policy's replacing any of the same name."""
+        own = self.for_path(path)
+        names = {name for name, _ in own}
+        return [h for h in headers if h[0].lower() not in names] + own
+
+
+class SecurityHeaders:
+    """ASGI middleware: every answer gets the policy's headers for its path."""
+
+    def __init__(self, app: ASGIApp, policy: HeaderPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self.policy.apply(path, list(message.get("headers", [])))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
