@@ -386,9 +386,9 @@ async def _mail(services: Services, args: argparse.Namespace) -> None:
                 for line in await outbox_summary(session):
                     print(line)
     elif args.action == "deliver":
-        from workers.jobs import sweep
+        from workers.jobs import job_context, sweep
 
-        print(await sweep({"services": services}))
+        print(await sweep(job_context(services)))
 
 
 if __name__ == "__main__":

@@ -30,12 +30,23 @@ HEARTBEAT_EVERY = 10.0
 SWEEP_EVERY = 60.0
 
 
+def job_context(services: Services, *, stop: asyncio.Event | None = None) -> dict[str, Any]:
+    """The `ctx` the jobs below take: the services, a lock that keeps this process's delivery
+    runs one at a time, and `stop`, which a stopping worker sets to end a run early.
+
+    arq hands each job a copy of its ctx, so the lock must be made once, here, where the ctx
+    is made; every caller (arq's startup, the worker process, the in-process runner, the
+    command line) builds its ctx with this.
+    """
+    return {"services": services, "stop": stop, "delivery_lock": asyncio.Lock()}
+
+
 async def deliver_mail(ctx: dict[str, Any]) -> dict[str, int]:
     """Send every due outbox row, in batches over reused connections."""
     services: Services = ctx["services"]
     # One delivery run at a time per process (a nudge, the sweep and the outbox timer may
     # coincide), so a crash can cost no more than one run's connections carry.
-    lock: asyncio.Lock = ctx.setdefault("delivery_lock", asyncio.Lock())
+    lock: asyncio.Lock = ctx["delivery_lock"]  # made by job_context
     async with lock:
         # A stopping worker sets `stop`: the run ends after the messages on the wire.
         report = await deliver_due(services, stop=ctx.get("stop"))

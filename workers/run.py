@@ -40,6 +40,7 @@ from workers.jobs import (
     HEARTBEAT_EVERY,
     SWEEP_EVERY,
     deliver_mail,
+    job_context,
     plan_mail,
     record_heartbeat,
 )
@@ -75,13 +76,7 @@ class WorkerProcess:
         # Jobs an arq that lost Redis was running, finishing on their own (see _run_arq).
         self._draining: set[asyncio.Task[None]] = set()
         # Jobs see `stop` and end their delivery runs after the messages on the wire.
-        # arq hands each job a copy of ctx, so the lock that keeps deliveries one at a time
-        # is made here, once.
-        self.ctx: dict[str, Any] = {
-            "services": services,
-            "stop": self.stop,
-            "delivery_lock": asyncio.Lock(),
-        }
+        self.ctx = job_context(services, stop=self.stop)
 
     async def run(self) -> None:
         helpers = [

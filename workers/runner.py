@@ -16,7 +16,6 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis
@@ -28,6 +27,7 @@ from workers.jobs import (
     HEARTBEAT_EVERY,
     SWEEP_EVERY,
     deliver_mail,
+    job_context,
     record_heartbeat,
     sweep,
 )
@@ -88,7 +88,7 @@ async def nudge_once(services: Services) -> None:
 def _start_in_process(services: Services) -> Stop:
     wake = asyncio.Event()
     stopping = asyncio.Event()
-    ctx: dict[str, Any] = {"services": services, "stop": stopping}
+    ctx = job_context(services, stop=stopping)
     name = f"{socket.gethostname()}:{os.getpid()} web"
     started_at = utcnow()
 

@@ -3,7 +3,6 @@ rides out Redis outages), or alone with `arq workers.settings.WorkerSettings`.""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any, ClassVar
 
@@ -12,15 +11,14 @@ from arq.connections import RedisSettings
 
 from lunchkafe.services import Services
 from lunchkafe.settings import Settings
-from workers.jobs import deliver_mail, sweep
+from workers.jobs import deliver_mail, job_context, sweep
 
 DELIVER_JOB = "deliver_mail"
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    ctx["services"] = Services.build(ctx.get("settings") or Settings.from_environ(os.environ))
-    # Jobs get copies of ctx; this one lock keeps deliveries in this process one at a time.
-    ctx["delivery_lock"] = asyncio.Lock()
+    services = Services.build(ctx.get("settings") or Settings.from_environ(os.environ))
+    ctx.update(job_context(services))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from tests.factories import make_event
 from tests.mail import conftest as mail_conftest
 from tests.mail import test_delivery
 from tests.mail.test_delivery import Mail, MailFactory, address, book, outbox, outbox_ids
-from workers.jobs import sweep
+from workers.jobs import job_context, sweep
 from workers.runner import start_job_runner
 from workers.settings import WorkerSettings
 
@@ -123,7 +123,7 @@ async def test_redis_flushed_mid_run_loses_nothing(queued_mail: Mail, redis: Arq
     # Another sweep, and a stray nudge, later: nothing is sent twice.
     await redis.enqueue_job("deliver_mail")
     assert await run(burst_worker(services, with_sweep=True)) >= 1
-    assert await sweep({"services": services}) == {
+    assert await sweep(job_context(services)) == {
         "planned": 0,
         "sent": 0,
         "retried": 0,
@@ -156,6 +156,6 @@ async def test_booking_works_while_redis_is_unreachable(
     # The row waits in the outbox; the worker's sweep delivers it once Redis is back.
     (row,) = await outbox(mail.services)
     assert row.status == OutboxStatus.PENDING
-    report: dict[str, Any] = await sweep({"services": mail.services})
+    report: dict[str, Any] = await sweep(job_context(mail.services))
     assert report["sent"] == 1
     assert str(mail.only(address(1))["Subject"]).startswith("Bekräftad plats:")

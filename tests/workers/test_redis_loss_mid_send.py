@@ -25,7 +25,7 @@ from tests.mail.test_delivery import MailFactory, address, book
 from tests.workers import processes
 from tests.workers.processes import RedisServer, eventually
 from workers import run
-from workers.jobs import deliver_mail
+from workers.jobs import deliver_mail, job_context
 
 start_server = mail_conftest.start_server
 mail_factory = test_delivery.mail_factory
@@ -84,7 +84,7 @@ async def test_a_message_on_the_wire_when_redis_goes_away_arrives_once(
             lambda: _true(len(mail.to(address(1))) >= 1), within=15, what="the confirmation"
         )
         await asyncio.sleep(1.0)  # the job marks the row sent
-        await deliver_mail({"services": mail.services})  # another worker looks at the outbox
+        await deliver_mail(job_context(mail.services))  # another worker looks at the outbox
         assert len(mail.to(address(1))) == 1
         assert not running.done()
     finally:
