@@ -25,7 +25,7 @@ from events.rules import (
     is_slug,
     raise_if_any,
 )
-from lunchkafe.ids import MAX_ID
+from lunchkafe.ids import is_id
 from lunchkafe.timestamps import utcnow
 
 # Changing any of these moves the event in attendees' calendars, so SEQUENCE must grow.
@@ -88,7 +88,7 @@ async def lock_event(session: AsyncSession, event_id: int) -> Event | None:
     None when no event has that id, including ids no row can have (outside 1..2³¹−1),
     which would overflow the drivers (asyncpg int32, SQLite int64) before any query runs.
     """
-    if not 1 <= event_id <= MAX_ID:
+    if not is_id(event_id):
         return None
     found = await session.scalars(
         select(Event)

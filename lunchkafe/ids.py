@@ -4,7 +4,7 @@ Row ids are positive and live in PostgreSQL `integer` columns (32-bit signed), s
 a canonical decimal 1..2³¹−1. Anything else (0, leading zeros, 2³¹, 2⁶³, which overflowed
 asyncpg and SQLite before reaching a query) never matches a route, so it is a plain 404 and
 no handler has to parse it. Registered once with Starlette when this module is imported;
-route modules import `ID` so the registration happens before their patterns compile.
+route modules import this module so the registration happens before their patterns compile.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from starlette.convertors import Convertor, register_url_convertor
 
 MAX_ID = 2**31 - 1
 ID = "id"  # the convertor's name in route patterns: "/events/{event_id:id}"
+
+
+def is_id(value: int) -> bool:
+    """Whether `value` can be a row id (1..2**31-1); anything else is "not found" unasked."""
+    return 1 <= value <= MAX_ID
 
 
 def decimal_range_regex(maximum: int) -> str:

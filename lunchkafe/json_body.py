@@ -17,10 +17,7 @@ from starlette.responses import Response
 from lunchkafe.problems import problem
 from lunchkafe.text import MSG_CONTROL
 
-MAX_BYTES = 20_000
-
 MSG_MEDIA_TYPE = "Skicka JSON (application/json)."
-MSG_TOO_LARGE = "För stor begäran."
 MSG_NOT_JSON = "Kroppen är inte giltig JSON."
 MSG_NOT_OBJECT = "Kroppen måste vara ett JSON-objekt."
 MSG_TOO_DEEP = "Kroppen är för djupt nästlad."
@@ -108,15 +105,16 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-async def json_object(request: Request, *, max_bytes: int = MAX_BYTES) -> dict[str, Any] | Response:
-    """The request's JSON object, or the problem response (415, 413, 400, 422) to answer."""
+async def json_object(request: Request) -> dict[str, Any] | Response:
+    """The request's JSON object, or the problem response (415, 400, 422) to answer.
+
+    The body's size is capped before this reads it, while it streams (lunchkafe.body_limit).
+    """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         # Requiring JSON keeps plain cross-site forms from reaching the API.
         return problem(415, "unsupported_media_type", MSG_MEDIA_TYPE)
     raw = await request.body()
-    if len(raw) > max_bytes:
-        return problem(413, "too_large", MSG_TOO_LARGE)
     try:
         return parse_json_object(raw)
     except BodyRefused as exc:

@@ -46,14 +46,6 @@ def to_utc(moment: datetime, tz_name: str) -> datetime:
         raise ValueError(f"{typed} is outside the range of dates") from None
 
 
-def parse_moment(text: str, tz_name: str) -> datetime:
-    """'2026-12-03T12:00' means 12:00 in `tz_name`; an offset or Z is respected.
-
-    Returns an aware UTC datetime. Raises ValueError.
-    """
-    return to_utc(read_moment(text), tz_name)
-
-
 def parse_duration(text: str, *, longest: timedelta = timedelta(hours=24)) -> timedelta:
     """'60' (minutes), '1h', '90m', '1h30m' → a timedelta of whole minutes.
 

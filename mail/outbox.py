@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lunchkafe.ids import MAX_ID
+from lunchkafe.ids import is_id
 from lunchkafe.timestamps import utcnow
 from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
 
@@ -135,7 +135,7 @@ async def send_progress(session: AsyncSession, send_id: int) -> dict[str, int]:
     Raises SendNotFound for an id no send has (ids outside 1..2³¹−1 included), rather than
     reporting zeros that read like a send with nothing in it.
     """
-    if not 1 <= send_id <= MAX_ID or await session.get(OrganiserSend, send_id) is None:
+    if not is_id(send_id) or await session.get(OrganiserSend, send_id) is None:
         raise SendNotFound(send_id)
     rows = await session.execute(
         select(OutboxMessage.status, func.count())
