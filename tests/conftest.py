@@ -11,12 +11,14 @@ import dataclasses
 import os
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -157,6 +159,25 @@ async def live_server(services: Services) -> AsyncIterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task
+
+
+@asynccontextmanager
+async def flushed_redis(url: str) -> AsyncIterator[Redis]:
+    """A client of the machine's Redis on the database in `url`, emptied before and after.
+
+    Each test module that needs Redis has a database number of its own, so they never meet.
+    """
+    client = Redis.from_url(url)
+    try:
+        try:
+            await client.ping()
+        except Exception as exc:  # redis raises several kinds when nothing answers
+            require_service("Redis", str(exc)[:200])
+        await client.flushdb()
+        yield client
+        await client.flushdb()
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture(scope="session")

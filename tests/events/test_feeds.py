@@ -37,7 +37,7 @@ from lunchkafe.app import create_app
 from lunchkafe.services import Services
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
-from tests.conftest import SECRET, make_settings, require_service
+from tests.conftest import SECRET, flushed_redis, make_settings
 from tests.events.test_calendar import (  # noqa: F401  (fixtures)
     TRICKY,
     Parsed,
@@ -567,18 +567,8 @@ REDIS_URL = "redis://127.0.0.1:6379/6"
 
 @pytest.fixture
 async def redis() -> AsyncIterator[object]:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as exc:  # redis raises several kinds when nothing answers
-        await client.aclose()
-        require_service("Redis", str(exc)[:200])
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+    async with flushed_redis(REDIS_URL) as client:
+        yield client
 
 
 @dataclass

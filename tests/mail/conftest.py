@@ -33,6 +33,9 @@ class Recorder:
     connections: list[Any] = field(default_factory=list)
     auth_attempts: list[tuple[str, bool]] = field(default_factory=list)  # mechanism, valid
     login: tuple[str, str] | None = None
+    # Seconds each DATA takes, as a real relay's would: long enough to kill a worker or let a
+    # lease run out in the middle of a batch.
+    data_delay: float = 0.0
 
     async def handle_EHLO(
         self, server: Any, session: Session, envelope: Envelope, hostname: str, responses: list[str]
@@ -72,6 +75,8 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         reply = _next(self.data_replies, server)
         if reply is not None:
             return reply
@@ -141,6 +146,7 @@ def start_server() -> Iterator[Callable[..., SmtpServer]]:
         rcpt_replies: Script | None = None,
         data_replies: Script | None = None,
         login: tuple[str, str] | None = None,
+        data_delay: float = 0.0,
         **smtp_options: Any,
     ) -> SmtpServer:
         recorder = Recorder(
@@ -148,6 +154,7 @@ def start_server() -> Iterator[Callable[..., SmtpServer]]:
             rcpt_replies=rcpt_replies or [],
             data_replies=data_replies or [],
             login=login,
+            data_delay=data_delay,
         )
         if login is not None:
             smtp_options["authenticator"] = recorder.authenticator

@@ -4,19 +4,16 @@ sends, so a second worker arriving after the lease's first term sends nothing tw
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope, Session
 
 from mail.delivery import LEASE, DeliveryReport
 from mail.models import Audience, OutboxStatus
 from registrations.messaging import send_message
 from tests.factories import make_event
 from tests.mail import test_delivery
-from tests.mail.conftest import Recorder, SmtpServer, free_port
+from tests.mail.conftest import SmtpServer
 from tests.mail.test_delivery import MailFactory, add_confirmed, outbox, outbox_ids
 
 mail_factory = test_delivery.mail_factory
@@ -25,20 +22,9 @@ MESSAGES = 12
 PER_MESSAGE = 1.0  # seconds the relay takes: the batch outlasts one lease term
 
 
-class SlowRecorder(Recorder):
-    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
-        await asyncio.sleep(PER_MESSAGE)
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
-def slow_server() -> Iterator[SmtpServer]:
-    recorder = SlowRecorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield SmtpServer(controller, recorder, port)
-    controller.stop()
+def slow_server(start_server: Callable[..., SmtpServer]) -> SmtpServer:
+    return start_server(data_delay=PER_MESSAGE)
 
 
 async def test_a_slow_batch_keeps_its_claim_past_the_lease(

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +23,15 @@ from lunchkafe.settings import ConfigurationError
 from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests import test_pages_browser
-from tests.conftest import free_port, make_settings, require_service
+from tests.conftest import flushed_redis, free_port, make_settings
 from tests.factories import make_event, make_series
+from tests.workers import processes
+from tests.workers.processes import RedisServer
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
+
+own_redis = processes.own_redis  # a stopped redis-server of the test's own
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database no other test uses; flushed around each
 ATTACKER = "203.0.113.7"  # documentation addresses (RFC 5737)
@@ -74,18 +76,8 @@ async def site(services: Services, tmp_path: Path) -> AsyncIterator[MakeSite]:
 
 @pytest.fixture
 async def redis_db() -> AsyncIterator[None]:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as exc:  # redis raises several kinds when nothing answers
-        await client.aclose()
-        require_service("Redis", str(exc)[:200])
-    await client.flushdb()
-    yield
-    await client.flushdb()
-    await client.aclose()
+    async with flushed_redis(REDIS_URL):
+        yield
 
 
 async def csrf_token(client: httpx.AsyncClient, page: str) -> str:
@@ -343,58 +335,13 @@ async def test_the_limit_is_shared_through_redis_between_two_processes(
     assert not [k for k in keys if "kommun.example.se" in k or ATTACKER in k], keys
 
 
-class OwnRedis:
-    """A redis-server of this test's own on a free port, so it can be stopped."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> None:
-        server = shutil.which("redis-server")
-        if server is None:
-            require_service("redis-server", "not installed")
-            return
-        self.process = subprocess.Popen(  # noqa: ASYNC220  (a server that outlives this call)
-            [server, "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-        )
-        from redis.asyncio import Redis
-
-        probe = Redis.from_url(self.url)
-        try:
-            for _ in range(100):
-                try:
-                    await probe.ping()
-                    return
-                except Exception:  # not listening yet
-                    await asyncio.sleep(0.05)
-        finally:
-            await probe.aclose()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
-@pytest.fixture
-async def own_redis(tmp_path: Path) -> AsyncIterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
-    await server.start()
-    yield server
-    server.stop()
-
-
 async def test_bookings_go_through_when_redis_stops(
     services: Services,
     site: MakeSite,
-    own_redis: OwnRedis,
+    own_redis: RedisServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    own_redis.start()
     event = await make_event(services)
     client = site(REDIS_URL=own_redis.url, BOOKING_RATE_LIMIT="1/minute").client()
     assert (await book_api(client, event.id, 1)).status_code == 201

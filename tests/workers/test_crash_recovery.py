@@ -7,15 +7,11 @@ server that counts what it accepts, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import select
 
 from lunchkafe.services import Services
@@ -25,7 +21,8 @@ from mail.models import Audience, OutboxMessage, OutboxStatus
 from registrations.messaging import send_message
 from tests.conftest import make_settings
 from tests.factories import make_event
-from tests.mail.conftest import Recorder, SmtpServer, free_port
+from tests.mail import conftest as mail_conftest
+from tests.mail.conftest import SmtpServer
 from tests.mail.test_delivery import Mail as MailReader
 from tests.mail.test_delivery import add_confirmed, outbox, outbox_ids
 from tests.workers import processes
@@ -34,27 +31,16 @@ from workers.jobs import DELIVER_EVERY
 
 start_worker = processes.start_worker
 own_redis = processes.own_redis
+start_server = mail_conftest.start_server
 
 MESSAGES = 300
 
 
-class SlowRecorder(Recorder):
+@pytest.fixture
+def slow_server(start_server: Callable[..., SmtpServer]) -> SmtpServer:
     """A server that takes a moment over each message, as a real relay does, so a worker
     can be killed in the middle of a batch."""
-
-    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
-        await asyncio.sleep(0.02)
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def slow_server() -> Iterator[SmtpServer]:
-    recorder = SlowRecorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield SmtpServer(controller, recorder, port)
-    controller.stop()
+    return start_server(data_delay=0.02)
 
 
 async def claimed_rows(services: Services) -> set[int]:
