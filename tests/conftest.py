@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -134,31 +135,44 @@ def free_port() -> int:
         return port
 
 
+@asynccontextmanager
+async def uvicorn_serving(services: Services, **config: Any) -> AsyncIterator[str]:
+    """The app behind a real uvicorn on loopback, on the port its BASE_URL names; yields
+    that URL once the server listens (links and redirects come from BASE_URL alone)."""
+    port = urlsplit(services.settings.base_url).port
+    assert port is not None, "BASE_URL must name the port to serve on"
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(services.settings, services),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            **config,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(250):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.02)
+        assert server.started, f"uvicorn did not start on port {port}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 @pytest.fixture
 async def live_server(services: Services) -> AsyncIterator[str]:
     """The app behind a real uvicorn on loopback; yields its base URL (also its BASE_URL)."""
-    port = free_port()
-    # Links and redirects come from BASE_URL alone, so it must be where the server listens.
-    settings = dataclasses.replace(services.settings, base_url=f"http://127.0.0.1:{port}")
-    app = create_app(settings, dataclasses.replace(services, settings=settings))
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        backlog=1024,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    settings = dataclasses.replace(services.settings, base_url=f"http://127.0.0.1:{free_port()}")
+    async with uvicorn_serving(
+        dataclasses.replace(services, settings=settings), backlog=1024
+    ) as url:
+        yield url
 
 
 @asynccontextmanager

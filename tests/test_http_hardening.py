@@ -22,7 +22,6 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +31,7 @@ from lunchkafe.settings import ConfigurationError, Settings
 from mail.mailbox import LocalMailbox
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
-from tests.conftest import SECRET, free_port
+from tests.conftest import SECRET, free_port, uvicorn_serving
 from tests.factories import make_event, person
 
 ONLY_SQLITE = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
@@ -41,34 +40,6 @@ MB = 1024 * 1024
 
 def with_settings(services: Services, **changes: Any) -> Services:
     return dataclasses.replace(services, settings=dataclasses.replace(services.settings, **changes))
-
-
-@asynccontextmanager
-async def uvicorn_serving(services: Services, **config: Any) -> AsyncIterator[str]:
-    """The app behind a real uvicorn on loopback, on the port its BASE_URL names."""
-    port = urlsplit(services.settings.base_url).port
-    assert port is not None
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services.settings, services),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            **config,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @asynccontextmanager

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings, strategies
 from sqlalchemy import func, select
 
@@ -23,7 +22,7 @@ from lunchkafe.settings import ConfigurationError
 from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests import test_pages_browser
-from tests.conftest import flushed_redis, free_port, make_settings
+from tests.conftest import flushed_redis, free_port, make_settings, uvicorn_serving
 from tests.factories import make_event, make_series
 from tests.workers import processes
 from tests.workers.processes import RedisServer
@@ -521,22 +520,8 @@ async def limited_server(services: Services, tmp_path: Path) -> AsyncIterator[st
             services.settings.database_url, tmp_path, BASE_URL=base, BOOKING_RATE_LIMIT="1/minute"
         )
     )
-    config = uvicorn.Config(
-        create_app(built.settings, built),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    yield base
-    server.should_exit = True
-    await task
+    async with uvicorn_serving(built) as url:
+        yield url
     await built.close()
 
 
