@@ -126,9 +126,9 @@ async def attack(database: str, reminders: int, kill_after: int, workdir: Path) 
         ids = {r.id for r in rows}
         lost = len(ids - set(counts))
         doubled = sum(n - 1 for n in counts.values())
-        sent_at = {r.id: r.sent_at for r in rows}
+        sent_at = {r.id: r.sent_at for r in rows if r.sent_at is not None}
         takeover = max(
-            ((sent_at[i] - killed_at).total_seconds() for i in orphaned if sent_at[i]),
+            ((sent_at[i] - killed_at).total_seconds() for i in orphaned if i in sent_at),
             default=0.0,
         )
         print(f"database: {database}; reminders: {len(rows)}; killed after {received_at_kill}")

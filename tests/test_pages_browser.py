@@ -156,6 +156,7 @@ async def book_directly(services: Services, event: int, n: int) -> str:
             secret_key=services.settings.secret_key,
             tz_name=services.settings.timezone,
         )
+    assert result.manage_token is not None, "a new booking has a manage link"
     return result.manage_token
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,9 +32,12 @@ def test_every_cli_command_is_documented() -> None:
 
     readme = (ROOT / "README.md").read_text()
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    commands = cast(
+        dict[str, argparse.ArgumentParser],
+        parser._subparsers._group_actions[0].choices,  # type: ignore[union-attr]
+    )
     for name, sub in commands.items():
         assert f"lunchkafe {name}" in readme
         if sub._subparsers is not None:
-            for action in sub._subparsers._group_actions[0].choices:
+            for action in sub._subparsers._group_actions[0].choices or ():
                 assert f"lunchkafe {name} {action}" in readme, f"{name} {action}"

@@ -52,7 +52,9 @@ def readers(read_icaljs: Reader, libical: LibIcal) -> list[Reader]:
 
 def shape(part: Message) -> Any:
     if part.is_multipart():
-        return (part.get_content_type(), [shape(p) for p in part.get_payload()])  # type: ignore[union-attr]
+        payload = part.get_payload()
+        assert isinstance(payload, list)
+        return (part.get_content_type(), [shape(p) for p in payload if isinstance(p, Message)])
     return part.get_content_type()
 
 

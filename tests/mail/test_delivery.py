@@ -123,7 +123,8 @@ async def book(
         )
 
 
-async def cancel(services: Services, token: str) -> None:
+async def cancel(services: Services, token: str | None) -> None:
+    assert token is not None, "a new booking has a manage link"
     async with services.transaction() as session:
         await booking.cancel(session, token=token)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -26,7 +27,8 @@ from registrations import booking
 from registrations.booking import BookingResult
 from registrations.models import Registration
 from tests.conftest import SECRET
-from tests.events.test_feeds import (  # noqa: F401  (libical, parsers, read_icaljs: fixtures)
+from tests.events.test_calendar import libical, read_icaljs  # noqa: F401  (fixtures)
+from tests.events.test_feeds import (  # noqa: F401  (parsers: a fixture)
     BASE,
     SERIES,
     TIMES,
@@ -38,11 +40,9 @@ from tests.events.test_feeds import (  # noqa: F401  (libical, parsers, read_ica
     event_url,
     fetch,
     hrefs,
-    libical,
     make_times_series,
     parsers,
     read,
-    read_icaljs,
 )
 from tests.factories import make_event, person
 
@@ -62,6 +62,7 @@ async def book(services: Services, event: Event, n: int) -> BookingResult:
 
 
 async def cancel(services: Services, result: BookingResult) -> None:
+    assert result.manage_token is not None, "a new booking has a manage link"
     async with services.transaction() as session:
         await booking.cancel(session, token=result.manage_token)
 
@@ -97,9 +98,10 @@ async def age_all_changes(services: Services, by: timedelta = timedelta(minutes=
     """Move every change back, so that the next one falls in a later second than the
     Last-Modified a client holds (HTTP dates have whole seconds)."""
     async with services.transaction() as session:
-        for table in (Event, Registration):
-            for row in await session.scalars(select(table)):
-                row.updated_at -= by
+        for event in await session.scalars(select(Event)):
+            event.updated_at -= by
+        for registration in await session.scalars(select(Registration)):
+            registration.updated_at -= by
 
 
 async def current(services: Services, event: Event) -> Event:
@@ -277,10 +279,11 @@ async def test_a_calendar_revalidating_by_date_sees_a_booking_leave(
     second = await book(services, await make_event(services, title="Andra"), 1)
     token = await personal_feed_token(services, first)
     url = f"/feeds/{token}.ics"
-    for change in (
+    changes: tuple[Callable[[], Awaitable[None]], ...] = (
         lambda: cancel(services, second),
         lambda: cancel_event_now(services, first.registration.event_id),
-    ):
+    )
+    for change in changes:
         await age_all_changes(services)
         held = await calendar_file(client, url)
         since = held.headers["last-modified"]

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from arq import create_pool
@@ -63,7 +63,7 @@ def burst_worker(services: Services, *, with_sweep: bool) -> Worker:
     for job in crons:
         job.next_run = None
     return create_worker(
-        WorkerSettings,
+        cast(Any, WorkerSettings),  # arq types settings as its own base class
         redis_settings=RedisSettings.from_dsn(REDIS_URL),
         cron_jobs=crons,
         burst=True,
