@@ -77,7 +77,7 @@ DOCUMENT: dict[str, Any] = {
         },
         "/api/events/{id}/registrations": {
             "post": {
-                "summary": "Book a seat (or a place on the waitlist); idempotent per e-mail",
+                "summary": "Book a seat (or a place on the waitlist); idempotent per address",
                 "parameters": [_ID],
                 "requestBody": {
                     "required": True,
@@ -88,10 +88,11 @@ DOCUMENT: dict[str, Any] = {
                     },
                 },
                 "responses": {
-                    "201": _json({"$ref": "#/components/schemas/Registration"}, "Booked"),
-                    "200": _json(
-                        {"$ref": "#/components/schemas/Registration"},
-                        "This address was already booked; the same registration",
+                    "202": _json(
+                        {"$ref": "#/components/schemas/BookingReceipt"},
+                        "Received. The same answer for a new booking and for an address "
+                        "already booked: whether it got a seat or a place on the waitlist, "
+                        "and the link to manage it, go by mail to the address only",
                     ),
                     "400": _problem(
                         "Not an I-JSON object (RFC 7493): not UTF-8, not an object, duplicate "
@@ -261,19 +262,18 @@ DOCUMENT: dict[str, Any] = {
                     },
                 },
             },
-            "Registration": {
+            "BookingReceipt": {
                 "type": "object",
-                "required": ["status", "waitlist_position", "manage_url"],
+                "required": ["event_id", "email", "detail"],
                 "properties": {
-                    "status": {"enum": ["confirmed", "waitlisted"]},
-                    "waitlist_position": {"type": ["integer", "null"]},
-                    "manage_url": {
-                        "type": ["string", "null"],
-                        "format": "uri",
-                        "description": "Only on 201. On a repeat (200) it is null: the link "
-                        "is mailed again to the address instead of returned to the caller.",
+                    "event_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                    "email": {
+                        "type": "string",
+                        "description": "Where the confirmation goes, as validated",
                     },
+                    "detail": {"type": "string", "description": "The same, in Swedish words"},
                 },
+                "additionalProperties": False,
             },
         }
     },

@@ -16,6 +16,11 @@ from lunchkafe.services import services
 from registrations import booking, errors
 from registrations.attendee import validate_attendee
 
+RECEIVED = (
+    "Bokningen är mottagen. Bekräftelsen, med besked om plats eller kö och länken för att "
+    "avboka, skickas till %(email)s."
+)
+
 
 def _text(body: dict[str, Any], name: str, field_errors: dict[str, str]) -> str:
     value = body.get(name, "")
@@ -70,20 +75,15 @@ async def create_registration(request: Request) -> Response:
     except errors.BookingClosed as exc:
         return problem(409, exc.code, exc.message)
     await app.booking_limiter.booked(attendee.email_normalised, result.created)
-    # A repeat gets the registration's state but not its link, which is mailed again to
-    # the address instead: knowing someone's address must not open their booking.
-    manage_url = (
-        str(request.url_for("manage", token=result.manage_token))
-        if result.manage_token is not None
-        else None
-    )
+    # The same answer for a new booking and a repeat (registrations/receipt.py): whether the
+    # address got a seat, a place in line or already held one goes by mail to the address.
     return JSONResponse(
         {
-            "status": result.registration.status.value,
-            "waitlist_position": result.waitlist_position,
-            "manage_url": manage_url,
+            "event_id": result.registration.event_id,
+            "email": attendee.email,
+            "detail": RECEIVED % {"email": attendee.email},
         },
-        status_code=201 if result.created else 200,
+        status_code=202,
     )
 
 

@@ -25,8 +25,8 @@ from registrations.waitlist import count_confirmed, promote_from_waitlist, waitl
 @dataclass(frozen=True)
 class BookingResult:
     registration: Registration
-    # Only for a new booking. A repeat comes from someone who merely knows the address,
-    # so its link goes by mail to the address, never back to the caller.
+    # Only for a new booking, and only for trusted callers (tests, the command line): the
+    # answer to whoever booked is a registrations.receipt.Receipt, which never holds it.
     manage_token: str | None
     created: bool  # False: this address already had a seat or a place in line
     waitlist_position: int | None
@@ -72,7 +72,12 @@ async def book(
     now: datetime | None = None,
     tz_name: str = "Europe/Stockholm",
 ) -> BookingResult:
-    """Give the attendee a seat, or the next place on the waitlist; idempotent per address."""
+    """Give the attendee a seat, or the next place on the waitlist; idempotent per address.
+
+    A repeat by an address that holds a seat or a place in line changes nothing and mails
+    the booking's link again (see `_resend_link`). Raises EventNotFound, or BookingClosed
+    when the event cannot be booked now, whether or not the address already holds it.
+    """
     now = now or utcnow()
     # The personal feed first, before any event lock: taking the two in different orders
     # in a series booking and a single booking by one person could deadlock.
@@ -80,8 +85,9 @@ async def book(
     event = await lock_event(session, event_id)
     if event is None:
         raise errors.EventNotFound()
-    if event.status == EventStatus.CANCELLED:  # even for someone already booked: no resend
-        raise errors.BookingClosed(errors.MSG_CANCELLED)
+    # Checked before looking for the address's registration, so that a closed event answers
+    # a stranger and a holder alike: otherwise the answer would tell who is booked.
+    check_bookable(event, now, tz_name=tz_name)
     existing = await session.scalar(
         select(Registration).where(
             Registration.event_id == event_id,
@@ -96,7 +102,6 @@ async def book(
             created=False,
             waitlist_position=await waitlist_position(session, existing),
         )
-    check_bookable(event, now, tz_name=tz_name)
     seat_free = await count_confirmed(session, event_id) < event.capacity
     if existing is None:
         nonce = new_nonce()

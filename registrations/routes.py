@@ -18,10 +18,10 @@ from guide.catalogue import examples_for_event
 from lunchkafe import csrf, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from lunchkafe.i18n import format_clock
 from lunchkafe.ratelimit import TooManyBookings
-from lunchkafe.rendering import closed_reason, language_of, render
+from lunchkafe.rendering import closed_reason, language_of, page_link, render
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
-from registrations import booking, errors
+from registrations import booking, errors, receipt
 from registrations.attendee import validate_attendee
 from registrations.models import RegistrationStatus
 from registrations.waitlist import waitlist_position
@@ -74,14 +74,23 @@ async def book_event(request: Request) -> Response:
     except errors.EventNotFound:
         raise HTTPException(404, "Evenemanget finns inte.") from None
     await app.booking_limiter.booked(attendee.email_normalised, result.created)
-    if result.manage_token is None:
-        return RedirectResponse(
-            request.url_for("event", event_id=event_id).include_query_params(done="again"),
-            status_code=303,
-        )
-    return RedirectResponse(
-        request.url_for("manage", token=result.manage_token).include_query_params(done="booked"),
-        status_code=303,
+    # Rendered, not redirected: the page shows the address the mail went to, so that a typo
+    # is seen at once, and an address has no place in a URL. Sending it again is harmless.
+    async with app.transaction() as session:
+        item = await listing.get_public_event(session, event_id)
+        examples = await examples_for_event(session, event_id)
+    if item is None:
+        raise HTTPException(404, "Evenemanget finns inte.")
+    return render(
+        request,
+        "registrations/received.html",
+        {
+            "receipt": receipt.for_event(attendee, item.event),
+            "series": None,
+            "skipped": [],
+            "examples": examples,
+            "back": page_link(request, "event", event_id=event_id),
+        },
     )
 
 
@@ -171,10 +180,7 @@ async def book_series(request: Request) -> Response:
                 tz_name=app.settings.timezone,
             )
         items = await listing.series_events(session, series.id, utcnow())
-    if result is not None and attendee is not None:  # a whole series counts once, if it booked
-        created = any(b.created for b in result.booked)
-        await app.booking_limiter.booked(attendee.email_normalised, created)
-    if result is None:
+    if result is None or attendee is None:
         bookable = [i for i in items if i.event.status == EventStatus.PUBLISHED]
         return render(
             request,
@@ -189,14 +195,25 @@ async def book_series(request: Request) -> Response:
             },
             status_code=422,
         )
+    # A whole series counts once, and only if it booked something new.
+    await app.booking_limiter.booked(
+        attendee.email_normalised, any(b.created for b in result.booked)
+    )
     events_by_id = {i.event.id: i.event for i in items}
-    skipped = [
-        (event, closed_reason(request, exc.msgid, exc.opens_at)) for event, exc in result.skipped
-    ]
+    booked = receipt.for_series(attendee, result, events_by_id)
     return render(
         request,
-        "registrations/series_booked.html",
-        {"series": series, "result": result, "events_by_id": events_by_id, "skipped": skipped},
+        "registrations/received.html",
+        {
+            "receipt": booked,
+            "series": series,
+            "examples": [],
+            "skipped": [
+                (event, closed_reason(request, exc.msgid, exc.opens_at))
+                for event, exc in booked.skipped
+            ],
+            "back": page_link(request, "series", slug=slug),
+        },
     )
 
 
@@ -224,7 +241,7 @@ async def manage(request: Request) -> Response:
             "position": position,
             "token": token,
             "examples": examples,
-            "done": request.query_params.get("done"),
+            "cancelled": request.query_params.get("done") == "cancelled",
             "statuses": RegistrationStatus,
         },
     )

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from events.models import Event
 from events.schedule import EventDraft, create_event, create_series
 from lunchkafe.services import Services
-from registrations.attendee import Attendee
+from registrations.attendee import Attendee, normalise_email
+from registrations.booking import manage_token
+from registrations.models import Registration
 
 SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
 
@@ -52,3 +56,27 @@ def person(n: int = 1, **overrides: str) -> Attendee:
     }
     fields.update(overrides)
     return Attendee(**fields)
+
+
+async def registration_of(services: Services, event_id: int, email: str) -> Registration:
+    """The registration an address holds for an event (AssertionError when there is none)."""
+    async with services.transaction() as session:
+        found = await session.scalar(
+            select(Registration).where(
+                Registration.event_id == event_id,
+                Registration.email_normalised == normalise_email(email),
+            )
+        )
+    assert found is not None, "no registration for this address"
+    return found
+
+
+async def mailed_manage_token(services: Services, event_id: int, email: str) -> str:
+    """The manage token in the link that was mailed to `email` for `event_id`.
+
+    The answer to a booking never carries it (registrations/receipt.py), so a test that acts
+    as the owner of the address takes it from where the owner finds it: their mail, whose
+    link is derived from the registration's nonce with the site's secret.
+    """
+    registration = await registration_of(services, event_id, email)
+    return manage_token(registration, services.settings.secret_key)

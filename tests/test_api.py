@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -15,13 +14,14 @@ from openapi_spec_validator import validate
 from sqlalchemy import func, select
 from starlette.routing import Route
 
+from events.models import Event
 from events.organising import cancel_event
 from guide.catalogue import add_challenge, add_example, link_example
 from lunchkafe.app import create_app
 from lunchkafe.services import Services
 from mail.models import OutboxMessage
 from registrations.models import Registration
-from tests.factories import SOON, make_event, make_series
+from tests.factories import SOON, mailed_manage_token, make_event, make_series
 
 SECRET_JOIN_URL = "https://meet.example.se/secret-room"
 
@@ -65,12 +65,6 @@ def problem_of(response: httpx.Response) -> dict[str, Any]:
     assert body["error"]["message"] == body["detail"]
     assert body["error"].get("fields") == body.get("fields")
     return body
-
-
-def token_of(manage_url: str) -> str:
-    path = urlsplit(manage_url).path
-    assert path.startswith("/manage/")
-    return path.removeprefix("/manage/")
 
 
 async def test_event_list_and_detail_have_the_documented_shape(
@@ -156,7 +150,7 @@ async def test_join_link_is_never_in_public_json(
 ) -> None:
     event = await make_event(services, join_url=SECRET_JOIN_URL)
     # Even a confirmed attendee's booking does not put it in the public output.
-    assert (await book(client, event.id, booking())).status_code == 201
+    assert (await book(client, event.id, booking())).status_code == 202
     listing = await client.get("/api/events")
     detail = await client.get(f"/api/events/{event.id}")
     assert listing.json()["events"][0]["online"] is True
@@ -177,33 +171,42 @@ async def test_unknown_or_draft_event_is_404(services: Services, client: httpx.A
     assert await registration_count(services) == 0
 
 
+async def registration_states(services: Services, event_id: int) -> dict[str, Any]:
+    async with services.transaction() as session:
+        rows = (
+            await session.scalars(select(Registration).where(Registration.event_id == event_id))
+        ).all()
+    return {r.email: (r.status.value, r.waitlist_number) for r in rows}
+
+
 async def test_booking_confirms_then_waitlists_and_repeats_are_idempotent(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     event = await make_event(services, capacity=1)
 
     first = await book(client, event.id, booking(1))
-    assert first.status_code == 201
-    body = first.json()
-    assert body["status"] == "confirmed"
-    assert body["waitlist_position"] is None
-    assert body["manage_url"].startswith("http://testserver/manage/")
-
+    assert first.status_code == 202
+    assert first.json() == {
+        "event_id": event.id,
+        "email": "person1@kommun.example.se",
+        "detail": "Bokningen är mottagen. Bekräftelsen, med besked om plats eller kö och "
+        "länken för att avboka, skickas till person1@kommun.example.se.",
+    }
     second = await book(client, event.id, booking(2))
-    assert second.status_code == 201
-    assert second.json()["status"] == "waitlisted"
-    assert second.json()["waitlist_position"] == 1
     third = await book(client, event.id, booking(3))
-    assert third.json()["waitlist_position"] == 2
+    assert (second.status_code, third.status_code) == (202, 202)
+    assert await registration_states(services, event.id) == {
+        "person1@kommun.example.se": ("confirmed", None),
+        "person2@kommun.example.se": ("waitlisted", 1),
+        "person3@kommun.example.se": ("waitlisted", 2),
+    }
 
-    # The same address in other letter case: the same registration, 200, no duplicate.
-    # The link is not handed to whoever knows the address: it is mailed to it again.
+    # The same address in other letter case: the same registration, no duplicate, and an
+    # answer that says no more than a first booking does (registrations/receipt.py).
     again = await book(client, event.id, booking(1, email="PERSON1@Kommun.Example.SE"))
-    assert again.status_code == 200
-    assert again.json() == {**body, "manage_url": None}
-    again_waiting = await book(client, event.id, booking(2, email="Person2@kommun.example.se"))
-    assert again_waiting.status_code == 200
-    assert again_waiting.json() == {**second.json(), "manage_url": None}
+    assert again.status_code == 202
+    assert again.json()["event_id"] == event.id
+    assert "manage" not in again.text
     assert await registration_count(services) == 3
 
     detail = (await client.get(f"/api/events/{event.id}")).json()
@@ -211,39 +214,76 @@ async def test_booking_confirms_then_waitlists_and_repeats_are_idempotent(
     assert detail["waitlist_length"] == 2
 
 
+async def test_a_new_booking_and_a_repeat_answer_alike(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """Whoever knows an address learns nothing from the answer: a holder of a seat, a
+    holder of a place in line and a stranger get the same status and the same body."""
+    event = await make_event(services, capacity=1)
+    assert (await book(client, event.id, booking(1))).status_code == 202  # has the seat
+    assert (await book(client, event.id, booking(2))).status_code == 202  # first in line
+    answers = {}
+    for n in (1, 2, 3):  # the seat holder, the one in line, a stranger (now waitlisted)
+        response = await book(client, event.id, booking(n))
+        body = response.json()
+        answers[n] = (response.status_code, set(body), body["event_id"])
+    assert (
+        answers[1] == answers[2] == answers[3] == (202, {"event_id", "email", "detail"}, event.id)
+    )
+
+
+async def test_a_closed_event_answers_a_holder_and_a_stranger_alike(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    event = await make_event(services)
+    assert (await book(client, event.id, booking(1))).status_code == 202
+    async with services.transaction() as session:  # the organiser closes booking early
+        stored = await session.get(Event, event.id)
+        assert stored is not None
+        stored.registration_closes_at = datetime.now(UTC) - timedelta(minutes=1)
+    holder = await book(client, event.id, booking(1))
+    stranger = await book(client, event.id, booking(2))
+    assert holder.status_code == stranger.status_code == 409
+    assert problem_of(holder) == problem_of(stranger)
+
+
 async def test_cancelling_through_the_api_promotes_the_next_in_line(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     event = await make_event(services, capacity=1)
-    first = (await book(client, event.id, booking(1))).json()
-    second = (await book(client, event.id, booking(2))).json()
-    assert second["status"] == "waitlisted"
+    for n in (1, 2):
+        assert (await book(client, event.id, booking(n))).status_code == 202
+    # Each person's link is the one mailed to them.
+    first = await mailed_manage_token(services, event.id, "person1@kommun.example.se")
+    second = await mailed_manage_token(services, event.id, "person2@kommun.example.se")
 
-    manage_page = await client.get(urlsplit(second["manage_url"]).path)
+    manage_page = await client.get(f"/manage/{second}")
     assert manage_page.status_code == 200
     assert "I kö, plats 1" in manage_page.text
 
-    response = await client.delete(f"/api/manage/{token_of(first['manage_url'])}")
+    response = await client.delete(f"/api/manage/{first}")
     assert response.status_code == 200
     assert response.json() == {"status": "cancelled"}
 
     detail = (await client.get(f"/api/events/{event.id}")).json()
     assert detail["seats_left"] == 0  # the freed seat went straight to the waitlisted person
     assert detail["waitlist_length"] == 0
-    manage_page = await client.get(urlsplit(second["manage_url"]).path)
+    manage_page = await client.get(f"/manage/{second}")
     assert "Plats bekräftad" in manage_page.text
     assert SECRET_JOIN_URL in manage_page.text  # now confirmed, they get the join link
 
     # Cancelling again is harmless; the second attendee keeps the seat.
-    again = await client.delete(f"/api/manage/{token_of(first['manage_url'])}")
+    again = await client.delete(f"/api/manage/{first}")
     assert again.status_code == 200
     assert again.json() == {"status": "cancelled"}
     assert (await client.get(f"/api/events/{event.id}")).json()["seats_left"] == 0
 
-    # A cancelled person may book again and gets a fresh 201 (waitlisted: the seat is taken).
+    # A cancelled person may book again: waitlisted (the seat is taken), with a new link.
     rebook = await book(client, event.id, booking(1))
-    assert rebook.status_code == 201
-    assert rebook.json()["status"] == "waitlisted"
+    assert rebook.status_code == 202
+    status, _ = (await registration_states(services, event.id))["person1@kommun.example.se"]
+    assert status == "waitlisted"
+    assert await mailed_manage_token(services, event.id, "person1@kommun.example.se") != first
 
 
 async def test_unknown_manage_token_is_404(client: httpx.AsyncClient) -> None:
@@ -324,7 +364,7 @@ async def test_json_with_charset_is_accepted(services: Services, client: httpx.A
         content=json.dumps(booking()).encode(),
         headers={"content-type": "application/json; charset=utf-8"},
     )
-    assert response.status_code == 201
+    assert response.status_code == 202
 
 
 async def test_events_not_open_for_booking_are_409(
@@ -333,8 +373,8 @@ async def test_events_not_open_for_booking_are_409(
     now = datetime.now(UTC)
     draft = await make_event(services, title="Utkast", publish=False)
     cancelled = await make_event(services, title="Inställt", capacity=1)
-    assert (await book(client, cancelled.id, booking(8))).json()["status"] == "confirmed"
-    assert (await book(client, cancelled.id, booking(9))).json()["status"] == "waitlisted"
+    assert (await book(client, cancelled.id, booking(8))).status_code == 202  # the seat
+    assert (await book(client, cancelled.id, booking(9))).status_code == 202  # in line
     async with services.transaction() as session:
         await cancel_event(session, cancelled.id)
     mails_before = await outbox_count(services)
@@ -421,7 +461,7 @@ async def test_openapi_document_says_what_the_server_enforces(
     assert (await book(client, event.id, booking(name=""))).status_code == 422
     assert (await book(client, event.id, booking(consent=False))).status_code == 422
     assert (await client.get(f"/api/events/{2**31}")).status_code == 404
-    assert (await book(client, event.id, booking(name="Å" * 200))).status_code == 201
+    assert (await book(client, event.id, booking(name="Å" * 200))).status_code == 202
     for status in ("400", "404", "409", "413", "415", "422", "429"):
         response = document["paths"]["/api/events/{id}/registrations"]["post"]["responses"]
         assert "application/problem+json" in response[status]["content"], status

@@ -356,12 +356,11 @@ async def test_a_forged_host_header_appears_in_no_link_location_or_url(
         )
         listed = await client.get("/api/events", headers=FORGED)
 
-    assert booked.status_code == 303
-    assert booked.headers["location"].startswith(f"{BASE}/manage/")
-    assert api.status_code == 201
-    assert api.json()["manage_url"].startswith(f"{BASE}/manage/")
+    assert booked.status_code == 200
+    assert_links_stay_on(booked.text, f"{BASE}/events/{event.id}/book", "lunchkafe.example.se")
+    assert api.status_code == 202
     assert [e["url"] for e in listed.json()["events"]] == [f"{BASE}/events/{event.id}"]
-    for text in [*seen, booked.headers["location"], api.text, listed.text]:
+    for text in [*seen, booked.text, api.text, listed.text]:
         assert "evil.example" not in text
 
 

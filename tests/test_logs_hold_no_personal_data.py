@@ -154,7 +154,7 @@ async def test_bounces_greylisting_and_retries_log_no_personal_data(
             f"/api/events/{event.id}/registrations",
             json={"name": NAME, "email": EMAIL, "organisation": ORGANISATION, "consent": True},
         )
-    assert booked.status_code == 201
+    assert booked.status_code == 202
 
     assert await mail.deliver() == DeliveryReport(retried=1)  # 4xx: greylisted
     await make_due_now(mail.services)

@@ -1,0 +1,45 @@
+"""What whoever sent a booking is told back: the same for every address (issue 7, item 1).
+
+Whoever fills in a booking may not own the address they type, so the answer to a booking,
+page or API, is a receipt built only from the request and the events' public state. It never
+says whether the address already held a seat, whether it got a seat or a place in line, nor
+links to the booking: that goes by mail to the address (the confirmation, the waitlist mail,
+or the link again for a repeat). A new booking and a repeat therefore answer alike, and
+nobody learns from the answer who is booked where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from events.models import Event
+from registrations.attendee import Attendee
+from registrations.booking import SeriesBookingResult
+from registrations.errors import BookingClosed
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """`email` is where the mail goes, as the booker typed it (after validation); `events`
+    are the events the booking was received for, in start order, booked and already held
+    alike; `skipped` are a series' events that could not be booked, with the public reason."""
+
+    email: str
+    events: tuple[Event, ...]
+    skipped: tuple[tuple[Event, BookingClosed], ...] = ()
+
+
+def for_event(attendee: Attendee, event: Event) -> Receipt:
+    """The receipt of a booking of one event."""
+    return Receipt(email=attendee.email, events=(event,))
+
+
+def for_series(
+    attendee: Attendee, result: SeriesBookingResult, events_by_id: dict[int, Event]
+) -> Receipt:
+    """The receipt of a series booking; `events_by_id` holds every event of the series."""
+    booked = sorted(
+        (events_by_id[b.registration.event_id] for b in result.booked),
+        key=lambda event: (event.starts_at, event.id),
+    )
+    return Receipt(email=attendee.email, events=tuple(booked), skipped=tuple(result.skipped))
