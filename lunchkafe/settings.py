@@ -31,6 +31,13 @@ DEFAULT_BOOKING_RATE_LIMIT = "30/minute;300/hour"
 DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL = "10/minute;60/day"
 
 
+# SMTP connections one delivery run keeps open. Each carries one message at a time, so after
+# a crash at most this many messages (those on the wire) can arrive twice: 1 is strict
+# exactly-once-but-one, more is faster through a slow relay.
+DEFAULT_SMTP_CONNECTIONS = 4
+MAX_SMTP_CONNECTIONS = 32
+
+
 class ConfigurationError(Exception):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
@@ -60,6 +67,7 @@ class Settings:
     # e-mail address; an empty tuple is `off`.
     booking_rate_limit: tuple[RateLimitItem, ...] = ()
     booking_rate_limit_per_email: tuple[RateLimitItem, ...] = ()
+    smtp_connections: int = DEFAULT_SMTP_CONNECTIONS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -106,6 +114,12 @@ class Settings:
         retention_days = _int(environ, "RETENTION_DAYS", 180)
         if retention_days < 1:
             raise ConfigurationError("RETENTION_DAYS must be at least 1")
+        smtp_connections = _int(environ, "SMTP_CONNECTIONS", DEFAULT_SMTP_CONNECTIONS)
+        if not 1 <= smtp_connections <= MAX_SMTP_CONNECTIONS:
+            raise ConfigurationError(
+                f"SMTP_CONNECTIONS must be between 1 and {MAX_SMTP_CONNECTIONS}, "
+                f"got {smtp_connections}"
+            )
         secret_key = environ.get("SECRET_KEY") or ""
         if not secret_key:
             if not database_url.startswith("sqlite"):
@@ -142,6 +156,7 @@ class Settings:
                 environ.get("BOOKING_RATE_LIMIT_PER_EMAIL"),
                 DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL,
             ),
+            smtp_connections=smtp_connections,
         )
 
 

@@ -40,9 +40,6 @@ RENEW_EVERY = 3.0  # seconds; three renewals fit in a lease, so one slow renewal
 # A worker stops starting new sends this long before its lease may have run out, so clock
 # skew between machines or a slow send cannot overlap another worker's new claim.
 LEASE_MARGIN = 3.0
-# SMTP connections a delivery run keeps open: each carries one message at a time, so after
-# a crash at most this many messages (those on the wire) can arrive twice.
-CONNECTIONS = 4
 
 
 class Postbox(Protocol):
@@ -124,10 +121,11 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
 async def deliver_due(
     services: Services,
     *,
-    # 50 rows over 4 connections: a batch is composed in one go, then each message is
-    # recorded as it is accepted, so the batch size bounds memory, not what a crash costs.
+    # 50 rows over SMTP_CONNECTIONS connections: a batch is composed in one go, then each
+    # message is recorded as it is accepted, so the batch size bounds memory, not what a
+    # crash costs: that is the connections' count (Settings.smtp_connections).
     batch_size: int = 50,
-    connections: int = CONNECTIONS,
+    connections: int | None = None,
     max_batches: int = 1000,
     stop: asyncio.Event | None = None,
 ) -> DeliveryReport:
@@ -138,7 +136,8 @@ async def deliver_due(
     """
     report = DeliveryReport()
     stop = stop or asyncio.Event()
-    async with open_postboxes(services.settings, connections) as postboxes:
+    count = connections or services.settings.smtp_connections
+    async with open_postboxes(services.settings, count) as postboxes:
         for _ in range(max_batches):
             if stop.is_set():
                 break

@@ -2,7 +2,7 @@
 and count what arrived at a real SMTP server.
 
     .venv/bin/python scripts/attack_kill_worker.py [--database postgresql|sqlite]
-        [--reminders 2000] [--kill-after 700]
+        [--reminders 2000] [--kill-after 700] [--connections 4]
 
 Prints lost and doubled messages and how long the dead worker's claims waited. Uses a
 scratch PostgreSQL database (TEST_POSTGRES_URL) or SQLite file, a redis-server of its own on
@@ -58,7 +58,9 @@ def received_ids(recorder: Recorder) -> Counter[int]:
     return found
 
 
-def start_worker(services: Services, smtp_port: int, redis_url: str, log: Path) -> Any:
+def start_worker(
+    services: Services, smtp_port: int, redis_url: str, log: Path, connections: int
+) -> Any:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(ROOT),
@@ -68,13 +70,16 @@ def start_worker(services: Services, smtp_port: int, redis_url: str, log: Path) 
         "BASE_URL": services.settings.base_url,
         "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?timeout=10",
         "REDIS_URL": redis_url,
+        "SMTP_CONNECTIONS": str(connections),
     }
     with log.open("wb") as out:
         command = procfile_command("worker")  # the Procfile is ours, not user input
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
 
 
-async def attack(database: str, reminders: int, kill_after: int, workdir: Path) -> None:
+async def attack(
+    database: str, reminders: int, kill_after: int, workdir: Path, connections: int
+) -> None:
     if database == "postgresql":
         url = await create_postgres_database(f"lunchkafe_attack_{os.getpid()}")
     else:
@@ -95,7 +100,9 @@ async def attack(database: str, reminders: int, kill_after: int, workdir: Path) 
             await send_reminder_now(session, event.id)
 
         started = time.monotonic()
-        workers.append(start_worker(services, smtp_port, redis.url, workdir / "worker-1.log"))
+        workers.append(
+            start_worker(services, smtp_port, redis.url, workdir / "worker-1.log", connections)
+        )
         while len(recorder.messages) < kill_after:  # noqa: ASYNC110  (another thread appends)
             await asyncio.sleep(0.005)
         workers[0].kill()
@@ -113,7 +120,9 @@ async def attack(database: str, reminders: int, kill_after: int, workdir: Path) 
                 ).all()
             )
 
-        workers.append(start_worker(services, smtp_port, redis.url, workdir / "worker-2.log"))
+        workers.append(
+            start_worker(services, smtp_port, redis.url, workdir / "worker-2.log", connections)
+        )
         while True:
             async with services.transaction() as session:
                 rows = list((await session.scalars(select(OutboxMessage))).all())
@@ -153,9 +162,12 @@ def main() -> None:
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--reminders", type=int, default=2000)
     parser.add_argument("--kill-after", type=int, default=700, help="messages received first")
+    parser.add_argument("--connections", type=int, default=4, help="SMTP_CONNECTIONS")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        asyncio.run(attack(args.database, args.reminders, args.kill_after, Path(workdir)))
+        asyncio.run(
+            attack(args.database, args.reminders, args.kill_after, Path(workdir), args.connections)
+        )
 
 
 if __name__ == "__main__":

@@ -92,6 +92,9 @@ def test_secret_key_is_required_with_postgres(tmp_path: Path) -> None:
         ("BASE_URL", "lunchkafe.example.se"),
         ("BASE_URL", "ftp://lunchkafe.example.se"),
         ("RETENTION_DAYS", "ett halvår"),
+        ("SMTP_CONNECTIONS", "0"),
+        ("SMTP_CONNECTIONS", "33"),
+        ("SMTP_CONNECTIONS", "fyra"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -110,8 +113,10 @@ def test_given_values_are_used(tmp_path: Path) -> None:
         REDIS_URL="redis://127.0.0.1:6379/0",
         SMTP_URL="smtp://127.0.0.1:25",
         RETENTION_DAYS="30",
+        SMTP_CONNECTIONS="1",
     )
     assert built.port == 9000
+    assert built.smtp_connections == 1
     assert built.timezone == "Europe/Helsinki"
     assert built.tz.key == "Europe/Helsinki"
     assert built.default_language == "en"
