@@ -5,6 +5,8 @@ checked after `request.body()` or `request.form()` comes too late: the whole bod
 been read into memory (or parsed field by field) by then. This middleware sits in front of
 every route, answers 413 at once when `Content-Length` is over the limit, and counts the
 bytes of bodies without one (chunked), stopping with 413 the moment the limit is passed.
+A route that answers without reading the body it was sent (GET / with a chunked body) closes
+the connection, so the server does not read the rest of an unbounded body to keep it alive.
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+def _has_body(scope: Scope, declared: int | None) -> bool:
+    if declared is not None:
+        return declared > 0
+    return any(name == b"transfer-encoding" for name, _ in scope["headers"])
+
+
 class BodyLimit:
     """ASGI middleware: no app behind it sees more than `limit_for(path)` bytes of body.
 
@@ -78,19 +86,25 @@ class BodyLimit:
 
         received = 0
         started = False
+        body_read = not _has_body(scope, declared)
 
         async def counted_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_read
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge
+                body_read = body_read or not message.get("more_body", False)
             return message
 
         async def watched_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                if not body_read:  # answered before the body ended: do not read the rest
+                    headers = [*message.get("headers", []), (b"connection", b"close")]
+                    message = {**message, "headers": headers}
             await send(message)
 
         try:

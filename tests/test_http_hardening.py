@@ -133,6 +133,26 @@ async def test_a_200_mb_body_is_refused_before_it_is_read(
 
 
 @ONLY_SQLITE
+@pytest.mark.parametrize("path", ["/", "/events/{id}", "/api/events"])
+async def test_a_body_sent_where_none_is_read_is_not_read_either(
+    services: Services, live_server: str, path: str
+) -> None:
+    """A page that answers without reading the body it was sent closes the connection:
+    otherwise the server would read an endless chunked body to keep the connection alive."""
+    event = await make_event(services)
+    body = HugeBody(b"x")
+
+    def get() -> httpx.Response:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            return client.request("GET", path.format(id=event.id), content=body.stream())
+
+    response = await asyncio.to_thread(get)
+    assert response.status_code == 200
+    assert response.headers["connection"] == "close"
+    assert body.sent < 20 * MB, f"the client sent {body.sent / MB:.0f} MB"
+
+
+@ONLY_SQLITE
 @pytest.mark.parametrize("kind", BODIES)
 async def test_bodies_just_over_the_limit_are_refused_and_under_it_are_not(
     services: Services, client: httpx.AsyncClient, kind: str
