@@ -170,21 +170,9 @@ async def book_series(
     series = await session.scalar(select(Series).where(Series.slug == series_slug))
     if series is None:
         raise errors.EventNotFound()
-    # Locks are taken in one order (start time, id) so two series bookings cannot deadlock.
-    events = (
-        await session.scalars(
-            select(Event)
-            .where(
-                Event.series_id == series.id,
-                Event.status == EventStatus.PUBLISHED,
-                Event.starts_at > now,
-            )
-            .order_by(Event.starts_at, Event.id)
-        )
-    ).all()
     booked: list[BookingResult] = []
     skipped: list[tuple[Event, errors.BookingClosed]] = []
-    for event in events:
+    for event in await series_events_to_book(session, series.id, now):
         try:
             booked.append(
                 await book(
@@ -199,6 +187,42 @@ async def book_series(
         except errors.BookingClosed as exc:
             skipped.append((event, exc))
     return SeriesBookingResult(booked=booked, skipped=skipped)
+
+
+async def series_events_to_book(
+    session: AsyncSession, series_id: int, now: datetime
+) -> list[Event]:
+    """The events a series booking tries: published, not yet begun, by start time and id.
+
+    That order is also the order book_series locks them in, so two series bookings cannot
+    deadlock. Some may still be closed for booking (see split_bookable).
+    """
+    rows = await session.scalars(
+        select(Event)
+        .where(
+            Event.series_id == series_id,
+            Event.status == EventStatus.PUBLISHED,
+            Event.starts_at > now,
+        )
+        .order_by(Event.starts_at, Event.id)
+    )
+    return list(rows.all())
+
+
+def split_bookable(
+    events: list[Event], now: datetime, *, tz_name: str = "Europe/Stockholm"
+) -> tuple[list[Event], list[tuple[Event, errors.BookingClosed]]]:
+    """`events` parted into those bookable at `now` and those not, each with its reason."""
+    bookable: list[Event] = []
+    closed: list[tuple[Event, errors.BookingClosed]] = []
+    for event in events:
+        try:
+            check_bookable(event, now, tz_name=tz_name)
+        except errors.BookingClosed as exc:
+            closed.append((event, exc))
+        else:
+            bookable.append(event)
+    return bookable, closed
 
 
 async def find_by_token(session: AsyncSession, token: str) -> Registration:

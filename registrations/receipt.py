@@ -13,33 +13,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from events.models import Event
-from registrations.attendee import Attendee
-from registrations.booking import SeriesBookingResult
 from registrations.errors import BookingClosed
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """`email` is where the mail goes, as the booker typed it (after validation); `events`
+    """`email` is where the mail goes, as the booker typed it (after validation), or None on
+    a page opened again after the note carrying it ran out (lunchkafe/flash.py); `events`
     are the events the booking was received for, in start order, booked and already held
     alike; `skipped` are a series' events that could not be booked, with the public reason."""
 
-    email: str
+    email: str | None
     events: tuple[Event, ...]
     skipped: tuple[tuple[Event, BookingClosed], ...] = ()
 
 
-def for_event(attendee: Attendee, event: Event) -> Receipt:
+def for_event(email: str | None, event: Event) -> Receipt:
     """The receipt of a booking of one event."""
-    return Receipt(email=attendee.email, events=(event,))
+    return Receipt(email=email, events=(event,))
 
 
 def for_series(
-    attendee: Attendee, result: SeriesBookingResult, events_by_id: dict[int, Event]
+    email: str | None, bookable: list[Event], skipped: list[tuple[Event, BookingClosed]]
 ) -> Receipt:
-    """The receipt of a series booking; `events_by_id` holds every event of the series."""
-    booked = sorted(
-        (events_by_id[b.registration.event_id] for b in result.booked),
-        key=lambda event: (event.starts_at, event.id),
-    )
-    return Receipt(email=attendee.email, events=tuple(booked), skipped=tuple(result.skipped))
+    """The receipt of a series booking: what booking.split_bookable parts its events into.
+
+    Built from the events' public state, not from what the booking did, so it is the same
+    for every address and can be shown again on a later visit.
+    """
+    return Receipt(email=email, events=tuple(bookable), skipped=tuple(skipped))

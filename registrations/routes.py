@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from babel.dates import format_timedelta
@@ -15,14 +16,14 @@ from starlette.routing import Route
 from events import listing
 from events.models import EventStatus
 from guide.catalogue import examples_for_event
-from lunchkafe import csrf, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from lunchkafe import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from lunchkafe.i18n import format_clock
 from lunchkafe.ratelimit import TooManyBookings
 from lunchkafe.rendering import closed_reason, language_of, page_link, render
 from lunchkafe.services import services
 from lunchkafe.timestamps import utcnow
 from registrations import booking, errors, receipt
-from registrations.attendee import validate_attendee
+from registrations.attendee import Attendee, validate_attendee
 from registrations.models import RegistrationStatus
 from registrations.waitlist import waitlist_position
 
@@ -74,22 +75,65 @@ async def book_event(request: Request) -> Response:
     except errors.EventNotFound:
         raise HTTPException(404, "Evenemanget finns inte.") from None
     await app.booking_limiter.booked(attendee.email_normalised, result.created)
-    # Rendered, not redirected: the page shows the address the mail went to, so that a typo
-    # is seen at once, and an address has no place in a URL. Sending it again is harmless.
+    return _to_receipt(request, page_link(request, "event_received", event_id=event_id), attendee)
+
+
+def _to_receipt(request: Request, path: str, attendee: Attendee) -> Response:
+    """303 to the receipt page, with the address for it in a note (post/redirect/get)."""
+    settings = services(request).settings
+    response = RedirectResponse(path, status_code=303)
+    flash.leave(
+        response,
+        attendee.email,
+        path=path,
+        secret_key=settings.secret_key,
+        secure=settings.base_url.startswith("https"),
+    )
+    return response
+
+
+async def event_received(request: Request) -> Response:
+    """What a booking of one event answers (registrations/receipt.py), also on a reload."""
+    app = services(request)
+    event_id: int = request.path_params["event_id"]
     async with app.transaction() as session:
         item = await listing.get_public_event(session, event_id)
         examples = await examples_for_event(session, event_id)
     if item is None:
         raise HTTPException(404, "Evenemanget finns inte.")
+    email = flash.read(request, app.settings.secret_key)
+    return _receipt_page(
+        request,
+        receipt.for_event(email, item.event),
+        examples=examples,
+        back=page_link(request, "event", event_id=event_id),
+    )
+
+
+def _receipt_page(
+    request: Request,
+    received: receipt.Receipt,
+    *,
+    back: str,
+    series: Any = None,
+    examples: Any = (),
+) -> Response:
+    settings = services(request).settings
     return render(
         request,
         "registrations/received.html",
         {
-            "receipt": receipt.for_event(attendee, item.event),
-            "series": None,
-            "skipped": [],
+            "receipt": received,
+            "series": series,
+            "skipped": [
+                (event, closed_reason(request, exc.msgid, exc.opens_at))
+                for event, exc in received.skipped
+            ],
             "examples": examples,
-            "back": page_link(request, "event", event_id=event_id),
+            "back": back,
+            # Named so that people can look for the mail, and find it in a spam folder.
+            "sender": parseaddr(settings.mail_from)[1],
+            "organiser": settings.organiser_email,
         },
     )
 
@@ -199,21 +243,25 @@ async def book_series(request: Request) -> Response:
     await app.booking_limiter.booked(
         attendee.email_normalised, any(b.created for b in result.booked)
     )
-    events_by_id = {i.event.id: i.event for i in items}
-    booked = receipt.for_series(attendee, result, events_by_id)
-    return render(
+    return _to_receipt(request, page_link(request, "series_received", slug=slug), attendee)
+
+
+async def series_received(request: Request) -> Response:
+    """What a series booking answers: its events, booked or not and why, the same for all."""
+    app = services(request)
+    slug = request.path_params["slug"]
+    async with app.transaction() as session:
+        series = await listing.get_series(session, slug)
+        if series is None:
+            raise HTTPException(404, "Serien finns inte.")
+        events = await booking.series_events_to_book(session, series.id, utcnow())
+    bookable, closed = booking.split_bookable(events, utcnow(), tz_name=app.settings.timezone)
+    email = flash.read(request, app.settings.secret_key)
+    return _receipt_page(
         request,
-        "registrations/received.html",
-        {
-            "receipt": booked,
-            "series": series,
-            "examples": [],
-            "skipped": [
-                (event, closed_reason(request, exc.msgid, exc.opens_at))
-                for event, exc in booked.skipped
-            ],
-            "back": page_link(request, "series", slug=slug),
-        },
+        receipt.for_series(email, bookable, closed),
+        series=series,
+        back=page_link(request, "series", slug=slug),
     )
 
 
@@ -264,7 +312,9 @@ async def cancel(request: Request) -> Response:
 
 routes = [
     Route("/events/{event_id:id}/book", book_event, methods=["POST"], name="book_event"),
+    Route("/events/{event_id:id}/received", event_received, name="event_received"),
     Route("/series/{slug}/book", book_series, methods=["POST"], name="book_series"),
+    Route("/series/{slug}/received", series_received, name="series_received"),
     Route("/manage/{token}", manage, name="manage"),
     Route("/manage/{token}/cancel", cancel, methods=["POST"], name="cancel"),
 ]

@@ -369,6 +369,7 @@ async def test_a_forged_host_header_appears_in_no_link_location_or_url(
             "consent": "yes",
         }
         booked = await client.post(f"/events/{event.id}/book", data=form, headers=FORGED)
+        receipt = await client.get(booked.headers["location"], headers=FORGED)
         api = await client.post(
             f"/api/events/{event.id}/registrations",
             json={"name": "Bo Berg", "email": "bo@kommun.example.se", "consent": True},
@@ -376,11 +377,13 @@ async def test_a_forged_host_header_appears_in_no_link_location_or_url(
         )
         listed = await client.get("/api/events", headers=FORGED)
 
-    assert booked.status_code == 200
-    assert_links_stay_on(booked.text, f"{BASE}/events/{event.id}/book", "lunchkafe.example.se")
+    assert booked.status_code == 303
+    assert booked.headers["location"] == f"/events/{event.id}/received"
+    assert receipt.status_code == 200
+    assert_links_stay_on(receipt.text, f"{BASE}/events/{event.id}/received", "lunchkafe.example.se")
     assert api.status_code == 202
     assert [e["url"] for e in listed.json()["events"]] == [f"{BASE}/events/{event.id}"]
-    for text in [*seen, booked.text, api.text, listed.text]:
+    for text in [*seen, booked.headers["location"], receipt.text, api.text, listed.text]:
         assert "evil.example" not in text
 
 

@@ -137,7 +137,7 @@ async def test_one_client_over_the_limit_gets_429_on_the_form_and_nothing_is_sto
     event = await make_event(services, capacity=2)
     client = site(BOOKING_RATE_LIMIT="3/minute").client()
     for n in range(3):
-        assert (await book_form(client, event.id, n)).status_code == 200
+        assert (await book_form(client, event.id, n)).status_code == 303
 
     refused = await book_form(client, event.id, 3)
 
@@ -190,7 +190,7 @@ async def test_clients_are_counted_apart(services: Services, site: MakeSite) -> 
         assert (await book_api(attacker, event.id, n)).status_code == 202
     assert (await book_api(attacker, event.id, 2)).status_code == 429
 
-    assert (await book_form(colleague, event.id, 10)).status_code == 200
+    assert (await book_form(colleague, event.id, 10)).status_code == 303
     assert (await book_api(colleague, event.id, 11)).status_code == 202
     assert len(await stored(services)) == 4
 
@@ -294,10 +294,10 @@ async def test_booking_a_whole_series_counts_once(services: Services, site: Make
 
     whole = await book_series(client, "cafeer", 1)
 
-    assert whole.status_code == 200
+    assert whole.status_code == 303
     assert (await stored(services)).count("d1@kommun.example.se") == 5
     # The series was one of the two allowed, for the client and for the address alike.
-    assert (await book_form(client, events[0].id, 2)).status_code == 200
+    assert (await book_form(client, events[0].id, 2)).status_code == 303
     assert (await book_form(client, events[0].id, 3)).status_code == 429
     refused = await book_series(client, "cafeer", 4)
     assert_refused_with_retry_after(refused, 60)
@@ -316,7 +316,7 @@ async def test_the_limit_is_shared_through_redis_between_two_processes(
     second = site(REDIS_URL=REDIS_URL, BOOKING_RATE_LIMIT="3/minute").client()
 
     assert (await book_api(first, event.id, 1)).status_code == 202
-    assert (await book_form(second, event.id, 2)).status_code == 200
+    assert (await book_form(second, event.id, 2)).status_code == 303
     assert (await book_api(first, event.id, 3)).status_code == 202
     assert_refused_with_retry_after(await book_api(second, event.id, 4), 60)
     assert (await book_form(first, event.id, 5)).status_code == 429
@@ -353,7 +353,7 @@ async def test_bookings_go_through_when_redis_stops(
 
     # A missing limit costs less than a lost booking: every one goes through, no 5xx.
     assert [r.status_code for r in after] == [202, 202, 202]
-    assert form.status_code == 200
+    assert form.status_code == 303
     assert len(await stored(services)) == 5
     warnings = [r for r in caplog.records if r.name == "lunchkafe.ratelimit"]
     assert len(warnings) == 1  # once, not once per booking
@@ -399,7 +399,7 @@ async def test_a_filled_honeypot_books_nothing_and_says_to_send_again(
     assert await stored(services) == []
     assert await mailed(services) == []
     # Whitespace is not a filled field (some tools pad empty inputs).
-    assert (await book_form(client, event.id, 1, comment="  ")).status_code == 200
+    assert (await book_form(client, event.id, 1, comment="  ")).status_code == 303
 
 
 async def test_a_filled_honeypot_on_the_series_form_books_nothing(
@@ -489,8 +489,8 @@ async def test_a_double_click_sends_one_mail(services: Services, site: MakeSite)
     )
     late_click = await client.post(f"/events/{event.id}/book", data=data)
 
-    assert [c.status_code for c in clicks] == [200, 200]
-    assert late_click.status_code == 200
+    assert [c.status_code for c in clicks] == [303, 303]
+    assert late_click.status_code == 303
     assert await stored(services) == ["d1@kommun.example.se"]
     assert await outbox_for(services, "d1@kommun.example.se") == 1
 
