@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import math
 import time
@@ -40,6 +41,35 @@ log = logging.getLogger(__name__)
 REDIS_TIMEOUT_SECONDS = 0.5
 # One warning per outage-minute is enough to be noticed without flooding the log.
 WARNING_INTERVAL_SECONDS = 60.0
+
+
+# Providers that ignore dots in the local part: a.n.n.a@ and anna@ are one inbox there.
+_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def inbox_of(email_normalised: str) -> str:
+    """The inbox an address delivers to, as far as limits go: `anna+1@x` and `anna+2@x` are
+    one inbox (subaddressing, RFC 5233), as are Gmail's dotted spellings. Without this a
+    script floods one person through endless spellings of their address."""
+    local, _, domain = email_normalised.rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in _DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), _DOTLESS_DOMAINS[domain]
+    return f"{local}@{domain}"
+
+
+def client_of(host: str) -> str:
+    """The client a limit counts: its IPv4 address, or its IPv6 /64 network, since one
+    IPv6 subscriber is handed a whole /64 and could otherwise take a new address per try."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # not an address ("unknown", a test client's name)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 class TooManyBookings(Exception):
@@ -98,9 +128,10 @@ class BookingLimiter:
         only for proxies listed in FORWARDED_ALLOW_IPS. If the storage fails the booking goes
         through (a missed limit costs less than a lost booking) and a warning is logged.
         """
-        client = request.client.host if request.client else "unknown"
+        client = client_of(request.client.host if request.client else "unknown")
         counted = [(item, self._key("client", client)) for item in self.per_client]
-        tested = [(item, self._key("email", email_normalised)) for item in self.per_email]
+        inbox = inbox_of(email_normalised)
+        tested = [(item, self._key("email", inbox)) for item in self.per_email]
         if not counted and not tested:
             return
         try:
@@ -131,7 +162,7 @@ class BookingLimiter:
             return
         try:
             for item in self.per_email:
-                await self.strategy.hit(item, self._key("email", email_normalised))
+                await self.strategy.hit(item, self._key("email", inbox_of(email_normalised)))
         except StorageError as exc:
             self._warn(exc)
 

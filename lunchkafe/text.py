@@ -31,6 +31,7 @@ import unicodedata
 MSG_CONTROL = "Texten innehåller osynliga styrtecken. Skriv den utan dem."
 MSG_ENCODED_WORD = "Texten ser ut som kodad e-posttext (=?…?=). Skriv den som vanlig text."
 MSG_NO_LETTER = "Skriv ett namn med minst en bokstav."
+MSG_ADDRESS_IN_NAME = "Skriv bara namnet, utan webb- eller e-postadresser."
 MSG_REQUIRED = "Fältet får inte vara tomt."
 MSG_TOO_LONG = "Texten är för lång."
 
@@ -39,6 +40,9 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 # Python's email parser decodes an encoded word even with white space inside it (it only notes
 # a defect), so the pattern admits white space where RFC 2047 does not.
 _ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?[^?]*\?=", re.IGNORECASE)
+# What mail clients turn into a link: a scheme, www., an e-mail address, or a domain with a
+# path. A name is greeted in a genuine mail to any address, so it must not carry one.
+_ADDRESS = re.compile(r"://|\bwww\.|@|\w\.[a-z]{2,}/", re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
 
 
@@ -92,10 +96,13 @@ def clean_line(value: str, *, max_length: int, required: bool = False) -> str:
 
 
 def clean_name(value: str, *, max_length: int = 200) -> str:
-    """A person's name: single-line text that holds at least one letter. Raises TextRefused."""
+    """A person's name: single-line text that holds at least one letter and no web or
+    e-mail address (a phishing link in a greeting from a trusted sender). Raises TextRefused."""
     name = clean_line(value, max_length=max_length, required=True)
     if not any(unicodedata.category(char).startswith("L") for char in name):
         raise TextRefused(MSG_NO_LETTER)
+    if _ADDRESS.search(name):
+        raise TextRefused(MSG_ADDRESS_IN_NAME)
     return name
 
 

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from functools import partial
 
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from lunchkafe.text import (
     BIDI_CONTROLS,
+    MSG_ADDRESS_IN_NAME,
     MSG_CONTROL,
     MSG_ENCODED_WORD,
     MSG_NO_LETTER,
@@ -170,7 +171,26 @@ def test_any_plain_text_with_a_letter_is_a_name_folded_but_otherwise_unchanged(
     text: str, letter: str
 ) -> None:
     value = text + letter
+    assume("@" not in value and "/" not in value and "www." not in value.lower())
     assert clean_name(value) == " ".join(value.split())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Found by an attacker: greeted as typed in a genuine mail to any address.
+        "Ditt konto spärras – logga in på https://evil.example/lunchkafe",
+        "Anna, se www.evil.example",
+        "Anna (svara till support@evil.example)",
+        "Logga in: evil.example/login",
+        "Anna hxxps://evil.example".replace("hxxps", "ftp"),
+    ],
+)
+def test_a_name_with_a_web_or_mail_address_is_refused(name: str) -> None:
+    with pytest.raises(TextRefused) as refused:
+        clean_name(name)
+    assert refused.value.message == MSG_ADDRESS_IN_NAME
+    assert clean_line(name, max_length=200) == name  # other text may hold an address
 
 
 def test_length_counts_characters_after_folding() -> None:

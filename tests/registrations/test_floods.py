@@ -238,6 +238,47 @@ async def test_one_address_is_limited_whichever_client_books_it(
     assert (await mailed(services)).count("d7@kommun.example.se") == 2
 
 
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["anna+1@kommun.example.se", "anna+2@kommun.example.se", "anna@kommun.example.se"],
+        ["a.n.n.a@gmail.com", "anna+x@googlemail.com", "ANNA@gmail.com"],
+    ],
+    ids=["subaddress", "gmail-dots"],
+)
+async def test_spellings_of_one_inbox_share_its_limit(
+    services: Services, site: MakeSite, spellings: list[str]
+) -> None:
+    """Found by an attacker: `victim+N@` counted as new addresses, so one client flooded one
+    inbox with 1,200 mails an hour. Each spelling below delivers to the same inbox."""
+    events = [await make_event(services, title=f"Kafé {n}") for n in range(3)]
+    client = site(BOOKING_RATE_LIMIT="off", BOOKING_RATE_LIMIT_PER_EMAIL="2/minute").client()
+    codes = []
+    for email, event in zip(spellings, events, strict=True):
+        body = {"name": "Anna", "email": email, "consent": True}
+        codes.append(
+            (await client.post(f"/api/events/{event.id}/registrations", json=body)).status_code
+        )
+    assert codes == [202, 202, 429]
+    assert len(await mailed(services)) == 2
+
+
+async def test_an_ipv6_client_is_counted_by_its_64_network(
+    services: Services, site: MakeSite
+) -> None:
+    """One IPv6 subscriber has a whole /64 to take new addresses from; another network is
+    another client."""
+    event = await make_event(services)
+    one = site(BOOKING_RATE_LIMIT="2/minute")
+    same_network = ["2001:db8:1:2::1", "2001:db8:1:2::ffff", "2001:db8:1:2:abcd::9"]
+    codes = [
+        (await book_api(one.client(host), event.id, n)).status_code
+        for n, host in enumerate(same_network)
+    ]
+    assert codes == [202, 202, 429]
+    assert (await book_api(one.client("2001:db8:1:3::1"), event.id, 5)).status_code == 202
+
+
 VICTIM = 9  # attendee(9): the address an attacker knows
 
 
