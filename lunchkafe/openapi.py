@@ -271,7 +271,11 @@ DOCUMENT: dict[str, Any] = {
                         "type": "string",
                         "description": "Where the confirmation goes, as validated",
                     },
-                    "detail": {"type": "string", "description": "The same, in Swedish words"},
+                    "detail": {
+                        "type": "string",
+                        "description": "A sentence in Swedish for people: received, and "
+                        "where the mail about it goes",
+                    },
                 },
                 "additionalProperties": False,
             },

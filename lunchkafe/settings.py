@@ -32,9 +32,9 @@ DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL = "10/minute;60/day"
 
 
 # SMTP connections one delivery run keeps open. Each carries one message at a time, so after
-# a crash at most this many messages (those on the wire) can arrive twice: 1 is strict
-# exactly-once-but-one, more is faster through a slow relay.
-DEFAULT_SMTP_CONNECTIONS = 4
+# a crash at most this many messages (those on the wire) can arrive twice. One by default:
+# at most the one message in flight; more is faster only through a slow relay.
+DEFAULT_SMTP_CONNECTIONS = 1
 MAX_SMTP_CONNECTIONS = 32
 
 

@@ -136,7 +136,7 @@ async def deliver_due(
     """
     report = DeliveryReport()
     stop = stop or asyncio.Event()
-    count = connections or services.settings.smtp_connections
+    count = services.settings.smtp_connections if connections is None else connections
     async with open_postboxes(services.settings, count) as postboxes:
         for _ in range(max_batches):
             if stop.is_set():

@@ -13,13 +13,8 @@ from lunchkafe.json_body import json_object
 from lunchkafe.problems import problem
 from lunchkafe.ratelimit import TooManyBookings
 from lunchkafe.services import services
-from registrations import booking, errors
+from registrations import booking, errors, receipt
 from registrations.attendee import validate_attendee
-
-RECEIVED = (
-    "Bokningen är mottagen. Bekräftelsen, med besked om plats eller kö och länken för att "
-    "avboka, skickas till %(email)s."
-)
 
 
 def _text(body: dict[str, Any], name: str, field_errors: dict[str, str]) -> str:
@@ -77,14 +72,8 @@ async def create_registration(request: Request) -> Response:
     await app.booking_limiter.booked(attendee.email_normalised, result.created)
     # The same answer for a new booking and a repeat (registrations/receipt.py): whether the
     # address got a seat, a place in line or already held one goes by mail to the address.
-    return JSONResponse(
-        {
-            "event_id": result.registration.event_id,
-            "email": attendee.email,
-            "detail": RECEIVED % {"email": attendee.email},
-        },
-        status_code=202,
-    )
+    received = receipt.for_event(attendee.email, result.event)
+    return JSONResponse(receipt.as_json(received), status_code=202)
 
 
 async def delete_registration(request: Request) -> Response:

@@ -25,8 +25,9 @@ from registrations.waitlist import count_confirmed, promote_from_waitlist, waitl
 @dataclass(frozen=True)
 class BookingResult:
     registration: Registration
-    # Only for a new booking, and only for trusted callers (tests, the command line): the
-    # answer to whoever booked is a registrations.receipt.Receipt, which never holds it.
+    event: Event
+    # Only for a new booking, and never shown to whoever booked: their answer is a
+    # registrations.receipt.Receipt. The owner of the address gets the link by mail.
     manage_token: str | None
     created: bool  # False: this address already had a seat or a place in line
     waitlist_position: int | None
@@ -98,6 +99,7 @@ async def book(
         await _resend_link(session, existing, event, now)
         return BookingResult(
             registration=existing,
+            event=event,
             manage_token=None,
             created=False,
             waitlist_position=await waitlist_position(session, existing),
@@ -150,6 +152,7 @@ async def book(
     )
     return BookingResult(
         registration=registration,
+        event=event,
         manage_token=manage_token(registration, secret_key),
         created=True,
         waitlist_position=position,

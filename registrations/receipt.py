@@ -6,11 +6,17 @@ says whether the address already held a seat, whether it got a seat or a place i
 links to the booking: that goes by mail to the address (the confirmation, the waitlist mail,
 or the link again for a repeat). A new booking and a repeat therefore answer alike, and
 nobody learns from the answer who is booked where.
+
+What a receipt cannot hide (README, "JSON API"): a booking that creates a registration takes
+a seat and counts against the address's booking limit, and seat counts are public; so
+whoever books with an address they do not own can tell, by watching those, whether it held
+the event, at the price of booking it if not, which mails its owner.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from events.models import Event
 from registrations.errors import BookingClosed
@@ -42,3 +48,22 @@ def for_series(
     for every address and can be shown again on a later visit.
     """
     return Receipt(email=email, events=tuple(bookable), skipped=tuple(skipped))
+
+
+# The API's `detail`, in Swedish as the API's other messages are; true for a new booking and
+# a repeat alike, as every sentence of the receipt page is.
+DETAIL = (
+    "Bokningen är mottagen. Allt om den, om du har fått plats eller står i kö och länken för "
+    "att avboka, kommer med e-post till %(email)s."
+)
+
+
+def as_json(receipt: Receipt) -> dict[str, Any]:
+    """The receipt of a booking of one event as the API answers it (202): `{event_id,
+    email, detail}`, the shape `BookingReceipt` in the OpenAPI document."""
+    (event,) = receipt.events
+    return {
+        "event_id": event.id,
+        "email": receipt.email,
+        "detail": DETAIL % {"email": receipt.email},
+    }

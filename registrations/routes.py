@@ -119,7 +119,7 @@ def _receipt_page(
     examples: Any = (),
 ) -> Response:
     settings = services(request).settings
-    return render(
+    response = render(
         request,
         "registrations/received.html",
         {
@@ -136,6 +136,9 @@ def _receipt_page(
             "organiser": settings.organiser_email,
         },
     )
+    if received.email:  # a page with an address on it is kept by no cache
+        response.headers["cache-control"] = "private, no-store"
+    return response
 
 
 async def _event_with_errors(
@@ -289,7 +292,8 @@ async def manage(request: Request) -> Response:
             "position": position,
             "token": token,
             "examples": examples,
-            "cancelled": request.query_params.get("done") == "cancelled",
+            "cancelled": request.query_params.get("done") == "cancelled"
+            and registration.status == RegistrationStatus.CANCELLED,
             "statuses": RegistrationStatus,
         },
     )

@@ -2,7 +2,7 @@
 and count what arrived at a real SMTP server.
 
     .venv/bin/python scripts/attack_kill_worker.py [--database postgresql|sqlite]
-        [--reminders 2000] [--kill-after 700] [--connections 4]
+        [--reminders 2000] [--kill-after 700] [--connections 1-32]
 
 Prints lost and doubled messages and how long the dead worker's claims waited. Uses a
 scratch PostgreSQL database (TEST_POSTGRES_URL) or SQLite file, a redis-server of its own on
@@ -32,6 +32,7 @@ from sqlalchemy import select  # noqa: E402
 
 from lunchkafe.migrate import upgrade  # noqa: E402
 from lunchkafe.services import Services  # noqa: E402
+from lunchkafe.settings import DEFAULT_SMTP_CONNECTIONS, MAX_SMTP_CONNECTIONS  # noqa: E402
 from lunchkafe.timestamps import utcnow  # noqa: E402
 from mail.models import OutboxMessage, OutboxStatus  # noqa: E402
 from registrations.messaging import send_reminder_now  # noqa: E402
@@ -162,7 +163,14 @@ def main() -> None:
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--reminders", type=int, default=2000)
     parser.add_argument("--kill-after", type=int, default=700, help="messages received first")
-    parser.add_argument("--connections", type=int, default=4, help="SMTP_CONNECTIONS")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=DEFAULT_SMTP_CONNECTIONS,
+        choices=range(1, MAX_SMTP_CONNECTIONS + 1),
+        metavar="1-32",
+        help="SMTP_CONNECTIONS",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         asyncio.run(

@@ -189,8 +189,8 @@ async def test_booking_confirms_then_waitlists_and_repeats_are_idempotent(
     assert first.json() == {
         "event_id": event.id,
         "email": "person1@kommun.example.se",
-        "detail": "Bokningen är mottagen. Bekräftelsen, med besked om plats eller kö och "
-        "länken för att avboka, skickas till person1@kommun.example.se.",
+        "detail": "Bokningen är mottagen. Allt om den, om du har fått plats eller står i kö "
+        "och länken för att avboka, kommer med e-post till person1@kommun.example.se.",
     }
     second = await book(client, event.id, booking(2))
     third = await book(client, event.id, booking(3))
@@ -222,14 +222,14 @@ async def test_a_new_booking_and_a_repeat_answer_alike(
     event = await make_event(services, capacity=1)
     assert (await book(client, event.id, booking(1))).status_code == 202  # has the seat
     assert (await book(client, event.id, booking(2))).status_code == 202  # first in line
-    answers = {}
+    answers = []
     for n in (1, 2, 3):  # the seat holder, the one in line, a stranger (now waitlisted)
         response = await book(client, event.id, booking(n))
-        body = response.json()
-        answers[n] = (response.status_code, set(body), body["event_id"])
-    assert (
-        answers[1] == answers[2] == answers[3] == (202, {"event_id", "email", "detail"}, event.id)
-    )
+        headers = {k: v for k, v in response.headers.items() if k not in ("date", "content-length")}
+        email = f"person{n}@kommun.example.se"
+        answers.append((response.status_code, headers, response.text.replace(email, "ADDRESS")))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == 202
 
 
 async def test_a_closed_event_answers_a_holder_and_a_stranger_alike(

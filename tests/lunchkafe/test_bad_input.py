@@ -35,6 +35,7 @@ ID_ROUTES = [
     ("GET", "/events/{}"),
     ("GET", "/events/{}/event.ics"),
     ("POST", "/events/{}/book"),
+    ("GET", "/events/{}/received"),
     ("GET", "/api/events/{}"),
     ("POST", "/api/events/{}/registrations"),
 ]

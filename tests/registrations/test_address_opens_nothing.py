@@ -32,6 +32,7 @@ from events.models import Event
 from events.schedule import create_series
 from lunchkafe.app import create_app
 from lunchkafe.services import Services
+from lunchkafe.timestamps import utcnow
 from mail.delivery import DeliveryReport
 from mail.models import MessageKind, OutboxMessage
 from registrations import booking
@@ -251,15 +252,43 @@ SPELLINGS = [VICTIM.email, VICTIM.email.upper(), "Vera.Offer@Kommun.Example.SE"]
 STRANGER = "ny.person@kommun.example.se"  # an address with no bookings
 
 
-async def answer(
-    client: httpx.AsyncClient, response: httpx.Response, email: str
-) -> tuple[int, str | None, list[str], str]:
-    """All that a booker sees of an answer: its status, where it sends them, the names of
-    the cookies it sets and the page they land on; but for the address they typed."""
-    location = response.headers.get("location")
-    landed = (await client.get(location)).text if location else response.text
+Answer = tuple[int, list[tuple[str, str]], str]
+
+# Headers that differ between any two answers, whoever asks.
+VARYING = {"date", "content-length", "set-cookie"}
+
+
+async def answer(client: httpx.AsyncClient, response: httpx.Response, email: str) -> Answer:
+    """All that a booker sees of an answer: its status, its headers (cookies by name), and
+    the page it sends them on to, or its body; with the address they typed replaced."""
+    headers = sorted((k, v) for k, v in response.headers.multi_items() if k not in VARYING)
     cookies = sorted(c.split("=", 1)[0] for c in response.headers.get_list("set-cookie"))
-    return response.status_code, location, cookies, landed.replace(email, "ADDRESS")
+    headers += [("set-cookie", name) for name in cookies]
+    location = response.headers.get("location")
+    landed = await client.get(location) if location else response
+    headers += [(f"landed:{k}", v) for k, v in landed.headers.multi_items() if k not in VARYING]
+    return response.status_code, headers, landed.text.replace(email, "ADDRESS")
+
+
+async def answers_for(
+    client: httpx.AsyncClient,
+    path: str,
+    *,
+    form: bool,
+    emails: tuple[str, ...],
+    csrf_from: str | None = None,
+) -> list[Answer]:
+    """The answers to booking `path` with each address in turn, by form (its token from
+    `csrf_from`, by default the form's own page) or API."""
+    answers = []
+    for email in emails:
+        if form:
+            csrf = await csrf_of(client, csrf_from or path.removesuffix("/book"))
+            response = await client.post(path, data=form_of(outsider(email), csrf))
+        else:
+            response = await client.post(path, json=outsider(email))
+        answers.append(await answer(client, response, email))
+    return answers
 
 
 @pytest.mark.parametrize("email", SPELLINGS)
@@ -311,13 +340,33 @@ async def test_the_booking_page_answers_a_holder_and_a_stranger_alike(
         stored = await session.get(Event, held)
         assert stored is not None
         stored.capacity = capacity
-    path = f"/events/{held}"
-    csrf = await csrf_of(client, path)
-    answers = []
-    for email in (VICTIM.email, STRANGER):
-        response = await client.post(f"{path}/book", data=form_of(outsider(email), csrf))
-        answers.append(await answer(client, response, email))
-    assert answers[0] == answers[1]
+    holder, stranger = await answers_for(
+        client, f"/events/{held}/book", form=True, emails=(VICTIM.email, STRANGER)
+    )
+    assert holder == stranger
+    assert holder[0] == 303
+
+
+@pytest.mark.parametrize("form", [True, False], ids=["form", "api"])
+async def test_a_closed_event_answers_a_holder_and_a_stranger_alike(
+    services: Services, client: httpx.AsyncClient, form: bool
+) -> None:
+    victim = await make_victim(services)
+    held = victim.own[0].registration.event_id
+    async with services.transaction() as session:  # the organiser closes booking early
+        stored = await session.get(Event, held)
+        assert stored is not None
+        stored.registration_closes_at = utcnow() - timedelta(minutes=1)
+    path = f"/events/{held}/book" if form else f"/api/events/{held}/registrations"
+    holder, stranger = await answers_for(
+        client,
+        path,
+        form=form,
+        emails=(VICTIM.email, STRANGER),
+        csrf_from=f"/events/{victim.target.id}",  # a page that still has a form
+    )
+    assert holder == stranger
+    assert holder[0] == 409
 
 
 async def test_the_series_page_answers_a_holder_and_a_stranger_alike(
@@ -325,20 +374,20 @@ async def test_the_series_page_answers_a_holder_and_a_stranger_alike(
 ) -> None:
     victim = await make_victim(services)  # holds one of the two series events
     path = f"/series/{SERIES}"
-    csrf = await csrf_of(client, path)
-    answers = []
-    for email in (VICTIM.email, STRANGER):
-        response = await client.post(f"{path}/book", data=form_of(outsider(email), csrf))
-        answers.append(await answer(client, response, email))
-    assert answers[0] == answers[1]
-    status, location, cookies, text = answers[0]
-    assert (status, location, cookies) == (303, f"{path}/received", ["lk_note"])
+    holder, stranger = await answers_for(
+        client, f"{path}/book", form=True, emails=(VICTIM.email, STRANGER)
+    )
+    assert holder == stranger
+    status, headers, text = holder
+    assert status == 303
+    assert ("location", f"{path}/received") in headers
+    assert ("set-cookie", "lk_note") in headers
     assert "ADDRESS" in text  # the address is shown back, so a typo is seen
     for event in (victim.series_event, victim.fresh_series_event):
         assert event.title in text
 
     crawl = Crawl(client)
-    await crawl.follow(f"http://{SITE}{location}")
+    await crawl.follow(f"http://{SITE}{path}/received")
     crawl.assert_opens_nothing_of(victim, None)
 
 
@@ -355,13 +404,11 @@ async def test_booking_by_the_api_with_someone_elses_address_opens_nothing(
     crawl.assert_opens_nothing_of(victim, None)
 
     held = victim.own[1].registration.event_id
-    answers = []
-    for email in (VICTIM.email, STRANGER):  # the holder of a seat, and a new booking
-        response = await client.post(f"/api/events/{held}/registrations", json=outsider(email))
-        answers.append(await answer(client, response, email))
-    assert answers[0] == answers[1]
+    path = f"/api/events/{held}/registrations"
+    holder, stranger = await answers_for(client, path, form=False, emails=(VICTIM.email, STRANGER))
+    assert holder == stranger
     nothing = Crawl(client)
-    await nothing.follow(str(response.url), response.text, "application/json")
+    await nothing.follow(f"http://{SITE}{path}", holder[2], "application/json")
     nothing.assert_opens_nothing_of(victim, None)
 
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from events.schedule import create_series
 from lunchkafe import flash
 from lunchkafe.app import create_app
 from lunchkafe.services import Services
@@ -119,3 +120,36 @@ async def test_a_series_receipt_lists_what_could_not_be_booked_and_why(
     page = (await client.get(booked.headers["location"])).text
     assert "Gick inte att boka" in page
     assert "Kafé som inte öppnat" in page
+
+
+async def test_a_series_with_nothing_to_book_thanks_nobody(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """Found in review: the page thanked for a booking and promised mail when every event
+    was closed. Which events are closed is public, so this tells nothing of the address."""
+    async with services.transaction() as session:
+        await create_series(session, slug="cafeer", title="Lunchkaféer")
+    await make_event(
+        services,
+        title="Kafé som inte öppnat",
+        series_slug="cafeer",
+        starts_at=SOON + timedelta(days=30),
+        ends_at=SOON + timedelta(days=30, hours=1),
+        registration_opens_at=SOON + timedelta(days=20),
+    )
+    booked = await book(client, "/series/cafeer")
+    page = (await client.get(booked.headers["location"])).text
+    assert "Inget att boka" in page
+    assert "Tack!" not in page
+    assert "vi skickar inget mejl" in page
+    assert "Kafé som inte öppnat" in page
+
+
+async def test_a_receipt_showing_an_address_is_kept_by_no_cache(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    event = await make_event(services)
+    booked = await book(client, f"/events/{event.id}")
+    shown = await client.get(booked.headers["location"])
+    assert EMAIL in shown.text
+    assert shown.headers["cache-control"] == "private, no-store"

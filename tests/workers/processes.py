@@ -144,6 +144,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
             "SECRET_KEY": SECRET,
             "VAR_DIR": str(settings.var_dir),
             "BASE_URL": settings.base_url,
+            "SMTP_CONNECTIONS": str(settings.smtp_connections),
             **({"SMTP_URL": settings.smtp_url} if settings.smtp_url else {}),
             **({"REDIS_URL": settings.redis_url} if settings.redis_url else {}),
             **environ,
