@@ -606,7 +606,7 @@ class Measured:
 
 
 def _settings(url: str, var_dir: Path) -> Any:
-    from lunchkafe.settings import Settings
+    from foundation.settings import Settings
 
     return Settings.from_environ(
         {"DATABASE_URL": url, "SECRET_KEY": SECRET, "VAR_DIR": str(var_dir)}
@@ -630,7 +630,7 @@ async def _recreate_postgres(admin_url: str) -> str:
 async def _prepare(target: Target, capacities: Sequence[int]) -> list[int]:
     """Migrate the fresh database and publish the events to book; returns their ids."""
     from events.schedule import EventDraft, create_event
-    from lunchkafe.database import create_engine, create_sessionmaker, unit_of_work
+    from foundation.database import create_engine, create_sessionmaker, unit_of_work
     from lunchkafe.migrate import upgrade
 
     engine = create_engine(_settings(target.url, target.var_dir))
@@ -658,7 +658,7 @@ async def _prepare(target: Target, capacities: Sequence[int]) -> list[int]:
 async def _check(target: Target) -> Check:
     from sqlalchemy import text
 
-    from lunchkafe.database import create_engine
+    from foundation.database import create_engine
 
     engine = create_engine(_settings(target.url, target.var_dir))
     try:

@@ -443,7 +443,7 @@ if __name__ == "__main__":
 
 def loopback_database_url(url: str) -> str:
     """An argparse type: benchmarks only ever touch databases on this machine."""
-    from lunchkafe.settings import normalise_database_url
+    from foundation.settings import normalise_database_url
 
     host = urlsplit(url).hostname or ""
     if host not in LOOPBACK_NAMES:

@@ -170,14 +170,14 @@ async def measure(args: argparse.Namespace, smtp_port: int, workdir: Path) -> di
     from sqlalchemy import insert, select
 
     from events.schedule import EventDraft, create_event
+    from foundation.services import Services
+    from foundation.settings import Settings
+    from foundation.timestamps import utcnow
     from lunchkafe.migrate import upgrade
     from lunchkafe.models import Event  # noqa: F401  (registers every table)
-    from lunchkafe.services import Services
-    from lunchkafe.settings import Settings
-    from lunchkafe.timestamps import utcnow
-    from mail.compose import load_drafts, render
-    from mail.delivery import deliver_due
     from mail.models import OutboxMessage
+    from notices.compose import load_drafts, render
+    from notices.delivery import deliver_due
     from registrations.models import Registration, RegistrationStatus
     from registrations.reminders import create_due_reminders
     from registrations.tokens import derive_token, hash_token, new_nonce

@@ -128,9 +128,9 @@ async def _recreate_postgres(admin_url: str, *, create: bool) -> str:
 async def _prepare(database_url: str, var_dir: Path, port: int, count: int) -> None:
     """Migrate and publish `count` events, a few a day from tomorrow, every tenth cancelled."""
     from events.schedule import EventDraft, create_event, mark_cancelled
+    from foundation.services import Services
+    from foundation.settings import Settings
     from lunchkafe.migrate import upgrade
-    from lunchkafe.services import Services
-    from lunchkafe.settings import Settings
 
     services = Services.build(Settings.from_environ(_settings_environ(database_url, var_dir, port)))
     try:

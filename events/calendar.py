@@ -25,7 +25,7 @@ from icalendar import (
     vText,
 )
 
-from lunchkafe.text import neutral_line
+from foundation.text import neutral_line
 
 PRODID = "-//Lunchkafé//Lunchkafé//SV"
 TZID = "Europe/Stockholm"

@@ -8,14 +8,10 @@ web process agrees. With Redis the built bytes are shared by all processes.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +20,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from events.calendar import build_feed
 from events.entries import public_entry
 from events.models import Event, EventStatus, Series
-from lunchkafe.conditional import CalendarFile
+from foundation.conditional import CalendarFile
+from foundation.feed_cache import FeedCache, FeedMemo
 
 log = logging.getLogger("lunchkafe.feeds")
 
@@ -34,78 +31,6 @@ CANCELLED_KEPT = timedelta(days=30)
 # Past events stay a while so a calendar's history does not empty itself.
 PAST_KEPT = timedelta(days=90)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-class FeedCache(Protocol):
-    async def get(self, key: str) -> CalendarFile | None: ...
-    async def put(self, key: str, file: CalendarFile) -> None: ...
-
-
-class MemoryFeedCache:
-    """For a single embedded process; a few feeds, least recently used dropped first."""
-
-    def __init__(self, size: int = 64) -> None:
-        self._items: OrderedDict[str, CalendarFile] = OrderedDict()
-        self._size = size
-
-    async def get(self, key: str) -> CalendarFile | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
-
-    async def put(self, key: str, file: CalendarFile) -> None:
-        self._items[key] = file
-        self._items.move_to_end(key)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-
-class RedisFeedCache:
-    """Shared by every web process; an unreachable Redis only costs a rebuild."""
-
-    def __init__(self, url: str, ttl: timedelta = timedelta(days=1)) -> None:
-        from redis.asyncio import Redis
-
-        self._redis = Redis.from_url(url)
-        self._ttl = int(ttl.total_seconds())
-        self._local = MemoryFeedCache(size=8)
-
-    async def get(self, key: str) -> CalendarFile | None:
-        local = await self._local.get(key)
-        if local is not None:
-            return local
-        try:
-            raw = await self._redis.get(f"lunchkafe:{key}")
-        except Exception as exc:
-            log.warning("feed cache unreachable (%s); building the feed", exc)
-            return None
-        if raw is None:
-            return None
-        meta_len = int.from_bytes(raw[:4], "big")
-        meta = json.loads(raw[4 : 4 + meta_len])
-        file = CalendarFile(
-            body=raw[4 + meta_len :],
-            etag=meta["etag"],
-            last_modified=datetime.fromisoformat(meta["last_modified"]),
-        )
-        await self._local.put(key, file)
-        return file
-
-    async def put(self, key: str, file: CalendarFile) -> None:
-        await self._local.put(key, file)
-        meta = json.dumps(
-            {"etag": file.etag, "last_modified": file.last_modified.isoformat()}
-        ).encode()
-        try:
-            await self._redis.set(
-                f"lunchkafe:{key}", len(meta).to_bytes(4, "big") + meta + file.body, ex=self._ttl
-            )
-        except Exception as exc:
-            log.warning("feed cache unreachable (%s); not shared this time", exc)
-
-    async def close(self) -> None:
-        await self._redis.aclose()
 
 
 def _in_feed(now: datetime, series_id: int | None) -> list[ColumnElement[bool]]:
@@ -129,33 +54,6 @@ async def _fingerprint(session: AsyncSession, series_id: int | None) -> str:
         query = query.where(Event.series_id == series_id)
     count, latest = (await session.execute(query)).one()
     return f"{count}:{latest.isoformat() if latest else '-'}"
-
-
-class FeedMemo:
-    """Per process: the cache key each feed had a moment ago, and one builder per feed.
-
-    A calendar client revalidating then costs no database work at all. The process that
-    changes an event forgets at once; other processes notice within `ttl`.
-    """
-
-    ttl = 1.0
-
-    def __init__(self) -> None:
-        self._keys: dict[str, tuple[float, str]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    def key(self, scope: str) -> str | None:
-        found = self._keys.get(scope)
-        return found[1] if found is not None and found[0] > time.monotonic() else None
-
-    def remember(self, scope: str, key: str) -> None:
-        self._keys[scope] = (time.monotonic() + self.ttl, key)
-
-    def lock(self, scope: str) -> asyncio.Lock:
-        return self._locks.setdefault(scope, asyncio.Lock())
-
-    def forget(self) -> None:
-        self._keys.clear()
 
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]

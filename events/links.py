@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from events.calendar import (
     feed_subscribe_links,
     google_calendar_link,
@@ -26,3 +28,13 @@ def event_calendar_links(event: Event, base_url: str) -> dict[str, str]:
 def subscribe_links(feed_url: str, name: str) -> dict[str, str]:
     """The feed itself plus webcal, Google and Outlook subscribe links."""
     return {"feed": feed_url, **feed_subscribe_links(feed_url, name)}
+
+
+def for_pages(base_url: str) -> dict[str, Callable[..., dict[str, str]]]:
+    """The link builders templates call, bound to BASE_URL: `calendar_links(event)` and
+    `subscribe_links(path, name)`. Handlers put them in the context of the pages that
+    offer adding to a calendar or subscribing (the event, home, series and feed pages)."""
+    return {
+        "calendar_links": lambda event: event_calendar_links(event, base_url),
+        "subscribe_links": lambda path, name: subscribe_links(base_url + path, name),
+    }

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lunchkafe.database import Base
-from lunchkafe.timestamps import UTCDateTime, utcnow
+from foundation.database import Base
+from foundation.timestamps import UTCDateTime, utcnow
 
 
 class EventStatus(enum.StrEnum):

@@ -1,7 +1,7 @@
 """What an event may be, whoever creates or changes it: pages, command line, API, imports.
 
 Times within sane bounds, a length between a minute and a day, a capacity a room or a
-meeting can have, text through lunchkafe.text's rule, and a join link that is a web address.
+meeting can have, text through foundation.text's rule, and a join link that is a web address.
 Each check adds a Swedish message under the field's name to `errors`, so a page can show
 every fault next to its field at once; `events.schedule` raises them together.
 """
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from events.errors import EventInPast, InvalidEvent
-from lunchkafe.text import (
+from foundation.text import (
     MSG_REQUIRED,
     MSG_TOO_LONG,
     TextRefused,
@@ -74,7 +74,7 @@ TEXT_FIELD_NAMES = frozenset({*TEXT_FIELDS, "join_url"})
 
 
 def clean_text_fields(values: dict[str, str | None], errors: dict[str, str]) -> dict[str, str]:
-    """Each value through lunchkafe.text's rule (None reads as empty); faults go to `errors`.
+    """Each value through foundation.text's rule (None reads as empty); faults go to `errors`.
 
     Titles, venues and hosts are single lines (they become calendar properties and mail
     subjects); summaries and descriptions keep their line breaks. The join link is a URL.

@@ -25,8 +25,8 @@ from events.rules import (
     is_slug,
     raise_if_any,
 )
-from lunchkafe.ids import is_id
-from lunchkafe.timestamps import utcnow
+from foundation.ids import is_id
+from foundation.timestamps import utcnow
 
 # Changing any of these moves the event in attendees' calendars, so SEQUENCE must grow.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "venue", "join_url", "title")
@@ -214,7 +214,7 @@ async def apply_changes(
     confirmed (counted under the lock, so no booking slips in between). Raises
     EventNotFound, InvalidEvent or EventInPast; nothing is changed when it raises.
     Telling attendees and promoting from the waitlist is the caller's next step
-    (`events.organising.update_event` does both), in the same transaction.
+    (`registrations.organising.update_event` does both), in the same transaction.
     """
     event = await lock_event(session, event_id)
     if event is None:

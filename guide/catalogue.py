@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from events.listing import published_events
 from events.models import Event
 from guide.models import Challenge, EventGuideLink, GuideExample
+from registrations.listing import published_events
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lunchkafe.database import Base
+from foundation.database import Base
 
 example_challenges = Table(
     "guide_example_challenges",

@@ -1,1 +1,2 @@
-"""Lunchkafé: wiring for settings, database, the web app, the command line and i18n."""
+"""Lunchkafé's wiring: the app, the command line, the demo data, the OpenAPI document and
+migrations. Everything else lives in the layers below (README, "Architecture")."""

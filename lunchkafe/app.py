@@ -13,21 +13,21 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from events import api as events_api
-from events import calendar_routes as events_calendar
-from events import routes as events_routes
-from guide import routes as guide_routes
-from lunchkafe.body_limit import BodyLimit, BodyTooLarge, body_too_large
-from lunchkafe.error_pages import ErrorsInsideStarlette, bad_form, http_error, server_error
+from foundation.body_limit import BodyLimit, BodyTooLarge, body_too_large
+from foundation.error_pages import ErrorsInsideStarlette, bad_form, http_error, server_error
+from foundation.response_headers import HeaderPolicy, SecurityHeaders
+from foundation.services import Services
+from foundation.settings import Settings
+from foundation.site_origin import SiteOrigin
 from lunchkafe.openapi import openapi_document
-from lunchkafe.response_headers import HeaderPolicy, SecurityHeaders
-from lunchkafe.services import Services
-from lunchkafe.settings import Settings
-from lunchkafe.site_origin import SiteOrigin
-from mail import routes as mail_routes
-from registrations import api as registrations_api
-from registrations import calendar_routes as registrations_calendar
-from registrations import routes as registrations_routes
+from web import attendee_calendar as registrations_calendar
+from web import booking_api as registrations_api
+from web import booking_pages as registrations_routes
+from web import event_api as events_api
+from web import event_calendar as events_calendar
+from web import event_pages as events_routes
+from web import guide_pages as guide_routes
+from web import mailbox_pages as mail_routes
 from workers import health
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "templates" / "static"

@@ -2,7 +2,7 @@
 
 import os
 
+from foundation.settings import Settings
 from lunchkafe.app import create_app
-from lunchkafe.settings import Settings
 
 app = create_app(Settings.from_environ(os.environ))

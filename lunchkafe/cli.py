@@ -26,22 +26,22 @@ from typing import Any, TypeVar
 from asyncpg import PostgresError  # type: ignore[import-untyped]
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from events import listing
 from events.errors import EventError, EventInPast, InvalidEvent
 from events.models import EventKind
-from events.organising import cancel_event, update_event
 from events.rules import EARLIEST, LATEST, LONGEST, MAX_CAPACITY, MIN_CAPACITY
 from events.schedule import EventChanges, EventDraft, create_event, publish_event
-from lunchkafe.i18n import format_span
-from lunchkafe.ids import MAX_ID
-from lunchkafe.services import Services
-from lunchkafe.settings import ConfigurationError, Settings
-from lunchkafe.text import TextRefused
-from lunchkafe.timeparse import parse_duration, read_moment, to_utc
+from foundation.i18n import format_span
+from foundation.ids import MAX_ID
+from foundation.services import Services
+from foundation.settings import ConfigurationError, Settings
+from foundation.text import TextRefused
+from foundation.timeparse import parse_duration, read_moment, to_utc
 from mail.models import Audience
 from mail.outbox import SendNotFound, outbox_summary, send_progress
+from registrations import listing
 from registrations.errors import RegistrationError
 from registrations.messaging import send_message, send_reminder_now
+from registrations.organising import cancel_event, update_event
 
 T = TypeVar("T")
 
@@ -356,7 +356,7 @@ async def _hand_over_mail(services: Services) -> None:
         await nudge_once(services)
         print("mail queued for the worker")
     else:
-        from mail.delivery import deliver_due
+        from notices.delivery import deliver_due
 
         report = await deliver_due(services)
         print(f"mail: {report.sent} sent, {report.retried} to retry, {report.failed} failed")

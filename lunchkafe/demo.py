@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from events.models import Event, EventKind
 from events.schedule import EventDraft, create_event, create_series
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from guide.catalogue import add_challenge, add_example, link_example
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
 
 CHALLENGES = [
     (

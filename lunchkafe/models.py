@@ -1,8 +1,8 @@
 """Imports every package's models so the metadata (and Alembic) sees all tables."""
 
 from events.models import Event, Series
+from foundation.database import Base
 from guide.models import Challenge, EventGuideLink, GuideExample
-from lunchkafe.database import Base
 from mail.models import OrganiserSend, OutboxMessage
 from registrations.models import AttendeeFeed, Registration
 

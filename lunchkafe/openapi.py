@@ -1,8 +1,8 @@
 """The OpenAPI document for the JSON API, served at /api/openapi.json.
 
-It says what the server enforces, no more and no less: ids are 1..2³¹−1 (lunchkafe.ids),
+It says what the server enforces, no more and no less: ids are 1..2³¹−1 (foundation.ids),
 text fields have the lengths and rules of registrations.attendee, `consent` must be true,
-and every error is a problem document (lunchkafe.problems, RFC 9457). tests/
+and every error is a problem document (foundation.problems, RFC 9457). tests/
 test_api_schemathesis.py generates requests from it and holds the server to it.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from lunchkafe.ids import MAX_ID
-from lunchkafe.problems import PROBLEM_JSON
+from foundation.ids import MAX_ID
+from foundation.problems import PROBLEM_JSON
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 _ID = {

@@ -3,7 +3,7 @@
 Python's `email` decodes RFC 2047 encoded words it finds in a display name or a Subject and,
 on runtimes without `verify_generated_headers` (3.11 before 3.11.10, 3.12 before 3.12.5), can
 fold what they hide, CRLF included, into real header lines. So text from people is made
-neutral (lunchkafe.text.neutral_line) before it is set, and every composed message is checked
+neutral (foundation.text.neutral_line) before it is set, and every composed message is checked
 the way `verify_generated_headers` checks it, whatever the runtime.
 """
 
@@ -15,7 +15,7 @@ from email.errors import HeaderDefect
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from lunchkafe.text import neutral_line
+from foundation.text import neutral_line
 
 # Where the runtime has it, the generator itself refuses a header that would break into
 # several lines; on older runtimes verify_headers() below is the only check.

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lunchkafe.database import Base
-from lunchkafe.timestamps import UTCDateTime, utcnow
+from foundation.database import Base
+from foundation.timestamps import UTCDateTime, utcnow
 
 
 class MessageKind(enum.StrEnum):

@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lunchkafe.ids import is_id
-from lunchkafe.timestamps import utcnow
+from foundation.ids import is_id
+from foundation.timestamps import utcnow
 from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
 
 

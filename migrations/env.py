@@ -8,9 +8,9 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from lunchkafe.database import create_engine
+from foundation.database import create_engine
+from foundation.settings import Settings
 from lunchkafe.models import Base
-from lunchkafe.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata

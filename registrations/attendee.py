@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from lunchkafe.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_name
+from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_name
 from registrations import errors
 
 MAX_LENGTH = 200  # characters, for the name, organisation and municipality
@@ -39,7 +39,7 @@ def validate_attendee(
 ) -> Attendee:
     """Return a clean Attendee or raise InvalidAttendee with a message per field.
 
-    Text fields follow lunchkafe.text's rule (no controls, bidi overrides or encoded words;
+    Text fields follow foundation.text's rule (no controls, bidi overrides or encoded words;
     a name holds a letter), so nothing typed here can become a mail header or an iCalendar
     parameter; the address is checked by email-validator (RFC 5321/5322 syntax).
     """

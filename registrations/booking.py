@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus, Series
 from events.schedule import lock_event, registration_window
-from lunchkafe.i18n import format_datetime
-from lunchkafe.timestamps import utcnow
+from foundation.i18n import format_datetime
+from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
 from registrations import errors

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.models import Event, EventStatus
-from lunchkafe.timestamps import utcnow
+from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
 from registrations.errors import RegistrationNotFound

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
-from lunchkafe.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_text
+from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_text
 from mail.models import Audience, MessageKind, OrganiserSend
 from mail.outbox import NewMessage, enqueue_many, new_send
 from registrations.errors import EventNotFound, RegistrationError
@@ -39,7 +39,7 @@ async def send_message(
     """Send an organiser's own words to the confirmed, the waitlisted, or both.
 
     The subject is one line (it becomes the mail's Subject header), the body any number of
-    lines; both follow lunchkafe.text's rule. Raises RegistrationError saying what to fix.
+    lines; both follow foundation.text's rule. Raises RegistrationError saying what to fix.
     """
     try:
         subject = clean_line(subject, max_length=MAX_SUBJECT, required=True)

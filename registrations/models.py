@@ -9,8 +9,8 @@ from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from events.models import Event
-from lunchkafe.database import Base
-from lunchkafe.timestamps import UTCDateTime, utcnow
+from foundation.database import Base
+from foundation.timestamps import UTCDateTime, utcnow
 
 
 class RegistrationStatus(enum.StrEnum):

@@ -25,7 +25,7 @@ from registrations.errors import BookingClosed
 @dataclass(frozen=True)
 class Receipt:
     """`email` is where the mail goes, as the booker typed it (after validation), or None on
-    a page opened again after the note carrying it ran out (lunchkafe/flash.py); `events`
+    a page opened again after the note carrying it ran out (foundation/flash.py); `events`
     are the events the booking was received for, in start order, booked and already held
     alike; `skipped` are a series' events that could not be booked, with the public reason."""
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
-from lunchkafe.timestamps import utcnow
+from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
 from registrations.models import Registration, RegistrationStatus

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from foundation.services import Services  # noqa: E402
 from lunchkafe.migrate import upgrade  # noqa: E402
-from lunchkafe.services import Services  # noqa: E402
 from mail.models import OutboxMessage  # noqa: E402
 from tests.conftest import free_port, make_settings, uvicorn_serving  # noqa: E402
 from tests.factories import make_event  # noqa: E402

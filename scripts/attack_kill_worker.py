@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from foundation.services import Services  # noqa: E402
+from foundation.settings import DEFAULT_SMTP_CONNECTIONS, MAX_SMTP_CONNECTIONS  # noqa: E402
+from foundation.timestamps import utcnow  # noqa: E402
 from lunchkafe.migrate import upgrade  # noqa: E402
-from lunchkafe.services import Services  # noqa: E402
-from lunchkafe.settings import DEFAULT_SMTP_CONNECTIONS, MAX_SMTP_CONNECTIONS  # noqa: E402
-from lunchkafe.timestamps import utcnow  # noqa: E402
 from mail.models import OutboxMessage, OutboxStatus  # noqa: E402
 from registrations.messaging import send_reminder_now  # noqa: E402
 from tests.conftest import (  # noqa: E402

@@ -23,12 +23,12 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from foundation.database import Base
+from foundation.services import Services
+from foundation.settings import Settings
 from lunchkafe.app import create_app
-from lunchkafe.database import Base
 from lunchkafe.migrate import upgrade
 from lunchkafe.models import Event  # noqa: F401  (registers every table)
-from lunchkafe.services import Services
-from lunchkafe.settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from events.models import Event
 from events.schedule import EventDraft, create_event, create_series
-from lunchkafe.services import Services
+from foundation.services import Services
 from registrations.attendee import Attendee, normalise_email
 from registrations.booking import manage_token
 from registrations.models import Registration

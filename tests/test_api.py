@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 
 from events.models import Event
-from events.organising import cancel_event
+from foundation.services import Services
 from guide.catalogue import add_challenge, add_example, link_example
 from lunchkafe.app import create_app
-from lunchkafe.services import Services
 from mail.models import OutboxMessage
 from registrations.models import Registration
+from registrations.organising import cancel_event
 from tests.factories import SOON, mailed_manage_token, make_event, make_series
 
 SECRET_JOIN_URL = "https://meet.example.se/secret-room"

@@ -28,13 +28,13 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from sqlalchemy import func, select
 
-from events.organising import cancel_event
+from foundation.ids import MAX_ID
+from foundation.services import Services
 from lunchkafe.app import create_app
-from lunchkafe.ids import MAX_ID
 from lunchkafe.openapi import DOCUMENT
-from lunchkafe.services import Services
 from mail.models import OutboxMessage
 from registrations.models import Registration
+from registrations.organising import cancel_event
 from tests.conftest import make_settings
 from tests.factories import SOON, mailed_manage_token, make_event
 

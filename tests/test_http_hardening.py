@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foundation.services import Services
+from foundation.settings import ConfigurationError, Settings
 from lunchkafe.app import create_app
-from lunchkafe.services import Services
-from lunchkafe.settings import ConfigurationError, Settings
 from mail.mailbox import LocalMailbox
 from registrations import booking
 from registrations.feeds import feed_for, feed_token

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from foundation.services import Services
 from lunchkafe.app import create_app
-from lunchkafe.services import Services
-from mail.delivery import DeliveryReport
+from notices.delivery import DeliveryReport
 from registrations.booking import manage_token
 from registrations.feeds import feed_for, feed_token
 from registrations.models import Registration

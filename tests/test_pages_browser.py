@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import select
 
 from events.models import Event
-from events.organising import cancel_event
+from foundation.services import Services
 from lunchkafe.demo import load_demo
-from lunchkafe.services import Services
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
+from registrations.organising import cancel_event
 from tests.factories import mailed_manage_token, make_event, make_series, person
 
 try:

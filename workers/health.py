@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lunchkafe.services import Services, services
-from lunchkafe.timestamps import utcnow
+from foundation.services import Services, services
+from foundation.timestamps import utcnow
 from mail.heartbeat import last_heartbeat
 from mail.outbox import backlog
 

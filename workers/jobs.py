@@ -12,10 +12,10 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
-from mail.delivery import deliver_due
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from mail.heartbeat import beat
+from notices.delivery import deliver_due
 from registrations.reminders import create_due_follow_ups, create_due_reminders
 from registrations.retention import anonymise_past_registrations
 

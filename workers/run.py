@@ -32,9 +32,9 @@ from arq import create_pool
 from arq.connections import ArqRedis
 from arq.worker import Worker, create_worker
 
-from lunchkafe.services import Services
-from lunchkafe.settings import ConfigurationError, Settings
-from lunchkafe.timestamps import utcnow
+from foundation.services import Services
+from foundation.settings import ConfigurationError, Settings
+from foundation.timestamps import utcnow
 from workers.jobs import (
     DELIVER_EVERY,
     HEARTBEAT_EVERY,

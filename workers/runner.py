@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from arq import create_pool
 from arq.connections import ArqRedis
 
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from workers.jobs import (
     DELIVER_EVERY,
     HEARTBEAT_EVERY,

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from arq import cron, func
 from arq.connections import RedisSettings
 
-from lunchkafe.services import Services
-from lunchkafe.settings import Settings
+from foundation.services import Services
+from foundation.settings import Settings
 from workers.jobs import deliver_mail, job_context, sweep
 
 DELIVER_JOB = "deliver_mail"

@@ -29,14 +29,15 @@ from sqlalchemy import update
 
 from events.calendar import CalendarEntry
 from events.entries import public_entry
-from events.feeds import CANCELLED_KEPT, FeedMemo, MemoryFeedCache
+from events.feeds import CANCELLED_KEPT
 from events.models import Event
-from events.organising import cancel_event, update_event
 from events.schedule import EventChanges, create_series
+from foundation.feed_cache import FeedMemo, MemoryFeedCache
+from foundation.services import Services
 from lunchkafe.app import create_app
-from lunchkafe.services import Services
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
+from registrations.organising import cancel_event, update_event
 from tests.conftest import SECRET, flushed_redis, make_settings
 from tests.events.test_calendar import (  # noqa: F401  (fixtures)
     TRICKY,

@@ -3,7 +3,7 @@
 Pages, the command line and the API call these domain functions, so each rule is held here
 once: times within 2000..2100 and a minute to a day long, not in the past unless meant,
 capacity 1..100 000 and never below the seats already confirmed, ids no row can have
-answered as "not found", and text through lunchkafe.text's rule.
+answered as "not found", and text through foundation.text's rule.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from sqlalchemy import func, select
 
 from events.errors import EventInPast, EventNotFound, InvalidEvent, SeriesNotFound
 from events.models import Event
-from events.organising import cancel_event, update_event
 from events.schedule import EventChanges, EventDraft, create_event, create_series, publish_event
-from lunchkafe.services import Services
-from lunchkafe.text import refused_character
-from lunchkafe.timestamps import utcnow
+from foundation.services import Services
+from foundation.text import refused_character
+from foundation.timestamps import utcnow
 from mail.models import OutboxMessage
 from registrations import booking
 from registrations.models import Registration, RegistrationStatus
+from registrations.organising import cancel_event, update_event
 from tests.conftest import SECRET
 from tests.factories import SOON, make_event, person
 

@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import select
 
 from events.models import Event
-from events.organising import cancel_event
+from foundation.services import Services
 from lunchkafe.demo import load_demo
-from lunchkafe.services import Services
+from registrations.organising import cancel_event
 
 ALL_EXAMPLES = {
     "sormland-strukturbild",

@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from foundation.ids import MAX_ID, IdConvertor
+from foundation.response_headers import SITE_HEADERS
+from foundation.services import Services
 from lunchkafe.app import create_app
-from lunchkafe.ids import MAX_ID, IdConvertor
-from lunchkafe.response_headers import SITE_HEADERS
-from lunchkafe.services import Services
 from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests.conftest import free_port, make_settings
@@ -245,7 +245,7 @@ async def test_deeply_nested_json_is_refused_calmly(
 
 
 def test_the_parser_refuses_json_nested_100_000_deep() -> None:
-    from lunchkafe.json_body import BodyRefused, parse_json_object
+    from foundation.json_body import BodyRefused, parse_json_object
 
     for raw in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000):
         with pytest.raises(BodyRefused) as refused:

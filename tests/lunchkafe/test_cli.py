@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from events.models import Series
 from events.schedule import create_series
+from foundation.services import Services
 from lunchkafe.cli import _database_reason as database_reason
 from lunchkafe.cli import build_parser, run_command
-from lunchkafe.services import Services
 from registrations import booking
 from registrations.messaging import send_reminder_now
 from tests.conftest import POSTGRES_ADMIN_URL, SECRET, make_settings, require_service

@@ -1,6 +1,6 @@
 """English next to Swedish: every Swedish message translated, and English pages read as English.
 
-The catalogue is extracted afresh here, as `python -m lunchkafe.locale.extract` does, so a
+The catalogue is extracted afresh here, as `python -m foundation.locale.extract` does, so a
 Swedish text added to a template or to the Python messages without an English translation
 fails this test rather than showing up in Swedish on an English page.
 """
@@ -18,10 +18,10 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from foundation.i18n import LOCALE_DIR, format_datetime, format_span, translations
+from foundation.locale.extract import extract_messages
+from foundation.services import Services
 from lunchkafe.demo import load_demo
-from lunchkafe.i18n import LOCALE_DIR, format_datetime, format_span, translations
-from lunchkafe.locale.extract import extract_messages
-from lunchkafe.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 PO_PATH = LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"
@@ -87,7 +87,7 @@ def test_every_message_has_an_english_translation(extracted: Catalog) -> None:
             missing.append(message.id)  # the plural msgid changed
     assert missing == [], (
         "Swedish texts without an English translation: run "
-        "`.venv/bin/python -m lunchkafe.locale.extract` and translate them in "
+        "`.venv/bin/python -m foundation.locale.extract` and translate them in "
         f"{PO_PATH.relative_to(ROOT)}"
     )
 

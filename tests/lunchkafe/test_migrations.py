@@ -13,10 +13,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from lunchkafe.database import Base
+from foundation.database import Base
+from foundation.services import Services
 from lunchkafe.migrate import downgrade, upgrade
 from lunchkafe.models import Event  # noqa: F401  (registers every table)
-from lunchkafe.services import Services
 from tests.conftest import (
     create_postgres_database,
     drop_postgres_database,

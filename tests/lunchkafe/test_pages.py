@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import httpx
 
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from tests.factories import make_event
 
 

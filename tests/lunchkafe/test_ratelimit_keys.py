@@ -1,4 +1,4 @@
-"""What a booking limit counts as one inbox and as one client (lunchkafe/ratelimit.py)."""
+"""What a booking limit counts as one inbox and as one client (foundation/ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lunchkafe.ratelimit import client_of, inbox_of
+from foundation.ratelimit import client_of, inbox_of
 
 LOCAL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=20)
 DOMAIN = st.sampled_from(["kommun.example.se", "region.example.se", "gmail.com"])

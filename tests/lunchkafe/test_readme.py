@@ -18,7 +18,7 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 def test_every_environment_variable_is_documented() -> None:
-    settings = (ROOT / "lunchkafe" / "settings.py").read_text()
+    settings = (ROOT / "foundation" / "settings.py").read_text()
     read = set(re.findall(r'environ(?:\.get)?\(\s*"([A-Z_]+)"', settings))
     read |= set(re.findall(r'_(?:int|duration)\(environ, "([A-Z_]+)"', settings))
     readme = (ROOT / "README.md").read_text()

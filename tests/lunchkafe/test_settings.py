@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lunchkafe.settings import ConfigurationError, Settings, normalise_database_url
+from foundation.settings import ConfigurationError, Settings, normalise_database_url
 
 
 def settings(tmp_path: Path, **environ: str) -> Settings:

@@ -1,4 +1,4 @@
-"""The one rule for human text (lunchkafe.text), over every kind of input it must tell apart.
+"""The one rule for human text (foundation.text), over every kind of input it must tell apart.
 
 Refused: C0 and C1 controls, DEL, bidi embeddings/overrides/isolates, lone surrogates,
 noncharacters, RFC 2047 encoded words in single-line text, names without a letter.
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from lunchkafe.text import (
+from foundation.text import (
     BIDI_CONTROLS,
     MSG_ADDRESS_IN_NAME,
     MSG_CONTROL,

@@ -17,13 +17,13 @@ import icalendar
 import pytest
 
 from events.models import Event
-from events.organising import cancel_event, update_event
 from events.schedule import EventChanges
+from foundation.timestamps import utcnow
 from guide.catalogue import add_example, link_example
-from lunchkafe.timestamps import utcnow
-from mail.delivery import DeliveryReport
 from mail.models import MessageKind, OutboxStatus
+from notices.delivery import DeliveryReport
 from registrations import booking
+from registrations.organising import cancel_event, update_event
 from registrations.reminders import create_due_follow_ups, create_due_reminders
 from tests.conftest import SECRET
 from tests.events import test_calendar

@@ -25,16 +25,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from events.organising import update_event
 from events.schedule import EventChanges
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
-from mail.delivery import LEASE, DeliveryReport, deliver_due
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from mail.models import Audience, MessageKind, OutboxMessage, OutboxStatus
 from mail.outbox import send_progress
+from notices.delivery import LEASE, DeliveryReport, deliver_due
 from registrations import booking
 from registrations.messaging import send_message, send_reminder_now
 from registrations.models import Registration, RegistrationStatus
+from registrations.organising import update_event
 from registrations.reminders import create_due_reminders
 from registrations.tokens import derive_token, hash_token, new_nonce
 from tests.conftest import SECRET, make_settings

@@ -1,6 +1,6 @@
 """Whatever a person typed never becomes a mail header or an iCalendar parameter.
 
-The door (lunchkafe.text) refuses encoded words and controls, but mail is composed from what
+The door (foundation.text) refuses encoded words and controls, but mail is composed from what
 the database holds, which may predate the rule. So these tests store the attack directly,
 bypassing validation, deliver through a real SMTP server (aiosmtpd on loopback), and read the
 raw header block back as the receiving server sees it: no Reply-To, Bcc or X-Injected, one of
@@ -21,10 +21,10 @@ from icalendar import Calendar
 from sqlalchemy import update
 
 from events.models import Event
-from lunchkafe.text import neutral_line
+from foundation.text import neutral_line
 from mail import headers
-from mail.delivery import DeliveryReport
 from mail.models import Audience, OrganiserSend
+from notices.delivery import DeliveryReport
 from registrations.attendee import validate_attendee
 from registrations.errors import InvalidAttendee
 from registrations.messaging import send_message

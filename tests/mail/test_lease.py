@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from mail.delivery import LEASE, DeliveryReport
 from mail.models import Audience, OutboxStatus
+from notices.delivery import LEASE, DeliveryReport
 from registrations.messaging import send_message
 from tests.factories import make_event
 from tests.mail import test_delivery

@@ -30,11 +30,11 @@ from sqlalchemy import delete, func, select
 
 from events.models import Event
 from events.schedule import create_series
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
-from mail.delivery import DeliveryReport
 from mail.models import MessageKind, OutboxMessage
+from notices.delivery import DeliveryReport
 from registrations import booking
 from registrations.booking import BookingResult
 from registrations.feeds import feed_for, feed_token

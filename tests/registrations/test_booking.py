@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from events.organising import cancel_event, update_event
 from events.schedule import EventChanges
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from mail.models import MessageKind, OutboxMessage
 from registrations import booking, errors
 from registrations.attendee import validate_attendee
 from registrations.models import Registration, RegistrationStatus
+from registrations.organising import cancel_event, update_event
 from tests.conftest import SECRET
 from tests.factories import SOON, make_event, make_series, person
 

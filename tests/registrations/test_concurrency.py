@@ -7,7 +7,7 @@ import asyncio
 import httpx
 from sqlalchemy import select
 
-from lunchkafe.services import Services
+from foundation.services import Services
 from registrations.models import Registration, RegistrationStatus
 from tests.factories import make_event
 

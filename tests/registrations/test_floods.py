@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies
 from sqlalchemy import func, select
 
+from foundation.services import Services
+from foundation.settings import ConfigurationError
 from lunchkafe.app import create_app
-from lunchkafe.services import Services
-from lunchkafe.settings import ConfigurationError
 from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests import test_pages_browser
@@ -388,7 +388,7 @@ async def test_bookings_go_through_when_redis_stops(
     assert (await book_api(client, event.id, 2)).status_code == 429
 
     own_redis.stop()
-    with caplog.at_level(logging.WARNING, logger="lunchkafe.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="foundation.ratelimit"):
         after = [await book_api(client, event.id, n) for n in range(3, 6)]
         form = await book_form(client, event.id, 6)
 
@@ -396,7 +396,7 @@ async def test_bookings_go_through_when_redis_stops(
     assert [r.status_code for r in after] == [202, 202, 202]
     assert form.status_code == 303
     assert len(await stored(services)) == 5
-    warnings = [r for r in caplog.records if r.name == "lunchkafe.ratelimit"]
+    warnings = [r for r in caplog.records if r.name == "foundation.ratelimit"]
     assert len(warnings) == 1  # once, not once per booking
     text = warnings[0].getMessage()
     assert "not enforced" in text

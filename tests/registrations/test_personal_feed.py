@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from events.entries import attendee_entry
 from events.models import Event
-from events.organising import cancel_event
-from lunchkafe.services import Services
-from mail.delivery import deliver_due
+from foundation.services import Services
 from mail.mailbox import LocalMailbox
+from notices.delivery import deliver_due
 from registrations import booking
 from registrations.booking import BookingResult
 from registrations.models import Registration
+from registrations.organising import cancel_event
 from tests.conftest import SECRET
 from tests.events.test_calendar import libical, read_icaljs  # noqa: F401  (fixtures)
 from tests.events.test_feeds import (  # noqa: F401  (parsers: a fixture)

@@ -1,6 +1,6 @@
 """The page a booking lands on: an ordinary page (post/redirect/get) that a reload, a
 bookmark or a restored mobile tab opens again without booking twice, showing the address
-the mail went to while the note carrying it lasts (lunchkafe/flash.py), and nothing of
+the mail went to while the note carrying it lasts (foundation/flash.py), and nothing of
 the booking itself."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from events.schedule import create_series
-from lunchkafe import flash
+from foundation import flash
+from foundation.services import Services
 from lunchkafe.app import create_app
-from lunchkafe.services import Services
 from tests.factories import SOON, make_event, make_series
 
 EMAIL = "anna.andersson@kommun.example.se"

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from events.models import Event, Series
-from events.organising import update_event
 from events.schedule import EventChanges
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from mail.models import MessageKind, OutboxMessage, OutboxStatus
+from registrations.organising import update_event
 from registrations.reminders import create_due_follow_ups, create_due_reminders
 from tests.factories import SOON, make_event, make_series
 from tests.mail import conftest as mail_conftest

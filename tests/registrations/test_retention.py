@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from mail.models import OutboxMessage
 from registrations import booking
 from registrations.models import Registration

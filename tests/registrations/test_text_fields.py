@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from lunchkafe.services import Services
-from lunchkafe.text import MSG_CONTROL, MSG_ENCODED_WORD, MSG_NO_LETTER
+from foundation.services import Services
+from foundation.text import MSG_CONTROL, MSG_ENCODED_WORD, MSG_NO_LETTER
 from mail.models import Audience, OrganiserSend
 from registrations import errors
 from registrations.messaging import send_message

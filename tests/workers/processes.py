@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lunchkafe.settings import Settings
+from foundation.settings import Settings
 from tests.conftest import SECRET, require_service
 from tests.mail.conftest import free_port
 

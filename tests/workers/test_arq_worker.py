@@ -18,7 +18,7 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker, create_worker
 
-from lunchkafe.services import Services
+from foundation.services import Services
 from mail.models import OutboxStatus
 from tests.conftest import require_service
 from tests.factories import make_event

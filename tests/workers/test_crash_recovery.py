@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
-from mail.delivery import LEASE
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from mail.models import Audience, OutboxMessage, OutboxStatus
+from notices.delivery import LEASE
 from registrations.messaging import send_message
 from tests.conftest import make_settings
 from tests.factories import make_event

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from foundation.services import Services
+from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
-from lunchkafe.services import Services
-from lunchkafe.timestamps import utcnow
 from tests.conftest import make_settings
 from tests.factories import make_event
 from tests.mail.test_delivery import book

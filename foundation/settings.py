@@ -186,7 +186,7 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
 
 
 def _duration(environ: Mapping[str, str], name: str, default: str) -> timedelta:
-    from lunchkafe.timeparse import parse_duration
+    from foundation.timeparse import parse_duration
 
     try:
         return parse_duration(environ.get(name) or default)
@@ -196,7 +196,7 @@ def _duration(environ: Mapping[str, str], name: str, default: str) -> timedelta:
 
 def _offsets(raw: str) -> tuple[int, ...]:
     """'24h,1h' -> (1440, 60): minutes before start, largest first."""
-    from lunchkafe.timeparse import parse_duration
+    from foundation.timeparse import parse_duration
 
     if not raw.strip():
         return ()

@@ -14,8 +14,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lunchkafe.problems import problem
-from lunchkafe.text import MSG_CONTROL
+from foundation.problems import problem
+from foundation.text import MSG_CONTROL
 
 MSG_MEDIA_TYPE = "Skicka JSON (application/json)."
 MSG_NOT_JSON = "Kroppen är inte giltig JSON."
@@ -108,7 +108,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
 async def json_object(request: Request) -> dict[str, Any] | Response:
     """The request's JSON object, or the problem response (415, 400, 422) to answer.
 
-    The body's size is capped before this reads it, while it streams (lunchkafe.body_limit).
+    The body's size is capped before this reads it, while it streams (foundation.body_limit).
     """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":

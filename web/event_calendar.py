@@ -7,14 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events import listing
 from events.calendar import build_feed
 from events.entries import public_entry
 from events.feeds import public_feed
-from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
-from lunchkafe.conditional import CalendarFile, calendar_response
-from lunchkafe.services import services
-from lunchkafe.timestamps import utcnow
+from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
+from foundation.conditional import CalendarFile, calendar_response
+from foundation.services import services
+from foundation.timestamps import utcnow
+from registrations import listing
 
 # Public feeds may be cached by proxies; an hour matches REFRESH-INTERVAL in the feed.
 PUBLIC_CACHE = "public, max-age=300"

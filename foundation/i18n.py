@@ -2,7 +2,7 @@
 
 Message ids are the Swedish texts, so Swedish needs no catalogue and a missing English
 translation falls back to Swedish rather than to a key. The English catalogue is read from
-its .po file (no compiled .mo to build or commit): `python -m lunchkafe.locale.extract`
+its .po file (no compiled .mo to build or commit): `python -m foundation.locale.extract`
 refreshes it.
 """
 

@@ -3,7 +3,7 @@
 Starlette builds `request.url_for(...)` (page links, redirects, the API's `url` and
 `manage_url`) from the Host header and the scope's scheme, both of which the client or a
 forwarded header chooses. Rewriting the scope from BASE_URL before routing closes that for
-every link at once. (HSTS for an https BASE_URL is in lunchkafe.response_headers.)
+every link at once. (HSTS for an https BASE_URL is in foundation.response_headers.)
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
-from lunchkafe.json_body import json_object
-from lunchkafe.problems import problem
-from lunchkafe.ratelimit import TooManyBookings
-from lunchkafe.services import services
+from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
+from foundation.json_body import json_object
+from foundation.problems import problem
+from foundation.ratelimit import TooManyBookings
+from foundation.services import services
 from registrations import booking, errors, receipt
 from registrations.attendee import validate_attendee
 

@@ -14,14 +14,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from events import links
 from events.calendar import build_feed
 from events.entries import attendee_entry, public_entry
 from events.feeds import EPOCH
-from lunchkafe import csrf
-from lunchkafe.conditional import CalendarFile, calendar_response
-from lunchkafe.rendering import render
-from lunchkafe.services import services
-from lunchkafe.timestamps import utcnow
+from foundation import csrf
+from foundation.conditional import CalendarFile, calendar_response
+from foundation.rendering import render
+from foundation.services import services
+from foundation.timestamps import utcnow
 from registrations import booking, errors
 from registrations.feeds import confirmed_bookings, find_feed, latest_change, replace_feed_address
 from registrations.models import RegistrationStatus
@@ -65,7 +66,11 @@ async def feed_page(request: Request) -> Response:
             await find_feed(session, token)
         except errors.RegistrationNotFound:
             raise HTTPException(404, FEED_GONE) from None
-    response = render(request, "registrations/feed.html", {"token": token})
+    response = render(
+        request,
+        "registrations/feed.html",
+        {"token": token, **links.for_pages(services(request).settings.base_url)},
+    )
     response.headers["cache-control"] = PRIVATE_CACHE
     return response
 

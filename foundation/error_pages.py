@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lunchkafe.problems import problem
-from lunchkafe.rendering import render
-from lunchkafe.response_headers import HeaderPolicy
+from foundation.problems import problem
+from foundation.rendering import render
+from foundation.response_headers import HeaderPolicy
 
 log = logging.getLogger("lunchkafe.errors")
 

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from lunchkafe.rendering import render
-from lunchkafe.services import services
+from foundation.rendering import render
+from foundation.services import services
 from mail.mailbox import LocalMailbox
 
 

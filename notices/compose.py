@@ -24,9 +24,9 @@ from sqlalchemy.orm import selectinload
 from events.calendar import build_invite
 from events.entries import attendee_entry
 from events.models import Event, EventStatus
+from foundation.i18n import format_span, translations
+from foundation.settings import Settings
 from guide.catalogue import LinkedExample, examples_for_events
-from lunchkafe.i18n import format_span, translations
-from lunchkafe.settings import Settings
 from mail import headers
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
 from registrations.booking import manage_token

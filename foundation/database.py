@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from lunchkafe.settings import Settings
+from foundation.settings import Settings
 
 # Named constraints so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {

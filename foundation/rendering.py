@@ -11,10 +11,9 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from events.links import event_calendar_links, subscribe_links
-from lunchkafe import csrf
-from lunchkafe.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
-from lunchkafe.services import services
+from foundation import csrf
+from foundation.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
+from foundation.services import services
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGE_COOKIE = "lk_lang"
@@ -47,7 +46,7 @@ def language_of(request: Request) -> str:
 def page_link(request: Request, name: str, **params: Any) -> str:
     """A link within the site, as a path: it follows whatever host the page was opened on
     (localhost or 127.0.0.1 in development), so forms post to where their CSRF cookie is.
-    Absolute URLs for mails, feeds and the API come from BASE_URL (lunchkafe.site_origin)."""
+    Absolute URLs for mails, feeds and the API come from BASE_URL (foundation.site_origin)."""
     return request.url_for(name, **params).path
 
 
@@ -76,8 +75,6 @@ def render(
         span=span,
         when=when,
         url_for=lambda name, **params: page_link(request, name, **params),
-        calendar_links=lambda event: event_calendar_links(event, settings.base_url),
-        subscribe_links=lambda path, name: subscribe_links(settings.base_url + path, name),
         day=day,
         **context,
     )

@@ -33,7 +33,7 @@ from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
 from starlette.requests import Request
 
-from lunchkafe.settings import Settings
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events import listing
+from events import links
 from events.models import EventStatus
+from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
+from foundation.rendering import closed_reason, render
+from foundation.services import services
+from foundation.timestamps import utcnow
 from guide.catalogue import examples_for_event, examples_for_events
-from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
-from lunchkafe.rendering import closed_reason, render
-from lunchkafe.services import services
-from lunchkafe.timestamps import utcnow
+from registrations import listing
 from registrations.booking import check_bookable
 from registrations.errors import BookingClosed
 
@@ -30,7 +31,15 @@ async def home(request: Request) -> Response:
         ((items[0].event.series, items) for items in by_series.values()),
         key=lambda group: (group[0] is None, group[1][0].event.starts_at),
     )
-    return render(request, "events/home.html", {"groups": groups, "linked": linked})
+    return render(
+        request,
+        "events/home.html",
+        {
+            "groups": groups,
+            "linked": linked,
+            **links.for_pages(services(request).settings.base_url),
+        },
+    )
 
 
 async def event_page(request: Request) -> Response:
@@ -48,7 +57,14 @@ async def event_page(request: Request) -> Response:
     return render(
         request,
         "events/event.html",
-        {"item": item, "examples": examples, "errors": {}, "values": {}, "closed": closed},
+        {
+            "item": item,
+            "examples": examples,
+            "errors": {},
+            "values": {},
+            "closed": closed,
+            **links.for_pages(services(request).settings.base_url),
+        },
     )
 
 
@@ -63,7 +79,14 @@ async def series_page(request: Request) -> Response:
     return render(
         request,
         "events/series.html",
-        {"series": series, "items": items, "bookable": bookable, "errors": {}, "values": {}},
+        {
+            "series": series,
+            "items": items,
+            "bookable": bookable,
+            "errors": {},
+            "values": {},
+            **links.for_pages(services(request).settings.base_url),
+        },
     )
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from events.feeds import FeedCache, FeedMemo, MemoryFeedCache, RedisFeedCache
-from lunchkafe.database import create_engine, create_sessionmaker, unit_of_work
-from lunchkafe.ratelimit import BookingLimiter
-from lunchkafe.settings import Settings
+from foundation.database import create_engine, create_sessionmaker, unit_of_work
+from foundation.feed_cache import FeedCache, FeedMemo, MemoryFeedCache, RedisFeedCache
+from foundation.ratelimit import BookingLimiter
+from foundation.settings import Settings
 
 Nudge = Callable[[], Awaitable[None]]
 

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lunchkafe.problems import problem
-from lunchkafe.rendering import render
+from foundation.problems import problem
+from foundation.rendering import render
 
 API_LIMIT = 20_000  # bytes; a registration is a few hundred
 FORM_LIMIT = 64 * 1024  # bytes; a booking form is under 2 kB, CSRF token included

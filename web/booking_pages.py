@@ -13,16 +13,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from events import listing
+from events import links
 from events.models import EventStatus
+from foundation import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation.i18n import format_clock
+from foundation.ratelimit import TooManyBookings
+from foundation.rendering import closed_reason, language_of, page_link, render
+from foundation.services import services
+from foundation.timestamps import utcnow
 from guide.catalogue import examples_for_event
-from lunchkafe import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
-from lunchkafe.i18n import format_clock
-from lunchkafe.ratelimit import TooManyBookings
-from lunchkafe.rendering import closed_reason, language_of, page_link, render
-from lunchkafe.services import services
-from lunchkafe.timestamps import utcnow
-from registrations import booking, errors, receipt
+from registrations import booking, errors, listing, receipt
 from registrations.attendee import Attendee, validate_attendee
 from registrations.models import RegistrationStatus
 from registrations.waitlist import waitlist_position
@@ -164,6 +164,7 @@ async def _event_with_errors(
             "values": values,
             "closed": closed,
             "refused": refused,
+            **links.for_pages(services(request).settings.base_url),
         },
         status_code=422 if field_errors or refused else 409,
     )
@@ -239,6 +240,7 @@ async def book_series(request: Request) -> Response:
                 "errors": field_errors,
                 "values": values,
                 "refused": refused,
+                **links.for_pages(services(request).settings.base_url),
             },
             status_code=422,
         )

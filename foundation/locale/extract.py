@@ -1,4 +1,4 @@
-"""Refresh the message catalogue: `.venv/bin/python -m lunchkafe.locale.extract`.
+"""Refresh the message catalogue: `.venv/bin/python -m foundation.locale.extract`.
 
 Message ids are the Swedish texts. Two sources make up `messages.pot`:
 
@@ -37,14 +37,24 @@ MESSAGE_MODULES = (
     "registrations/attendee.py",
     "events/schedule.py",
     "events/rules.py",
-    "lunchkafe/csrf.py",
-    "lunchkafe/honeypot.py",
-    "lunchkafe/text.py",
-    "lunchkafe/error_pages.py",
-    "lunchkafe/body_limit.py",
+    "foundation/csrf.py",
+    "foundation/honeypot.py",
+    "foundation/text.py",
+    "foundation/error_pages.py",
+    "foundation/body_limit.py",
 )
 # Modules searched for HTTPException details: the packages babel.cfg maps.
-PACKAGES = ("lunchkafe", "events", "registrations", "guide", "mail", "workers")
+PACKAGES = (
+    "foundation",
+    "mail",
+    "events",
+    "registrations",
+    "guide",
+    "notices",
+    "web",
+    "workers",
+    "lunchkafe",
+)
 
 Found = tuple[str, int, str]  # path relative to ROOT, line, message
 
@@ -144,7 +154,7 @@ def extract_messages(root: Path = ROOT) -> Catalog:
 def refresh(root: Path = ROOT) -> Catalog:
     """Write messages.pot and bring each language's .po up to date with it."""
     template = extract_messages(root)
-    locale_dir = root / "lunchkafe" / "locale"
+    locale_dir = root / LOCALE_DIR.relative_to(ROOT)
     with (locale_dir / "messages.pot").open("wb") as out:
         write_po(out, template, width=100)
     for language in TRANSLATED:

@@ -7,10 +7,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from foundation.rendering import render
+from foundation.services import services
+from foundation.timestamps import utcnow
 from guide import catalogue
-from lunchkafe.rendering import render
-from lunchkafe.services import services
-from lunchkafe.timestamps import utcnow
 
 
 async def guide_index(request: Request) -> Response:

@@ -23,13 +23,13 @@ from typing import Protocol
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lunchkafe.services import Services
-from lunchkafe.settings import Settings
-from lunchkafe.timestamps import utcnow
-from mail.compose import Draft, load_drafts, render
+from foundation.services import Services
+from foundation.settings import Settings
+from foundation.timestamps import utcnow
 from mail.mailbox import LocalMailbox
 from mail.models import OutboxMessage, OutboxStatus
 from mail.smtp import MAX_ATTEMPTS, DeliveryOutcome, SmtpTransport, backoff_delay, parse_smtp_url
+from notices.compose import Draft, load_drafts, render
 
 log = logging.getLogger("lunchkafe.mail")
 

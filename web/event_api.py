@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from events import listing
+from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
+from foundation.problems import problem
+from foundation.services import services
+from foundation.timestamps import utcnow
 from guide.catalogue import LinkedExample, examples_for_event, examples_for_events
-from lunchkafe import ids  # noqa: F401  (registers {name:id} before the routes compile)
-from lunchkafe.problems import problem
-from lunchkafe.services import services
-from lunchkafe.timestamps import utcnow
+from registrations import listing
 
 
 def event_json(
