@@ -7,25 +7,19 @@ carries no manage links.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events import links
-from events.calendar import build_feed
-from events.entries import attendee_entry, public_entry
-from events.feeds import EPOCH
 from foundation import csrf
-from foundation.conditional import CalendarFile, calendar_response
+from foundation.conditional import calendar_response
 from foundation.rendering import render
 from foundation.services import services
-from foundation.timestamps import utcnow
-from registrations import booking, errors
-from registrations.feeds import confirmed_bookings, find_feed, latest_change, replace_feed_address
-from registrations.models import RegistrationStatus
+from registrations import errors
+from registrations.booking_file import booking_file
+from registrations.feeds import find_feed, personal_feed_file, replace_feed_address
 
 # Personal data, join links and a secret in the URL: kept by no cache, shared or private.
 # Calendar clients still revalidate with the ETag, so polling stays cheap.
@@ -35,27 +29,17 @@ FEED_GONE = "Kalendern finns inte, eller så har länken bytts ut."
 
 async def personal_feed(request: Request) -> Response:
     app = services(request)
-    base = app.settings.base_url
     async with app.transaction() as session:
         try:
-            feed = await find_feed(session, request.path_params["token"])
+            file = await personal_feed_file(
+                session,
+                request.path_params["token"],
+                base_url=app.settings.base_url,
+                name=f"{app.settings.site_name}: mina bokningar",
+            )
         except errors.RegistrationNotFound:
             raise HTTPException(404, FEED_GONE) from None
-        bookings = await confirmed_bookings(session, feed, since=utcnow() - timedelta(days=90))
-        latest = await latest_change(session, feed) or EPOCH
-        # No manage links: a feed gets shared, synced and forwarded, and a manage link cancels.
-        entries = [
-            attendee_entry(
-                r.event,
-                event_url=f"{base}/events/{r.event_id}",
-                sequence=r.event.sequence + r.sequence_bump,
-            )
-            for r in bookings
-        ]
-    body = build_feed(entries, name=f"{app.settings.site_name}: mina bokningar")
-    return calendar_response(
-        request, CalendarFile.of(body, latest.replace(microsecond=0)), cache_control=PRIVATE_CACHE
-    )
+    return calendar_response(request, file, cache_control=PRIVATE_CACHE)
 
 
 async def feed_page(request: Request) -> Response:
@@ -96,27 +80,13 @@ async def feed_replaced(request: Request) -> Response:
 async def manage_ics(request: Request) -> Response:
     """The event as a file for the attendee's calendar; with the join link once confirmed."""
     app = services(request)
-    token = request.path_params["token"]
     async with app.transaction() as session:
         try:
-            registration = await booking.find_by_token(session, token)
+            file, event = await booking_file(
+                session, request.path_params["token"], base_url=app.settings.base_url
+            )
         except errors.RegistrationNotFound:
             raise HTTPException(404, "Länken gäller inte längre.") from None
-        await session.refresh(registration, ["event"])
-        event = registration.event
-    event_url = f"{app.settings.base_url}/events/{event.id}"
-    if registration.status == RegistrationStatus.CONFIRMED:
-        entry = attendee_entry(
-            event,
-            event_url=event_url,
-            manage_url=f"{app.settings.base_url}/manage/{token}",
-            sequence=event.sequence + registration.sequence_bump,
-        )
-    else:
-        entry = public_entry(event, event_url=event_url)
-    # The registration counts too: a promotion or a cancellation changes this file.
-    changed = max(event.updated_at, registration.updated_at)
-    file = CalendarFile.of(build_feed([entry], name=event.title), changed)
     return calendar_response(
         request, file, cache_control=PRIVATE_CACHE, filename=f"lunchkafe-{event.id}.ics"
     )

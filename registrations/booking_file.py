@@ -1,0 +1,40 @@
+"""One booking as a calendar file, downloaded from its own manage link."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.calendar import build_feed
+from events.entries import attendee_entry, public_entry
+from events.models import Event
+from foundation.conditional import CalendarFile
+from registrations.booking import find_by_token
+from registrations.models import RegistrationStatus
+
+
+async def booking_file(
+    session: AsyncSession, token: str, *, base_url: str
+) -> tuple[CalendarFile, Event]:
+    """The event behind a manage link as a calendar file, and the event.
+
+    Who gets what: a confirmed seat gets the join link and its own manage link, with the
+    invite's SEQUENCE (the event's plus the attendee's own), so the file and the mailed
+    invite are one calendar entry; anyone else (in line, cancelled) gets the public entry,
+    without the join link. Last-Modified counts the registration too: a promotion or a
+    cancellation changes the file. Raises RegistrationNotFound for an unknown token.
+    """
+    registration = await find_by_token(session, token)
+    await session.refresh(registration, ["event"])
+    event = registration.event
+    event_url = f"{base_url}/events/{event.id}"
+    if registration.status == RegistrationStatus.CONFIRMED:
+        entry = attendee_entry(
+            event,
+            event_url=event_url,
+            manage_url=f"{base_url}/manage/{token}",
+            sequence=event.sequence + registration.sequence_bump,
+        )
+    else:
+        entry = public_entry(event, event_url=event_url)
+    changed = max(event.updated_at, registration.updated_at)
+    return CalendarFile.of(build_feed([entry], name=event.title), changed), event
