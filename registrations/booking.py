@@ -174,8 +174,8 @@ async def book_series(
     if series is None:
         raise errors.EventNotFound()
     booked: list[BookingResult] = []
-    skipped: list[tuple[Event, errors.BookingClosed]] = []
-    for event in await series_events_to_book(session, series.id, now):
+    bookable, skipped = await series_bookability(session, series.id, now, tz_name=tz_name)
+    for event in bookable:
         try:
             booked.append(
                 await book(
@@ -187,9 +187,18 @@ async def book_series(
                     tz_name=tz_name,
                 )
             )
-        except errors.BookingClosed as exc:
+        except errors.BookingClosed as exc:  # closed in the moment since it was checked
             skipped.append((event, exc))
     return SeriesBookingResult(booked=booked, skipped=skipped)
+
+
+async def series_bookability(
+    session: AsyncSession, series_id: int, now: datetime, *, tz_name: str = "Europe/Stockholm"
+) -> tuple[list[Event], list[tuple[Event, errors.BookingClosed]]]:
+    """What booking the series at `now` books, and what it skips and why: the one answer
+    the series page (whether to offer the form), book_series and its receipt all use."""
+    events = await series_events_to_book(session, series_id, now)
+    return split_bookable(events, now, tz_name=tz_name)
 
 
 async def series_events_to_book(

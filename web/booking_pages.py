@@ -14,7 +14,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events import links
-from events.models import EventStatus
 from foundation import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.i18n import format_clock
 from foundation.ratelimit import TooManyBookings
@@ -214,12 +213,10 @@ async def book_series(request: Request) -> Response:
         field_errors = exc.errors
     except TooManyBookings as exc:
         return _too_many_bookings(request, exc, request.url_for("series", slug=slug))
-    result = None
-    async with app.transaction() as session:
-        series = await listing.get_series(session, slug)
-        if series is None:
-            raise HTTPException(404, "Serien finns inte.")
-        if attendee is not None and refused is None:
+    if attendee is None or refused is not None:
+        return await _series_with_errors(request, slug, values, field_errors, refused)
+    try:
+        async with app.transaction() as session:
             result = await booking.book_series(
                 session,
                 series_slug=slug,
@@ -227,28 +224,46 @@ async def book_series(request: Request) -> Response:
                 secret_key=app.settings.secret_key,
                 tz_name=app.settings.timezone,
             )
-        items = await listing.series_events(session, series.id, utcnow())
-    if result is None or attendee is None:
-        bookable = [i for i in items if i.event.status == EventStatus.PUBLISHED]
-        return render(
-            request,
-            "events/series.html",
-            {
-                "series": series,
-                "items": items,
-                "bookable": bookable,
-                "errors": field_errors,
-                "values": values,
-                "refused": refused,
-                **links.for_pages(services(request).settings.base_url),
-            },
-            status_code=422,
-        )
+    except errors.EventNotFound:
+        raise HTTPException(404, "Serien finns inte.") from None
     # A whole series counts once, and only if it booked something new.
     await app.booking_limiter.booked(
         attendee.email_normalised, any(b.created for b in result.booked)
     )
     return _to_receipt(request, page_link(request, "series_received", slug=slug), attendee)
+
+
+async def _series_with_errors(
+    request: Request,
+    slug: str,
+    values: dict[str, str],
+    field_errors: dict[str, str],
+    refused: str | None,
+) -> Response:
+    """The series page again, with what was typed and what was wrong (422)."""
+    app = services(request)
+    async with app.transaction() as session:
+        series = await listing.get_series(session, slug)
+        if series is None:
+            raise HTTPException(404, "Serien finns inte.")
+        items = await listing.series_events(session, series.id, utcnow())
+        bookable, _ = await booking.series_bookability(
+            session, series.id, utcnow(), tz_name=app.settings.timezone
+        )
+    return render(
+        request,
+        "events/series.html",
+        {
+            "series": series,
+            "items": items,
+            "bookable": bookable,
+            "errors": field_errors,
+            "values": values,
+            "refused": refused,
+            **links.for_pages(app.settings.base_url),
+        },
+        status_code=422,
+    )
 
 
 async def series_received(request: Request) -> Response:
@@ -259,8 +274,9 @@ async def series_received(request: Request) -> Response:
         series = await listing.get_series(session, slug)
         if series is None:
             raise HTTPException(404, "Serien finns inte.")
-        events = await booking.series_events_to_book(session, series.id, utcnow())
-    bookable, closed = booking.split_bookable(events, utcnow(), tz_name=app.settings.timezone)
+        bookable, closed = await booking.series_bookability(
+            session, series.id, utcnow(), tz_name=app.settings.timezone
+        )
     email = flash.read(request, app.settings.secret_key)
     return _receipt_page(
         request,

@@ -8,14 +8,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events import links
-from events.models import EventStatus
 from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
 from foundation.rendering import closed_reason, render
 from foundation.services import services
 from foundation.timestamps import utcnow
 from guide.catalogue import examples_for_event, examples_for_events
 from registrations import listing
-from registrations.booking import check_bookable
+from registrations.booking import check_bookable, series_bookability
 from registrations.errors import BookingClosed
 
 
@@ -75,7 +74,9 @@ async def series_page(request: Request) -> Response:
         if series is None:
             raise HTTPException(404, "Serien finns inte.")
         items = await listing.series_events(session, series.id, utcnow())
-    bookable = [i for i in items if i.event.status == EventStatus.PUBLISHED]
+        bookable, _ = await series_bookability(
+            session, series.id, utcnow(), tz_name=services(request).settings.timezone
+        )
     return render(
         request,
         "events/series.html",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -28,9 +28,12 @@ async def csrf_of(client: httpx.AsyncClient, path: str) -> str:
     return str(token)
 
 
-async def book(client: httpx.AsyncClient, path: str) -> httpx.Response:
+async def book(
+    client: httpx.AsyncClient, path: str, csrf_from: str | None = None
+) -> httpx.Response:
+    """Post the booking form of `path`, its token from `csrf_from` (by default that page)."""
     form = {
-        "csrf_token": await csrf_of(client, path),
+        "csrf_token": await csrf_of(client, csrf_from or path),
         "name": "Anna Andersson",
         "email": EMAIL,
         "organisation": "",
@@ -106,11 +109,14 @@ async def test_a_receipt_for_a_missing_event_or_series_is_404(client: httpx.Asyn
 
 async def series_receipt(services: Services, client: httpx.AsyncClient, open_events: int) -> str:
     """The receipt page of booking series `cafeer`: `open_events` open, one not yet open."""
+    csrf_from = None
     if open_events:
         await make_series(services, slug="cafeer", events=open_events)
     else:
         async with services.transaction() as session:
             await create_series(session, slug="cafeer", title="Lunchkaféer")
+        # The series page offers no form then; the post comes from a page opened earlier.
+        csrf_from = f"/events/{(await make_event(services, title='Fristående kafé')).id}"
     await make_event(
         services,
         title="Kafé som inte öppnat",
@@ -119,7 +125,7 @@ async def series_receipt(services: Services, client: httpx.AsyncClient, open_eve
         ends_at=SOON + timedelta(days=30, hours=1),
         registration_opens_at=SOON + timedelta(days=20),
     )
-    booked = await book(client, "/series/cafeer")
+    booked = await book(client, "/series/cafeer", csrf_from)
     return (await client.get(booked.headers["location"])).text
 
 
@@ -152,3 +158,31 @@ async def test_a_receipt_showing_an_address_is_kept_by_no_cache(
     shown = await client.get(booked.headers["location"])
     assert EMAIL in shown.text
     assert shown.headers["cache-control"] == "private, no-store"
+
+
+async def test_the_series_page_offers_booking_only_when_booking_would_book(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """Found in review (issue 8): the page offered the form for a café already under way,
+    which the series booking then skipped without a word. One definition now serves the
+    page, the booking and its receipt (registrations.booking.series_bookability)."""
+    async with services.transaction() as session:
+        await create_series(session, slug="cafeer", title="Lunchkaféer")
+    now = datetime.now(UTC)
+    await make_event(
+        services,
+        title="Kafé som pågår",
+        series_slug="cafeer",
+        starts_at=now - timedelta(minutes=10),
+        ends_at=now + timedelta(minutes=50),
+    )
+    page = (await client.get("/series/cafeer")).text
+    assert "Kafé som pågår" in page
+    assert "Boka alla tillfällen" not in page
+
+    await make_event(services, title="Kafé nästa vecka", series_slug="cafeer")
+    assert "Boka alla tillfällen" in (await client.get("/series/cafeer")).text
+    booked = await book(client, "/series/cafeer")
+    receipt_page = (await client.get(booked.headers["location"])).text
+    assert "Kafé nästa vecka" in receipt_page
+    assert "Kafé som pågår" not in receipt_page
