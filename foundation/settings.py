@@ -6,10 +6,10 @@ import os
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import RateLimitItem, parse_many
@@ -37,12 +37,19 @@ DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL = "10/minute;60/day"
 DEFAULT_SMTP_CONNECTIONS = 1
 MAX_SMTP_CONNECTIONS = 32
 
+# LOG_FORMAT: readable lines for a person at a terminal, or one JSON object per line for a
+# log pipeline (foundation.logs).
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Query parameters of a URL whose values are secrets (asyncpg and redis take `password=`).
+_SECRET_QUERY = ("pass", "secret", "token", "key")
+
 
 class ConfigurationError(Exception):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
     database_url: str
     redis_url: str | None
@@ -68,6 +75,20 @@ class Settings:
     booking_rate_limit: tuple[RateLimitItem, ...] = ()
     booking_rate_limit_per_email: tuple[RateLimitItem, ...] = ()
     smtp_connections: int = DEFAULT_SMTP_CONNECTIONS
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    def __repr__(self) -> str:
+        # Settings end up in tracebacks and debug lines: no password of any URL, no key.
+        shown = []
+        for item in fields(self):
+            if not item.repr:
+                continue
+            value = getattr(self, item.name)
+            if item.name.endswith("_url") and isinstance(value, str):
+                value = without_secrets(value)
+            shown.append(f"{item.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -120,6 +141,17 @@ class Settings:
                 f"SMTP_CONNECTIONS must be between 1 and {MAX_SMTP_CONNECTIONS}, "
                 f"got {smtp_connections}"
             )
+        log_format = (environ.get("LOG_FORMAT") or "text").strip().lower()
+        if log_format not in LOG_FORMATS:
+            raise ConfigurationError(
+                f"LOG_FORMAT must be 'text' or 'json', got {environ.get('LOG_FORMAT')!r}"
+            )
+        log_level = (environ.get("LOG_LEVEL") or "INFO").strip().upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigurationError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+                f"got {environ.get('LOG_LEVEL')!r}"
+            )
         secret_key = environ.get("SECRET_KEY") or ""
         if not secret_key:
             if not database_url.startswith("sqlite"):
@@ -157,7 +189,27 @@ class Settings:
                 DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL,
             ),
             smtp_connections=smtp_connections,
+            log_format=log_format,
+            log_level=log_level,
         )
+
+
+def without_secrets(url: str) -> str:
+    """`url` with its password, and any query value that looks like one, shown as ***."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:***@{hostport}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    masked = [
+        (key, "***" if any(word in key.lower() for word in _SECRET_QUERY) else value)
+        for key, value in pairs
+    ]
+    query = urlencode(masked, safe="*") if masked != pairs else parts.query
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # unchanged, and not re-spelled (sqlite:///path keeps its slashes)
+    return parts._replace(netloc=netloc, query=query).geturl()
 
 
 def normalise_database_url(url: str) -> str:

@@ -32,6 +32,7 @@ from events.rules import EARLIEST, LATEST, LONGEST, MAX_CAPACITY, MIN_CAPACITY
 from events.schedule import EventChanges, EventDraft, create_event, publish_event
 from foundation.i18n import format_span
 from foundation.ids import MAX_ID
+from foundation.logs import configure_logging
 from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
 from foundation.text import TextRefused
@@ -181,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"lunchkafe: configuration error: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings)
     if args.command == "serve":
         return _serve(settings, args)
     return asyncio.run(_run(settings, args))

@@ -32,6 +32,7 @@ from arq import create_pool
 from arq.connections import ArqRedis
 from arq.worker import Worker, create_worker
 
+from foundation.logs import configure_logging
 from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
 from foundation.timestamps import utcnow
@@ -286,12 +287,12 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_environ(os.environ)
     except ConfigurationError as exc:
         print(f"lunchkafe worker: configuration error: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings)
     asyncio.run(serve(settings))
     return 0
 
