@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+import templates
 from foundation import csrf
 from foundation.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
 from foundation.services import services
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_DIR = templates.DIRECTORY
 LANGUAGE_COOKIE = "lk_lang"
 
 

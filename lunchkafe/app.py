@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from python_multipart.exceptions import FormParserError
 from starlette.applications import Starlette
@@ -13,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import templates
 from foundation.body_limit import BodyLimit, BodyTooLarge, body_too_large
 from foundation.error_pages import ErrorsInsideStarlette, bad_form, http_error, server_error
 from foundation.response_headers import HeaderPolicy, SecurityHeaders
@@ -30,7 +30,7 @@ from web import guide_pages as guide_routes
 from web import mailbox_pages as mail_routes
 from workers import health
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "templates" / "static"
+STATIC_DIR = templates.DIRECTORY / "static"
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:

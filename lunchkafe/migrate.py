@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+import migrations
 
 
 def alembic_config() -> Config:
-    return Config(str(ALEMBIC_INI))
+    """Alembic's configuration, built here rather than read from alembic.ini (which only the
+    bare `alembic` command reads), so an installed wheel migrates from any folder."""
+    config = Config()
+    # Option values are interpolated by configparser, so a "%" in the path is doubled.
+    config.set_main_option("script_location", str(migrations.DIRECTORY).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    return config
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
-from pathlib import Path
 from typing import Any, TypeVar
 
 import jinja2
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+import templates
 from events.calendar import build_invite
 from events.entries import attendee_entry
 from events.models import Event, EventStatus
@@ -36,7 +36,7 @@ from registrations.waitlist import waitlist_position
 
 T = TypeVar("T")
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "mail"
+TEMPLATE_DIR = templates.DIRECTORY / "mail"
 
 # Kinds whose mail may carry the join link: they go only to confirmed attendees.
 WITH_JOIN_LINK = {
