@@ -71,6 +71,9 @@ def test_the_wheel_carries_templates_static_files_and_migrations(wheel: Path) ->
     assert {"templates/static/site.css", "migrations/env.py"} <= names
     assert any(re.fullmatch(r"migrations/versions/\w+\.py", name) for name in names)
     assert "foundation/locale/en/LC_MESSAGES/messages.po" in names
+    metadata = zipfile.ZipFile(wheel).read("lunchkafe-0.1.0.dist-info/METADATA").decode()
+    assert "License-Expression: EUPL-1.2" in metadata
+    assert "lunchkafe-0.1.0.dist-info/licenses/LICENSE" in names
 
 
 def lunchkafe(
