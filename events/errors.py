@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from foundation.errors import DomainError
 
-class EventError(Exception):
+
+class EventError(DomainError):
     code = "event_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidEvent(EventError):
     code = "invalid"
+    status = 422
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{field}: {msg}" for field, msg in errors.items()))
@@ -20,14 +19,20 @@ class InvalidEvent(EventError):
 
 
 class EventNotFound(EventError):
-    code = "not_found"
+    """No such event; with its id where the asker gave one (the command line)."""
 
-    def __init__(self, event_id: int) -> None:
-        super().__init__(f"Evenemang {event_id} finns inte.")
+    code = "not_found"
+    status = 404
+
+    def __init__(self, event_id: int | None = None) -> None:
+        super().__init__(
+            "Evenemanget finns inte." if event_id is None else f"Evenemang {event_id} finns inte."
+        )
 
 
 class SeriesNotFound(EventError):
     code = "not_found"
+    status = 404
 
     def __init__(self, slug: str) -> None:
         super().__init__(f"Serien {slug!r} finns inte.")

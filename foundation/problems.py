@@ -15,6 +15,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from foundation.errors import DomainError
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -46,3 +48,8 @@ def problem(
         error["fields"] = dict(fields)
     body["error"] = error
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def problem_for(error: DomainError) -> JSONResponse:
+    """The problem document of a domain error: its status, code and message."""
+    return problem(error.status, error.code, error.message)

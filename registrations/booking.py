@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from events.schedule import lock_event, registration_window
 from foundation.i18n import format_datetime
@@ -85,7 +86,7 @@ async def book(
     await ensure_feed(session, attendee.email_normalised, secret_key)
     event = await lock_event(session, event_id)
     if event is None:
-        raise errors.EventNotFound()
+        raise EventNotFound()
     # Checked before looking for the address's registration, so that a closed event answers
     # a stranger and a holder alike: otherwise the answer would tell who is booked.
     check_bookable(event, now, tz_name=tz_name)
@@ -172,7 +173,7 @@ async def book_series(
     now = now or utcnow()
     series = await session.scalar(select(Series).where(Series.slug == series_slug))
     if series is None:
-        raise errors.EventNotFound()
+        raise SeriesNotFound(series_slug)
     booked: list[BookingResult] = []
     bookable, skipped = await series_bookability(session, series.id, now, tz_name=tz_name)
     for event in bookable:

@@ -8,30 +8,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from foundation.errors import DomainError
 
-class RegistrationError(Exception):
+
+class RegistrationError(DomainError):
     code = "registration_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidAttendee(RegistrationError):
     """Field-level problems: `errors` maps a form field to its message."""
 
     code = "invalid"
+    status = 422
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("Formuläret innehåller fel.")
         self.errors = errors
-
-
-class EventNotFound(RegistrationError):
-    code = "not_found"
-
-    def __init__(self) -> None:
-        super().__init__("Evenemanget finns inte.")
 
 
 class BookingClosed(RegistrationError):
@@ -42,6 +34,7 @@ class BookingClosed(RegistrationError):
     """
 
     code = "not_open"
+    status = 409
 
     def __init__(
         self, msgid: str, *, opens: str | None = None, opens_at: datetime | None = None
@@ -53,6 +46,7 @@ class BookingClosed(RegistrationError):
 
 class RegistrationNotFound(RegistrationError):
     code = "not_found"
+    status = 404
 
     def __init__(self) -> None:
         super().__init__("Anmälan finns inte, eller så har länken slutat gälla.")

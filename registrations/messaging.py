@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.errors import EventNotFound
 from events.models import Event, EventStatus
 from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_text
 from mail.models import Audience, MessageKind, OrganiserSend
 from mail.outbox import NewMessage, enqueue_many, new_send
-from registrations.errors import EventNotFound, RegistrationError
+from registrations.errors import RegistrationError
 from registrations.models import Registration, RegistrationStatus
 
 MAX_SUBJECT = 300  # characters

@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from events.errors import EventNotFound
 from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
 from foundation.json_body import json_object
-from foundation.problems import problem
+from foundation.problems import problem, problem_for
 from foundation.ratelimit import TooManyBookings
 from foundation.services import services
 from registrations import booking, errors, receipt
@@ -65,10 +66,8 @@ async def create_registration(request: Request) -> Response:
             headers={"Retry-After": str(wait)},  # RFC 9110 §10.2.3: delay in seconds
             retry_after=wait,
         )
-    except errors.EventNotFound as exc:
-        return problem(404, exc.code, exc.message)
-    except errors.BookingClosed as exc:
-        return problem(409, exc.code, exc.message)
+    except (EventNotFound, errors.BookingClosed) as exc:
+        return problem_for(exc)
     await app.booking_limiter.booked(attendee.email_normalised, result.created)
     # The same answer for a new booking and a repeat (registrations/receipt.py): whether the
     # address got a seat, a place in line or already held one goes by mail to the address.
@@ -81,7 +80,7 @@ async def delete_registration(request: Request) -> Response:
         async with services(request).transaction() as session:
             registration = await booking.cancel(session, token=request.path_params["token"])
     except errors.RegistrationNotFound as exc:
-        return problem(404, exc.code, exc.message)
+        return problem_for(exc)
     return JSONResponse({"status": registration.status.value})
 
 

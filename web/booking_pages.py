@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events import links
+from events.errors import EventNotFound, SeriesNotFound
 from foundation import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.i18n import format_clock
 from foundation.ratelimit import TooManyBookings
@@ -71,7 +72,7 @@ async def book_event(request: Request) -> Response:
     except errors.BookingClosed as exc:
         reason = closed_reason(request, exc.msgid, exc.opens_at)
         return await _event_with_errors(request, event_id, values, {}, reason)
-    except errors.EventNotFound:
+    except EventNotFound:
         raise HTTPException(404, "Evenemanget finns inte.") from None
     await app.booking_limiter.booked(attendee.email_normalised, result.created)
     return _to_receipt(request, page_link(request, "event_received", event_id=event_id), attendee)
@@ -224,7 +225,7 @@ async def book_series(request: Request) -> Response:
                 secret_key=app.settings.secret_key,
                 tz_name=app.settings.timezone,
             )
-    except errors.EventNotFound:
+    except SeriesNotFound:
         raise HTTPException(404, "Serien finns inte.") from None
     # A whole series counts once, and only if it booked something new.
     await app.booking_limiter.booked(

@@ -254,8 +254,8 @@ STRANGER = "ny.person@kommun.example.se"  # an address with no bookings
 
 Answer = tuple[int, list[tuple[str, str]], str]
 
-# Headers that differ between any two answers, whoever asks.
-VARYING = {"date", "content-length", "set-cookie"}
+# Headers that differ between any two answers, whoever asks (x-request-id: a new id each).
+VARYING = {"date", "content-length", "set-cookie", "x-request-id"}
 
 
 async def answer(client: httpx.AsyncClient, response: httpx.Response, email: str) -> Answer:
