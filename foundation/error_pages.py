@@ -10,12 +10,14 @@ middleware here, so every error answer, 500 included, carries the same headers a
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
 from python_multipart.exceptions import FormParserError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
@@ -150,12 +152,21 @@ class ErrorsInsideStarlette(Starlette):
 
     Starlette puts ServerErrorMiddleware outermost, so a 500 bypasses every user middleware
     and goes out without the security headers. Here the order is, outermost first:
-    LastResort, the user middleware, ServerErrorMiddleware, ExceptionMiddleware, the router.
-    `header_policy` gives LastResort's own plain 500 the headers SecurityHeaders would.
+    `around`, LastResort, the user middleware, ServerErrorMiddleware, ExceptionMiddleware,
+    the router. `header_policy` gives LastResort's own plain 500 the headers SecurityHeaders
+    would. What `around` sets up (the request id) is in place when LastResort logs, and it
+    sees every answer, LastResort's included.
     """
 
-    def __init__(self, *args: Any, header_policy: HeaderPolicy, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        header_policy: HeaderPolicy,
+        around: Sequence[Middleware] = (),
+        **kwargs: Any,
+    ) -> None:
         self.header_policy = header_policy
+        self.around = list(around)
         super().__init__(*args, **kwargs)
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -170,4 +181,7 @@ class ErrorsInsideStarlette(Starlette):
         app = ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return LastResort(app, self.header_policy)
+        app = LastResort(app, self.header_policy)
+        for cls, args, kwargs in reversed(self.around):
+            app = cls(app, *args, **kwargs)
+        return app

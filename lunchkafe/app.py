@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 import templates
 from foundation.body_limit import BodyLimit, BodyTooLarge, body_too_large
 from foundation.error_pages import ErrorsInsideStarlette, bad_form, http_error, server_error
+from foundation.request_log import RequestLog
 from foundation.response_headers import HeaderPolicy, SecurityHeaders
 from foundation.services import Services
 from foundation.settings import Settings
@@ -79,6 +80,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Exception: server_error,
         },
         header_policy=header_policy,
+        # Around everything, the last-resort 500 included: request ids, one access line each.
+        around=[Middleware(RequestLog, routes=routes)],
         lifespan=lifespan,
     )
     app.state.services = built

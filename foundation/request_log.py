@@ -1,0 +1,105 @@
+"""A request id for every request, and one access line for each, naming no token.
+
+The id is the client's (or the proxy's) `X-Request-ID` when it is well formed, else a new
+one; it goes back in the answer's `X-Request-ID` and into every line logged while the
+request is answered (foundation.logs). The access line names the route template
+(`/manage/{token}`), never the concrete path, which may hold a manage or feed token.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Sequence
+
+from starlette.datastructures import MutableHeaders
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from foundation.logs import request_id
+
+log = logging.getLogger("lunchkafe.access")
+
+HEADER = "x-request-id"
+# Nothing a log line or a header could be tricked by: no spaces, quotes or line breaks.
+WELL_FORMED = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
+UNMATCHED = "<unmatched>"
+
+
+def incoming_id(scope: Scope) -> str:
+    """The request's own `X-Request-ID` if it is well formed, else a new uuid4 hex."""
+    for name, value in scope["headers"]:
+        if name == HEADER.encode():
+            text: str = value.decode("latin-1")
+            if WELL_FORMED.fullmatch(text):
+                return text
+            break
+    return uuid.uuid4().hex
+
+
+def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
+    """The path template of the route the router picks for `scope`, or UNMATCHED.
+
+    Matched again here rather than read from the router, which records only the endpoint,
+    in a scope the middleware in between have copied.
+    """
+    partial = None
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return _template(route)
+        if match == Match.PARTIAL and partial is None:
+            partial = route  # the path's route, another method: answered 405
+    return UNMATCHED if partial is None else _template(partial)
+
+
+def _template(route: BaseRoute) -> str:
+    if isinstance(route, Route | Mount):
+        return route.path_format
+    return UNMATCHED
+
+
+class RequestLog:
+    """ASGI middleware: the request id in context and in the answer, then the access line."""
+
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        current = incoming_id(scope)
+        token = request_id.set(current)
+        started = time.perf_counter()
+        status = 500  # unless an answer begins
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[HEADER] = current
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = route_template(self.routes, scope)
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            log.info(
+                "%s %s %d %.1fms",
+                scope["method"],
+                route,
+                status,
+                duration_ms,
+                extra={
+                    "route": route,
+                    "method": scope["method"],
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
+            )
+            request_id.reset(token)
