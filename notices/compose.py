@@ -250,7 +250,7 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
             event,
             event_url=event_url,
             manage_url=manage_url,
-            sequence=event.sequence + registration.sequence_bump,
+            sequence=registration.invite_sequence(event),
         )
         ics = build_invite(
             entry,

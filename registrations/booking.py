@@ -149,7 +149,7 @@ async def book(
         dedupe_key=f"booked:{registration.id}:{registration.sequence_bump}",
         event_id=event_id,
         registration_id=registration.id,
-        payload={"sequence": event.sequence + registration.sequence_bump, "position": position},
+        payload={"sequence": registration.invite_sequence(event), "position": position},
     )
     return BookingResult(
         registration=registration,
@@ -278,7 +278,7 @@ async def cancel(session: AsyncSession, *, token: str, now: datetime | None = No
         event_id=event.id,
         registration_id=registration.id,
         payload={
-            "sequence": event.sequence + registration.sequence_bump,
+            "sequence": registration.invite_sequence(event),
             "was_confirmed": was_confirmed,
         },
     )
@@ -314,7 +314,7 @@ async def _resend_link(
         event_id=registration.event_id,
         registration_id=registration.id,
         payload={
-            "sequence": event.sequence + registration.sequence_bump,
+            "sequence": registration.invite_sequence(event),
             "position": await waitlist_position(session, registration),
             "resend": True,
         },

@@ -32,7 +32,7 @@ async def booking_file(
             event,
             event_url=event_url,
             manage_url=f"{base_url}/manage/{token}",
-            sequence=event.sequence + registration.sequence_bump,
+            sequence=registration.invite_sequence(event),
         )
     else:
         entry = public_entry(event, event_url=event_url)

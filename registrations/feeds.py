@@ -187,7 +187,7 @@ async def personal_feed_file(
         attendee_entry(
             r.event,
             event_url=f"{base_url}/events/{r.event_id}",
-            sequence=r.event.sequence + r.sequence_bump,
+            sequence=r.invite_sequence(r.event),
         )
         for r in bookings
     ]

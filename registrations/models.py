@@ -57,6 +57,12 @@ class Registration(Base):
 
     event: Mapped[Event] = relationship()
 
+    def invite_sequence(self, event: Event) -> int:
+        """The SEQUENCE of this attendee's invite for `event` (RFC 5546 §2.1.4, ICAL.md): the
+        event's own, which each change of time or place raises, plus this attendee's own
+        cancels and rebookings, so every new REQUEST or CANCEL outranks what they hold."""
+        return event.sequence + self.sequence_bump
+
 
 class AttendeeFeed(Base):
     """A person's own calendar feed, one per e-mail address, revocable by a new nonce."""

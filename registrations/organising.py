@@ -32,7 +32,7 @@ async def update_event(session: AsyncSession, event_id: int, changes: EventChang
                 event_id=event.id,
                 registration_id=registration.id,
                 payload={
-                    "sequence": event.sequence + registration.sequence_bump,
+                    "sequence": registration.invite_sequence(event),
                     "event_sequence": event.sequence,
                 },
             )
@@ -55,7 +55,7 @@ async def cancel_event(session: AsyncSession, event_id: int) -> Event:
                 event_id=event.id,
                 registration_id=registration.id,
                 payload={
-                    "sequence": event.sequence + registration.sequence_bump,
+                    "sequence": registration.invite_sequence(event),
                     "was_confirmed": status == RegistrationStatus.CONFIRMED,
                 },
             )

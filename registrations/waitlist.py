@@ -73,7 +73,7 @@ async def promote_from_waitlist(session: AsyncSession, event: Event) -> Sequence
             dedupe_key=f"promoted:{registration.id}:{now.timestamp():.6f}",
             event_id=event.id,
             registration_id=registration.id,
-            payload={"sequence": event.sequence + registration.sequence_bump},
+            payload={"sequence": registration.invite_sequence(event)},
         )
     return promoted
 
