@@ -4,19 +4,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint types migrate clean bench
+.PHONY: run test lint types migrate clean bench lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install -q -e .
+# Exactly the versions in the lock (made by uv from pyproject.toml, test tools included), then
+# the project itself without resolving anything again, so every clone runs the same versions.
+LOCK := requirements/lock.txt
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/activate
+	$(BIN)/pip install -q -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install -q -e '.[test]'
-	touch $@
+# After changing dependencies in pyproject.toml: `make lock` keeps every other pin;
+# `make lock LOCK_ARGS=--upgrade` moves all to the newest releases (or --upgrade-package NAME).
+UV_VERSION := 0.13.9
+lock: | $(BIN)/activate
+	$(BIN)/pip install -q uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+		-o $(LOCK) $(LOCK_ARGS)
 
 # The local mailbox pages (development only) are on for `make run` on a loopback BASE_URL
 # (the default), and off when mail goes out through SMTP_URL or BASE_URL names another host.
@@ -27,14 +36,14 @@ run: $(VENV)/.installed
 	$(BIN)/lunchkafe seed-demo --if-empty
 	MAILBOX_PAGES=$(MAILBOX_PAGES) $(BIN)/lunchkafe serve
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed
 	bash scripts/test-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed
 	$(BIN)/python bench/booking.py
 
 clean:
