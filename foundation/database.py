@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -146,3 +147,12 @@ async def unit_of_work(
     """One transaction: committed when the block ends cleanly, rolled back otherwise."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+def conflict_insert(session: AsyncSession, table: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT INTO table` in the session's own dialect, which has ON CONFLICT (PostgreSQL,
+    and SQLite since 3.24): `.values(...).on_conflict_do_nothing(index_elements=[...])` makes
+    two writers racing for one unique key agree instead of failing."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foundation.database import conflict_insert
 from mail.models import WorkerHeartbeat
 
 # A worker silent this long is gone (restarted workers get a new host:pid name).
@@ -23,9 +22,7 @@ async def beat(
     session: AsyncSession, *, worker: str, started_at: datetime, redis_ok: bool, now: datetime
 ) -> None:
     """Record that `worker` (host:pid) is alive at `now`, and whether it reaches Redis."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(WorkerHeartbeat).values(
+    statement = conflict_insert(session, WorkerHeartbeat).values(
         worker=worker[:200], started_at=started_at, seen_at=now, redis_ok=redis_ok
     )
     await session.execute(

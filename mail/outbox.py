@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foundation.database import conflict_insert
 from foundation.ids import is_id
 from foundation.timestamps import utcnow
 from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
@@ -27,10 +26,8 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Add a message unless one with the same dedupe key exists, in one statement."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
-        insert(OutboxMessage)
+        conflict_insert(session, OutboxMessage)
         .values(
             kind=kind,
             recipient=recipient,
@@ -66,13 +63,11 @@ async def enqueue_many(session: AsyncSession, messages: list[NewMessage]) -> Non
     so two planners racing each other cannot fail or double a message."""
     if not messages:
         return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
     for start in range(0, len(messages), 500):  # well under SQLite's variable limit
         chunk = messages[start : start + 500]
         await session.execute(
-            insert(OutboxMessage)
+            conflict_insert(session, OutboxMessage)
             .values(
                 [
                     {

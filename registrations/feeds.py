@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +19,7 @@ from events.entries import attendee_entry
 from events.feeds import EPOCH
 from events.models import Event, EventStatus
 from foundation.conditional import CalendarFile
+from foundation.database import conflict_insert
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
@@ -44,11 +43,9 @@ async def ensure_feed(session: AsyncSession, email_normalised: str, secret_key: 
         "token_hash": hash_token(derive_token(secret_key, nonce, PURPOSE)),
         "created_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # ON CONFLICT DO NOTHING: two first bookings by one person at once must not collide.
     await session.execute(
-        insert(AttendeeFeed)
+        conflict_insert(session, AttendeeFeed)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["email_normalised"])
     )
