@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import RateLimitItem, parse_many
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 # The same words stand in templates/macros.html, where pages translate them.
 DEFAULT_PRIVACY_NOTICE = (
     "Vi sparar ditt namn, din e-postadress och din organisation för att kunna skicka "
@@ -114,7 +112,9 @@ class Settings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
         """Build settings from an environment mapping, with defaults for `make run`."""
-        var_dir = Path(environ.get("VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
+        # The working folder's var/, not the code's: an installed wheel's code sits in
+        # site-packages, where no database belongs.
+        var_dir = Path(environ.get("VAR_DIR", "var")).resolve()
         port = _int(environ, "PORT", 8000)
         if not 0 < port < 65536:
             raise ConfigurationError(f"PORT must be between 1 and 65535, got {port}")
