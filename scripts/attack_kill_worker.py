@@ -40,10 +40,11 @@ from tests.conftest import (  # noqa: E402
     SECRET,
     create_postgres_database,
     drop_postgres_database,
+    free_port,
     make_settings,
 )
 from tests.factories import make_event  # noqa: E402
-from tests.mail.conftest import Recorder, free_port  # noqa: E402
+from tests.mail.conftest import Recorder  # noqa: E402
 from tests.mail.test_delivery import add_confirmed  # noqa: E402
 from tests.workers.processes import RedisServer, procfile_command  # noqa: E402
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,6 +12,8 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from tests.conftest import free_port  # aiosmtpd probes its port after binding: not 0
 
 # Replies a test scripts for one SMTP command, consumed one per command across connections;
 # None, or an empty script, means "accept as usual".
@@ -125,14 +126,6 @@ class SmtpServer:
         await asyncio.wrap_future(
             asyncio.run_coroutine_threadsafe(close_all(), self.controller.loop)
         )
-
-
-def free_port() -> int:
-    # aiosmtpd's Controller probes its own port after binding, so it cannot take port 0.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

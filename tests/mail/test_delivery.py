@@ -37,9 +37,9 @@ from registrations.models import Registration, RegistrationStatus
 from registrations.organising import update_event
 from registrations.reminders import create_due_reminders
 from registrations.tokens import derive_token, hash_token, new_nonce
-from tests.conftest import SECRET, make_settings
+from tests.conftest import SECRET, free_port, make_settings
 from tests.factories import make_event, person
-from tests.mail.conftest import SmtpServer, free_port
+from tests.mail.conftest import SmtpServer
 
 JOIN_URL = "https://meet.example.se/secret-room"
 _PARSER = BytesParser(policy=policy.default)

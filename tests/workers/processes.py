@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from foundation.settings import Settings
-from tests.conftest import SECRET, require_service
-from tests.mail.conftest import free_port
+from tests.conftest import SECRET, free_port, require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 

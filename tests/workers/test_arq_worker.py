@@ -20,7 +20,7 @@ from arq.worker import Worker, create_worker
 
 from foundation.services import Services
 from mail.models import OutboxStatus
-from tests.conftest import require_service
+from tests.conftest import free_port, require_service
 from tests.factories import make_event
 from tests.mail import conftest as mail_conftest
 from tests.mail import test_delivery
@@ -136,7 +136,7 @@ async def test_redis_flushed_mid_run_loses_nothing(queued_mail: Mail, redis: Arq
 async def test_booking_works_while_redis_is_unreachable(
     mail_factory: MailFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    closed = mail_conftest.free_port()
+    closed = free_port()
     mail = mail_factory(REDIS_URL=f"redis://127.0.0.1:{closed}/0")
     caplog.set_level(logging.INFO)
     stop = await start_job_runner(mail.services)
