@@ -8,7 +8,6 @@ web process agrees. With Redis the built bytes are shared by all processes.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
@@ -22,8 +21,6 @@ from events.entries import public_entry
 from events.models import Event, EventStatus, Series
 from foundation.conditional import CalendarFile
 from foundation.feed_cache import FeedCache, FeedMemo
-
-log = logging.getLogger("lunchkafe.feeds")
 
 # A cancelled event stays in public feeds this long as STATUS:CANCELLED, so subscribers
 # see it struck through, then drops out (ICAL.md, feeds rule 5).

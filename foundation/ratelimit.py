@@ -35,7 +35,8 @@ from starlette.requests import Request
 
 from foundation.settings import Settings
 
-log = logging.getLogger(__name__)
+# Named for operators, whatever the module is called (README, "Worth an alert").
+log = logging.getLogger("lunchkafe.ratelimit")
 
 # A Redis that hangs must not hold a booking for long: after this the booking goes through.
 REDIS_TIMEOUT_SECONDS = 0.5

@@ -21,15 +21,17 @@ from foundation.services import Services
 from foundation.settings import Settings
 from foundation.site_origin import SiteOrigin
 from lunchkafe.openapi import openapi_document
-from web import attendee_calendar as registrations_calendar
-from web import booking_api as registrations_api
-from web import booking_pages as registrations_routes
-from web import event_api as events_api
-from web import event_calendar as events_calendar
-from web import event_pages as events_routes
-from web import guide_pages as guide_routes
-from web import mailbox_pages as mail_routes
-from workers import health
+from web import (
+    attendee_calendar,
+    booking_api,
+    booking_pages,
+    event_api,
+    event_calendar,
+    event_pages,
+    guide_pages,
+    health,
+    mailbox_pages,
+)
 
 STATIC_DIR = templates.DIRECTORY / "static"
 
@@ -50,14 +52,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             await built.close()
 
     routes = [
-        *events_calendar.routes,
-        *registrations_calendar.routes,
-        *events_routes.routes,
-        *registrations_routes.routes,
-        *guide_routes.routes,
-        *mail_routes.routes,
-        *events_api.routes,
-        *registrations_api.routes,
+        *event_calendar.routes,
+        *attendee_calendar.routes,
+        *event_pages.routes,
+        *booking_pages.routes,
+        *guide_pages.routes,
+        *mailbox_pages.routes,
+        *event_api.routes,
+        *booking_api.routes,
         Route("/api/openapi.json", openapi_document),
         *health.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -8,7 +8,7 @@ address: never in a page or API answer that someone who merely knows the address
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from events.calendar import build_feed
 from events.entries import attendee_entry
-from events.feeds import EPOCH
+from events.feeds import EPOCH, PAST_KEPT
 from events.models import Event, EventStatus
 from foundation.conditional import CalendarFile
 from foundation.database import conflict_insert
@@ -163,22 +163,17 @@ async def latest_change(session: AsyncSession, feed: AttendeeFeed) -> datetime |
     return max((stamp for stamp in (registration, event) if stamp is not None), default=None)
 
 
-# A personal feed keeps a booking this long after its event, so a calendar's history does
-# not empty itself the day after a café.
-KEPT_AFTER_EVENT = timedelta(days=90)
-
-
 async def personal_feed_file(
     session: AsyncSession, token: str, *, base_url: str, name: str, now: datetime | None = None
 ) -> CalendarFile:
     """The personal feed behind `token` as a calendar file (RFC 5545): every confirmed seat
-    of the address at a published event not over for KEPT_AFTER_EVENT, with join links and
+    of the address at a published event not over for PAST_KEPT, with join links and
     without manage links, since a feed gets shared, synced and forwarded, and a manage link
     cancels. Last-Modified is the latest change to any booking of the address.
     Raises RegistrationNotFound for an unknown or replaced token."""
     now = now or utcnow()
     feed = await find_feed(session, token)
-    bookings = await confirmed_bookings(session, feed, since=now - KEPT_AFTER_EVENT)
+    bookings = await confirmed_bookings(session, feed, since=now - PAST_KEPT)
     latest = await latest_change(session, feed) or EPOCH
     entries = [
         attendee_entry(

@@ -16,7 +16,8 @@ from foundation.services import services
 from foundation.timestamps import utcnow
 from registrations import listing
 
-# Public feeds may be cached by proxies; an hour matches REFRESH-INTERVAL in the feed.
+# Public feeds may be cached by proxies for five minutes: calendar clients poll at the
+# feed's REFRESH-INTERVAL (an hour), so a change reaches them within that plus five minutes.
 PUBLIC_CACHE = "public, max-age=300"
 
 

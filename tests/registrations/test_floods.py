@@ -388,7 +388,7 @@ async def test_bookings_go_through_when_redis_stops(
     assert (await book_api(client, event.id, 2)).status_code == 429
 
     own_redis.stop()
-    with caplog.at_level(logging.WARNING, logger="foundation.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="lunchkafe.ratelimit"):
         after = [await book_api(client, event.id, n) for n in range(3, 6)]
         form = await book_form(client, event.id, 6)
 
@@ -396,7 +396,7 @@ async def test_bookings_go_through_when_redis_stops(
     assert [r.status_code for r in after] == [202, 202, 202]
     assert form.status_code == 303
     assert len(await stored(services)) == 5
-    warnings = [r for r in caplog.records if r.name == "foundation.ratelimit"]
+    warnings = [r for r in caplog.records if r.name == "lunchkafe.ratelimit"]
     assert len(warnings) == 1  # once, not once per booking
     text = warnings[0].getMessage()
     assert "not enforced" in text
