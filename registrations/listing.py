@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.models import Event, EventStatus, Series
+from registrations.booking import series_bookability
 from registrations.waitlist import seat_counts
 
 
@@ -96,3 +97,25 @@ async def all_events(session: AsyncSession) -> list[EventListing]:
         )
     ).all()
     return await with_counts(session, events)
+
+
+@dataclass(frozen=True)
+class SeriesOverview:
+    """What the series page shows: the series, its events not yet over (drafts left out)
+    with their seat counts, and the events booking the whole series would book now."""
+
+    series: Series
+    items: list[EventListing]
+    bookable: list[Event]
+
+
+async def series_overview(
+    session: AsyncSession, slug: str, now: datetime, *, tz_name: str = "Europe/Stockholm"
+) -> SeriesOverview | None:
+    """The series page's content at `now`, or None when there is no such series."""
+    series = await get_series(session, slug)
+    if series is None:
+        return None
+    items = await series_events(session, series.id, now)
+    bookable, _ = await series_bookability(session, series.id, now, tz_name=tz_name)
+    return SeriesOverview(series=series, items=items, bookable=bookable)

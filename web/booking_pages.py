@@ -244,20 +244,18 @@ async def _series_with_errors(
     """The series page again, with what was typed and what was wrong (422)."""
     app = services(request)
     async with app.transaction() as session:
-        series = await listing.get_series(session, slug)
-        if series is None:
-            raise HTTPException(404, "Serien finns inte.")
-        items = await listing.series_events(session, series.id, utcnow())
-        bookable, _ = await booking.series_bookability(
-            session, series.id, utcnow(), tz_name=app.settings.timezone
+        overview = await listing.series_overview(
+            session, slug, utcnow(), tz_name=app.settings.timezone
         )
+    if overview is None:
+        raise HTTPException(404, "Serien finns inte.")
     return render(
         request,
         "events/series.html",
         {
-            "series": series,
-            "items": items,
-            "bookable": bookable,
+            "series": overview.series,
+            "items": overview.items,
+            "bookable": overview.bookable,
             "errors": field_errors,
             "values": values,
             "refused": refused,

@@ -14,7 +14,7 @@ from foundation.services import services
 from foundation.timestamps import utcnow
 from guide.catalogue import examples_for_event, examples_for_events
 from registrations import listing
-from registrations.booking import check_bookable, series_bookability
+from registrations.booking import check_bookable
 from registrations.errors import BookingClosed
 
 
@@ -68,25 +68,23 @@ async def event_page(request: Request) -> Response:
 
 
 async def series_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    async with services(request).transaction() as session:
-        series = await listing.get_series(session, slug)
-        if series is None:
-            raise HTTPException(404, "Serien finns inte.")
-        items = await listing.series_events(session, series.id, utcnow())
-        bookable, _ = await series_bookability(
-            session, series.id, utcnow(), tz_name=services(request).settings.timezone
+    app = services(request)
+    async with app.transaction() as session:
+        overview = await listing.series_overview(
+            session, request.path_params["slug"], utcnow(), tz_name=app.settings.timezone
         )
+    if overview is None:
+        raise HTTPException(404, "Serien finns inte.")
     return render(
         request,
         "events/series.html",
         {
-            "series": series,
-            "items": items,
-            "bookable": bookable,
+            "series": overview.series,
+            "items": overview.items,
+            "bookable": overview.bookable,
             "errors": {},
             "values": {},
-            **links.for_pages(services(request).settings.base_url),
+            **links.for_pages(app.settings.base_url),
         },
     )
 
