@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from events.models import Event
@@ -80,3 +82,21 @@ async def mailed_manage_token(services: Services, event_id: int, email: str) -> 
     """
     registration = await registration_of(services, event_id, email)
     return manage_token(registration, services.settings.secret_key)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_in(page: str) -> str:
+    """The CSRF token a page's forms carry; AssertionError when it has none, or several."""
+    tokens = set(CSRF_FIELD.findall(page))
+    assert len(tokens) == 1, f"{len(tokens)} distinct CSRF tokens on the page"
+    (token,) = tokens
+    return str(token)
+
+
+async def csrf_of(client: httpx.AsyncClient, path: str) -> str:
+    """The CSRF token of the form on `path`, fetched by `client`, which keeps its cookie."""
+    page = await client.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    return csrf_in(page.text)

@@ -26,7 +26,7 @@ from lunchkafe.app import create_app
 from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests.conftest import free_port, make_settings
-from tests.factories import make_event
+from tests.factories import csrf_in, make_event
 
 SECURITY = {name.decode(): value.decode() for name, value in SITE_HEADERS}
 TEXT_FIELDS = ("name", "email", "organisation", "municipality")
@@ -81,7 +81,7 @@ async def form_booking(
     client: httpx.AsyncClient, event_id: int, **overrides: str
 ) -> httpx.Response:
     page = await client.get(f"/events/{event_id}")
-    (csrf,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.text))
+    csrf = csrf_in(page.text)
     fields = {
         "name": "Ada Lind",
         "email": "ada@kommun.example.se",

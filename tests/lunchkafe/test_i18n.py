@@ -22,6 +22,7 @@ from foundation.i18n import LOCALE_DIR, format_datetime, format_span, translatio
 from foundation.locale.extract import extract_messages
 from foundation.services import Services
 from lunchkafe.demo import load_demo
+from tests.factories import csrf_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PO_PATH = LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po"
@@ -197,7 +198,7 @@ async def test_booking_errors_are_shown_in_english(
     event_path = re.findall(r'href="(?:http://testserver)?(/events/\d+)"', home)[0]
     page = (await client.get(event_path)).text  # the lk_lang and lk_csrf cookies are set
     assert "Book a seat" in page
-    (token,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    token = csrf_in(page)
     response = await client.post(
         f"{event_path}/book",
         data={"csrf_token": token, "name": " ", "email": "not an address"},

@@ -40,7 +40,7 @@ from registrations.booking import BookingResult
 from registrations.feeds import feed_for, feed_token
 from registrations.models import AttendeeFeed, Registration
 from tests.conftest import SECRET
-from tests.factories import SOON, make_event, person
+from tests.factories import SOON, csrf_in, csrf_of, make_event, person
 from tests.mail import conftest as mail_conftest
 from tests.mail import test_delivery
 from tests.mail.test_delivery import Mail
@@ -224,13 +224,6 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []
-
-
-async def csrf_of(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    assert page.status_code == 200
-    (token,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.text))
-    return str(token)
 
 
 def form_of(fields: dict[str, Any], csrf: str) -> dict[str, str]:
@@ -536,7 +529,7 @@ async def test_the_mailed_link_opens_the_calendar_page_and_replacing_mails_the_n
     assert ics in parser.urls
     assert "webcal://testserver/feeds/" + victim.feed_token + ".ics" in parser.urls
     assert "Dela inte adressen" in page.text
-    (csrf,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.text))
+    csrf = csrf_in(page.text)
     replace = f"/feeds/{victim.feed_token}/replace"
     assert ("post", f"http://{SITE}{replace}") in {(m, urljoin(link, a)) for m, a in parser.forms}
     mail.clear()

@@ -23,7 +23,7 @@ from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests import test_pages_browser
 from tests.conftest import flushed_redis, free_port, make_settings, uvicorn_serving
-from tests.factories import make_event, make_series
+from tests.factories import csrf_of, make_event, make_series
 from tests.workers import processes
 from tests.workers.processes import RedisServer
 
@@ -79,13 +79,6 @@ async def redis_db() -> AsyncIterator[None]:
         yield
 
 
-async def csrf_token(client: httpx.AsyncClient, page: str) -> str:
-    response = await client.get(page)
-    assert response.status_code == 200
-    (token,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', response.text))
-    return str(token)
-
-
 def attendee(n: int) -> dict[str, str]:
     return {"name": f"Deltagare {n}", "email": f"d{n}@kommun.example.se", "consent": "yes"}
 
@@ -93,13 +86,13 @@ def attendee(n: int) -> dict[str, str]:
 async def book_form(
     client: httpx.AsyncClient, event_id: int, n: int, **extra: str
 ) -> httpx.Response:
-    token = await csrf_token(client, f"/events/{event_id}")
+    token = await csrf_of(client, f"/events/{event_id}")
     data = {"csrf_token": token, **attendee(n), **extra}
     return await client.post(f"/events/{event_id}/book", data=data)
 
 
 async def book_series(client: httpx.AsyncClient, slug: str, n: int, **extra: str) -> httpx.Response:
-    token = await csrf_token(client, f"/series/{slug}")
+    token = await csrf_of(client, f"/series/{slug}")
     data = {"csrf_token": token, **attendee(n), **extra}
     return await client.post(f"/series/{slug}/book", data=data)
 
@@ -522,7 +515,7 @@ async def outbox_for(services: Services, address: str) -> int:
 async def test_a_double_click_sends_one_mail(services: Services, site: MakeSite) -> None:
     event = await make_event(services)
     client = site().client()
-    token = await csrf_token(client, f"/events/{event.id}")
+    token = await csrf_of(client, f"/events/{event.id}")
     data = {"csrf_token": token, **attendee(1)}
 
     clicks = await asyncio.gather(

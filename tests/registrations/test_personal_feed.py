@@ -44,7 +44,7 @@ from tests.events.test_feeds import (  # noqa: F401  (parsers: a fixture)
     parsers,
     read,
 )
-from tests.factories import make_event, person
+from tests.factories import csrf_in, make_event, person
 
 
 @pytest.fixture
@@ -232,7 +232,7 @@ async def test_replacing_the_address_from_the_calendar_page(
     page = await client.get(f"/feeds/{old}")  # the page the mailed link opens
     assert page.status_code == 200
     old_feed = await calendar_file(client, f"/feeds/{old}.ics")
-    (csrf_token,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.text))
+    csrf_token = csrf_in(page.text)
     replace = f"/feeds/{old}/replace"
     assert f'action="{replace}"' in page.text
 

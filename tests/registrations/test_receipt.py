@@ -5,7 +5,6 @@ the booking itself."""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -17,15 +16,9 @@ from events.schedule import create_series
 from foundation import flash
 from foundation.services import Services
 from lunchkafe.app import create_app
-from tests.factories import SOON, make_event, make_series
+from tests.factories import SOON, csrf_of, make_event, make_series
 
 EMAIL = "anna.andersson@kommun.example.se"
-
-
-async def csrf_of(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    (token,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.text))
-    return str(token)
 
 
 async def book(

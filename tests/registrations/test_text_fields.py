@@ -21,7 +21,7 @@ from mail.models import Audience, OrganiserSend
 from registrations import errors
 from registrations.messaging import send_message
 from registrations.models import Registration
-from tests.factories import make_event
+from tests.factories import csrf_in, make_event
 
 ISSUE_NAME = "=?utf-8?q?Support=0D=0AReply-To=3A_attacker=40evil.example=0D=0AX-Injected=3A_yes?="
 
@@ -67,7 +67,7 @@ async def post_json(client: httpx.AsyncClient, event_id: int, body: dict[str, An
 
 async def post_form(client: httpx.AsyncClient, event_id: int, body: dict[str, Any]) -> Any:
     page = await client.get(f"/events/{event_id}")
-    (csrf,) = set(re.findall(r'name="csrf_token" value="([^"]+)"', page.text))
+    csrf = csrf_in(page.text)
     form = {key: value for key, value in body.items() if key != "consent"}
     return await client.post(
         f"/events/{event_id}/book", data={**form, "consent": "yes", "csrf_token": csrf}
