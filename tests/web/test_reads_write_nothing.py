@@ -1,0 +1,277 @@
+"""A GET never writes: every GET and HEAD route of the app, on real data, changes no row.
+
+The routes come from the app's own route table, each path parameter filled with every value
+of its kind the seeded data holds (event ids, slugs, manage and feed tokens, mailbox message
+ids) and with unknown ones, so a new GET route is walked without anyone listing it here; a
+route with a parameter this file cannot fill, or one that never answers 2xx on the seeded
+data, fails the test rather than being skipped. What is checked: every table's rows before
+and after, and that no INSERT, UPDATE or DELETE reached the database while the GETs ran.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from events.models import Event, Series
+from foundation import flash
+from foundation.database import Base
+from foundation.rendering import LANGUAGE_COOKIE
+from foundation.services import Services
+from foundation.timestamps import utcnow
+from guide.models import Challenge, GuideExample
+from lunchkafe.app import create_app
+from lunchkafe.demo import load_demo
+from mail.heartbeat import beat
+from mail.mailbox import LocalMailbox
+from notices.delivery import deliver_due
+from registrations import booking
+from registrations.feeds import feed_token, replace_feed_address
+from registrations.models import AttendeeFeed, Registration, RegistrationStatus
+from registrations.organising import cancel_event
+from registrations.tokens import derive_token, new_nonce
+from tests.conftest import SECRET
+from tests.factories import make_event, person
+
+WRITES = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE|REPLACE|UPSERT|MERGE|TRUNCATE|CREATE|DROP|ALTER)\b", re.I
+)
+UNKNOWN_ID = str(2**31 - 1)  # a well-formed id that names no row
+# A token of the right shape that no row holds, so the lookup reaches the database.
+UNKNOWN_TOKEN = derive_token(SECRET, new_nonce())
+
+
+@dataclass
+class Seeded:
+    """What the walk fills path parameters with, by parameter name."""
+
+    samples: dict[str, list[str]]
+    queries: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # by route name
+
+
+async def seed(services: Services) -> Seeded:
+    """The demo, plus every state a booking and an event can be in, and delivered mail."""
+    await load_demo(services, only_if_empty=False)
+    small = await make_event(services, title="Litet kafé", capacity=2)
+    doomed = await make_event(services, title="Inställt kafé")
+    begins = utcnow() - timedelta(days=30)
+    past = await make_event(
+        services, title="Förbi", starts_at=begins, ends_at=begins + timedelta(hours=1)
+    )
+    await make_event(services, title="Utkast", publish=False)
+
+    async def book(event: Event, n: int, **options: Any) -> str:
+        async with services.transaction() as session:
+            result = await booking.book(
+                session, event_id=event.id, attendee=person(n), secret_key=SECRET, **options
+            )
+        assert result.manage_token is not None
+        return result.manage_token
+
+    tokens = [await book(small, n) for n in (1, 2, 3)]  # two seats, one waiting
+    cancelled = await book(small, 4)
+    async with services.transaction() as session:
+        await booking.cancel(session, token=cancelled)
+    tokens += [
+        cancelled,
+        await book(doomed, 5),
+        await book(past, 6, now=begins - timedelta(days=1)),
+    ]
+    async with services.transaction() as session:
+        series = (await session.scalars(select(Series))).one()
+        booked = await booking.book_series(
+            session, series_slug=series.slug, attendee=person(1), secret_key=SECRET
+        )
+        await cancel_event(session, doomed.id)
+    tokens += [b.manage_token for b in booked.booked if b.manage_token is not None]
+
+    async with services.transaction() as session:
+        statuses = {r.status for r in await session.scalars(select(Registration))}
+        assert statuses == set(RegistrationStatus), statuses
+        replaced = await session.scalar(
+            select(AttendeeFeed).where(AttendeeFeed.email_normalised == "person6@kommun.example.se")
+        )
+        assert replaced is not None
+        revoked = feed_token(replaced, SECRET)
+        await replace_feed_address(session, revoked, SECRET)
+    await deliver_due(services)
+    tokens.append(await book(small, 7))  # mail still waiting to go out, too
+    async with services.transaction() as session:
+        now = utcnow()
+        await beat(session, worker="test:1", started_at=now, redis_ok=False, now=now)
+        feeds = [feed_token(f, SECRET) for f in await session.scalars(select(AttendeeFeed))]
+        events = [str(i) for i in await session.scalars(select(Event.id))]
+        slugs = [
+            *await session.scalars(select(Series.slug)),
+            *await session.scalars(select(GuideExample.slug)),
+        ]
+        challenges = list(await session.scalars(select(Challenge.slug)))
+    messages = [entry.id for entry in LocalMailbox(services.settings.mailbox_dir).list()]
+    assert messages, "the walk needs delivered mail for the mailbox pages"
+    return Seeded(
+        samples={
+            "event_id": [*events, UNKNOWN_ID],
+            "slug": [*slugs, "finns-inte"],
+            "token": [*tokens, *feeds, revoked, UNKNOWN_TOKEN, "kort"],
+            "message_id": [*messages, "finns-inte"],
+        },
+        queries={
+            "guide": [{"challenge": c} for c in [*challenges, "finns-inte"]],
+            "manage": [{"done": "cancelled"}],
+        },
+    )
+
+
+@dataclass
+class Target:
+    """One route and the paths that request it."""
+
+    name: str
+    paths: list[str]
+    fills_parameters: bool
+
+
+def targets(routes: Sequence[BaseRoute], seeded: Seeded, prefix: str = "") -> Iterator[Target]:
+    """Every GET route of the table with its paths; AssertionError for any it cannot fill."""
+    for route in routes:
+        if isinstance(route, Route):
+            if "GET" not in (route.methods or set()):
+                continue
+            names = list(route.param_convertors)
+            unfillable = [n for n in names if n not in seeded.samples]
+            assert not unfillable, (
+                f"GET {prefix}{route.path} has parameters {unfillable} this walk cannot fill: "
+                "teach seed() in tests/web/test_reads_write_nothing.py what they name"
+            )
+            paths = []
+            for values in itertools.product(*(seeded.samples[n] for n in names)):
+                filled = {n: quote(v, safe="") for n, v in zip(names, values, strict=True)}
+                path = prefix + route.path_format.format(**filled)
+                paths.append(path)
+                paths += [
+                    f"{path}?{httpx.QueryParams(q)}" for q in seeded.queries.get(route.name, [])
+                ]
+            yield Target(prefix + route.path, paths, fills_parameters=bool(names))
+        elif isinstance(route, Mount) and isinstance(route.app, StaticFiles):
+            directory = Path(str(route.app.directory))
+            files = sorted(p for p in directory.rglob("*") if p.is_file())
+            assert files, f"nothing to request under {route.path}"
+            paths = [f"{prefix}{route.path}/{p.relative_to(directory).as_posix()}" for p in files]
+            yield Target(
+                prefix + route.path, [*paths, f"{prefix}{route.path}/finns-inte.css"], True
+            )
+        elif isinstance(route, Mount) and route.routes:
+            yield from targets(route.routes, seeded, prefix + route.path)
+        else:
+            raise AssertionError(f"{route!r}: a kind of route this walk does not know")
+
+
+async def snapshot(services: Services) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table the models declare, in primary-key order."""
+    rows = {}
+    async with services.sessionmaker() as session:
+        for table in Base.metadata.sorted_tables:
+            found = await session.execute(select(table).order_by(*table.primary_key.columns))
+            rows[table.name] = [tuple(row) for row in found]
+    return rows
+
+
+@dataclass
+class Statements:
+    """The writing statements the engine sent, with the request that sent each."""
+
+    current: str = ""
+    writes: list[tuple[str, str]] = field(default_factory=list)
+
+    def record(self, conn: Connection, cursor: Any, statement: str, *rest: Any) -> None:
+        if WRITES.match(statement):
+            self.writes.append((self.current, " ".join(statement.split())[:200]))
+
+
+@pytest.fixture
+async def seeded_client(services: Services) -> tuple[Services, Starlette, Seeded]:
+    settings = dataclasses.replace(services.settings, mailbox_pages=True)
+    built = dataclasses.replace(services, settings=settings)
+    seeded = await seed(built)
+    return built, create_app(settings, built), seeded
+
+
+def note_cookie(path: str) -> str:
+    """The signed note a booking leaves for its receipt page (foundation/flash.py)."""
+    response = Response()
+    flash.leave(response, "person1@kommun.example.se", path=path, secret_key=SECRET, secure=False)
+    value = response.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+    return value
+
+
+async def walk(
+    client: httpx.AsyncClient, target_list: list[Target], statements: Statements, **headers: str
+) -> dict[str, list[int]]:
+    """Request every path with GET and HEAD (and again conditionally when an ETag came back)."""
+    answers: dict[str, list[int]] = {}
+    for target in target_list:
+        for path in target.paths:
+            for method in ("GET", "HEAD"):
+                statements.current = f"{method} {path}"
+                response = await client.request(method, path, headers=headers)
+                answers.setdefault(target.name, []).append(response.status_code)
+                assert response.status_code < 500, (statements.current, response.text[:500])
+                validators = {
+                    "if-none-match": response.headers.get("etag"),
+                    "if-modified-since": response.headers.get("last-modified"),
+                }
+                conditional = {k: v for k, v in validators.items() if v}
+                if method == "GET" and conditional:
+                    statements.current = f"conditional GET {path}"
+                    again = await client.get(path, headers={**headers, **conditional})
+                    assert again.status_code in (200, 304), (statements.current, again.status_code)
+    return answers
+
+
+async def test_no_get_or_head_writes_anything(
+    seeded_client: tuple[Services, Starlette, Seeded],
+) -> None:
+    services, app, seeded = seeded_client
+    target_list = list(targets(app.routes, seeded))
+    statements = Statements()
+    before = await snapshot(services)
+    assert all(before[t] for t in ("events", "registrations", "outbox_messages", "attendee_feeds"))
+    event.listen(services.engine.sync_engine, "before_cursor_execute", statements.record)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as plain:
+            answers = await walk(plain, target_list, statements)
+        # Again as a returning visitor: English chosen, a receipt's note in the cookie.
+        cookies = {LANGUAGE_COOKIE: "en", flash.COOKIE: note_cookie("/")}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=cookies
+        ) as returning:
+            again = await walk(returning, target_list, statements)
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", statements.record)
+    after = await snapshot(services)
+
+    assert statements.writes == [], "\n".join(f"{r}: {s}" for r, s in statements.writes)
+    changed = [name for name in before if before[name] != after[name]]
+    assert changed == [], f"GET requests changed the tables {changed}"
+    for target in target_list:
+        codes = answers[target.name] + again[target.name]
+        assert any(c < 300 for c in codes), f"{target.name} never answered 2xx: {set(codes)}"
+        if target.fills_parameters:
+            assert 404 in codes, f"{target.name} never answered 404 to an unknown value"
