@@ -1,8 +1,10 @@
-"""What can go wrong when organisers create or change events."""
+"""What can go wrong when organisers create or change events, and when an event is asked for."""
 
 from __future__ import annotations
 
-from foundation.errors import DomainError
+from collections.abc import Mapping
+
+from foundation.errors import N_, DomainError
 
 
 class EventError(DomainError):
@@ -10,32 +12,45 @@ class EventError(DomainError):
 
 
 class InvalidEvent(EventError):
+    """Field-level problems: `fields` maps a field to its msgid."""
+
     code = "invalid"
     status = 422
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{field}: {msg}" for field, msg in errors.items()))
-        self.errors = errors
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        super().__init__(N_("Uppgifterna om evenemanget innehåller fel."), fields=fields)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self.fields
 
 
 class EventNotFound(EventError):
-    """No such event; with its id where the asker gave one (the command line)."""
+    """No such event (or none that the asker may see); with its id where the asker gave one
+    (the command line). Pages and the API never repeat a path's text back."""
 
     code = "not_found"
     status = 404
 
     def __init__(self, event_id: int | None = None) -> None:
-        super().__init__(
-            "Evenemanget finns inte." if event_id is None else f"Evenemang {event_id} finns inte."
-        )
+        if event_id is None:
+            super().__init__(N_("Evenemanget finns inte."))
+        else:
+            super().__init__(N_("Evenemang %(id)s finns inte."), id=event_id)
 
 
 class SeriesNotFound(EventError):
+    """No such series; with the slug where the asker typed it (an organiser, the command
+    line). Pages never pass one: their slug comes from a link anyone can write."""
+
     code = "not_found"
     status = 404
 
-    def __init__(self, slug: str) -> None:
-        super().__init__(f"Serien {slug!r} finns inte.")
+    def __init__(self, slug: str | None = None) -> None:
+        if slug is None:
+            super().__init__(N_("Serien finns inte."))
+        else:
+            super().__init__(N_("Serien %(slug)s finns inte."), slug=repr(slug))
 
 
 class EventInPast(InvalidEvent):

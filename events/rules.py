@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from events.errors import EventInPast, InvalidEvent
+from foundation.errors import N_
 from foundation.text import (
     MSG_REQUIRED,
     MSG_TOO_LONG,
@@ -41,23 +42,23 @@ MAX_SLUG = 80
 SLUG_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + "-")
 
 # Swedish msgids, shown next to the field (pages) or after the option (command line).
-MSG_TITLE_REQUIRED = "Ange en titel."
-MSG_AT_MOST = "Högst %(n)d tecken."
-MSG_NO_ZONE = "Tiden måste ha en tidszon."
-MSG_OUT_OF_RANGE = "Tiden måste ligga mellan år 2000 och 2100."
-MSG_ENDS_BEFORE_STARTS = "Sluttiden måste vara efter starttiden."
-MSG_TOO_SHORT = "Ett evenemang måste vara minst en minut långt."
-MSG_TOO_LONG_EVENT = "Ett evenemang kan vara högst 24 timmar långt."
-MSG_STARTS_IN_PAST = "Starttiden har redan passerat."
-MSG_ENDS_IN_PAST = "Sluttiden har redan passerat."
-MSG_CAPACITY = "Antalet platser måste vara mellan 1 och 100 000."
-MSG_BELOW_CONFIRMED = (
+MSG_TITLE_REQUIRED = N_("Ange en titel.")
+MSG_AT_MOST = N_("Högst %(n)d tecken.")
+MSG_NO_ZONE = N_("Tiden måste ha en tidszon.")
+MSG_OUT_OF_RANGE = N_("Tiden måste ligga mellan år 2000 och 2100.")
+MSG_ENDS_BEFORE_STARTS = N_("Sluttiden måste vara efter starttiden.")
+MSG_TOO_SHORT = N_("Ett evenemang måste vara minst en minut långt.")
+MSG_TOO_LONG_EVENT = N_("Ett evenemang kan vara högst 24 timmar långt.")
+MSG_STARTS_IN_PAST = N_("Starttiden har redan passerat.")
+MSG_ENDS_IN_PAST = N_("Sluttiden har redan passerat.")
+MSG_CAPACITY = N_("Antalet platser måste vara mellan 1 och 100 000.")
+MSG_BELOW_CONFIRMED = N_(
     "%(confirmed)d personer har redan en bekräftad plats; antalet platser kan inte bli färre än så."
 )
-MSG_JOIN_URL_SCHEME = "Länken måste börja med https:// eller http://."
-MSG_JOIN_URL_INVALID = "Länken är inte en giltig webbadress."
-MSG_WINDOW = "Anmälan måste stänga efter att den öppnar."
-MSG_SLUG = "Använd gemena bokstäver (a–z), siffror och bindestreck, högst 80 tecken."
+MSG_JOIN_URL_SCHEME = N_("Länken måste börja med https:// eller http://.")
+MSG_JOIN_URL_INVALID = N_("Länken är inte en giltig webbadress.")
+MSG_WINDOW = N_("Anmälan måste stänga efter att den öppnar.")
+MSG_SLUG = N_("Använd gemena bokstäver (a–z), siffror och bindestreck, högst 80 tecken.")
 
 
 # Each text field: single line or not, its longest length, and whether it is required.

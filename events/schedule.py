@@ -25,6 +25,7 @@ from events.rules import (
     is_slug,
     raise_if_any,
 )
+from foundation.errors import N_
 from foundation.ids import is_id
 from foundation.timestamps import utcnow
 
@@ -116,7 +117,7 @@ async def create_series(
         {"title": title, "summary": summary, "description": description, "host": host}, errors
     )
     if not errors and await session.scalar(select(Series.id).where(Series.slug == slug)):
-        errors["slug"] = "Det finns redan en serie med den adressen."
+        errors["slug"] = N_("Det finns redan en serie med den adressen.")
     if errors:
         raise InvalidEvent(errors)
     series = Series(slug=slug, **text)
@@ -194,7 +195,7 @@ async def publish_event(session: AsyncSession, event_id: int) -> Event:
     if event is None:
         raise EventNotFound(event_id)
     if event.status == EventStatus.CANCELLED:
-        raise InvalidEvent({"status": "Ett inställt evenemang kan inte publiceras."})
+        raise InvalidEvent({"status": N_("Ett inställt evenemang kan inte publiceras.")})
     event.status = EventStatus.PUBLISHED
     event.updated_at = utcnow()
     session.info["events_changed"] = True
@@ -220,7 +221,7 @@ async def apply_changes(
     if event is None:
         raise EventNotFound(event_id)
     if event.status == EventStatus.CANCELLED:
-        raise InvalidEvent({"status": "Evenemanget är inställt och kan inte ändras."})
+        raise InvalidEvent({"status": N_("Evenemanget är inställt och kan inte ändras.")})
     new: dict[str, Any] = {
         name: getattr(changes, name)
         for name in (

@@ -12,16 +12,15 @@ the connection, so the server does not read the rest of an unbounded body to kee
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foundation.problems import problem
-from foundation.rendering import render
+from foundation.error_pages import domain_error
+from foundation.errors import N_, DomainError
 
 API_LIMIT = 20_000  # bytes; a registration is a few hundred
 FORM_LIMIT = 64 * 1024  # bytes; a booking form is under 2 kB, CSRF token included
 
-MSG_TOO_LARGE = "För stor begäran."
+MSG_TOO_LARGE = N_("För stor begäran.")
 
 # RFC 9110 15.5.14: closing is how the server stops a client that is still sending; on a
 # kept-alive connection uvicorn would read (and discard) the rest of the body first.
@@ -33,18 +32,17 @@ def limit_for(path: str) -> int:
     return API_LIMIT if path.startswith("/api/") else FORM_LIMIT
 
 
-class BodyTooLarge(Exception):
-    """Raised from `receive` when a body without Content-Length passes its limit."""
+class BodyTooLarge(DomainError):
+    """Over the limit: raised from `receive` when a body without Content-Length passes it.
 
+    Answered 413 (a problem under /api/, the error page elsewhere), and the connection closes.
+    """
 
-async def body_too_large(request: Request, exc: Exception) -> Response:
-    """413 as a problem under /api/, as the error page elsewhere; the connection closes."""
-    if request.url.path.startswith("/api/"):
-        return problem(413, "too_large", MSG_TOO_LARGE, headers=_CLOSE)
-    context = {"status": 413, "message": MSG_TOO_LARGE}
-    response = render(request, "error.html", context, status_code=413)
-    response.headers.update(_CLOSE)
-    return response
+    code = "too_large"
+    status = 413
+
+    def __init__(self) -> None:
+        super().__init__(MSG_TOO_LARGE, headers=_CLOSE)
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -115,5 +113,5 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await body_too_large(Request(scope), BodyTooLarge())
+        response = await domain_error(Request(scope), BodyTooLarge())
         await response(scope, receive, send)

@@ -12,9 +12,10 @@ import secrets
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+
+from foundation.errors import N_, DomainError
 
 COOKIE = "lk_csrf"
 FIELD = "csrf_token"
@@ -38,6 +39,16 @@ def set_cookie(request: Request, response: Response, *, secure: bool) -> None:
         response.set_cookie(COOKIE, raw, httponly=True, samesite="lax", secure=secure)
 
 
+class FormExpired(DomainError):
+    """The form's CSRF token does not match its cookie: expired, or sent from elsewhere."""
+
+    code = "form_expired"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(N_("Formuläret har gått ut. Ladda om sidan och försök igen."))
+
+
 async def checked_form(request: Request, secret_key: str) -> FormData:
     """The posted form, or 403 when its token does not match the cookie."""
     form = await request.form(max_files=0, max_fields=50)
@@ -48,8 +59,5 @@ async def checked_form(request: Request, secret_key: str) -> FormData:
     except BadSignature:
         echoed = None
     if not cookie or not isinstance(echoed, str) or not hmac.compare_digest(echoed, cookie):
-        raise HTTPException(
-            403,
-            "Formuläret har gått ut. Ladda om sidan och försök igen.",
-        )
+        raise FormExpired()
     return form

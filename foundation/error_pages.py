@@ -24,18 +24,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foundation.problems import problem
-from foundation.rendering import render
+from foundation.errors import N_, DomainError
+from foundation.i18n import translations
+from foundation.problems import PROBLEM_JSON, problem, problem_for
+from foundation.rendering import language_of, render, said
 from foundation.response_headers import HeaderPolicy
 
 log = logging.getLogger("lunchkafe.errors")
 
 # Swedish msgids; the page translates them, the API returns them as they are.
-MSG_NOT_FOUND = "Sidan finns inte."
-MSG_METHOD_NOT_ALLOWED = "Sidan finns, men den går inte att använda på det sättet."
-MSG_BAD_REQUEST = "Begäran gick inte att ta emot."
-MSG_SERVER_ERROR = "Något gick fel hos oss. Försök igen om en stund."
-MSG_BAD_FORM = "Formuläret kom fram trasigt. Ladda om sidan och försök igen."
+MSG_NOT_FOUND = N_("Sidan finns inte.")
+MSG_METHOD_NOT_ALLOWED = N_("Sidan finns, men den går inte att använda på det sättet.")
+MSG_BAD_REQUEST = N_("Begäran gick inte att ta emot.")
+MSG_SERVER_ERROR = N_("Något gick fel hos oss. Försök igen om en stund.")
+MSG_BAD_FORM = N_("Formuläret kom fram trasigt. Ladda om sidan och försök igen.")
 
 # Codes the API has always answered for errors no handler chose.
 _CODES = {404: "not_found", 500: "server_error"}
@@ -55,16 +57,30 @@ def _message(status: int, detail: str) -> str:
     return MSG_SERVER_ERROR if status >= 500 else MSG_BAD_REQUEST
 
 
-def _answer(request: Request, status: int, message: str, headers: Any = None) -> Response:
+def _answer(request: Request, status: int, msgid: str, headers: Any = None) -> Response:
     if request.url.path.startswith("/api/"):
         code = _CODES.get(status, "http_error")
-        return problem(status, code, message, headers=headers)
+        return problem(status, code, msgid, headers=headers)
+    return _page(request, status, translations(language_of(request)).gettext(msgid), headers)
+
+
+def _page(request: Request, status: int, message: str, headers: Any) -> Response:
+    """The error page; `message` is already in the visitor's language."""
     response = render(
         request, "error.html", {"status": status, "message": message}, status_code=status
     )
     if headers:
         response.headers.update(headers)
     return response
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    """A DomainError no handler answered itself: the error page in the visitor's language
+    with its status, or its problem document under /api/ (foundation.problems)."""
+    assert isinstance(exc, DomainError)
+    if request.url.path.startswith("/api/"):
+        return problem_for(exc)
+    return _page(request, exc.status, said(request, exc), exc.headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -88,6 +104,16 @@ async def bad_form(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     """Any other exception → 500 page or problem. LastResort logs it."""
     return _answer(request, 500, MSG_SERVER_ERROR)
+
+
+def _last_words(path: str) -> tuple[bytes, bytes]:
+    """(content type, body) of the 500 that nothing above could render: a problem document
+    under /api/, else plain text in both languages (the visitor's is not known here)."""
+    if path.startswith("/api/"):
+        response = problem(500, "server_error", MSG_SERVER_ERROR)
+        return PROBLEM_JSON.encode(), bytes(response.body)
+    english = translations("en").gettext(MSG_SERVER_ERROR)
+    return b"text/plain; charset=utf-8", f"{MSG_SERVER_ERROR}\n{english}\n".encode()
 
 
 class LastResort:
@@ -131,13 +157,13 @@ class LastResort:
             if started and not finished:
                 raise
             if not started:
-                body = MSG_SERVER_ERROR.encode()
+                content_type, body = _last_words(scope["path"])
                 await send(
                     {
                         "type": "http.response.start",
                         "status": 500,
                         "headers": [
-                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-type", content_type),
                             (b"content-length", str(len(body)).encode()),
                             # This answer bypasses SecurityHeaders: the same policy, here.
                             *self.header_policy.for_path(scope["path"]),

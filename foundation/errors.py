@@ -1,18 +1,77 @@
-"""The one base of every refusal a domain rule makes.
+"""The one base of every refusal a domain rule makes, and the marker for its messages.
 
 A domain error says what went wrong in words for the person who asked, and how an adapter
 answers it: `code` is a stable name for programs (the API's `code`), `status` the HTTP status
-(RFC 9110 §15), `message` the Swedish sentence, which pages translate with gettext (the
-message ids are Swedish) and the API returns as is, in an RFC 9457 problem document.
+(RFC 9110 §15), `msgid` the Swedish sentence, marked with `N_` where it is written so that
+Babel's own extractor finds it (`N_` is one of Babel's default keywords). Pages translate it
+into the visitor's language (foundation.error_pages); the API returns the Swedish text in an
+RFC 9457 problem document (foundation.problems); the command line prints it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from foundation.i18n import format_datetime
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalogue and return it untranslated.
+
+    The text is translated later, where it is shown and the reader's language is known.
+    """
+    return message
+
+
+def _swedish_moment(moment: datetime) -> str:
+    tz = moment.tzinfo
+    return format_datetime(moment, tz.key if isinstance(tz, ZoneInfo) else "UTC")
+
 
 class DomainError(Exception):
+    """A refusal: `code`, `status`, a Swedish `msgid` with `%(name)s` placeholders filled
+    from `params`, and for validation `fields`, mapping each field to its msgid.
+
+    `headers` are HTTP headers the answer must carry (429's `Retry-After`).
+    """
+
     code = "error"
     status = 400
+    # Further members of the API's problem document (`retry_after`, …).
+    extensions: Mapping[str, object] = {}
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        msgid: str,
+        /,
+        *,
+        fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **params: object,
+    ) -> None:
+        self.msgid = msgid
+        self.params = params
+        self.fields: dict[str, str] = dict(fields or {})
+        self.headers: dict[str, str] = dict(headers or {})
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The Swedish sentence, placeholders filled; instants in their own time zone."""
+        return self.translated(str, _swedish_moment)
+
+    def translated(
+        self, gettext: Callable[[str], str], when: Callable[[datetime], str] = _swedish_moment
+    ) -> str:
+        """The sentence in the language `gettext` translates into, placeholders filled;
+        parameters that are instants (aware datetimes) are written by `when`, so a page can
+        write them in the reader's language and zone."""
+        text = gettext(self.msgid)
+        if not self.params:
+            return text
+        return text % {
+            name: when(value) if isinstance(value, datetime) else value
+            for name, value in self.params.items()
+        }

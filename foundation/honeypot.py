@@ -13,12 +13,20 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 
+from foundation.errors import N_, DomainError
+
 FIELD = "comment"
-MSG_REFUSED = "Formuläret kunde inte skickas. Kontrollera uppgifterna och skicka det igen."
+MSG_REFUSED = N_("Formuläret kunde inte skickas. Kontrollera uppgifterna och skicka det igen.")
 
 
-class Filled(Exception):
+class Filled(DomainError):
     """The hidden field came back with something in it."""
+
+    code = "refused"
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__(MSG_REFUSED)
 
 
 def check(form: FormData) -> None:

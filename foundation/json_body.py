@@ -14,28 +14,27 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from foundation.problems import problem
+from foundation.errors import N_, DomainError
+from foundation.problems import problem, problem_for
 from foundation.text import MSG_CONTROL
 
-MSG_MEDIA_TYPE = "Skicka JSON (application/json)."
-MSG_NOT_JSON = "Kroppen är inte giltig JSON."
-MSG_NOT_OBJECT = "Kroppen måste vara ett JSON-objekt."
-MSG_TOO_DEEP = "Kroppen är för djupt nästlad."
-MSG_NOT_TEXT = "Kroppen innehåller tecken som inte är text (ensamma surrogattecken)."
-MSG_FIELDS = "Formuläret innehåller fel."
+MSG_MEDIA_TYPE = N_("Skicka JSON (application/json).")
+MSG_NOT_JSON = N_("Kroppen är inte giltig JSON.")
+MSG_NOT_OBJECT = N_("Kroppen måste vara ett JSON-objekt.")
+MSG_TOO_DEEP = N_("Kroppen är för djupt nästlad.")
+MSG_NOT_TEXT = N_("Kroppen innehåller tecken som inte är text (ensamma surrogattecken).")
+MSG_FIELDS = N_("Formuläret innehåller fel.")
 
 
-class BodyRefused(ValueError):
-    """The body cannot be used; `status`, `code` and `message` make the problem response."""
+class BodyRefused(DomainError):
+    """The body cannot be used: 400 `bad_json`, or 422 `invalid` with `fields`."""
 
     def __init__(
-        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
+        self, status: int, code: str, msgid: str, fields: dict[str, str] | None = None
     ) -> None:
-        super().__init__(message)
         self.status = status
         self.code = code
-        self.message = message
-        self.fields = fields
+        super().__init__(msgid, fields=fields)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -118,4 +117,4 @@ async def json_object(request: Request) -> dict[str, Any] | Response:
     try:
         return parse_json_object(raw)
     except BodyRefused as exc:
-        return problem(exc.status, exc.code, exc.message, fields=exc.fields)
+        return problem_for(exc)

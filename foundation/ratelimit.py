@@ -24,7 +24,9 @@ import ipaddress
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -33,6 +35,7 @@ from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
 from starlette.requests import Request
 
+from foundation.errors import N_, DomainError
 from foundation.settings import Settings
 
 # Named for operators, whatever the module is called (README, "Worth an alert").
@@ -73,12 +76,31 @@ def client_of(host: str) -> str:
     return str(address)
 
 
-class TooManyBookings(Exception):
-    """Over a booking limit; `retry_after` is whole seconds until one more is allowed."""
+class Created(Protocol):
+    @property
+    def created(self) -> bool:
+        """Whether the booking made a new registration (and mailed the address)."""
+        ...
+
+
+Booked = TypeVar("Booked", bound=Created)
+
+
+class TooManyBookings(DomainError):
+    """Over a booking limit; `retry_after` is whole seconds until one more is allowed,
+    sent as `Retry-After` (RFC 9110 §10.2.3: a delay in seconds)."""
+
+    code = "rate_limited"
+    status = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many bookings; retry after {retry_after} s")
+        super().__init__(
+            N_("För många bokningar på kort tid. Försök igen om %(seconds)s sekunder."),
+            headers={"Retry-After": str(retry_after)},
+            seconds=retry_after,
+        )
         self.retry_after = retry_after
+        self.extensions = {"retry_after": retry_after}
 
 
 @dataclass
@@ -151,6 +173,19 @@ class BookingLimiter:
             return
         if waits:
             raise TooManyBookings(max(waits))
+
+    async def around(
+        self, request: Request, email_normalised: str, booking: Callable[[], Awaitable[Booked]]
+    ) -> Booked:
+        """Run `booking` within the limits: `check`, then `booking()`, then `booked` with its
+        result's `created`. Raises TooManyBookings before booking anything when over a limit.
+
+        One attempt counts once however many events it books (a whole series included).
+        """
+        await self.check(request, email_normalised)
+        result = await booking()
+        await self.booked(email_normalised, result.created)
+        return result
 
     async def booked(self, email_normalised: str, created: bool) -> None:
         """Count one booking for the address when it `created` a registration; else nothing.

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 import templates
 from foundation import csrf
+from foundation.errors import DomainError
 from foundation.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
 from foundation.services import services
 
@@ -85,11 +86,15 @@ def render(
     return response
 
 
-def closed_reason(request: Request, msgid: str, opens_at: datetime | None) -> str:
-    """Why booking is closed, in the visitor's language, with a date written their way."""
+def said(request: Request, error: DomainError) -> str:
+    """A domain error's message in the visitor's language, instants written their way."""
     language = language_of(request)
-    text = translations(language).gettext(msgid)
-    if opens_at is None:
-        return text
     tz = services(request).settings.timezone
-    return text % {"opens": format_datetime(opens_at, tz, language)}
+    return error.translated(
+        translations(language).gettext, lambda moment: format_datetime(moment, tz, language)
+    )
+
+
+def closed_reason(request: Request, closed: DomainError | None) -> str | None:
+    """Why booking is closed (None: it is open), in the visitor's language."""
+    return None if closed is None else said(request, closed)

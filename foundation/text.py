@@ -27,13 +27,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from foundation.errors import N_, DomainError
+
 # Swedish msgids; pages translate them where they show them, the API returns them as is.
-MSG_CONTROL = "Texten innehåller osynliga styrtecken. Skriv den utan dem."
-MSG_ENCODED_WORD = "Texten ser ut som kodad e-posttext (=?…?=). Skriv den som vanlig text."
-MSG_NO_LETTER = "Skriv ett namn med minst en bokstav."
-MSG_ADDRESS_IN_NAME = "Skriv bara namnet, utan webb- eller e-postadresser."
-MSG_REQUIRED = "Fältet får inte vara tomt."
-MSG_TOO_LONG = "Texten är för lång."
+MSG_CONTROL = N_("Texten innehåller osynliga styrtecken. Skriv den utan dem.")
+MSG_ENCODED_WORD = N_("Texten ser ut som kodad e-posttext (=?…?=). Skriv den som vanlig text.")
+MSG_NO_LETTER = N_("Skriv ett namn med minst en bokstav.")
+MSG_ADDRESS_IN_NAME = N_("Skriv bara namnet, utan webb- eller e-postadresser.")
+MSG_REQUIRED = N_("Fältet får inte vara tomt.")
+MSG_TOO_LONG = N_("Texten är för lång.")
 
 # Embeddings and overrides (LRE, RLE, PDF, LRO, RLO) and isolates (LRI, RLI, FSI, PDI).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -46,12 +48,11 @@ _ADDRESS = re.compile(r"://|\bwww\.|@|\w\.[a-z]{2,}/", re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
 
 
-class TextRefused(ValueError):
-    """The text cannot be accepted; `message` is a Swedish msgid saying why."""
+class TextRefused(DomainError):
+    """The text cannot be accepted; `msgid` says why (one of the MSG_* above)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "invalid_text"
+    status = 422
 
 
 def _is_refused(char: str, *, multiline: bool) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.models import Event
+from guide.errors import ExampleNotFound
 from guide.models import Challenge, EventGuideLink, GuideExample
 from registrations.listing import published_events
 
@@ -39,6 +40,22 @@ async def get_example(session: AsyncSession, slug: str) -> GuideExample | None:
         .where(GuideExample.slug == slug)
     )
     return found.first()
+
+
+@dataclass(frozen=True)
+class ExampleWithEvents:
+    """An example and the upcoming published events that discuss it, soonest first."""
+
+    example: GuideExample
+    events: list[Event]
+
+
+async def example_with_events(session: AsyncSession, slug: str, now: datetime) -> ExampleWithEvents:
+    """The example page at `now`. Raises ExampleNotFound."""
+    example = await get_example(session, slug)
+    if example is None:
+        raise ExampleNotFound()
+    return ExampleWithEvents(example, await events_for_example(session, example.id, now))
 
 
 async def examples_for_event(session: AsyncSession, event_id: int) -> list[LinkedExample]:

@@ -13,8 +13,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import templates
-from foundation.body_limit import BodyLimit, BodyTooLarge, body_too_large
-from foundation.error_pages import ErrorsInsideStarlette, bad_form, http_error, server_error
+from foundation.body_limit import BodyLimit
+from foundation.error_pages import (
+    ErrorsInsideStarlette,
+    bad_form,
+    domain_error,
+    http_error,
+    server_error,
+)
+from foundation.errors import DomainError
 from foundation.request_log import RequestLog
 from foundation.response_headers import HeaderPolicy, SecurityHeaders
 from foundation.services import Services
@@ -78,7 +85,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         exception_handlers={
             HTTPException: http_error,
             FormParserError: bad_form,
-            BodyTooLarge: body_too_large,
+            DomainError: domain_error,  # every refusal no handler answered itself
             Exception: server_error,
         },
         header_policy=header_policy,

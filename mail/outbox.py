@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.database import conflict_insert
+from foundation.errors import N_, DomainError
 from foundation.ids import is_id
 from foundation.timestamps import utcnow
 from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
@@ -114,14 +115,14 @@ async def new_send(
     return send
 
 
-class SendNotFound(LookupError):
-    """No organiser send has this id; `message` is a Swedish sentence saying so."""
+class SendNotFound(DomainError):
+    """No organiser send has this id."""
 
     code = "not_found"
+    status = 404
 
     def __init__(self, send_id: int) -> None:
-        super().__init__(f"Utskick {send_id} finns inte.")
-        self.message = f"Utskick {send_id} finns inte."
+        super().__init__(N_("Utskick %(id)s finns inte."), id=send_id)
 
 
 async def send_progress(session: AsyncSession, send_id: int) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from events.schedule import lock_event, registration_window
-from foundation.i18n import format_datetime
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
@@ -43,6 +43,11 @@ class SeriesBookingResult:
     booked: list[BookingResult]
     skipped: list[tuple[Event, errors.BookingClosed]]  # could not be booked, and why
 
+    @property
+    def created(self) -> bool:
+        """Whether any event got a new registration, and so a new mail went to the address."""
+        return any(b.created for b in self.booked)
+
 
 def manage_token(registration: Registration, secret_key: str) -> str:
     return derive_token(secret_key, registration.token_nonce)
@@ -57,7 +62,7 @@ def check_bookable(event: Event, now: datetime, *, tz_name: str = "Europe/Stockh
     opens, closes = registration_window(event)
     if opens is not None and now < opens:
         raise errors.BookingClosed(
-            errors.MSG_NOT_YET_OPEN, opens=format_datetime(opens, tz_name), opens_at=opens
+            errors.MSG_NOT_YET_OPEN, opens_at=opens.astimezone(ZoneInfo(tz_name))
         )
     if now >= closes:
         raise errors.BookingClosed(
@@ -173,7 +178,7 @@ async def book_series(
     now = now or utcnow()
     series = await session.scalar(select(Series).where(Series.slug == series_slug))
     if series is None:
-        raise SeriesNotFound(series_slug)
+        raise SeriesNotFound()
     booked: list[BookingResult] = []
     bookable, skipped = await series_bookability(session, series.id, now, tz_name=tz_name)
     for event in bookable:

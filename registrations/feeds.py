@@ -23,7 +23,7 @@ from foundation.database import conflict_insert
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
-from registrations.errors import RegistrationNotFound
+from registrations.errors import FeedNotFound
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
 
@@ -84,14 +84,14 @@ async def feeds_for_emails(
 
 async def find_feed(session: AsyncSession, token: str) -> AttendeeFeed:
     if not looks_like_token(token):
-        raise RegistrationNotFound()
+        raise FeedNotFound()
     feed = (
         await session.scalars(
             select(AttendeeFeed).where(AttendeeFeed.token_hash == hash_token(token))
         )
     ).first()
     if feed is None:
-        raise RegistrationNotFound()
+        raise FeedNotFound()
     return feed
 
 
@@ -99,7 +99,7 @@ async def replace_feed_address(session: AsyncSession, token: str, secret_key: st
     """Give the feed behind `token` a new token and mail the new link to the address.
 
     The old URL answers 404 at once. The new token is returned to nobody: whoever pressed
-    the button may be the one the old link leaked to. Raises RegistrationNotFound for an
+    the button may be the one the old link leaked to. Raises FeedNotFound for an
     unknown or already replaced token.
     """
     feed = await find_feed(session, token)
@@ -170,7 +170,7 @@ async def personal_feed_file(
     of the address at a published event not over for PAST_KEPT, with join links and
     without manage links, since a feed gets shared, synced and forwarded, and a manage link
     cancels. Last-Modified is the latest change to any booking of the address.
-    Raises RegistrationNotFound for an unknown or replaced token."""
+    Raises FeedNotFound for an unknown or replaced token."""
     now = now or utcnow()
     feed = await find_feed(session, token)
     bookings = await confirmed_bookings(session, feed, since=now - PAST_KEPT)

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from registrations.booking import series_bookability
+from registrations.errors import BookingClosed
 from registrations.waitlist import seat_counts
 
 
@@ -54,6 +56,14 @@ async def get_public_event(session: AsyncSession, event_id: int) -> EventListing
     if event is None:
         return None
     return (await with_counts(session, [event]))[0]
+
+
+async def public_event(session: AsyncSession, event_id: int) -> EventListing:
+    """A published or cancelled event (never a draft), with its counts; EventNotFound if none."""
+    item = await get_public_event(session, event_id)
+    if item is None:
+        raise EventNotFound()
+    return item
 
 
 async def get_series(session: AsyncSession, slug: str) -> Series | None:
@@ -107,15 +117,16 @@ class SeriesOverview:
     series: Series
     items: list[EventListing]
     bookable: list[Event]
+    skipped: list[tuple[Event, BookingClosed]]  # what booking the series would skip, and why
 
 
 async def series_overview(
     session: AsyncSession, slug: str, now: datetime, *, tz_name: str = "Europe/Stockholm"
-) -> SeriesOverview | None:
-    """The series page's content at `now`, or None when there is no such series."""
+) -> SeriesOverview:
+    """The series page's content at `now`. Raises SeriesNotFound."""
     series = await get_series(session, slug)
     if series is None:
-        return None
+        raise SeriesNotFound()
     items = await series_events(session, series.id, now)
-    bookable, _ = await series_bookability(session, series.id, now, tz_name=tz_name)
-    return SeriesOverview(series=series, items=items, bookable=bookable)
+    bookable, skipped = await series_bookability(session, series.id, now, tz_name=tz_name)
+    return SeriesOverview(series=series, items=items, bookable=bookable, skipped=skipped)

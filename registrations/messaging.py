@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.errors import EventNotFound
 from events.models import Event, EventStatus
+from foundation.errors import N_
 from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_text
 from mail.models import Audience, MessageKind, OrganiserSend
 from mail.outbox import NewMessage, enqueue_many, new_send
@@ -15,7 +16,7 @@ from registrations.models import Registration, RegistrationStatus
 
 MAX_SUBJECT = 300  # characters
 MAX_BODY = 20_000  # characters: a long letter, far below what a mail can carry
-MSG_SUBJECT_AND_BODY = "Skriv en ämnesrad (högst 300 tecken) och ett meddelande."
+MSG_SUBJECT_AND_BODY = N_("Skriv en ämnesrad (högst 300 tecken) och ett meddelande.")
 
 AUDIENCE_STATUSES = {
     Audience.CONFIRMED: (RegistrationStatus.CONFIRMED,),

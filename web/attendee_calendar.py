@@ -7,7 +7,6 @@ carries no manage links.
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -17,28 +16,23 @@ from foundation import csrf
 from foundation.conditional import calendar_response
 from foundation.rendering import render
 from foundation.services import services
-from registrations import errors
 from registrations.booking_file import booking_file
 from registrations.feeds import find_feed, personal_feed_file, replace_feed_address
 
 # Personal data, join links and a secret in the URL: kept by no cache, shared or private.
 # Calendar clients still revalidate with the ETag, so polling stays cheap.
 PRIVATE_CACHE = "private, no-store"
-FEED_GONE = "Kalendern finns inte, eller så har länken bytts ut."
 
 
 async def personal_feed(request: Request) -> Response:
     app = services(request)
     async with app.transaction() as session:
-        try:
-            file = await personal_feed_file(
-                session,
-                request.path_params["token"],
-                base_url=app.settings.base_url,
-                name=f"{app.settings.site_name}: mina bokningar",
-            )
-        except errors.RegistrationNotFound:
-            raise HTTPException(404, FEED_GONE) from None
+        file = await personal_feed_file(
+            session,
+            request.path_params["token"],
+            base_url=app.settings.base_url,
+            name=f"{app.settings.site_name}: mina bokningar",
+        )
     return calendar_response(request, file, cache_control=PRIVATE_CACHE)
 
 
@@ -46,10 +40,7 @@ async def feed_page(request: Request) -> Response:
     """The page the mailed link opens: subscribe links, and replacing the address."""
     token = request.path_params["token"]
     async with services(request).transaction() as session:
-        try:
-            await find_feed(session, token)
-        except errors.RegistrationNotFound:
-            raise HTTPException(404, FEED_GONE) from None
+        await find_feed(session, token)
     response = render(
         request,
         "registrations/feed.html",
@@ -63,13 +54,8 @@ async def replace_address(request: Request) -> Response:
     """Give the personal feed a new address, mailed to the address; shown to nobody here."""
     app = services(request)
     await csrf.checked_form(request, app.settings.secret_key)
-    try:
-        async with app.transaction() as session:
-            await replace_feed_address(
-                session, request.path_params["token"], app.settings.secret_key
-            )
-    except errors.RegistrationNotFound:
-        raise HTTPException(404, FEED_GONE) from None
+    async with app.transaction() as session:
+        await replace_feed_address(session, request.path_params["token"], app.settings.secret_key)
     return RedirectResponse(request.url_for("feed_replaced"), status_code=303)
 
 
@@ -81,12 +67,9 @@ async def manage_ics(request: Request) -> Response:
     """The event as a file for the attendee's calendar; with the join link once confirmed."""
     app = services(request)
     async with app.transaction() as session:
-        try:
-            file, event = await booking_file(
-                session, request.path_params["token"], base_url=app.settings.base_url
-            )
-        except errors.RegistrationNotFound:
-            raise HTTPException(404, "Länken gäller inte längre.") from None
+        file, event = await booking_file(
+            session, request.path_params["token"], base_url=app.settings.base_url
+        )
     return calendar_response(
         request, file, cache_control=PRIVATE_CACHE, filename=f"lunchkafe-{event.id}.ics"
     )

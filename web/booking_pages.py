@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from email.utils import parseaddr
 from typing import Any
 
 from babel.dates import format_timedelta
 from starlette.datastructures import URL, FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events import links
-from events.errors import EventNotFound, SeriesNotFound
 from foundation import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.i18n import format_clock
 from foundation.ratelimit import TooManyBookings
-from foundation.rendering import closed_reason, language_of, page_link, render
+from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
 from foundation.timestamps import utcnow
-from guide.catalogue import examples_for_event
+from guide.overviews import booking_overview, event_overview
 from registrations import booking, errors, listing, receipt
 from registrations.attendee import Attendee, validate_attendee
 from registrations.models import RegistrationStatus
-from registrations.waitlist import waitlist_position
 
 FIELDS = ("name", "email", "organisation", "municipality")
 
@@ -54,27 +52,26 @@ async def book_event(request: Request) -> Response:
     try:
         honeypot.check(form)
         attendee = _attendee(values)
-        await app.booking_limiter.check(request, attendee.email_normalised)
-        async with app.transaction() as session:
-            result = await booking.book(
-                session,
-                event_id=event_id,
-                attendee=attendee,
-                secret_key=app.settings.secret_key,
-                tz_name=app.settings.timezone,
-            )
-    except honeypot.Filled:
-        return await _event_with_errors(request, event_id, values, {}, None, honeypot.MSG_REFUSED)
+
+        async def book() -> booking.BookingResult:
+            async with app.transaction() as session:
+                return await booking.book(
+                    session,
+                    event_id=event_id,
+                    attendee=attendee,
+                    secret_key=app.settings.secret_key,
+                    tz_name=app.settings.timezone,
+                )
+
+        await app.booking_limiter.around(request, attendee.email_normalised, book)
+    except honeypot.Filled as exc:
+        return await _event_with_errors(request, event_id, values, refused=said(request, exc))
     except TooManyBookings as exc:
         return _too_many_bookings(request, exc, request.url_for("event", event_id=event_id))
     except errors.InvalidAttendee as exc:
-        return await _event_with_errors(request, event_id, values, exc.errors, None)
+        return await _event_with_errors(request, event_id, values, field_errors=exc.fields)
     except errors.BookingClosed as exc:
-        reason = closed_reason(request, exc.msgid, exc.opens_at)
-        return await _event_with_errors(request, event_id, values, {}, reason)
-    except EventNotFound:
-        raise HTTPException(404, "Evenemanget finns inte.") from None
-    await app.booking_limiter.booked(attendee.email_normalised, result.created)
+        return await _event_with_errors(request, event_id, values, closed=said(request, exc))
     return _to_receipt(request, page_link(request, "event_received", event_id=event_id), attendee)
 
 
@@ -97,15 +94,12 @@ async def event_received(request: Request) -> Response:
     app = services(request)
     event_id: int = request.path_params["event_id"]
     async with app.transaction() as session:
-        item = await listing.get_public_event(session, event_id)
-        examples = await examples_for_event(session, event_id)
-    if item is None:
-        raise HTTPException(404, "Evenemanget finns inte.")
+        overview = await event_overview(session, event_id, utcnow(), tz_name=app.settings.timezone)
     email = flash.read(request, app.settings.secret_key)
     return _receipt_page(
         request,
-        receipt.for_event(email, item.event),
-        examples=examples,
+        receipt.for_event(email, overview.item.event),
+        examples=overview.examples,
         back=page_link(request, "event", event_id=event_id),
     )
 
@@ -125,10 +119,7 @@ def _receipt_page(
         {
             "receipt": received,
             "series": series,
-            "skipped": [
-                (event, closed_reason(request, exc.msgid, exc.opens_at))
-                for event, exc in received.skipped
-            ],
+            "skipped": [(event, said(request, exc)) for event, exc in received.skipped],
             "examples": examples,
             "back": back,
             # Named so that people can look for the mail, and find it in a spam folder.
@@ -145,26 +136,27 @@ async def _event_with_errors(
     request: Request,
     event_id: int,
     values: dict[str, str],
-    field_errors: dict[str, str],
-    closed: str | None,
+    *,
+    field_errors: Mapping[str, str] | None = None,
+    closed: str | None = None,  # why booking is closed, in the visitor's language
     refused: str | None = None,  # the form as a whole, kept for sending again
 ) -> Response:
-    async with services(request).transaction() as session:
-        item = await listing.get_public_event(session, event_id)
-        if item is None:
-            raise HTTPException(404, "Evenemanget finns inte.")
-        examples = await examples_for_event(session, event_id)
+    """The event page again, with what was typed and what was wrong (422, or 409 when
+    booking has closed meanwhile)."""
+    app = services(request)
+    async with app.transaction() as session:
+        overview = await event_overview(session, event_id, utcnow(), tz_name=app.settings.timezone)
     return render(
         request,
         "events/event.html",
         {
-            "item": item,
-            "examples": examples,
-            "errors": field_errors,
+            "item": overview.item,
+            "examples": overview.examples,
+            "errors": field_errors or {},
             "values": values,
             "closed": closed,
             "refused": refused,
-            **links.for_pages(services(request).settings.base_url),
+            **links.for_pages(app.settings.base_url),
         },
         status_code=422 if field_errors or refused else 409,
     )
@@ -200,37 +192,28 @@ async def book_series(request: Request) -> Response:
     slug = request.path_params["slug"]
     form = await csrf.checked_form(request, app.settings.secret_key)
     values = _values(form)
-    field_errors: dict[str, str] = {}
-    refused: str | None = None
-    attendee = None
     try:
         honeypot.check(form)
         attendee = _attendee(values)
+
+        async def book() -> booking.SeriesBookingResult:
+            async with app.transaction() as session:
+                return await booking.book_series(
+                    session,
+                    series_slug=slug,
+                    attendee=attendee,
+                    secret_key=app.settings.secret_key,
+                    tz_name=app.settings.timezone,
+                )
+
         # One request, however many events it books: a whole series counts once.
-        await app.booking_limiter.check(request, attendee.email_normalised)
-    except honeypot.Filled:
-        refused = honeypot.MSG_REFUSED
+        await app.booking_limiter.around(request, attendee.email_normalised, book)
+    except honeypot.Filled as exc:
+        return await _series_with_errors(request, slug, values, refused=said(request, exc))
     except errors.InvalidAttendee as exc:
-        field_errors = exc.errors
+        return await _series_with_errors(request, slug, values, field_errors=exc.fields)
     except TooManyBookings as exc:
         return _too_many_bookings(request, exc, request.url_for("series", slug=slug))
-    if attendee is None or refused is not None:
-        return await _series_with_errors(request, slug, values, field_errors, refused)
-    try:
-        async with app.transaction() as session:
-            result = await booking.book_series(
-                session,
-                series_slug=slug,
-                attendee=attendee,
-                secret_key=app.settings.secret_key,
-                tz_name=app.settings.timezone,
-            )
-    except SeriesNotFound:
-        raise HTTPException(404, "Serien finns inte.") from None
-    # A whole series counts once, and only if it booked something new.
-    await app.booking_limiter.booked(
-        attendee.email_normalised, any(b.created for b in result.booked)
-    )
     return _to_receipt(request, page_link(request, "series_received", slug=slug), attendee)
 
 
@@ -238,8 +221,9 @@ async def _series_with_errors(
     request: Request,
     slug: str,
     values: dict[str, str],
-    field_errors: dict[str, str],
-    refused: str | None,
+    *,
+    field_errors: Mapping[str, str] | None = None,
+    refused: str | None = None,
 ) -> Response:
     """The series page again, with what was typed and what was wrong (422)."""
     app = services(request)
@@ -247,8 +231,6 @@ async def _series_with_errors(
         overview = await listing.series_overview(
             session, slug, utcnow(), tz_name=app.settings.timezone
         )
-    if overview is None:
-        raise HTTPException(404, "Serien finns inte.")
     return render(
         request,
         "events/series.html",
@@ -256,7 +238,7 @@ async def _series_with_errors(
             "series": overview.series,
             "items": overview.items,
             "bookable": overview.bookable,
-            "errors": field_errors,
+            "errors": field_errors or {},
             "values": values,
             "refused": refused,
             **links.for_pages(app.settings.base_url),
@@ -270,17 +252,14 @@ async def series_received(request: Request) -> Response:
     app = services(request)
     slug = request.path_params["slug"]
     async with app.transaction() as session:
-        series = await listing.get_series(session, slug)
-        if series is None:
-            raise HTTPException(404, "Serien finns inte.")
-        bookable, closed = await booking.series_bookability(
-            session, series.id, utcnow(), tz_name=app.settings.timezone
+        overview = await listing.series_overview(
+            session, slug, utcnow(), tz_name=app.settings.timezone
         )
     email = flash.read(request, app.settings.secret_key)
     return _receipt_page(
         request,
-        receipt.for_series(email, bookable, closed),
-        series=series,
+        receipt.for_series(email, overview.bookable, overview.skipped),
+        series=overview.series,
         back=page_link(request, "series", slug=slug),
     )
 
@@ -291,26 +270,18 @@ async def manage(request: Request) -> Response:
     personal feed; that link goes only by mail. Reading the page writes nothing."""
     token = request.path_params["token"]
     async with services(request).transaction() as session:
-        try:
-            registration = await booking.find_by_token(session, token)
-        except errors.RegistrationNotFound:
-            raise HTTPException(404, "Länken gäller inte längre.") from None
-        item = await listing.get_public_event(session, registration.event_id)
-        position = await waitlist_position(session, registration)
-        examples = await examples_for_event(session, registration.event_id)
-    if item is None:
-        raise HTTPException(404, "Evenemanget finns inte.")
+        overview = await booking_overview(session, token)
     return render(
         request,
         "registrations/manage.html",
         {
-            "registration": registration,
-            "item": item,
-            "position": position,
+            "registration": overview.registration,
+            "item": overview.item,
+            "position": overview.position,
             "token": token,
-            "examples": examples,
+            "examples": overview.examples,
             "cancelled": request.query_params.get("done") == "cancelled"
-            and registration.status == RegistrationStatus.CANCELLED,
+            and overview.registration.status == RegistrationStatus.CANCELLED,
             "statuses": RegistrationStatus,
         },
     )
@@ -320,11 +291,8 @@ async def cancel(request: Request) -> Response:
     app = services(request)
     token = request.path_params["token"]
     await csrf.checked_form(request, app.settings.secret_key)
-    try:
-        async with app.transaction() as session:
-            await booking.cancel(session, token=token)
-    except errors.RegistrationNotFound:
-        raise HTTPException(404, "Länken gäller inte längre.") from None
+    async with app.transaction() as session:
+        await booking.cancel(session, token=token)
     return RedirectResponse(
         request.url_for("manage", token=token).include_query_params(done="cancelled"),
         status_code=303,

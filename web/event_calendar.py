@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from events.calendar import build_feed
 from events.entries import public_entry
+from events.errors import SeriesNotFound
 from events.feeds import public_feed
 from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
 from foundation.conditional import CalendarFile, calendar_response
@@ -37,7 +37,7 @@ async def _feed(request: Request, series_slug: str | None) -> Response:
         series_slug=series_slug,
     )
     if file is None:
-        raise HTTPException(404, "Serien finns inte.")
+        raise SeriesNotFound()
     return calendar_response(request, file, cache_control=PUBLIC_CACHE)
 
 
@@ -49,10 +49,7 @@ async def event_ics(request: Request) -> Response:
     app = services(request)
     event_id: int = request.path_params["event_id"]
     async with app.transaction() as session:
-        item = await listing.get_public_event(session, event_id)
-    if item is None:
-        raise HTTPException(404, "Evenemanget finns inte.")
-    event = item.event
+        event = (await listing.public_event(session, event_id)).event
     entry = public_entry(event, event_url=f"{app.settings.base_url}/events/{event.id}")
     file = CalendarFile.of(build_feed([entry], name=event.title), event.updated_at)
     return calendar_response(

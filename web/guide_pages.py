@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,11 +28,8 @@ async def guide_index(request: Request) -> Response:
 
 async def guide_example(request: Request) -> Response:
     async with services(request).transaction() as session:
-        example = await catalogue.get_example(session, request.path_params["slug"])
-        if example is None:
-            raise HTTPException(404, "Exemplet finns inte.")
-        events = await catalogue.events_for_example(session, example.id, utcnow())
-    return render(request, "guide/example.html", {"example": example, "events": events})
+        found = await catalogue.example_with_events(session, request.path_params["slug"], utcnow())
+    return render(request, "guide/example.html", {"example": found.example, "events": found.events})
 
 
 routes = [

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from foundation.errors import N_
 from foundation.rendering import render
 from foundation.services import services
 from mail.mailbox import LocalMailbox
@@ -22,7 +23,7 @@ from mail.mailbox import LocalMailbox
 def _mailbox(request: Request) -> LocalMailbox:
     settings = services(request).settings
     if not settings.mailbox_pages:
-        raise HTTPException(404, "Sidan finns inte.")
+        raise HTTPException(404, N_("Sidan finns inte."))
     return LocalMailbox(settings.mailbox_dir)
 
 
@@ -37,7 +38,7 @@ async def mailbox_message(request: Request) -> Response:
     message_id = request.path_params["message_id"]
     message = await asyncio.to_thread(mailbox.get, message_id)
     if message is None:
-        raise HTTPException(404, "Meddelandet finns inte.")
+        raise HTTPException(404, N_("Meddelandet finns inte."))
     text_part = message.get_body(("plain",))
     text = text_part.get_content() if text_part is not None else ""
     has_invite = await asyncio.to_thread(mailbox.invite, message_id) is not None
@@ -53,7 +54,7 @@ async def mailbox_html(request: Request) -> Response:
     message = await asyncio.to_thread(mailbox.get, request.path_params["message_id"])
     html_part = message.get_body(("html",)) if message is not None else None
     if html_part is None:
-        raise HTTPException(404, "Meddelandet har ingen HTML-del.")
+        raise HTTPException(404, N_("Meddelandet har ingen HTML-del."))
     # The mail's own HTML, shown as the recipient's client would; sandboxed so nothing in
     # it runs with this site's origin.
     return HTMLResponse(
@@ -68,7 +69,7 @@ async def mailbox_invite(request: Request) -> Response:
     mailbox = _mailbox(request)
     invite = await asyncio.to_thread(mailbox.invite, request.path_params["message_id"])
     if invite is None:
-        raise HTTPException(404, "Meddelandet har ingen kalenderinbjudan.")
+        raise HTTPException(404, N_("Meddelandet har ingen kalenderinbjudan."))
     return Response(
         invite,
         media_type="text/calendar; charset=utf-8",

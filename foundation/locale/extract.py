@@ -1,24 +1,19 @@
 """Refresh the message catalogue: `.venv/bin/python -m foundation.locale.extract`.
 
-Message ids are the Swedish texts. Two sources make up `messages.pot`:
-
-* what `babel.cfg` extracts, as `pybabel extract -F babel.cfg .` would: `_()`, `ngettext()`
-  and the other gettext calls in templates and Python;
-* Swedish texts that Python code hands to templates, which translate them with
-  `_(message)` where they show them: `HTTPException` details in every module, and in
-  `MESSAGE_MODULES` the `MSG_*` constants, error classes' own messages
-  (`super().__init__("…")`) and field errors (`errors["field"] = "…"`, `Invalid…({...})`).
+Message ids are the Swedish texts. Babel's own extractor, configured by `babel.cfg` (as
+`pybabel extract -F babel.cfg .` would), finds them all: `_()`, `ngettext()` and the other
+gettext calls in templates and Python, and `N_()` (foundation.errors), which marks a text in
+Python that is translated later, where it is shown: domain errors' messages, field errors,
+the MSG_* constants.
 
 Then every `<language>/LC_MESSAGES/messages.po` is updated from the template, keeping its
-translations: new texts arrive untranslated (or fuzzy, with a guess) and
-`tests/lunchkafe/test_i18n.py` fails until someone translates them.
+translations: new texts arrive untranslated (or fuzzy, with a guess) and the i18n tests
+fail until someone translates them, or until the catalogue is refreshed after a text changed.
 """
 
 from __future__ import annotations
 
-import ast
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -31,100 +26,9 @@ ROOT = LOCALE_DIR.parent.parent
 TEMPLATE = LOCALE_DIR / "messages.pot"
 TRANSLATED = ("en",)
 
-# Modules whose constants and error dictionaries hold messages pages translate.
-MESSAGE_MODULES = (
-    "registrations/errors.py",
-    "registrations/attendee.py",
-    "events/schedule.py",
-    "events/rules.py",
-    "foundation/csrf.py",
-    "foundation/honeypot.py",
-    "foundation/text.py",
-    "foundation/error_pages.py",
-    "foundation/body_limit.py",
-)
-# Modules searched for HTTPException details: the packages babel.cfg maps.
-PACKAGES = (
-    "foundation",
-    "mail",
-    "events",
-    "registrations",
-    "guide",
-    "notices",
-    "web",
-    "workers",
-    "lunchkafe",
-)
-
-Found = tuple[str, int, str]  # path relative to ROOT, line, message
-
-
-def _string(node: ast.expr | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip():
-        return node.value
-    return None
-
-
-def _called_name(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return ""
-
-
-def _http_details(tree: ast.AST) -> Iterator[tuple[int, str]]:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _called_name(node) == "HTTPException":
-            detail = node.args[1] if len(node.args) > 1 else None
-            for keyword in node.keywords:
-                if keyword.arg == "detail":
-                    detail = keyword.value
-            if (text := _string(detail)) is not None:
-                yield node.lineno, text
-
-
-def _module_messages(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    """MSG_* constants, error classes' own messages and field errors."""
-    candidates: list[ast.expr] = []
-    for statement in tree.body:  # MSG_NAME = "…"
-        if isinstance(statement, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id.startswith("MSG_")
-            for target in statement.targets
-        ):
-            candidates.append(statement.value)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Subscript) for target in node.targets
-        ):
-            candidates.append(node.value)  # errors["field"] = "…"
-        elif isinstance(node, ast.Call) and _called_name(node) == "__init__" and node.args:
-            candidates.append(node.args[0])  # super().__init__("…")
-        elif isinstance(node, ast.Call) and _called_name(node).startswith("Invalid"):
-            candidates.extend(  # InvalidEvent({"field": "…"})
-                value for arg in node.args if isinstance(arg, ast.Dict) for value in arg.values
-            )
-    for candidate in candidates:
-        if (text := _string(candidate)) is not None:
-            yield candidate.lineno, text
-
-
-def python_messages(root: Path = ROOT) -> Iterator[Found]:
-    """Swedish messages Python code passes to templates outside gettext calls."""
-    for package in PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            relative = path.relative_to(root).as_posix()
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=relative)
-            for lineno, text in _http_details(tree):
-                yield relative, lineno, text
-            if relative in MESSAGE_MODULES:
-                for lineno, text in _module_messages(tree):
-                    yield relative, lineno, text
-
 
 def extract_messages(root: Path = ROOT) -> Catalog:
-    """The catalogue template: babel.cfg's extraction plus `python_messages`."""
+    """The catalogue template: what Babel's extractor finds with babel.cfg."""
     method_map: list[tuple[str, str]]
     options_map: dict[str, dict[str, str]]
     with (root / "babel.cfg").open(encoding="utf-8") as config:
@@ -146,8 +50,6 @@ def extract_messages(root: Path = ROOT) -> Catalog:
             auto_comments=comments,
             context=context,
         )
-    for filename, lineno, text in python_messages(root):
-        catalog.add(text, None, [(filename, lineno)])
     return catalog
 
 

@@ -343,12 +343,22 @@ async def test_when_even_the_error_page_fails_the_plain_500_keeps_the_headers(
     app.exception_handlers[Exception] = broken_error_page  # read when the stack is built
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     caplog.set_level(logging.ERROR)
+    app.router.routes.append(Route("/api/boom", boom))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         private = await client.get("/manage/tok-SECRET/boom")
         public = await client.get("/boom")
+        api = await client.get("/api/boom")
+    # The visitor's language is not known down here, so the page says it in both.
     for response in (private, public):
+        assert response.text.splitlines() == [
+            "Något gick fel hos oss. Försök igen om en stund.",
+            "Something went wrong on our side. Please try again in a moment.",
+        ]
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["status"] == 500
+    assert api.json()["code"] == "server_error"
+    for response in (private, public, api):
         assert response.status_code == 500
-        assert response.text == "Något gick fel hos oss. Försök igen om en stund."
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["strict-transport-security"].startswith("max-age=")
     assert private.headers["cache-control"] == "private, no-store"
