@@ -38,7 +38,7 @@ HSTS: Header = (b"strict-transport-security", b"max-age=31536000; includeSubDoma
 
 # The one list of path prefixes whose URLs hold an attendee's token. The local mailbox
 # (development only) holds none in its URLs but shows every attendee's manage link.
-TOKEN_PREFIXES = ("/manage/", "/feeds/", "/api/manage/", "/mailbox")
+TOKEN_PREFIXES = ("/manage/", "/feeds/", "/api/v1/manage/", "/api/manage/", "/mailbox")
 PRIVATE_HEADERS: list[Header] = [
     # `private` adds nothing to no-store for a cache that knows no-store; older shared
     # caches that do not still keep out of it.

@@ -9,11 +9,12 @@ from python_multipart.exceptions import FormParserError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 import templates
 from foundation.body_limit import BodyLimit
+from foundation.cors import PublicReads
 from foundation.error_pages import (
     ErrorsInsideStarlette,
     bad_form,
@@ -27,8 +28,8 @@ from foundation.response_headers import HeaderPolicy, SecurityHeaders
 from foundation.services import Services
 from foundation.settings import Settings
 from foundation.site_origin import SiteOrigin
-from lunchkafe.openapi import openapi_document
 from web import (
+    api_docs,
     attendee_calendar,
     booking_api,
     booking_pages,
@@ -67,7 +68,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *mailbox_pages.routes,
         *event_api.routes,
         *booking_api.routes,
-        Route("/api/openapi.json", openapi_document),
+        *api_docs.routes,
         *health.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -77,9 +78,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         routes=routes,
         middleware=[
             # Outermost first: links built from BASE_URL; every answer's security headers;
-            # bodies capped before any route reads them.
+            # CORS for the API's public reads; bodies capped before any route reads them.
             Middleware(SiteOrigin, base_url=settings.base_url),
             Middleware(SecurityHeaders, policy=header_policy),
+            Middleware(PublicReads, routes=routes),
             Middleware(BodyLimit),
         ],
         exception_handlers={

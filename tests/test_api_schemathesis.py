@@ -1,7 +1,10 @@
 """Schemathesis against the JSON API, in-process, on SQLite and PostgreSQL.
 
-Requests are generated from the OpenAPI document (valid and invalid ones, boundary values
-first, then random ones, with a fixed seed), sent to the app through httpx's ASGI transport,
+The OpenAPI document is the one the app serves at /api/v1/openapi.json (built from its routes
+and models, foundation.openapi), fetched from the app under test; the deprecated unversioned
+aliases are in it and are tested as well. Requests are generated from it (valid and invalid
+ones, boundary values first, then random ones, with a fixed seed), sent to the app through
+httpx's ASGI transport,
 and each answer is held to the document: never a 5xx, the documented status, content type,
 headers and body, invalid data refused, 405 with `Allow` for undocumented methods; and a
 refused request (4xx) stores nothing: no registration, no outbox row.
@@ -14,12 +17,14 @@ only. Rate limits are off here: they would turn most bookings into 429 and hide 
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import schemathesis
@@ -31,13 +36,31 @@ from sqlalchemy import func, select
 from foundation.ids import MAX_ID
 from foundation.services import Services
 from lunchkafe.app import create_app
-from lunchkafe.openapi import DOCUMENT
 from mail.models import OutboxMessage
 from registrations.models import Registration
 from registrations.organising import cancel_event
 from tests.conftest import make_settings
 from tests.factories import SOON, mailed_manage_token, make_event
 
+
+async def served_document() -> dict[str, Any]:
+    """The document as the app serves it at /api/v1/openapi.json. It is built from the routes
+    alone: no database is opened, and the app is not started (ASGITransport has no lifespan)."""
+    with tempfile.TemporaryDirectory() as var:
+        settings = make_settings(f"sqlite+aiosqlite:///{var}/unused.sqlite3", Path(var))
+        own = Services.build(settings)
+        transport = httpx.ASGITransport(app=create_app(settings, own))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                response = await c.get("/api/v1/openapi.json")
+        finally:
+            await own.close()
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+DOCUMENT = anyio.run(served_document)
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 CHECKS = [
@@ -62,9 +85,9 @@ KNOWN: dict[str, list[Any]] = {"ids": [], "tokens": []}
 def map_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> Any:
     if not path_parameters:  # operations without path parameters
         return path_parameters
-    value = path_parameters.get("id")
+    value = path_parameters.get("event_id")
     if isinstance(value, int) and 1 <= value <= MAX_ID and value % 3 and KNOWN["ids"]:
-        path_parameters["id"] = KNOWN["ids"][value % len(KNOWN["ids"])]
+        path_parameters["event_id"] = KNOWN["ids"][value % len(KNOWN["ids"])]
     token = path_parameters.get("token")
     if isinstance(token, str) and len(token) % 2 and KNOWN["tokens"]:
         path_parameters["token"] = KNOWN["tokens"][len(token) % len(KNOWN["tokens"])]
@@ -117,7 +140,7 @@ async def _seed(services: Services, client: httpx.AsyncClient) -> None:
     tokens = []
     for n, event in enumerate((open_event, full)):
         response = await client.post(
-            f"/api/events/{event.id}/registrations",
+            f"/api/v1/events/{event.id}/registrations",
             json={"name": f"Person {n}", "email": f"p{n}@kommun.example.se", "consent": True},
         )
         assert response.status_code == 202
@@ -143,6 +166,8 @@ def api(services: Services, tmp_path: Path) -> Iterator[Api]:
     client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
     with start_blocking_portal() as portal:
         portal.call(_seed, own, client)
+        # The app under test serves the document the requests are generated from.
+        assert portal.call(client.get, "/api/v1/openapi.json").json() == DOCUMENT
         try:
             yield Api(portal, client, own)
         finally:

@@ -36,6 +36,8 @@ ID_ROUTES = [
     ("GET", "/events/{}/event.ics"),
     ("POST", "/events/{}/book"),
     ("GET", "/events/{}/received"),
+    ("GET", "/api/v1/events/{}"),
+    ("POST", "/api/v1/events/{}/registrations"),
     ("GET", "/api/events/{}"),
     ("POST", "/api/events/{}/registrations"),
 ]
