@@ -21,6 +21,7 @@ from events.entries import public_entry
 from events.models import Event, EventStatus, Series
 from foundation.conditional import CalendarFile
 from foundation.feed_cache import FeedCache, FeedMemo
+from foundation.site_paths import url
 
 # A cancelled event stays in public feeds this long as STATUS:CANCELLED, so subscribers
 # see it struck through, then drops out (ICAL.md, feeds rule 5).
@@ -101,7 +102,7 @@ async def public_feed(
                 )
             ).all()
             dropped = await _latest_drop_out(session, now, series_id)
-        entries = [public_entry(e, event_url=f"{base_url}/events/{e.id}") for e in events]
+        entries = [public_entry(e, event_url=url(base_url, "event", event_id=e.id)) for e in events]
         name = f"{site_name}: {series.title}" if series is not None else site_name
         body = await asyncio.to_thread(build_feed, entries, name=name)
         last_modified = max([*(e.updated_at for e in events), dropped], default=EPOCH)

@@ -26,6 +26,7 @@ from events.entries import attendee_entry
 from events.models import Event, EventStatus
 from foundation.i18n import format_span, translations
 from foundation.settings import Settings
+from foundation.site_paths import url
 from guide.catalogue import LinkedExample, examples_for_events
 from mail import headers
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
@@ -190,8 +191,8 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
     row, registration, event = draft.row, draft.registration, draft.event
     base = settings.base_url
     token = manage_token(registration, settings.secret_key)
-    manage_url = f"{base}/manage/{token}"
-    event_url = f"{base}/events/{event.id}"
+    manage_url = url(base, "manage", token=token)
+    event_url = url(base, "event", event_id=event.id)
     confirmed = registration.status == RegistrationStatus.CONFIRMED
     send = draft.send
     context: dict[str, Any] = {
@@ -206,7 +207,7 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
         "manage_url": manage_url,
         # The page for the personal calendar (subscribe, replace the address), not the
         # bare .ics: it spans every booking of the address, so only mail carries it.
-        "feed_url": f"{base}/feeds/{draft.feed_token}",
+        "feed_url": url(base, "feed_page", token=draft.feed_token),
         "join_url": event.join_url if confirmed and row.kind in WITH_JOIN_LINK else None,
         "position": draft.position,
         "examples": [
@@ -214,7 +215,7 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
                 "title": link.example.title,
                 "organisation": link.example.organisation,
                 "note": link.note,
-                "url": f"{base}/guide/{link.example.slug}",
+                "url": url(base, "guide_example", slug=link.example.slug),
             }
             for link in draft.examples
         ],

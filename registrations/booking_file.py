@@ -8,6 +8,7 @@ from events.calendar import build_feed
 from events.entries import attendee_entry, public_entry
 from events.models import Event
 from foundation.conditional import CalendarFile
+from foundation.site_paths import url
 from registrations.booking import find_by_token
 from registrations.models import RegistrationStatus
 
@@ -26,12 +27,12 @@ async def booking_file(
     registration = await find_by_token(session, token)
     await session.refresh(registration, ["event"])
     event = registration.event
-    event_url = f"{base_url}/events/{event.id}"
+    event_url = url(base_url, "event", event_id=event.id)
     if registration.status == RegistrationStatus.CONFIRMED:
         entry = attendee_entry(
             event,
             event_url=event_url,
-            manage_url=f"{base_url}/manage/{token}",
+            manage_url=url(base_url, "manage", token=token),
             sequence=registration.invite_sequence(event),
         )
     else:

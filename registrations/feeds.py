@@ -20,6 +20,7 @@ from events.feeds import EPOCH, PAST_KEPT
 from events.models import Event, EventStatus
 from foundation.conditional import CalendarFile
 from foundation.database import conflict_insert
+from foundation.site_paths import url
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
@@ -178,7 +179,7 @@ async def personal_feed_file(
     entries = [
         attendee_entry(
             r.event,
-            event_url=f"{base_url}/events/{r.event_id}",
+            event_url=url(base_url, "event", event_id=r.event_id),
             sequence=r.invite_sequence(r.event),
         )
         for r in bookings

@@ -16,6 +16,7 @@ from foundation import csrf
 from foundation.conditional import calendar_response
 from foundation.rendering import render
 from foundation.services import services
+from foundation.site_paths import ROUTES
 from registrations.booking_file import booking_file
 from registrations.feeds import find_feed, personal_feed_file, replace_feed_address
 
@@ -77,9 +78,9 @@ async def manage_ics(request: Request) -> Response:
 
 routes = [
     # The .ics first: "{token}" alone would match "abc.ics" too.
-    Route("/feeds/{token}.ics", personal_feed, name="feed_personal"),
+    Route(ROUTES["feed_personal"], personal_feed, name="feed_personal"),
     Route("/feeds/replaced", feed_replaced, name="feed_replaced"),
-    Route("/feeds/{token}", feed_page, name="feed_page"),
+    Route(ROUTES["feed_page"], feed_page, name="feed_page"),
     Route("/feeds/{token}/replace", replace_address, methods=["POST"], name="feed_replace"),
-    Route("/manage/{token}/event.ics", manage_ics, name="manage_ics"),
+    Route(ROUTES["manage_ics"], manage_ics, name="manage_ics"),
 ]

@@ -19,6 +19,7 @@ from foundation.i18n import format_clock
 from foundation.ratelimit import TooManyBookings
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
+from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
 from guide.overviews import booking_overview, event_overview
 from registrations import booking, errors, listing, receipt
@@ -304,6 +305,6 @@ routes = [
     Route("/events/{event_id:id}/received", event_received, name="event_received"),
     Route("/series/{slug}/book", book_series, methods=["POST"], name="book_series"),
     Route("/series/{slug}/received", series_received, name="series_received"),
-    Route("/manage/{token}", manage, name="manage"),
+    Route(ROUTES["manage"], manage, name="manage"),
     Route("/manage/{token}/cancel", cancel, methods=["POST"], name="cancel"),
 ]

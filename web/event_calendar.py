@@ -13,6 +13,7 @@ from events.feeds import public_feed
 from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
 from foundation.conditional import CalendarFile, calendar_response
 from foundation.services import services
+from foundation.site_paths import ROUTES, url
 from foundation.timestamps import utcnow
 from registrations import listing
 
@@ -50,7 +51,7 @@ async def event_ics(request: Request) -> Response:
     event_id: int = request.path_params["event_id"]
     async with app.transaction() as session:
         event = (await listing.public_event(session, event_id)).event
-    entry = public_entry(event, event_url=f"{app.settings.base_url}/events/{event.id}")
+    entry = public_entry(event, event_url=url(app.settings.base_url, "event", event_id=event.id))
     file = CalendarFile.of(build_feed([entry], name=event.title), event.updated_at)
     return calendar_response(
         request, file, cache_control=PUBLIC_CACHE, filename=f"lunchkafe-{event.id}.ics"
@@ -58,7 +59,7 @@ async def event_ics(request: Request) -> Response:
 
 
 routes = [
-    Route("/calendar.ics", all_events_feed, name="feed_all"),
-    Route("/series/{slug}/calendar.ics", series_feed, name="feed_series"),
-    Route("/events/{event_id:id}/event.ics", event_ics, name="event_ics"),
+    Route(ROUTES["feed_all"], all_events_feed, name="feed_all"),
+    Route(ROUTES["feed_series"], series_feed, name="feed_series"),
+    Route(ROUTES["event_ics"], event_ics, name="event_ics"),
 ]

@@ -10,6 +10,7 @@ from events import links
 from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
 from foundation.rendering import closed_reason, render
 from foundation.services import services
+from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
 from guide.overviews import event_overview, programme
 from registrations import listing
@@ -70,7 +71,7 @@ async def series_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/", home, name="home"),
-    Route("/events/{event_id:id}", event_page, name="event"),
-    Route("/series/{slug}", series_page, name="series"),
+    Route(ROUTES["home"], home, name="home"),
+    Route(ROUTES["event"], event_page, name="event"),
+    Route(ROUTES["series"], series_page, name="series"),
 ]

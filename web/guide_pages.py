@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from foundation.rendering import render
 from foundation.services import services
+from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
 from guide import catalogue
 
@@ -33,6 +34,6 @@ async def guide_example(request: Request) -> Response:
 
 
 routes = [
-    Route("/guide", guide_index, name="guide"),
-    Route("/guide/{slug}", guide_example, name="guide_example"),
+    Route(ROUTES["guide"], guide_index, name="guide"),
+    Route(ROUTES["guide_example"], guide_example, name="guide_example"),
 ]

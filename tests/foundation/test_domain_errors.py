@@ -111,7 +111,8 @@ async def test_an_unhandled_error_is_a_500_page_in_the_visitors_language(
     assert api.headers["content-type"] == "application/problem+json"
     assert api.json()["code"] == "server_error"
     assert "nobody expected" not in sv.text + en.text + api.text
-    assert sv.headers["x-request-id"] and api.headers["x-request-id"]
+    assert sv.headers["x-request-id"]
+    assert api.headers["x-request-id"]
 
 
 async def test_a_refusal_with_an_instant_is_written_in_the_readers_language_and_zone(
@@ -165,16 +166,23 @@ def _unmarked(path: Path) -> list[str]:
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id.startswith("MSG_"):
                     found.append(f"{relative}:{node.lineno} {target.id} is not N_(…)")
-                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-                    if target.value.id in ("errors", "problems", "fields"):
-                        found.append(f"{relative}:{node.lineno} field error is not N_(…)")
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id in ("errors", "problems", "fields")
+                ):
+                    found.append(f"{relative}:{node.lineno} field error is not N_(…)")
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
             if name == "HTTPException" and len(node.args) > 1 and literal(node.args[1]):
                 found.append(f"{relative}:{node.lineno} HTTPException detail is not N_(…)")
-            if name.startswith("Invalid") and node.args and isinstance(node.args[0], ast.Dict):
-                if any(literal(value) for value in node.args[0].values):
-                    found.append(f"{relative}:{node.lineno} field error is not N_(…)")
+            if (
+                name.startswith("Invalid")
+                and node.args
+                and isinstance(node.args[0], ast.Dict)
+                and any(literal(value) for value in node.args[0].values)
+            ):
+                found.append(f"{relative}:{node.lineno} field error is not N_(…)")
     return found
 
 

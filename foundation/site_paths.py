@@ -1,0 +1,49 @@
+"""The paths of the pages and files that are linked from outside a page, by route name.
+
+Mails, invites, feeds and the API link to the site with absolute URLs, and they are built
+where no request is at hand (in a worker, in the domain). So the route table's paths for those
+names are written once, here: the route adapters declare their routes with `ROUTES[name]`,
+and `url(base_url, name, **params)` builds the absolute URL from BASE_URL, never from a
+request's Host header (which a client chooses). tests/web/test_site_paths.py holds the
+app's route table to these paths.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+# name → path as Starlette declares it: `{name}` or `{name:convertor}` (`id`: foundation.ids).
+ROUTES: dict[str, str] = {
+    "home": "/",
+    "event": "/events/{event_id:id}",
+    "event_ics": "/events/{event_id:id}/event.ics",
+    "series": "/series/{slug}",
+    "feed_all": "/calendar.ics",
+    "feed_series": "/series/{slug}/calendar.ics",
+    "manage": "/manage/{token}",
+    "manage_ics": "/manage/{token}/event.ics",
+    "feed_personal": "/feeds/{token}.ics",
+    "feed_page": "/feeds/{token}",
+    "guide": "/guide",
+    "guide_example": "/guide/{slug}",
+}
+
+_PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")
+
+
+def path(name: str, **params: str | int) -> str:
+    """The path of route `name` with `params` filled in, each percent-encoded whole.
+
+    Raises KeyError for an unknown name or a missing parameter, TypeError for an extra one.
+    """
+    template = ROUTES[name]
+    wanted = set(_PARAM.findall(template))
+    if extra := set(params) - wanted:
+        raise TypeError(f"route {name!r} takes no {sorted(extra)}")
+    return _PARAM.sub(lambda m: quote(str(params[m.group(1)]), safe=""), template)
+
+
+def url(base_url: str, name: str, **params: str | int) -> str:
+    """The absolute URL of route `name` under BASE_URL (scheme and host, no trailing /)."""
+    return base_url.rstrip("/") + path(name, **params)
