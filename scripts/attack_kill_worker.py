@@ -38,14 +38,13 @@ from mail.models import OutboxMessage, OutboxStatus  # noqa: E402
 from registrations.messaging import send_reminder_now  # noqa: E402
 from tests.conftest import (  # noqa: E402
     SECRET,
+    Recorder,
     create_postgres_database,
     drop_postgres_database,
     free_port,
     make_settings,
 )
-from tests.factories import make_event  # noqa: E402
-from tests.mail.conftest import Recorder  # noqa: E402
-from tests.mail.test_delivery import add_confirmed  # noqa: E402
+from tests.factories import add_confirmed, make_event  # noqa: E402
 from tests.workers.processes import RedisServer, procfile_command  # noqa: E402
 
 _PARSER = BytesParser(policy=policy.default)

@@ -1,4 +1,5 @@
-"""Real databases for every test: a SQLite file and a PostgreSQL database, migrated once.
+"""Real services for every test: a SQLite file and a PostgreSQL database, migrated once; the
+app in-process and behind uvicorn; Redis; a recording SMTP server (aiosmtpd) on loopback.
 
 PostgreSQL is at 127.0.0.1:5432 (override with TEST_POSTGRES_URL). When it is missing the
 PostgreSQL half of the suite is skipped with a message, except under CI=true, where it fails.
@@ -10,8 +11,12 @@ import asyncio
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +24,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import uvicorn
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -29,6 +36,7 @@ from foundation.settings import Settings
 from lunchkafe.app import create_app
 from lunchkafe.migrate import upgrade
 from lunchkafe.models import Event  # noqa: F401  (registers every table)
+from notices.delivery import DeliveryReport, deliver_due
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -207,3 +215,222 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# --- a recording SMTP server ----------------------------------------------------------------
+
+# Replies a test scripts for one SMTP command, consumed one per command across connections;
+# None, or an empty script, means "accept as usual".
+Script = list[str | None]
+HANG_UP = "hang up"  # in a script: drop the connection instead of answering
+
+
+@dataclass
+class Recorder:
+    """The aiosmtpd handler: keeps every accepted envelope and every connection that spoke."""
+
+    mail_replies: Script = field(default_factory=list)
+    rcpt_replies: Script = field(default_factory=list)
+    data_replies: Script = field(default_factory=list)
+    messages: list[Envelope] = field(default_factory=list)
+    # One aiosmtpd SMTP protocol object per TCP connection (it survives STARTTLS, unlike a
+    # count of EHLOs). Controller's own start-up probe never says EHLO, so it is not counted.
+    connections: list[Any] = field(default_factory=list)
+    auth_attempts: list[tuple[str, bool]] = field(default_factory=list)  # mechanism, valid
+    login: tuple[str, str] | None = None
+    # Seconds each DATA takes, as a real relay's would: long enough to kill a worker or let a
+    # lease run out in the middle of a batch.
+    data_delay: float = 0.0
+
+    async def handle_EHLO(
+        self, server: Any, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if not any(known is server for known in self.connections):
+            self.connections.append(server)
+        return responses
+
+    async def handle_MAIL(
+        self,
+        server: Any,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        reply = _next(self.mail_replies, server)
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self,
+        server: Any,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        reply = _next(self.rcpt_replies, server)
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        reply = _next(self.data_replies, server)
+        if reply is not None:
+            return reply
+        self.messages.append(envelope)
+        return f"250 2.0.0 Ok: queued as {len(self.messages)}"
+
+    def authenticator(
+        self, server: Any, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> Any:
+        valid = (
+            isinstance(auth_data, LoginPassword)
+            and self.login is not None
+            and auth_data == tuple(part.encode() for part in self.login)
+        )
+        self.auth_attempts.append((mechanism, valid))
+        return AuthResult(success=valid, handled=False)
+
+
+def _next(script: Script, server: Any) -> str | None:
+    reply = script.pop(0) if script else None
+    if reply == HANG_UP:
+        # Gone without a word, as after a crash or a NAT timeout: abort() discards the reply.
+        server.transport.abort()
+        return "250 OK"
+    if reply is not None and reply.startswith("421"):
+        # A server that says 421 hangs up, as Postfix does on an idle timeout. The reply is
+        # written before this callback runs, and close() flushes it.
+        server.loop.call_soon(server.transport.close)
+    return reply
+
+
+@dataclass
+class SmtpServer:
+    controller: Controller
+    recorder: Recorder
+    port: int
+
+    async def drop_connections(self) -> None:
+        """Close every connection from the server side, and return once that is done."""
+
+        async def close_all() -> None:
+            for server in self.recorder.connections:
+                if server.transport is not None:
+                    server.transport.close()
+
+        await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(close_all(), self.controller.loop)
+        )
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., SmtpServer]]:
+    """Start a recording server; the scripts say how to answer, other keywords go to SMTP()."""
+    controllers: list[Controller] = []
+
+    def start(
+        *,
+        mail_replies: Script | None = None,
+        rcpt_replies: Script | None = None,
+        data_replies: Script | None = None,
+        login: tuple[str, str] | None = None,
+        data_delay: float = 0.0,
+        **smtp_options: Any,
+    ) -> SmtpServer:
+        recorder = Recorder(
+            mail_replies=mail_replies or [],
+            rcpt_replies=rcpt_replies or [],
+            data_replies=data_replies or [],
+            login=login,
+            data_delay=data_delay,
+        )
+        if login is not None:
+            smtp_options["authenticator"] = recorder.authenticator
+        port = free_port()  # aiosmtpd probes its port after binding: not 0
+        controller = Controller(recorder, hostname="127.0.0.1", port=port, **smtp_options)
+        controller.start()
+        controllers.append(controller)
+        return SmtpServer(controller, recorder, port)
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+# --- mail as the recipients receive it -----------------------------------------------------------
+
+_PARSER = BytesParser(policy=policy.default)
+
+
+@dataclass
+class Mail:
+    """Services whose SMTP_URL points at a recording aiosmtpd server."""
+
+    services: Services
+    server: SmtpServer
+    _parsed: dict[int, EmailMessage] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        parsed = []
+        for envelope in self.server.recorder.messages:
+            key = id(envelope)  # parsing is slow; each envelope is parsed once
+            if key not in self._parsed:
+                assert isinstance(envelope.content, bytes)
+                message = _PARSER.parsebytes(envelope.content)
+                assert isinstance(message, EmailMessage)
+                self._parsed[key] = message
+            parsed.append(self._parsed[key])
+        return parsed
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+    def only(self, address: str) -> EmailMessage:
+        """The one mail this address got since the last `clear()`."""
+        found = self.to(address)
+        assert len(found) == 1, [str(m["Subject"]) for m in found]
+        return found[0]
+
+    def clear(self) -> None:
+        self.server.recorder.messages.clear()
+        self._parsed.clear()
+
+    async def deliver(self, **options: Any) -> DeliveryReport:
+        return await deliver_due(self.services, **options)
+
+
+MailFactory = Callable[..., Mail]
+
+
+@pytest.fixture
+async def mail_factory(
+    services: Services, start_server: Callable[..., SmtpServer], tmp_path: Path
+) -> AsyncIterator[MailFactory]:
+    """Build Services on the test's clean database, with SMTP_URL (and any other setting)."""
+    built: list[Services] = []
+
+    def make(server: SmtpServer | None = None, **environ: str) -> Mail:
+        server = server or start_server()
+        environ.setdefault("SMTP_URL", f"smtp://127.0.0.1:{server.port}?timeout=5")
+        made = Services.build(make_settings(services.settings.database_url, tmp_path, **environ))
+        built.append(made)
+        return Mail(made, server)
+
+    yield make
+    for made in built:
+        await made.close()
+
+
+@pytest.fixture
+def mail(mail_factory: MailFactory) -> Mail:
+    return mail_factory()

@@ -1,22 +1,31 @@
-"""Small factories: a published event, a series, an attendee."""
+"""Small factories: a published event, a series, an attendee; booking, cancelling, the outbox."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from events.models import Event
 from events.schedule import EventDraft, create_event, create_series
 from foundation.services import Services
+from foundation.timestamps import utcnow
+from mail.models import OutboxMessage, OutboxStatus
+from registrations import booking
 from registrations.attendee import Attendee, normalise_email
 from registrations.booking import manage_token
-from registrations.models import Registration
+from registrations.models import Registration, RegistrationStatus
+from registrations.tokens import derive_token, hash_token, new_nonce
+from tests.conftest import SECRET
 
 SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+JOIN_URL = "https://meet.example.se/secret-room"
+_OUTBOX_ID = re.compile(r"outbox(\d+)@")
 
 
 async def make_event(services: Services, **overrides: Any) -> Event:
@@ -25,7 +34,7 @@ async def make_event(services: Services, **overrides: Any) -> Event:
         "starts_at": SOON,
         "ends_at": SOON + timedelta(hours=1),
         "capacity": 20,
-        "join_url": "https://meet.example.se/secret-room",
+        "join_url": JOIN_URL,
         "publish": True,
         # Tests build events that have begun or ended; only tests of that rule leave it out.
         "allow_past": True,
@@ -100,3 +109,75 @@ async def csrf_of(client: httpx.AsyncClient, path: str) -> str:
     page = await client.get(path)
     assert page.status_code == 200, (path, page.status_code)
     return csrf_in(page.text)
+
+
+async def book(
+    services: Services, event_id: int, n: int, *, now: datetime | None = None
+) -> booking.BookingResult:
+    async with services.transaction() as session:
+        return await booking.book(
+            session, event_id=event_id, attendee=person(n), secret_key=SECRET, now=now
+        )
+
+
+async def cancel(services: Services, token: str | None) -> None:
+    assert token is not None, "a new booking has a manage link"
+    async with services.transaction() as session:
+        await booking.cancel(session, token=token)
+
+
+def address(n: int) -> str:
+    return person(n).email
+
+
+async def outbox(services: Services) -> list[OutboxMessage]:
+    async with services.transaction() as session:
+        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return list(rows.all())
+
+
+async def make_due_now(services: Services) -> None:
+    """Let waiting retries go now, as if their back-off had passed."""
+    async with services.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+async def add_confirmed(services: Services, event_id: int, numbers: range) -> None:
+    """Many confirmed seats in one insert (setup for volume tests; booking rules not under test)."""
+    now = utcnow()
+    rows = []
+    for n in numbers:
+        nonce = new_nonce()
+        rows.append(
+            Registration(
+                event_id=event_id,
+                name=f"Person {n}",
+                email=address(n),
+                email_normalised=address(n),
+                organisation="Exempelkommun",
+                consent_at=now,
+                status=RegistrationStatus.CONFIRMED,
+                sequence_bump=0,
+                token_nonce=nonce,
+                manage_token_hash=hash_token(derive_token(SECRET, nonce)),
+                created_at=now,
+                updated_at=now,
+                confirmed_at=now,
+            )
+        )
+    async with services.transaction() as session:
+        session.add_all(rows)
+
+
+def outbox_ids(messages: list[EmailMessage]) -> Counter[int]:
+    """Which outbox row each received mail came from (compose puts it in the Message-ID)."""
+    found: Counter[int] = Counter()
+    for message in messages:
+        match = _OUTBOX_ID.search(str(message["Message-ID"]))
+        assert match, message["Message-ID"]
+        found[int(match.group(1))] += 1
+    return found

@@ -22,8 +22,7 @@ from mail.smtp import (
     backoff_delay,
     parse_smtp_url,
 )
-
-from .conftest import HANG_UP, SmtpServer
+from tests.conftest import HANG_UP, SmtpServer
 
 StartServer = Callable[..., SmtpServer]
 

@@ -39,16 +39,8 @@ from registrations import booking
 from registrations.booking import BookingResult
 from registrations.feeds import feed_for, feed_token
 from registrations.models import AttendeeFeed, Registration
-from tests.conftest import SECRET
+from tests.conftest import SECRET, Mail
 from tests.factories import SOON, csrf_in, csrf_of, make_event, person
-from tests.mail import conftest as mail_conftest
-from tests.mail import test_delivery
-from tests.mail.test_delivery import Mail
-
-# Fixtures from the modules that define them: a real SMTP server, and services using it.
-start_server = mail_conftest.start_server
-mail = test_delivery.mail
-mail_factory = test_delivery.mail_factory
 
 SITE = "testserver"
 VICTIM = person(1, name="Vera Offer", email="vera.offer@kommun.example.se")

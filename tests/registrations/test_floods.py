@@ -21,9 +21,9 @@ from foundation.settings import ConfigurationError
 from lunchkafe.app import create_app
 from mail.models import OutboxMessage
 from registrations.models import Registration
-from tests import test_pages_browser
 from tests.conftest import flushed_redis, free_port, make_settings, uvicorn_serving
 from tests.factories import csrf_of, make_event, make_series
+from tests.web import test_pages_browser
 from tests.workers import processes
 from tests.workers.processes import RedisServer
 

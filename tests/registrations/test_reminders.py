@@ -17,14 +17,8 @@ from foundation.timestamps import utcnow
 from mail.models import MessageKind, OutboxMessage, OutboxStatus
 from registrations.organising import update_event
 from registrations.reminders import create_due_follow_ups, create_due_reminders
-from tests.factories import SOON, make_event, make_series
-from tests.mail import conftest as mail_conftest
-from tests.mail import test_delivery
-from tests.mail.test_delivery import Mail, address, book, cancel
-
-start_server = mail_conftest.start_server
-mail_factory = test_delivery.mail_factory
-mail = test_delivery.mail
+from tests.conftest import Mail
+from tests.factories import SOON, address, book, cancel, make_event, make_series
 
 DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 

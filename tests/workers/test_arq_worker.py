@@ -20,17 +20,11 @@ from arq.worker import Worker, create_worker
 
 from foundation.services import Services
 from mail.models import OutboxStatus
-from tests.conftest import free_port, require_service
-from tests.factories import make_event
-from tests.mail import conftest as mail_conftest
-from tests.mail import test_delivery
-from tests.mail.test_delivery import Mail, MailFactory, address, book, outbox, outbox_ids
+from tests.conftest import Mail, MailFactory, free_port, require_service
+from tests.factories import address, book, make_event, outbox, outbox_ids
 from workers.jobs import job_context, sweep
 from workers.runner import start_job_runner
 from workers.settings import WorkerSettings
-
-start_server = mail_conftest.start_server
-mail_factory = test_delivery.mail_factory
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 

@@ -19,19 +19,15 @@ from foundation.timestamps import utcnow
 from mail.models import Audience, OutboxMessage, OutboxStatus
 from notices.delivery import LEASE
 from registrations.messaging import send_message
-from tests.conftest import make_settings
-from tests.factories import make_event
-from tests.mail import conftest as mail_conftest
-from tests.mail.conftest import SmtpServer
-from tests.mail.test_delivery import Mail as MailReader
-from tests.mail.test_delivery import add_confirmed, outbox, outbox_ids
+from tests.conftest import Mail as MailReader
+from tests.conftest import SmtpServer, make_settings
+from tests.factories import add_confirmed, make_event, outbox, outbox_ids
 from tests.workers import processes
 from tests.workers.processes import RedisServer, WorkerProcess, eventually
 from workers.jobs import DELIVER_EVERY
 
 start_worker = processes.start_worker
 own_redis = processes.own_redis
-start_server = mail_conftest.start_server
 
 MESSAGES = 300
 

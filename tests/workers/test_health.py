@@ -11,8 +11,7 @@ from foundation.services import Services
 from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
 from tests.conftest import make_settings
-from tests.factories import make_event
-from tests.mail.test_delivery import book
+from tests.factories import book, make_event
 from workers.jobs import record_heartbeat
 
 

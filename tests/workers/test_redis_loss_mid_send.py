@@ -17,18 +17,13 @@ import pytest
 from arq import create_pool
 from arq.connections import RedisSettings
 
-from tests.factories import make_event
-from tests.mail import conftest as mail_conftest
-from tests.mail import test_delivery
-from tests.mail.conftest import SmtpServer
-from tests.mail.test_delivery import MailFactory, address, book
+from tests.conftest import MailFactory, SmtpServer
+from tests.factories import address, book, make_event
 from tests.workers import processes
 from tests.workers.processes import RedisServer, eventually
 from workers import run
 from workers.jobs import deliver_mail, job_context
 
-start_server = mail_conftest.start_server
-mail_factory = test_delivery.mail_factory
 own_redis = processes.own_redis
 
 

@@ -18,16 +18,12 @@ from arq import create_pool
 from arq.connections import RedisSettings
 
 from lunchkafe.app import create_app
-from tests.factories import make_event
-from tests.mail import conftest as mail_conftest
-from tests.mail import test_delivery
-from tests.mail.test_delivery import Mail, MailFactory, address
+from tests.conftest import Mail, MailFactory
+from tests.factories import address, make_event
 from tests.workers import processes
 from tests.workers.processes import RedisServer, WorkerProcess, eventually
 from workers.runner import start_job_runner
 
-start_server = mail_conftest.start_server
-mail_factory = test_delivery.mail_factory
 own_redis = processes.own_redis
 start_worker = processes.start_worker
 

@@ -29,13 +29,8 @@ from registrations.attendee import validate_attendee
 from registrations.errors import InvalidAttendee
 from registrations.messaging import send_message
 from registrations.models import Registration
-from tests.factories import make_event, person
-from tests.mail import test_delivery
-from tests.mail.test_delivery import Mail, book
-
-# Fixtures from the module that defines them.
-mail = test_delivery.mail
-mail_factory = test_delivery.mail_factory
+from tests.conftest import Mail
+from tests.factories import book, make_event, person
 
 ISSUE_NAME = "=?utf-8?q?Support=0D=0AReply-To=3A_attacker=40evil.example=0D=0AX-Injected=3A_yes?="
 ATTACKS = [

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
 
 IN_CI = os.environ.get("CI") == "true"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

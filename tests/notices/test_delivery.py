@@ -3,188 +3,37 @@
 What an attendee or organiser would notice: a greylisted mail arrives on the next try, a
 bounced one shows as failed with the server's words, a moot one is never sent, and however
 many workers race over the outbox, every message arrives exactly once.
-
-The helpers at the top (`Mail`, `mail_factory`, `book`, ...) are shared by the other outbox
-tests, which import them from here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from events.schedule import EventChanges
-from foundation.services import Services
 from foundation.timestamps import utcnow
 from mail.models import Audience, MessageKind, OutboxMessage, OutboxStatus
 from mail.outbox import send_progress
-from notices.delivery import LEASE, DeliveryReport, deliver_due
-from registrations import booking
+from notices.delivery import LEASE, DeliveryReport
 from registrations.messaging import send_message, send_reminder_now
-from registrations.models import Registration, RegistrationStatus
 from registrations.organising import update_event
 from registrations.reminders import create_due_reminders
-from registrations.tokens import derive_token, hash_token, new_nonce
-from tests.conftest import SECRET, free_port, make_settings
-from tests.factories import make_event, person
-from tests.mail.conftest import SmtpServer
-
-JOIN_URL = "https://meet.example.se/secret-room"
-_PARSER = BytesParser(policy=policy.default)
-_OUTBOX_ID = re.compile(r"outbox(\d+)@")
-
-
-# --- shared helpers ------------------------------------------------------------------------
-
-
-@dataclass
-class Mail:
-    """Services whose SMTP_URL points at a recording aiosmtpd server."""
-
-    services: Services
-    server: SmtpServer
-    _parsed: dict[int, EmailMessage] = field(default_factory=dict)
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        parsed = []
-        for envelope in self.server.recorder.messages:
-            key = id(envelope)  # parsing is slow; each envelope is parsed once
-            if key not in self._parsed:
-                assert isinstance(envelope.content, bytes)
-                message = _PARSER.parsebytes(envelope.content)
-                assert isinstance(message, EmailMessage)
-                self._parsed[key] = message
-            parsed.append(self._parsed[key])
-        return parsed
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address in str(m["To"])]
-
-    def only(self, address: str) -> EmailMessage:
-        """The one mail this address got since the last `clear()`."""
-        found = self.to(address)
-        assert len(found) == 1, [str(m["Subject"]) for m in found]
-        return found[0]
-
-    def clear(self) -> None:
-        self.server.recorder.messages.clear()
-        self._parsed.clear()
-
-    async def deliver(self, **options: Any) -> DeliveryReport:
-        return await deliver_due(self.services, **options)
-
-
-MailFactory = Callable[..., Mail]
-
-
-@pytest.fixture
-async def mail_factory(
-    services: Services, start_server: Callable[..., SmtpServer], tmp_path: Path
-) -> AsyncIterator[MailFactory]:
-    """Build Services on the test's clean database, with SMTP_URL (and any other setting)."""
-    built: list[Services] = []
-
-    def make(server: SmtpServer | None = None, **environ: str) -> Mail:
-        server = server or start_server()
-        environ.setdefault("SMTP_URL", f"smtp://127.0.0.1:{server.port}?timeout=5")
-        made = Services.build(make_settings(services.settings.database_url, tmp_path, **environ))
-        built.append(made)
-        return Mail(made, server)
-
-    yield make
-    for made in built:
-        await made.close()
-
-
-@pytest.fixture
-def mail(mail_factory: MailFactory) -> Mail:
-    return mail_factory()
-
-
-async def book(
-    services: Services, event_id: int, n: int, *, now: datetime | None = None
-) -> booking.BookingResult:
-    async with services.transaction() as session:
-        return await booking.book(
-            session, event_id=event_id, attendee=person(n), secret_key=SECRET, now=now
-        )
-
-
-async def cancel(services: Services, token: str | None) -> None:
-    assert token is not None, "a new booking has a manage link"
-    async with services.transaction() as session:
-        await booking.cancel(session, token=token)
-
-
-def address(n: int) -> str:
-    return person(n).email
-
-
-async def outbox(services: Services) -> list[OutboxMessage]:
-    async with services.transaction() as session:
-        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-        return list(rows.all())
-
-
-async def make_due_now(services: Services) -> None:
-    """Let waiting retries go now, as if their back-off had passed."""
-    async with services.transaction() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.PENDING)
-            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
-        )
-
-
-async def add_confirmed(services: Services, event_id: int, numbers: range) -> None:
-    """Many confirmed seats in one insert (setup for volume tests; booking rules not under test)."""
-    now = utcnow()
-    rows = []
-    for n in numbers:
-        nonce = new_nonce()
-        rows.append(
-            Registration(
-                event_id=event_id,
-                name=f"Person {n}",
-                email=address(n),
-                email_normalised=address(n),
-                organisation="Exempelkommun",
-                consent_at=now,
-                status=RegistrationStatus.CONFIRMED,
-                sequence_bump=0,
-                token_nonce=nonce,
-                manage_token_hash=hash_token(derive_token(SECRET, nonce)),
-                created_at=now,
-                updated_at=now,
-                confirmed_at=now,
-            )
-        )
-    async with services.transaction() as session:
-        session.add_all(rows)
-
-
-def outbox_ids(messages: list[EmailMessage]) -> Counter[int]:
-    """Which outbox row each received mail came from (compose puts it in the Message-ID)."""
-    found: Counter[int] = Counter()
-    for message in messages:
-        match = _OUTBOX_ID.search(str(message["Message-ID"]))
-        assert match, message["Message-ID"]
-        found[int(match.group(1))] += 1
-    return found
-
+from tests.conftest import Mail, MailFactory, SmtpServer, free_port
+from tests.factories import (
+    JOIN_URL,
+    add_confirmed,
+    address,
+    book,
+    cancel,
+    make_due_now,
+    make_event,
+    outbox,
+    outbox_ids,
+)
 
 # --- retries, bounces, outages ------------------------------------------------------------------
 

@@ -31,7 +31,8 @@ async def test_event_page_says_why_booking_is_closed(
 
 
 async def test_mailbox_is_not_served_by_address_alone(services: Services) -> None:
-    # Only MAILBOX_PAGES=on serves it (tests/test_http_hardening.py); a loopback client no more.
+    # Only MAILBOX_PAGES=on serves it (tests/foundation/test_http_hardening.py), a loopback
+    # client no more than any other.
     from lunchkafe.app import create_app
 
     local_site = dataclasses.replace(

@@ -11,12 +11,8 @@ import pytest
 from mail.models import Audience, OutboxStatus
 from notices.delivery import LEASE, DeliveryReport
 from registrations.messaging import send_message
-from tests.factories import make_event
-from tests.mail import test_delivery
-from tests.mail.conftest import SmtpServer
-from tests.mail.test_delivery import MailFactory, add_confirmed, outbox, outbox_ids
-
-mail_factory = test_delivery.mail_factory
+from tests.conftest import MailFactory, SmtpServer
+from tests.factories import add_confirmed, make_event, outbox, outbox_ids
 
 MESSAGES = 12
 PER_MESSAGE = 1.0  # seconds the relay takes: the batch outlasts one lease term

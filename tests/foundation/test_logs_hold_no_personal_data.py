@@ -23,16 +23,8 @@ from notices.delivery import DeliveryReport
 from registrations.booking import manage_token
 from registrations.feeds import feed_for, feed_token
 from registrations.models import Registration
-from tests.conftest import SECRET
-from tests.factories import make_event
-from tests.mail import conftest as mail_conftest
-from tests.mail import test_delivery
-from tests.mail.conftest import SmtpServer
-from tests.mail.test_delivery import JOIN_URL, MailFactory, make_due_now
-
-# Fixtures from the modules that define them.
-mail_factory = test_delivery.mail_factory
-start_server = mail_conftest.start_server
+from tests.conftest import SECRET, MailFactory, SmtpServer
+from tests.factories import JOIN_URL, make_due_now, make_event
 
 NAME = "Hedvig Hemligsdóttir"
 EMAIL = "hedvig.hemligsdottir@kommun.example.se"

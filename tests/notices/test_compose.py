@@ -25,16 +25,12 @@ from notices.delivery import DeliveryReport
 from registrations import booking
 from registrations.organising import cancel_event, update_event
 from registrations.reminders import create_due_follow_ups, create_due_reminders
-from tests.conftest import SECRET
+from tests.conftest import SECRET, Mail
 from tests.events import test_calendar
 from tests.events.test_calendar import LibIcal, Parsed, Reader, read_ical, read_icalendar
-from tests.factories import make_event, person
-from tests.mail import test_delivery
-from tests.mail.test_delivery import JOIN_URL, Mail, address, book, cancel, outbox
+from tests.factories import JOIN_URL, address, book, cancel, make_event, outbox, person
 
 # Fixtures from the modules that define them.
-mail = test_delivery.mail
-mail_factory = test_delivery.mail_factory
 read_icaljs = test_calendar.read_icaljs
 libical = test_calendar.libical
 
