@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import re
+import signal
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -176,16 +178,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv, os.environ)
+        finally:
+            # Now, while a reader that left can still be told apart from any other failure,
+            # rather than at interpreter exit.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _main(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings.from_environ(os.environ)
+        settings = Settings.from_environ(environ)
     except ConfigurationError as exc:
         print(f"lunchkafe: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings)
+    if args.command == "migrate" and "LOG_LEVEL" not in environ:
+        # Alembic's INFO lines ("Context impl …", "Running upgrade …") are for whoever asks
+        # for them with LOG_LEVEL; the command says in one line where the database stands.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "serve":
         return _serve(settings, args)
     return asyncio.run(_run(settings, args))
+
+
+def _reader_gone() -> int:
+    """The reader of our output has gone (`lunchkafe events list | head -1`): end quietly
+    with the status of a Unix tool that SIGPIPE ended, 128 + 13, as a shell reports it."""
+    # Python flushes stdout once more on the way out; that write must not fail as well.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _serve(settings: Settings, args: Any) -> int:
@@ -230,6 +258,8 @@ async def run_command(services: Services, args: argparse.Namespace) -> int:
         for line in _refusal(exc):
             print(f"lunchkafe: {line}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader of stdout left, not the database: see main()
+        raise
     except (OSError, SQLAlchemyError, PostgresError) as exc:  # unreachable or un-migrated
         print(
             f"lunchkafe: database error: {_database_reason(exc)} (check DATABASE_URL; run "
@@ -273,10 +303,10 @@ def _database_reason(exc: BaseException) -> str:
 
 async def _dispatch(services: Services, args: argparse.Namespace) -> None:
     if args.command == "migrate":
-        from lunchkafe.migrate import upgrade
+        from lunchkafe.migrate import current_revision, upgrade
 
         await upgrade(services.engine)
-        print("database is up to date")
+        print(f"database is up to date (revision {await current_revision(services.engine)})")
     elif args.command == "seed-demo":
         from lunchkafe.demo import load_demo
 

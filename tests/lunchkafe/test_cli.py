@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import signal
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -21,10 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from events.models import Series
-from events.schedule import create_series
+from events.schedule import EventDraft, create_event, create_series
 from foundation.services import Services
 from lunchkafe.cli import _database_reason as database_reason
 from lunchkafe.cli import build_parser, run_command
+from lunchkafe.migrate import alembic_config
 from registrations import booking
 from registrations.messaging import send_reminder_now
 from tests.conftest import POSTGRES_ADMIN_URL, SECRET, make_settings, require_service
@@ -761,3 +765,74 @@ async def test_a_database_error_is_told_without_row_data(services: Services) -> 
     reason = database_reason(failed.value)
     assert reason
     assert "anna" not in reason
+
+
+def first_line_then_gone(args: list[str], env: dict[str, str], stderr: Path) -> tuple[str, int]:
+    """`lunchkafe ARGS | head -1`: read one line of the output, close the pipe, and wait."""
+    with stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [str(LUNCHKAFE), *args], env=env, stdout=subprocess.PIPE, stderr=err
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        process.stdout.close()
+        return line, process.wait(timeout=60)
+
+
+async def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    env = cli_env(f"sqlite:///{db}", tmp_path / "var")
+    ok(await lunchkafe("migrate", env=env))
+    services = Services.build(make_settings(f"sqlite+aiosqlite:///{db}", tmp_path / "var"))
+    try:
+        async with services.transaction() as session:
+            for n in range(600):  # ~120 kB listed: more than a pipe holds, so writes must wait
+                await create_event(
+                    session,
+                    EventDraft(
+                        title=f"Lunchkafé nummer {n} om förenkling, företagsklimat och delaktighet",
+                        starts_at=SOON + timedelta(days=n % 300),
+                        ends_at=SOON + timedelta(days=n % 300, hours=1),
+                        capacity=20,
+                        publish=True,
+                    ),
+                    site_domain="test.example",
+                )
+    finally:
+        await services.close()
+
+    stderr = tmp_path / "stderr"
+    line, code = await asyncio.to_thread(first_line_then_gone, ["events", "list"], env, stderr)
+
+    assert "title" in line
+    # As a Unix tool that SIGPIPE ended: 128 + 13, with nothing said about it.
+    assert code == 128 + signal.SIGPIPE
+    assert stderr.read_text() == ""
+    # The command still runs in full when its reader stays.
+    assert len(ok(await lunchkafe("events", "list", env=env)).splitlines()) == 601
+
+
+async def test_migrate_says_one_line_unless_alembics_steps_are_asked_for(tmp_path: Path) -> None:
+    env = cli_env(f"sqlite:///{tmp_path / 'cli.db'}", tmp_path / "var")
+    env.pop("LOG_LEVEL", None)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    first = await lunchkafe("migrate", env=env)
+    assert (first.code, first.out, first.err) == (
+        0,
+        f"database is up to date (revision {head})\n",
+        "",
+    )
+    again = await lunchkafe("migrate", env=env)
+    assert (again.code, again.out, again.err) == (0, first.out, "")
+
+    fresh = cli_env(f"sqlite:///{tmp_path / 'asked.db'}", tmp_path / "var", LOG_LEVEL="INFO")
+    asked = await lunchkafe("migrate", env=fresh)
+    assert asked.out == first.out
+    assert "Running upgrade" in asked.err
+    assert "Context impl SQLiteImpl" in asked.err
+
+    # Errors are still told: a database that cannot be opened.
+    broken = cli_env(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'cli.db'}", tmp_path / "var")
+    broken.pop("LOG_LEVEL", None)
+    refused(await lunchkafe("migrate", env=broken), "database error")
