@@ -248,6 +248,7 @@ async def api_docs(request: Request) -> Response:
         "aliases": aliases,
         "schemas": schemas,
         "problem_json": PROBLEM_JSON,
+        "json_media_type": "application/json",
     }
     return render(request, "api/docs.html", context)
 
