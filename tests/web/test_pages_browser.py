@@ -636,6 +636,16 @@ async def _manage_unknown_link(page: Page, base: str, services: Services) -> Non
     await page.get_by_text("Länken gäller inte längre.").wait_for()
 
 
+async def _api_docs(page: Page, base: str, services: Services) -> None:
+    await page.goto(f"{base}/api/v1/docs")
+    await page.get_by_role("heading", level=1, name="API-dokumentation").wait_for()
+
+
+async def _api_docs_english(page: Page, base: str, services: Services) -> None:
+    await page.goto(f"{base}/api/v1/docs?lang=en")
+    await page.get_by_role("heading", level=1, name="API documentation").wait_for()
+
+
 PAGES: dict[str, PageSetup] = {
     "home": _home,
     "home-english": _home_english,
@@ -658,6 +668,8 @@ PAGES: dict[str, PageSetup] = {
     "guide-example": _guide_example,
     "not-found": _not_found,
     "manage-unknown-link": _manage_unknown_link,
+    "api-docs": _api_docs,
+    "api-docs-english": _api_docs_english,
 }
 
 
