@@ -28,21 +28,20 @@ from typing import Any, TypeVar
 from asyncpg import PostgresError  # type: ignore[import-untyped]
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from events.errors import EventError, EventInPast, InvalidEvent
+from events.errors import EventInPast
 from events.models import EventKind
 from events.rules import EARLIEST, LATEST, LONGEST, MAX_CAPACITY, MIN_CAPACITY
 from events.schedule import EventChanges, EventDraft, create_event, publish_event
+from foundation.errors import DomainError
 from foundation.i18n import format_span
 from foundation.ids import MAX_ID
 from foundation.logs import configure_logging
 from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
-from foundation.text import TextRefused
 from foundation.timeparse import parse_duration, read_moment, to_utc
 from mail.models import Audience
-from mail.outbox import SendNotFound, outbox_summary, send_progress
+from mail.outbox import outbox_summary, send_progress
 from registrations import listing
-from registrations.errors import RegistrationError
 from registrations.messaging import send_message, send_reminder_now
 from registrations.organising import cancel_event, update_event
 
@@ -254,7 +253,7 @@ async def run_command(services: Services, args: argparse.Namespace) -> int:
         await _dispatch(services, args)
         if wrote_mail:
             await _hand_over_mail(services)
-    except (EventError, RegistrationError, SendNotFound, TextRefused) as exc:
+    except DomainError as exc:
         for line in _refusal(exc):
             print(f"lunchkafe: {line}", file=sys.stderr)
         return 1
@@ -272,16 +271,17 @@ async def run_command(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
-def _refusal(exc: EventError | RegistrationError | SendNotFound | TextRefused) -> list[str]:
-    message = getattr(exc, "message", None) or str(exc)
-    if getattr(exc, "code", None) == "not_found":
-        return [f"not found: {message}"]
-    if isinstance(exc, InvalidEvent):
-        lines = [f"{OPTIONS.get(name, name)}: {text}" for name, text in exc.errors.items()]
+def _refusal(exc: DomainError) -> list[str]:
+    """The lines a refusal prints: its message (Swedish, as the command line's texts from the
+    domain are), or for field errors one line per option."""
+    if exc.code == "not_found":
+        return [f"not found: {exc.message}"]
+    if exc.fields:
+        lines = [f"{OPTIONS.get(name, name)}: {text}" for name, text in exc.fields.items()]
         if isinstance(exc, EventInPast):
             lines.append("add --allow-past if the time is meant to be in the past")
         return lines
-    return [message]
+    return [exc.message]
 
 
 def _database_reason(exc: BaseException) -> str:

@@ -46,24 +46,16 @@ async def upcoming(session: AsyncSession, now: datetime) -> list[EventListing]:
     return await with_counts(session, events)
 
 
-async def get_public_event(session: AsyncSession, event_id: int) -> EventListing | None:
-    """A published or cancelled event (never a draft), with its counts."""
+async def public_event(session: AsyncSession, event_id: int) -> EventListing:
+    """A published or cancelled event (never a draft), with its counts; EventNotFound if none."""
     event = await session.scalar(
         select(Event)
         .options(selectinload(Event.series))
         .where(Event.id == event_id, Event.status != EventStatus.DRAFT)
     )
     if event is None:
-        return None
-    return (await with_counts(session, [event]))[0]
-
-
-async def public_event(session: AsyncSession, event_id: int) -> EventListing:
-    """A published or cancelled event (never a draft), with its counts; EventNotFound if none."""
-    item = await get_public_event(session, event_id)
-    if item is None:
         raise EventNotFound()
-    return item
+    return (await with_counts(session, [event]))[0]
 
 
 async def get_series(session: AsyncSession, slug: str) -> Series | None:

@@ -15,13 +15,10 @@ from pydantic.config import JsonDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from events.errors import EventNotFound
 from foundation import ids  # also registers {name:id} before the routes compile
 from foundation.body_limit import API_LIMIT
 from foundation.json_body import json_object
 from foundation.openapi import Operation, Reply, versioned
-from foundation.problems import problem, problem_for
-from foundation.ratelimit import TooManyBookings
 from foundation.services import services
 from foundation.typed_body import typed_body
 from registrations import booking, errors, receipt
@@ -107,7 +104,6 @@ async def create_registration(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     typed = typed_body(RegistrationRequest, body)
-    field_errors = typed.errors
     try:
         attendee = validate_attendee(
             name=typed.text("name"),
@@ -117,31 +113,24 @@ async def create_registration(request: Request) -> Response:
             consent=typed.flag("consent"),
         )
     except errors.InvalidAttendee as exc:
-        field_errors = {**exc.errors, **field_errors}  # a wrong type says more than "empty"
-    if field_errors:
-        return problem(422, "invalid", "Formuläret innehåller fel.", fields=field_errors)
-    try:
-        await app.booking_limiter.check(request, attendee.email_normalised)
+        # A wrong type says more than "empty": the model's message wins for its field.
+        raise errors.InvalidAttendee({**exc.fields, **typed.errors}) from None
+    if typed.errors:
+        raise errors.InvalidAttendee(typed.errors)
+
+    async def book() -> booking.BookingResult:
         async with app.transaction() as session:
-            result = await booking.book(
+            return await booking.book(
                 session,
                 event_id=event_id,
                 attendee=attendee,
                 secret_key=app.settings.secret_key,
                 tz_name=app.settings.timezone,
             )
-    except TooManyBookings as exc:
-        wait = exc.retry_after
-        return problem(
-            429,
-            "rate_limited",
-            f"För många bokningar på kort tid. Försök igen om {wait} sekunder.",
-            headers={"Retry-After": str(wait)},  # RFC 9110 §10.2.3: delay in seconds
-            retry_after=wait,
-        )
-    except (EventNotFound, errors.BookingClosed) as exc:
-        return problem_for(exc)
-    await app.booking_limiter.booked(attendee.email_normalised, result.created)
+
+    # Refusals (no such event, closed, too many bookings) answer as problem documents
+    # through the app's one handler for domain errors (foundation.error_pages).
+    result = await app.booking_limiter.around(request, attendee.email_normalised, book)
     # The same answer for a new booking and a repeat (registrations/receipt.py): whether the
     # address got a seat, a place in line or already held one goes by mail to the address.
     received = receipt.for_event(attendee.email, result.event)
@@ -150,11 +139,8 @@ async def create_registration(request: Request) -> Response:
 
 
 async def delete_registration(request: Request) -> Response:
-    try:
-        async with services(request).transaction() as session:
-            registration = await booking.cancel(session, token=request.path_params["token"])
-    except errors.RegistrationNotFound as exc:
-        return problem_for(exc)
+    async with services(request).transaction() as session:
+        registration = await booking.cancel(session, token=request.path_params["token"])
     answer = Cancellation.model_validate({"status": registration.status.value})
     return JSONResponse(answer.model_dump(mode="json"))
 

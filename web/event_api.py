@@ -17,6 +17,7 @@ from events.models import EventKind, EventStatus
 from foundation import ids  # also registers {name:id} before the routes compile
 from foundation.openapi import Operation, Reply, versioned
 from foundation.services import services
+from foundation.site_paths import url
 from foundation.timestamps import utcnow
 from guide.catalogue import LinkedExample, examples_for_event, examples_for_events
 from registrations import listing
@@ -73,7 +74,8 @@ class PublicEvent(BaseModel):
     ) -> PublicEvent:
         """The public shape of a listed event; links are absolute, from BASE_URL."""
         event = item.event
-        tz = services(request).settings.tz
+        settings = services(request).settings
+        tz, base = settings.tz, settings.base_url
         series = event.series
         status = event.status
         assert status is not EventStatus.DRAFT, "a draft is never public"
@@ -87,7 +89,7 @@ class PublicEvent(BaseModel):
                 SeriesLink(
                     slug=series.slug,
                     title=series.title,
-                    url=str(request.url_for("series", slug=series.slug)),
+                    url=url(base, "series", slug=series.slug),
                 )
                 if series is not None
                 else None
@@ -100,14 +102,14 @@ class PublicEvent(BaseModel):
             seats_left=item.seats_left,
             waitlist_length=item.waitlisted,
             status=status,
-            url=str(request.url_for("event", event_id=event.id)),
+            url=url(base, "event", event_id=event.id),
             guide_examples=[
                 GuideLink(
                     slug=linked.example.slug,
                     title=linked.example.title,
                     organisation=linked.example.organisation,
                     note=linked.note,
-                    url=str(request.url_for("guide_example", slug=linked.example.slug)),
+                    url=url(base, "guide_example", slug=linked.example.slug),
                 )
                 for linked in examples
             ],

@@ -16,7 +16,11 @@ from lunchkafe.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("foundation", "mail", "events", "registrations", "guide", "notices", "web", "workers")
-SAMPLE = {"event_id": 42, "slug": "lunchkafe-om-forenkling", "token": "AbC-123_xyz"}
+SAMPLE: dict[str, str | int] = {
+    "event_id": 42,
+    "slug": "lunchkafe-om-forenkling",
+    "token": "AbC-123_xyz",
+}
 
 
 def test_every_named_path_is_the_apps_route(services: Services) -> None:
@@ -25,7 +29,7 @@ def test_every_named_path_is_the_apps_route(services: Services) -> None:
     for name, declared in ROUTES.items():
         assert name in routes, name
         assert routes[name].path == declared, name
-        params = {p: SAMPLE[p] for p in routes[name].param_convertors}
+        params: dict[str, str | int] = {p: SAMPLE[p] for p in routes[name].param_convertors}
         assert app.url_path_for(name, **params) == path(name, **params)
 
 
