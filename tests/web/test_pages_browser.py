@@ -633,7 +633,7 @@ async def _manage_unknown_link(page: Page, base: str, services: Services) -> Non
     response = await page.goto(f"{base}/manage/not-a-real-token")
     assert response is not None
     assert response.status == 404
-    await page.get_by_text("Länken gäller inte längre.").wait_for()
+    await page.get_by_text("Anmälan finns inte, eller så har länken slutat gälla.").wait_for()
 
 
 async def _api_docs(page: Page, base: str, services: Services) -> None:
