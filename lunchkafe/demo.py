@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 
 from events.models import Event, EventKind
 from events.schedule import EventDraft, create_event, create_series
+from foundation.errors import N_, DomainError
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from guide.catalogue import add_challenge, add_example, link_example
+from guide.models import Challenge
 
 CHALLENGES = [
     (
@@ -149,13 +151,33 @@ WORKSHOP_DESCRIPTION = (
 )
 
 
+class DemoAlreadyLoaded(DomainError):
+    code = "demo_present"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "Utvecklingsguiden har redan innehåll (demodata laddas bara i en tom "
+                "databas). Ingenting ändrades."
+            )
+        )
+
+
 async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
-    """Load the demo; with `only_if_empty`, do nothing if any event exists."""
+    """Load the demo; with `only_if_empty`, do nothing (False) if any event exists.
+
+    Raises DemoAlreadyLoaded when the guide holds anything already (the demo's own, or real
+    material): loading the demo twice would collide on its names, and demo material has no
+    place among real material.
+    """
     tz = ZoneInfo(services.settings.timezone)
     domain = services.settings.site_domain
     async with services.transaction() as session:
         if only_if_empty and (await session.scalar(select(func.count()).select_from(Event))):
             return False
+        if await session.scalar(select(func.count()).select_from(Challenge)):
+            raise DemoAlreadyLoaded()
         for slug, name, description in CHALLENGES:
             await add_challenge(session, slug=slug, name=name, description=description)
         for example in EXAMPLES:

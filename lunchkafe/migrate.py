@@ -5,10 +5,24 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
+from foundation.errors import N_, DomainError
+
+
+class MigrationRefused(DomainError):
+    """Alembic could not run: most often the database is at a revision this release does not
+    know (a newer release migrated it). `reason` is Alembic's own sentence, which names
+    revisions, never data."""
+
+    code = "migration_refused"
+    status = 500
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(N_("Databasen kunde inte migreras: %(reason)s"), reason=reason)
 
 
 def alembic_config() -> Config:
@@ -22,6 +36,7 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the schema to `revision`. Raises MigrationRefused when Alembic cannot."""
     await _run(engine, lambda cfg: command.upgrade(cfg, revision))
 
 
@@ -47,5 +62,8 @@ async def _run(engine: AsyncEngine, action: object) -> None:
         cfg.attributes["connection"] = connection
         action(cfg)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    except CommandError as exc:
+        raise MigrationRefused(str(exc)) from None

@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -836,3 +837,26 @@ async def test_migrate_says_one_line_unless_alembics_steps_are_asked_for(tmp_pat
     broken = cli_env(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'cli.db'}", tmp_path / "var")
     broken.pop("LOG_LEVEL", None)
     refused(await lunchkafe("migrate", env=broken), "database error")
+
+
+async def test_a_database_from_a_newer_release_is_refused_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "newer.db"
+    env = cli_env(f"sqlite:///{db}", tmp_path / "var")
+    ok(await lunchkafe("migrate", env=env))
+    # A later release migrated this database to a revision this one does not know.
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'f00dfeed1234'")
+    refused(await lunchkafe("migrate", env=env), "f00dfeed1234")
+
+
+async def test_seed_demo_twice_says_so_and_changes_nothing(tmp_path: Path) -> None:
+    env = cli_env(f"sqlite:///{tmp_path / 'twice.db'}", tmp_path / "var")
+    ok(await lunchkafe("migrate", env=env))
+    ok(await lunchkafe("seed-demo", env=env))
+    before = ok(await lunchkafe("events", "list", env=env))
+    again = await lunchkafe("seed-demo", env=env)
+    refused(again, "Utvecklingsguiden har redan innehåll")
+    assert "database error" not in again.err
+    assert ok(await lunchkafe("events", "list", env=env)) == before
