@@ -311,7 +311,7 @@ async def _dispatch(services: Services, args: argparse.Namespace) -> None:
         from lunchkafe.demo import load_demo
 
         loaded = await load_demo(services, only_if_empty=args.if_empty)
-        print("demo data loaded" if loaded else "database already has events; left as it is")
+        print("demo data loaded" if loaded else "database already has content; left as it is")
     elif args.command == "events":
         await _events(services, args)
     elif args.command == "mail":

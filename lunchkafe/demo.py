@@ -165,7 +165,8 @@ class DemoAlreadyLoaded(DomainError):
 
 
 async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
-    """Load the demo; with `only_if_empty`, do nothing (False) if any event exists.
+    """Load the demo; with `only_if_empty`, do nothing (False) if any event or guide
+    material exists.
 
     Raises DemoAlreadyLoaded when the guide holds anything already (the demo's own, or real
     material): loading the demo twice would collide on its names, and demo material has no
@@ -174,9 +175,11 @@ async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
     tz = ZoneInfo(services.settings.timezone)
     domain = services.settings.site_domain
     async with services.transaction() as session:
-        if only_if_empty and (await session.scalar(select(func.count()).select_from(Event))):
+        has_events = bool(await session.scalar(select(func.count()).select_from(Event)))
+        has_guide = bool(await session.scalar(select(func.count()).select_from(Challenge)))
+        if only_if_empty and (has_events or has_guide):
             return False
-        if await session.scalar(select(func.count()).select_from(Challenge)):
+        if has_guide:
             raise DemoAlreadyLoaded()
         for slug, name, description in CHALLENGES:
             await add_challenge(session, slug=slug, name=name, description=description)
