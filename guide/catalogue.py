@@ -33,6 +33,23 @@ async def examples(session: AsyncSession, challenge_slug: str | None = None) -> 
     return list((await session.scalars(query.order_by(GuideExample.title))).all())
 
 
+@dataclass(frozen=True)
+class Browse:
+    """The guide's index: every challenge, the one chosen (None: all), and its examples."""
+
+    challenges: list[Challenge]
+    chosen: str | None
+    examples: list[GuideExample]
+
+
+async def browse(session: AsyncSession, challenge_slug: str | None) -> Browse:
+    """The examples under `challenge_slug`, by title; all of them when it is None or names
+    no challenge (a stale or mistyped link shows everything rather than nothing)."""
+    every = await challenges(session)
+    chosen = challenge_slug if challenge_slug in {c.slug for c in every} else None
+    return Browse(every, chosen, await examples(session, chosen))
+
+
 async def get_example(session: AsyncSession, slug: str) -> GuideExample | None:
     found = await session.scalars(
         select(GuideExample)

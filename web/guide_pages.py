@@ -14,16 +14,12 @@ from guide import catalogue
 
 
 async def guide_index(request: Request) -> Response:
-    chosen = request.query_params.get("challenge") or None
     async with services(request).transaction() as session:
-        all_challenges = await catalogue.challenges(session)
-        if chosen and chosen not in {c.slug for c in all_challenges}:
-            chosen = None
-        found = await catalogue.examples(session, chosen)
+        found = await catalogue.browse(session, request.query_params.get("challenge") or None)
     return render(
         request,
         "guide/index.html",
-        {"challenges": all_challenges, "chosen": chosen, "examples": found},
+        {"challenges": found.challenges, "chosen": found.chosen, "examples": found.examples},
     )
 
 
