@@ -9,120 +9,15 @@ mail waiting, no worker seen lately) answers 200 and says what is wrong.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
-
-import redis.asyncio as aioredis
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from foundation.services import Services, services
-from foundation.timestamps import utcnow
-from mail.heartbeat import last_heartbeat
-from mail.outbox import backlog
+from foundation.services import services
+from notices.readiness import check
 
-# Seconds each check may take. Liveness probes commonly give up after one second; readiness
-# may wait longer, so a SQLite database busy with a burst of bookings is not taken for gone.
+# Liveness probes commonly give up after one second (readiness may wait READINESS_TIMEOUT).
 LIVENESS_TIMEOUT = 0.5
-READINESS_TIMEOUT = 2.0
-# A worker writes a heartbeat every 10 s (the in-process runner of a web process too).
-WORKER_SILENT_AFTER = timedelta(seconds=60)
-# Mail due longer than this means delivery is not keeping up (or not running).
-MAIL_LATE_AFTER = timedelta(minutes=10)
-
-
-@dataclass
-class Report:
-    """What `/readyz` says; `problems` is empty when all is well."""
-
-    database: bool = False
-    redis: bool | None = None  # None: REDIS_URL is not set
-    backlog: int | None = None
-    oldest_due_seconds: float | None = None
-    worker_seen_seconds_ago: float | None = None
-    worker_reaches_redis: bool | None = None
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        if not self.database:
-            return "unavailable"
-        return "degraded" if self.problems else "ok"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "database": {"reachable": self.database},
-            "redis": None if self.redis is None else {"reachable": self.redis},
-            "mail": {"due": self.backlog, "oldest_due_seconds": self.oldest_due_seconds},
-            "worker": {
-                "last_seen_seconds_ago": self.worker_seen_seconds_ago,
-                "reaches_redis": self.worker_reaches_redis,
-            },
-            "problems": self.problems,
-        }
-
-
-async def check(built: Services, within: float = READINESS_TIMEOUT) -> Report:
-    """Check the database and Redis at once, each within `within` seconds."""
-    report = Report()
-    now = utcnow()
-    database, redis_ok = await asyncio.gather(
-        _database(built, now, report, within), _redis(built.settings.redis_url, within)
-    )
-    report.database = database
-    report.redis = redis_ok
-    if redis_ok is None:  # no REDIS_URL: there is no Redis for a worker to reach either
-        report.worker_reaches_redis = None
-    if not database:
-        report.problems.append("database unreachable")
-    if redis_ok is False:
-        report.problems.append("Redis unreachable: mail goes out on the worker's timer")
-    if database:
-        seen = report.worker_seen_seconds_ago
-        if seen is None:
-            report.problems.append("no mail worker has been seen")
-        elif seen > WORKER_SILENT_AFTER.total_seconds():
-            report.problems.append("the mail worker has not been seen for a while")
-        late = report.oldest_due_seconds
-        if late is not None and late > MAIL_LATE_AFTER.total_seconds():
-            report.problems.append("mail is waiting longer than it should")
-    return report
-
-
-async def _database(built: Services, now: datetime, report: Report, within: float) -> bool:
-    try:
-        async with asyncio.timeout(within), built.sessionmaker() as session:
-            await session.execute(text("SELECT 1"))
-            waiting = await backlog(session, now)
-            heartbeat = await last_heartbeat(session)
-    except Exception:  # unreachable, timed out, not migrated: all mean "not ready"
-        return False
-    report.backlog = waiting.due
-    if waiting.oldest_due_at is not None:
-        report.oldest_due_seconds = round((now - waiting.oldest_due_at).total_seconds(), 1)
-    if heartbeat is not None:
-        report.worker_seen_seconds_ago = round((now - heartbeat.seen_at).total_seconds(), 1)
-        report.worker_reaches_redis = heartbeat.redis_ok
-    return True
-
-
-async def _redis(url: str | None, within: float) -> bool | None:
-    if not url:
-        return None
-    client = aioredis.Redis.from_url(url, socket_connect_timeout=within, socket_timeout=within)
-    try:
-        async with asyncio.timeout(within):
-            await client.ping()
-    except Exception:  # refused, timed out, wrong password: all mean "not reachable"
-        return False
-    finally:
-        await client.aclose()
-    return True
 
 
 async def healthz(request: Request) -> Response:
