@@ -45,7 +45,7 @@ from tests.conftest import (  # noqa: E402
     make_settings,
 )
 from tests.factories import add_confirmed, make_event  # noqa: E402
-from tests.workers.processes import RedisServer, procfile_command  # noqa: E402
+from tests.processes import RedisServer, procfile_command  # noqa: E402
 
 _PARSER = BytesParser(policy=policy.default)
 

@@ -44,6 +44,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
 IN_CI = os.environ.get("CI") == "true"
 SECRET = "test-secret-key-not-for-production"
 
+# Helper modules whose fixtures every test module may ask for by name; each is loaded after
+# this file, so it may import from here.
+pytest_plugins = ["tests.processes"]
+
 
 def require_service(name: str, reason: str) -> None:
     """Skip locally, fail in CI: a missing service must never pass CI silently."""

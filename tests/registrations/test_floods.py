@@ -23,14 +23,12 @@ from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests.conftest import flushed_redis, free_port, make_settings, uvicorn_serving
 from tests.factories import csrf_of, make_event, make_series
+from tests.processes import RedisServer
 from tests.web import test_pages_browser
-from tests.workers import processes
-from tests.workers.processes import RedisServer
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
 
-own_redis = processes.own_redis  # a stopped redis-server of the test's own
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database no other test uses; flushed around each
 ATTACKER = "203.0.113.7"  # documentation addresses (RFC 5737)

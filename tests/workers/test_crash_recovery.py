@@ -22,12 +22,8 @@ from registrations.messaging import send_message
 from tests.conftest import Mail as MailReader
 from tests.conftest import SmtpServer, make_settings
 from tests.factories import add_confirmed, make_event, outbox, outbox_ids
-from tests.workers import processes
-from tests.workers.processes import RedisServer, WorkerProcess, eventually
+from tests.processes import RedisServer, WorkerProcess, eventually
 from workers.jobs import DELIVER_EVERY
-
-start_worker = processes.start_worker
-own_redis = processes.own_redis
 
 MESSAGES = 300
 

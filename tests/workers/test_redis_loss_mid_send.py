@@ -19,12 +19,9 @@ from arq.connections import RedisSettings
 
 from tests.conftest import MailFactory, SmtpServer
 from tests.factories import address, book, make_event
-from tests.workers import processes
-from tests.workers.processes import RedisServer, eventually
+from tests.processes import RedisServer, eventually
 from workers import run
 from workers.jobs import deliver_mail, job_context
-
-own_redis = processes.own_redis
 
 
 def hold_data(server: SmtpServer) -> tuple[threading.Event, threading.Event]:

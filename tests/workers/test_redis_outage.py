@@ -20,12 +20,8 @@ from arq.connections import RedisSettings
 from lunchkafe.app import create_app
 from tests.conftest import Mail, MailFactory
 from tests.factories import address, make_event
-from tests.workers import processes
-from tests.workers.processes import RedisServer, WorkerProcess, eventually
+from tests.processes import RedisServer, WorkerProcess, eventually
 from workers.runner import start_job_runner
-
-own_redis = processes.own_redis
-start_worker = processes.start_worker
 
 # arq's own exit came 6 s after Redis went away; the worker must outlast that by far.
 ARQ_GAVE_UP_AFTER = 6.0

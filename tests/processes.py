@@ -1,5 +1,9 @@
-"""Real processes for worker tests: a redis-server of the test's own, and the worker itself
-started as the Procfile says, so the tests run what production runs."""
+"""Real processes for tests: a redis-server of the test's own, and the worker itself started
+as the Procfile says, so the tests run what production runs.
+
+The fixtures here (`own_redis`, `start_worker`) reach every test through `pytest_plugins` in
+tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import pytest
 from foundation.settings import Settings
 from tests.conftest import SECRET, free_port, require_service
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def procfile_command(process: str) -> list[str]:
