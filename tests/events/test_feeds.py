@@ -5,23 +5,17 @@ the days the clocks change, text that needs escaping, the shape rules of ICAL.md
 conditional HTTP, a reschedule and a cancellation arriving, the subscribe links on the
 pages, and the feed cache shared through Redis by two processes.
 
-The parsers are the ones in tests/events/test_calendar.py (icalendar, `ical`, ical.js,
-libical), each resolving TZID times through the file's own VTIMEZONE.
+The parsers are the ones in tests/calendars.py (icalendar, `ical`, ical.js, libical), each
+resolving TZID times through the file's own VTIMEZONE; the shared checks are in tests/feeds.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
-import re
-from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -38,62 +32,31 @@ from lunchkafe.app import create_app
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
 from registrations.organising import cancel_event, update_event
+from tests.calendars import TRICKY, Parsers, unfolded
 from tests.conftest import SECRET, flushed_redis, make_settings
-from tests.events.test_calendar import (  # noqa: F401  (fixtures)
-    TRICKY,
-    Parsed,
-    Reader,
-    libical,
-    read_ical,
-    read_icalendar,
-    read_icaljs,
-    unfolded,
-)
 from tests.factories import make_event, person
-
-BASE = "http://testserver"
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-# Everything that needs escaping in a TEXT value, in the title itself. A title is one line
-# (events.rules); newlines are escaped in the description (TRICKY).
-TITLE = 'Kafé, "mat"; C:\\temp\\ rad två: åäö ÅÄÖ'
-SUMMARY = "Sammanfattning; med, komma \\ och å/ä/ö"
-SERIES = "dst"
-SERIES_TITLE = "Kaféer; året runt, med å/ä/ö"
-CALENDAR_TYPE = "text/calendar; charset=utf-8"
-
-
-# --- the instants: winter, summer and both days the clocks change -------------------------
-
-
-def last_sunday(year: int, month: int) -> date:
-    day = date(year, month + 1, 1) - timedelta(days=1)
-    return day - timedelta(days=(day.weekday() - 6) % 7)
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class When:
-    name: str
-    start: datetime  # the UTC instants every parser must arrive at
-    end: datetime
-
-
-# Next year, so every event can still be booked. The rules, not the year, are what matter.
-YEAR = datetime.now(UTC).year + 1
-SPRING, AUTUMN = last_sunday(YEAR, 3), last_sunday(YEAR, 10)
-TIMES = [
-    When("vinter", at(date(YEAR, 1, 20), 11), at(date(YEAR, 1, 20), 12)),  # 12.00 CET
-    # 01.30 CET to 03.30 CEST: across the missing hour.
-    When("vår-natt", at(SPRING, 0, 30), at(SPRING, 1, 30)),
-    When("vår-lunch", at(SPRING, 10), at(SPRING, 11)),  # 12.00 CEST on the change day
-    When("sommar", at(date(YEAR, 6, 16), 10), at(date(YEAR, 6, 16), 11)),  # 12.00 CEST
-    # 02.15 CEST (first 02.15) to 02.45 CET (the repeated hour's second 02.45).
-    When("höst-natt", at(AUTUMN, 0, 15), at(AUTUMN, 1, 45)),
-    When("höst-lunch", at(AUTUMN, 11), at(AUTUMN, 12)),  # 12.00 CET on the change day
-]
+from tests.feeds import (
+    AUTUMN,
+    BASE,
+    SERIES,
+    SERIES_TITLE,
+    SPRING,
+    STOCKHOLM,
+    SUMMARY,
+    TIMES,
+    TITLE,
+    When,
+    assert_conditional_http,
+    assert_read_everywhere,
+    assert_subscribe_links,
+    calendar_file,
+    event_url,
+    fetch,
+    hrefs,
+    make_times_series,
+    query,
+    read,
+)
 
 
 def test_the_cases_straddle_the_changes() -> None:
@@ -108,126 +71,8 @@ def test_the_cases_straddle_the_changes() -> None:
         assert len(offsets) == (2 if crosses else 1), when.name
 
 
-async def make_times_series(services: Services) -> list[tuple[Event, When]]:
-    """One published event per case in series SERIES, each with its own secret join link."""
-    async with services.transaction() as session:
-        await create_series(session, slug=SERIES, title=SERIES_TITLE)
-    return [
-        (
-            await make_event(
-                services,
-                title=f"{when.name}: {TITLE}",
-                summary=SUMMARY,
-                description=TRICKY,
-                starts_at=when.start,
-                ends_at=when.end,
-                join_url=f"https://meet.example.se/hemligt-rum-{n}",
-                series_slug=SERIES,
-            ),
-            when,
-        )
-        for n, when in enumerate(TIMES)
-    ]
-
-
-def event_url(event: Event) -> str:
-    return f"{BASE}/events/{event.id}"
-
-
 def public(event: Event) -> CalendarEntry:
     return public_entry(event, event_url=event_url(event))
-
-
-# --- reading with every parser --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Parsers:
-    """The four readers; ical.js costs a node process per file, so those run side by side."""
-
-    in_process: dict[str, Reader]
-    icaljs: Reader
-
-    def read(self, documents: Sequence[bytes]) -> list[dict[str, list[Parsed]]]:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            js = [pool.submit(self.icaljs, document) for document in documents]
-            results = [
-                {name: read(document) for name, read in self.in_process.items()}
-                for document in documents
-            ]
-            for result, future in zip(results, js, strict=True):
-                result["ical.js"] = future.result()
-        return results
-
-
-@pytest.fixture
-def parsers(request: pytest.FixtureRequest) -> Parsers:
-    return Parsers(
-        in_process={
-            "icalendar": read_icalendar,
-            "ical": read_ical,
-            "libical": request.getfixturevalue("libical").read,
-        },
-        icaljs=request.getfixturevalue("read_icaljs"),
-    )
-
-
-Expected = dict[str, tuple[CalendarEntry, When]]
-
-
-def assert_read_everywhere(parsers: Parsers, files: Sequence[tuple[bytes, Expected]]) -> None:
-    """Every parser finds exactly the expected events in each file, at the expected UTC
-    instants, with the text exactly as stored."""
-    readings = parsers.read([data for data, _ in files])
-    for (_, expected), reading in zip(files, readings, strict=True):
-        for name, parsed in reading.items():
-            assert sorted(p.uid for p in parsed) == sorted(expected), name
-            for got in parsed:
-                entry, when = expected[got.uid]
-                where = f"{name}: {when.name}"
-                assert (got.start, got.end) == (when.start, when.end), where
-                prefix = "INSTÄLLT: " if entry.cancelled else ""
-                assert got.summary == prefix + entry.title, where
-                assert got.summary.endswith(f"{when.name}: {TITLE}"), where
-                assert got.description == entry.description, where
-                assert SUMMARY in got.description, where
-                assert got.location == entry.location, where
-                assert got.sequence == entry.sequence, where
-                assert got.status == ("CANCELLED" if entry.cancelled else "CONFIRMED"), where
-                assert (got.method, got.attendees, got.alarms) == ("PUBLISH", 0, 0), where
-
-
-def read(data: bytes) -> dict[str, Parsed]:
-    return {p.uid: p for p in read_icalendar(data)}
-
-
-# --- HTTP -----------------------------------------------------------------------------------
-
-
-async def fetch(
-    client: httpx.AsyncClient, url: str, method: str = "GET", **headers: str
-) -> httpx.Response:
-    """A request as Google's fetcher sends it: no Accept header at all."""
-    request = client.build_request(
-        method, url, headers={k.replace("_", "-"): v for k, v in headers.items()}
-    )
-    del request.headers["accept"]
-    return await client.send(request)
-
-
-async def calendar_file(client: httpx.AsyncClient, url: str) -> httpx.Response:
-    response = await fetch(client, url)
-    assert response.status_code == 200, (url, response.text[:300])
-    assert response.headers["content-type"] == CALENDAR_TYPE
-    return response
-
-
-def hrefs(page: str) -> list[str]:
-    return [html.unescape(h) for h in re.findall(r'href="([^"]*)"', page)]
-
-
-def query(url: str) -> dict[str, str]:
-    return {k: v for k, [v] in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
 
 
 # === 1. every public file, every parser ====================================================
@@ -435,59 +280,6 @@ async def test_subscribers_pick_up_a_reschedule_and_a_cancellation(
 # === 4. conditional HTTP ===================================================================
 
 
-async def assert_conditional_http(client: httpx.AsyncClient, url: str, *, private: bool) -> None:
-    full = await calendar_file(client, url)
-    etag, modified = full.headers["etag"], full.headers["last-modified"]
-    assert re.fullmatch(r'"[0-9a-f]{32}"', etag), etag  # strong
-    cache_control = full.headers["cache-control"]
-    if private:
-        assert "private" in cache_control, url
-        assert "public" not in cache_control, url
-    else:
-        assert cache_control.startswith("public"), url
-
-    head = await fetch(client, url, "HEAD")
-    assert head.status_code == 200, url
-    assert head.content == b"", url
-    assert head.headers["etag"] == etag
-    assert head.headers["last-modified"] == modified
-    assert head.headers["content-length"] == str(len(full.content))
-    assert head.headers["content-type"] == CALENDAR_TYPE
-
-    def status(response: httpx.Response) -> int:
-        if response.status_code == 304:
-            assert response.content == b"", url
-            assert response.headers["etag"] == etag, url
-        return response.status_code
-
-    last_modified = parsedate_to_datetime(modified)
-    at_modified = format_datetime(last_modified, usegmt=True)
-    after = format_datetime(last_modified + timedelta(seconds=1), usegmt=True)
-    before = format_datetime(last_modified - timedelta(seconds=1), usegmt=True)
-    other = '"0123456789abcdef0123456789abcdef"'
-    cases: list[tuple[dict[str, str], int]] = [
-        ({"if_none_match": etag}, 304),
-        ({"if_none_match": f"{other}, {etag}"}, 304),
-        ({"if_none_match": f"{other},{etag}"}, 304),
-        ({"if_none_match": f"W/{etag}"}, 304),  # If-None-Match compares weakly
-        ({"if_none_match": "*"}, 304),
-        ({"if_none_match": other}, 200),
-        ({"if_none_match": etag[:-2] + '"'}, 200),
-        ({"if_modified_since": at_modified}, 304),
-        ({"if_modified_since": after}, 304),
-        ({"if_modified_since": before}, 200),
-        ({"if_modified_since": "not a date"}, 200),
-        # If-None-Match decides; If-Modified-Since is then ignored, either way.
-        ({"if_none_match": other, "if_modified_since": at_modified}, 200),
-        ({"if_none_match": etag, "if_modified_since": before}, 304),
-    ]
-    for headers, expected in cases:
-        assert status(await fetch(client, url, **headers)) == expected, (url, headers)
-    assert status(await fetch(client, url, "HEAD", if_none_match=etag)) == 304, url
-    # A 200 after a failed condition is the whole file again.
-    assert (await fetch(client, url, if_none_match=other)).content == full.content
-
-
 async def test_conditional_http_on_every_calendar_url(
     services: Services, client: httpx.AsyncClient
 ) -> None:
@@ -508,21 +300,6 @@ async def test_conditional_http_on_every_calendar_url(
 
 
 # === 6. links on the public pages ==========================================================
-
-
-def assert_subscribe_links(page: str, feed_url: str, name: str) -> None:
-    links = hrefs(page)
-    webcal = "webcal://" + feed_url.removeprefix("http://")
-    assert webcal in links
-    assert feed_url in links
-    (google,) = [
-        h for h in links if h.startswith("https://calendar.google.com/calendar/render?cid=")
-    ]
-    assert query(google) == {"cid": webcal}
-    (outlook,) = [
-        h for h in links if h.startswith("https://outlook.live.com/calendar/0/addfromweb?")
-    ]
-    assert query(outlook) == {"url": feed_url, "name": name}
 
 
 async def test_pages_link_to_the_feeds_and_to_add_to_calendar(

@@ -3,7 +3,7 @@
 Each step of an attendee's story is delivered from the outbox by `deliver_due` and read back
 from what aiosmtpd received: one mail per step, the MIME structure mail clients need, the
 join link only for confirmed attendees, and calendar parts that four independent iCalendar
-parsers (icalendar, ical, ical.js, libical; see tests/events/test_calendar.py) read as the
+parsers (icalendar, ical, ical.js, libical; see tests/calendars.py) read as the
 same UID, SEQUENCE and instants as the event in the database.
 """
 
@@ -25,14 +25,9 @@ from notices.delivery import DeliveryReport
 from registrations import booking
 from registrations.organising import cancel_event, update_event
 from registrations.reminders import create_due_follow_ups, create_due_reminders
+from tests.calendars import LibIcal, Parsed, Reader, read_ical, read_icalendar
 from tests.conftest import SECRET, Mail
-from tests.events import test_calendar
-from tests.events.test_calendar import LibIcal, Parsed, Reader, read_ical, read_icalendar
 from tests.factories import JOIN_URL, address, book, cancel, make_event, outbox, person
-
-# Fixtures from the modules that define them.
-read_icaljs = test_calendar.read_icaljs
-libical = test_calendar.libical
 
 INVITE_SHAPE = (
     "multipart/mixed",

@@ -2,7 +2,7 @@
 
 Only the person's confirmed bookings, with the join link and no manage links, behind a
 revocable token of 256 bits that reaches the person only by mail; read by the same four
-parsers as the public feeds (tests/events/test_feeds.py).
+parsers as the public feeds (tests/calendars.py, tests/feeds.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from events.entries import attendee_entry
@@ -26,13 +25,13 @@ from registrations import booking
 from registrations.booking import BookingResult
 from registrations.models import Registration
 from registrations.organising import cancel_event
+from tests.calendars import Parsers
 from tests.conftest import SECRET
-from tests.events.test_calendar import libical, read_icaljs  # noqa: F401  (fixtures)
-from tests.events.test_feeds import (  # noqa: F401  (parsers: a fixture)
+from tests.factories import csrf_in, make_event, person
+from tests.feeds import (
     BASE,
     SERIES,
     TIMES,
-    Parsers,
     assert_conditional_http,
     assert_read_everywhere,
     assert_subscribe_links,
@@ -41,17 +40,8 @@ from tests.events.test_feeds import (  # noqa: F401  (parsers: a fixture)
     fetch,
     hrefs,
     make_times_series,
-    parsers,
     read,
 )
-from tests.factories import csrf_in, make_event, person
-
-
-@pytest.fixture
-def readers(request: pytest.FixtureRequest) -> Parsers:
-    found: Parsers = request.getfixturevalue("parsers")
-    return found
-
 
 FEED_PAGE = re.compile(r"http://testserver/feeds/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_.-])")
 
@@ -115,7 +105,7 @@ async def current(services: Services, event: Event) -> Event:
 
 
 async def test_personal_files_read_the_same_everywhere(
-    services: Services, client: httpx.AsyncClient, readers: Parsers
+    services: Services, client: httpx.AsyncClient, parsers: Parsers
 ) -> None:
     events = await make_times_series(services)
     results = [await book(services, event, 1) for event, _ in events]
@@ -148,7 +138,7 @@ async def test_personal_files_read_the_same_everywhere(
     feed = await calendar_file(client, f"/feeds/{token}.ics")
     assert "X-WR-CALNAME:Lunchkafé: mina bokningar" in feed.text.replace("\r\n ", "")
     files.append((feed.content, expected))
-    assert_read_everywhere(readers, files)
+    assert_read_everywhere(parsers, files)
 
 
 # === 5. only one's own confirmed bookings; the token; revoking it ==========================
