@@ -46,7 +46,7 @@ SECRET = "test-secret-key-not-for-production"
 
 # Helper modules whose fixtures every test module may ask for by name; each is loaded after
 # this file, so it may import from here.
-pytest_plugins = ["tests.calendars", "tests.processes"]
+pytest_plugins = ["tests.browser", "tests.calendars", "tests.processes"]
 # Helper modules without fixtures: their asserts report as a test's own do.
 pytest.register_assert_rewrite("tests.feeds")
 

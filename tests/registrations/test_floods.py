@@ -21,10 +21,10 @@ from foundation.settings import ConfigurationError
 from lunchkafe.app import create_app
 from mail.models import OutboxMessage
 from registrations.models import Registration
+from tests.browser import RECEIVED, Visitor, axe_violations, fill_booking
 from tests.conftest import flushed_redis, free_port, make_settings, uvicorn_serving
 from tests.factories import csrf_of, make_event, make_series
 from tests.processes import RedisServer
-from tests.web import test_pages_browser
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -539,8 +539,6 @@ async def test_a_quick_repeat_through_the_api_sends_one_mail(
 
 # === in a real browser: nobody meets the honeypot, and both refusals pass axe-core =========
 
-browser = test_pages_browser.browser
-
 
 @pytest.fixture
 async def limited_server(services: Services, tmp_path: Path) -> AsyncIterator[str]:
@@ -558,7 +556,7 @@ async def limited_server(services: Services, tmp_path: Path) -> AsyncIterator[st
 
 
 async def assert_no_axe_violations(page: Page, base: str) -> None:
-    violations = await test_pages_browser.axe_violations(page, base)
+    violations = await axe_violations(page, base)
     assert violations == [], f"axe-core found on {page.url}: {violations}"
 
 
@@ -566,7 +564,7 @@ async def test_in_a_browser_the_honeypot_is_out_of_reach_and_refusals_pass_axe(
     services: Services, limited_server: str, browser: Browser
 ) -> None:
     event = await make_event(services)
-    visitor = test_pages_browser.Visitor(browser, limited_server)
+    visitor = Visitor(browser, limited_server)
     try:
         page = await visitor.page()
         await page.goto(f"{limited_server}/events/{event.id}")
@@ -578,18 +576,18 @@ async def test_in_a_browser_the_honeypot_is_out_of_reach_and_refusals_pass_axe(
         assert await page.evaluate("document.activeElement.type") == "submit"
 
         # A script that fills every field: refused, the form kept to send again.
-        await test_pages_browser.fill_booking(page, "Skript", "skript@kommun.example.se")
+        await fill_booking(page, "Skript", "skript@kommun.example.se")
         await page.locator("input[name=comment]").evaluate("el => { el.value = 'köp nu' }")
         await page.locator("form[action$='/book'] button[type=submit]").click()
         await page.get_by_text("Formuläret kunde inte skickas.").wait_for()
         await assert_no_axe_violations(page, limited_server)
 
         # A person books; a second booking from the same client within the minute: 429.
-        await test_pages_browser.fill_booking(page, "Anna", "anna@kommun.example.se")
+        await fill_booking(page, "Anna", "anna@kommun.example.se")
         await page.locator("form[action$='/book'] button[type=submit]").click()
-        await page.get_by_role("heading", level=1, name=test_pages_browser.RECEIVED).wait_for()
+        await page.get_by_role("heading", level=1, name=RECEIVED).wait_for()
         await page.goto(f"{limited_server}/events/{event.id}")
-        await test_pages_browser.fill_booking(page, "Bo", "bo@kommun.example.se")
+        await fill_booking(page, "Bo", "bo@kommun.example.se")
         await page.locator("form[action$='/book'] button[type=submit]").click()
         await page.get_by_role("heading", level=1, name="För många bokningar just nu").wait_for()
         await assert_no_axe_violations(page, limited_server)

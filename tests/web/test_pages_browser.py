@@ -11,12 +11,9 @@ CI=true, where they fail.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -27,97 +24,22 @@ from lunchkafe.demo import load_demo
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
 from registrations.organising import cancel_event
+from tests.browser import RECEIVED, Visitor, axe_violations, fill_booking
 from tests.factories import mailed_manage_token, make_event, make_series, person
 
-try:
-    from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-except ImportError:  # pragma: no cover - playwright is a dev dependency
-    async_playwright = None  # type: ignore[assignment]
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
 
 # Browser tests run on SQLite only: the database layer is covered on both engines elsewhere.
 pytestmark = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
 
-IN_CI = os.environ.get("CI") == "true"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = Path(__file__).resolve().parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Served by page.route at the app's own origin, so the app's CSP (script-src 'self') stays on.
-AXE_PATH = "/__axe-core.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 SERIES_TITLE = "Digitala lunchkaféer om levande landsbygder"
 WORKSHOP_TITLE = "Platsutveckling i sex steg – från förankring till långsiktig organisering"
-RECEIVED = "Tack! Titta i din e-post"
 ERROR_SUMMARY_TITLE = "Det finns fel i formuläret"
 MSG_NAME = "Skriv ditt namn."
 MSG_EMAIL = "Skriv din e-postadress."
 MSG_CONSENT = "Du behöver godkänna hur vi hanterar dina personuppgifter för att boka."
-
-
-def _missing(what: str) -> None:
-    message = f"{what} is missing; `bash scripts/test-deps.sh` installs it"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """One Chromium for the whole module; every test gets its own context."""
-    if async_playwright is None:
-        _missing("the playwright Python package")
-    if not os.access(CHROMIUM, os.X_OK):
-        _missing(f"Chromium ({CHROMIUM})")
-    if not AXE.is_file():
-        _missing(f"axe-core ({AXE})")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-class Visitor:
-    """Opens pages for a test; each page is its own browser context, a person with own cookies."""
-
-    def __init__(self, browser: Browser, base: str) -> None:
-        self.browser = browser
-        self.base = base
-        self.contexts: list[BrowserContext] = []
-        self.refused: list[str] = []
-
-    async def page(self, **context_options: Any) -> Page:
-        context = await self.browser.new_context(locale="sv-SE", **context_options)
-        context.set_default_timeout(10_000)
-        self.contexts.append(context)
-        axe_source = AXE.read_text(encoding="utf-8")
-
-        async def serve_axe(route: Any) -> None:
-            await route.fulfill(body=axe_source, content_type="application/javascript")
-
-        await context.route(f"{self.base}{AXE_PATH}", serve_axe)
-        page = await context.new_page()
-        page.on("console", self._note_refusal)
-        return page
-
-    def _note_refusal(self, message: Any) -> None:
-        # What the Content-Security-Policy blocks is reported on the console as "Refused to".
-        if message.type == "error" and "Refused to" in message.text:
-            self.refused.append(message.text)
-
-    async def close(self) -> None:
-        for context in self.contexts:
-            await context.close()
 
 
 @pytest.fixture
@@ -158,12 +80,6 @@ async def book_directly(services: Services, event: int, n: int) -> str:
         )
     assert result.manage_token is not None, "a new booking has a manage link"
     return result.manage_token
-
-
-async def fill_booking(page: Page, name: str, email: str) -> None:
-    await page.get_by_label("Namn", exact=True).fill(name)
-    await page.get_by_label("E-postadress", exact=True).fill(email)
-    await page.get_by_label("Jag godkänner att mina uppgifter hanteras enligt ovan.").check()
 
 
 async def book_in_browser(
@@ -488,7 +404,7 @@ async def test_booking_a_whole_series_lists_its_sessions(
 
 # --- axe-core on every page ---------------------------------------------------------------
 
-PageSetup = Callable[[Page, str, Services], Awaitable[None]]
+PageSetup = Callable[["Page", str, Services], Awaitable[None]]
 
 
 async def _home(page: Page, base: str, services: Services) -> None:
@@ -671,24 +587,6 @@ PAGES: dict[str, PageSetup] = {
     "api-docs": _api_docs,
     "api-docs-english": _api_docs_english,
 }
-
-
-async def axe_violations(page: Page, base: str) -> list[dict[str, Any]]:
-    await page.add_script_tag(url=f"{base}{AXE_PATH}")
-    violations: list[dict[str, Any]] = await page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, {
-                runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
-            });
-            return result.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                targets: v.nodes.map(n => n.target.join(" ")),
-                summary: v.nodes.map(n => n.failureSummary),
-            }));
-        }""",
-        WCAG_TAGS,
-    )
-    return violations
 
 
 async def test_axe_check_reports_what_it_finds(
