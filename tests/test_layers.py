@@ -1,4 +1,5 @@
-"""The packages form one-way layers (README, "Architecture"; issue 8).
+"""The packages form one-way layers (README, "Architecture"; issue 8), and test modules stand
+alone (issue 8, item 7).
 
 Every import in every module, those inside functions included, is read from the source.
 A package may import only packages in lower layers; packages in the same layer do not import
@@ -119,3 +120,49 @@ def test_a_reversed_import_is_caught(package: str, module: str, source: str) -> 
 def test_imports_downward_pass() -> None:
     source = "from foundation.services import services\nfrom events import links\n"
     assert violations("web", "web.event_pages", source) == []
+
+
+# --- the tests themselves --------------------------------------------------------------------
+# What several test modules share lives in helper modules at the top of tests/ (conftest.py,
+# factories.py, calendars.py, feeds.py, browser.py, processes.py), never in a test module that
+# others import: a test module is for pytest to collect, and importing one runs its module-level
+# set-up and brings its tests along under another name.
+
+
+def imports_of_test_modules(source: str) -> list[tuple[int, str]]:
+    """(line, module) for each import in `source` that reaches a test module under tests/."""
+    found: dict[int, str] = {}
+    for line, imported in imports_of(source):
+        parts = imported.split(".")
+        if parts[0] == "tests" and any(part.startswith("test_") for part in parts[1:]):
+            found.setdefault(line, imported)
+    return sorted(found.items())
+
+
+def test_no_test_module_imports_another() -> None:
+    tests = ROOT / "tests"
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {imported}"
+        for path in sorted(tests.rglob("*.py"))
+        if "node_modules" not in path.parts
+        for line, imported in imports_of_test_modules(path.read_text())
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from tests.events.test_calendar import read_ical\n",
+        "from tests.web import test_pages_browser\n",
+        "import tests.test_api\n",
+        "def f():\n    from tests.events.test_feeds import parsers\n",
+    ],
+)
+def test_an_import_of_a_test_module_is_caught(source: str) -> None:
+    assert len(imports_of_test_modules(source)) == 1
+
+
+def test_helper_imports_pass() -> None:
+    source = "from tests.calendars import Parsers\nfrom tests.conftest import SECRET\n"
+    assert imports_of_test_modules(source) == []
