@@ -613,20 +613,6 @@ def _settings(url: str, var_dir: Path) -> Any:
     )
 
 
-async def _recreate_postgres(admin_url: str) -> str:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
-    finally:
-        await admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
-
-
 async def _prepare(target: Target, capacities: Sequence[int]) -> list[int]:
     """Migrate the fresh database and publish the events to book; returns their ids."""
     from events.schedule import EventDraft, create_event
@@ -700,7 +686,9 @@ def _fresh_target(backend: str, variant: str, workdir: Path, admin_url: str) -> 
     var_dir.mkdir()
     if backend == "sqlite":
         return Target(backend, f"sqlite+aiosqlite:///{var_dir / 'bench.db'}", var_dir)
-    return Target(backend, asyncio.run(_recreate_postgres(admin_url)), var_dir)
+    from tests.databases import scratch_database
+
+    return Target(backend, asyncio.run(scratch_database(admin_url, BENCH_DATABASE)), var_dir)
 
 
 def _server(

@@ -142,24 +142,17 @@ async def temporary_database(backend: str, workdir: Path, admin_url: str) -> Asy
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
         return
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
+    from tests.databases import drop_database, scratch_database
 
     host = admin_url.split("@")[-1].split("/")[0].split(":")[0]
     if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
         raise SystemExit(f"the bench only uses a loopback PostgreSQL, not {host!r}")
     name = f"lunchkafe_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    url = await scratch_database(admin_url, name)
     try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        yield url
     finally:
-        await admin.dispose()
+        await drop_database(admin_url, name)
 
 
 # -- the run ---------------------------------------------------------------------------------

@@ -110,21 +110,6 @@ def _settings_environ(database_url: str, var_dir: Path, port: int) -> dict[str, 
     }
 
 
-async def _recreate_postgres(admin_url: str, *, create: bool) -> str:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
-            if create:
-                await conn.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
-    finally:
-        await admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
-
-
 async def _prepare(database_url: str, var_dir: Path, port: int, count: int) -> None:
     """Migrate and publish `count` events, a few a day from tomorrow, every tenth cancelled."""
     from events.schedule import EventDraft, create_event, mark_cancelled
@@ -229,7 +214,9 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[list[Run], Fetched
     if args.backend == "sqlite":
         database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     else:
-        database_url = asyncio.run(_recreate_postgres(args.postgres_url, create=True))
+        from tests.databases import scratch_database
+
+        database_url = asyncio.run(scratch_database(args.postgres_url, BENCH_DATABASE))
     started = time.perf_counter()
     asyncio.run(_prepare(database_url, workdir, port, args.events))
     prepared = time.perf_counter() - started
@@ -352,7 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 runs, feed, prepared = measure(args, Path(tmp))
             finally:
                 if args.backend == "postgresql":
-                    asyncio.run(_recreate_postgres(args.postgres_url, create=False))
+                    from tests.databases import drop_database
+
+                    asyncio.run(drop_database(args.postgres_url, BENCH_DATABASE))
     finally:
         signal.alarm(0)
     report(runs, feed, prepared, args)

@@ -36,14 +36,8 @@ from foundation.timestamps import utcnow  # noqa: E402
 from lunchkafe.migrate import upgrade  # noqa: E402
 from mail.models import OutboxMessage, OutboxStatus  # noqa: E402
 from registrations.messaging import send_reminder_now  # noqa: E402
-from tests.conftest import (  # noqa: E402
-    SECRET,
-    Recorder,
-    create_postgres_database,
-    drop_postgres_database,
-    free_port,
-    make_settings,
-)
+from tests.conftest import SECRET, Recorder, free_port, make_settings  # noqa: E402
+from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database  # noqa: E402
 from tests.factories import add_confirmed, make_event  # noqa: E402
 from tests.processes import RedisServer, procfile_command  # noqa: E402
 
@@ -81,8 +75,9 @@ def start_worker(
 async def attack(
     database: str, reminders: int, kill_after: int, workdir: Path, connections: int
 ) -> None:
+    scratch = f"lunchkafe_attack_{os.getpid()}"
     if database == "postgresql":
-        url = await create_postgres_database(f"lunchkafe_attack_{os.getpid()}")
+        url = await scratch_database(POSTGRES_ADMIN_URL, scratch)
     else:
         url = f"sqlite+aiosqlite:///{workdir / 'attack.db'}"
     services = Services.build(make_settings(url, workdir))
@@ -155,7 +150,7 @@ async def attack(
         controller.stop()
         await services.close()
         if database == "postgresql":
-            await drop_postgres_database(url)
+            await drop_database(POSTGRES_ADMIN_URL, scratch)
 
 
 def main() -> None:

@@ -28,7 +28,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from foundation.database import Base
 from foundation.services import Services
@@ -37,10 +36,8 @@ from lunchkafe.app import create_app
 from lunchkafe.migrate import upgrade
 from lunchkafe.models import Event  # noqa: F401  (registers every table)
 from notices.delivery import DeliveryReport, deliver_due
+from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 IN_CI = os.environ.get("CI") == "true"
 SECRET = "test-secret-key-not-for-production"
 
@@ -57,27 +54,6 @@ def require_service(name: str, reason: str) -> None:
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
-
-
-async def drop_postgres_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
-async def create_postgres_database(name: str) -> str:
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
@@ -105,8 +81,9 @@ async def migrated_url(
         url = f"sqlite+aiosqlite:///{path}"
     else:
         # One database per test process, so parallel runs never drop each other's.
+        database = f"lunchkafe_test_{os.getpid()}"
         try:
-            url = await create_postgres_database(f"lunchkafe_test_{os.getpid()}")
+            url = await scratch_database(POSTGRES_ADMIN_URL, database)
         except (OSError, Exception) as exc:  # asyncpg raises several kinds on no server
             require_service("PostgreSQL", str(exc)[:200])
     services = Services.build(make_settings(url, tmp_path_factory.mktemp("var")))
@@ -114,7 +91,7 @@ async def migrated_url(
     await services.close()
     yield url
     if request.param == "postgresql":
-        await drop_postgres_database(url)
+        await drop_database(POSTGRES_ADMIN_URL, database)
 
 
 @pytest.fixture

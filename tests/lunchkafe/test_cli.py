@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from events.models import Series
 from events.schedule import EventDraft, create_event, create_series
@@ -32,7 +31,8 @@ from lunchkafe.cli import build_parser, run_command
 from lunchkafe.migrate import alembic_config
 from registrations import booking
 from registrations.messaging import send_reminder_now
-from tests.conftest import POSTGRES_ADMIN_URL, SECRET, make_settings, require_service
+from tests.conftest import SECRET, make_settings, require_service
+from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database
 from tests.factories import SOON, make_event, person
 
 LUNCHKAFE = Path(sys.executable).with_name("lunchkafe")
@@ -350,22 +350,14 @@ async def test_bad_input_is_refused_and_nothing_is_stored(tmp_path: Path) -> Non
 
 @pytest.fixture
 async def cli_postgres() -> AsyncIterator[str]:
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    """A scratch database's URL as a hosting platform spells it: `postgres://`."""
     try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{CLI_DATABASE}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{CLI_DATABASE}"'))
+        url = await scratch_database(POSTGRES_ADMIN_URL, CLI_DATABASE)
     except (OSError, Exception) as exc:  # asyncpg raises several kinds on no server
         require_service("PostgreSQL", str(exc)[:200])
-    finally:
-        await admin.dispose()
-    yield f"postgres://postgres@127.0.0.1:5432/{CLI_DATABASE}"
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{CLI_DATABASE}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+    assert url.startswith("postgresql+asyncpg://"), url
+    yield url.replace("postgresql+asyncpg://", "postgres://", 1)
+    await drop_database(POSTGRES_ADMIN_URL, CLI_DATABASE)
 
 
 async def test_postgres_url_from_a_hosting_platform_works(

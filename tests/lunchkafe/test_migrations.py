@@ -17,12 +17,8 @@ from foundation.database import Base
 from foundation.services import Services
 from lunchkafe.migrate import downgrade, upgrade
 from lunchkafe.models import Event  # noqa: F401  (registers every table)
-from tests.conftest import (
-    create_postgres_database,
-    drop_postgres_database,
-    make_settings,
-    require_service,
-)
+from tests.conftest import make_settings, require_service
+from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database
 
 APP_TABLES = set(Base.metadata.tables)
 
@@ -30,18 +26,19 @@ APP_TABLES = set(Base.metadata.tables)
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
     """Services on a brand-new, empty database of each kind."""
+    database = f"lunchkafe_migrations_{os.getpid()}"
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     else:
         try:
-            url = await create_postgres_database(f"lunchkafe_migrations_{os.getpid()}")
+            url = await scratch_database(POSTGRES_ADMIN_URL, database)
         except (OSError, Exception) as exc:  # asyncpg raises several kinds on no server
             require_service("PostgreSQL", str(exc)[:200])
     built = Services.build(make_settings(url, tmp_path / "var"))
     yield built
     await built.close()
     if request.param == "postgresql":
-        await drop_postgres_database(url)
+        await drop_database(POSTGRES_ADMIN_URL, database)
 
 
 def _table_names(conn: Connection) -> set[str]:
