@@ -155,7 +155,7 @@ def test_no_test_module_imports_another() -> None:
     [
         "from tests.events.test_calendar import read_ical\n",
         "from tests.web import test_pages_browser\n",
-        "import tests.test_api\n",
+        "import tests.web.test_api\n",
         "def f():\n    from tests.events.test_feeds import parsers\n",
     ],
 )
