@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foundation.openapi import api_routes
 
+_PARAMETER = re.compile(r"\{[^}]*\}")
 ALLOW_ORIGIN = (b"access-control-allow-origin", b"*")
 # The request id lets an integrator point at a request in the logs (foundation.request_log).
 EXPOSE = (b"access-control-expose-headers", b"X-Request-ID")
@@ -40,8 +41,13 @@ class PublicReads:
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
+        # Each parameter widened to any one segment: a read with a malformed id
+        # (/api/v1/events/abc) is a 404 that a script on another site may read too, rather
+        # than a CORS failure that hides the answer.
         self.paths: list[re.Pattern[str]] = [
-            route.path_regex for route in api_routes(routes) if route.operation.public
+            re.compile("^" + "[^/]+".join(map(re.escape, _PARAMETER.split(route.path))) + "$")
+            for route in api_routes(routes)
+            if route.operation.public
         ]
 
     def is_public(self, path: str) -> bool:

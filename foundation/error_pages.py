@@ -33,7 +33,9 @@ from foundation.response_headers import HeaderPolicy
 log = logging.getLogger("lunchkafe.errors")
 
 # Swedish msgids; the page translates them, the API returns them as they are.
-MSG_NOT_FOUND = N_("Sidan finns inte.")
+MSG_NOT_FOUND = N_(
+    "Det finns ingen sida på den här adressen. Kontrollera länken, eller börja från kalendern."
+)
 MSG_METHOD_NOT_ALLOWED = N_("Sidan finns, men den går inte att använda på det sättet.")
 MSG_BAD_REQUEST = N_("Begäran gick inte att ta emot.")
 MSG_SERVER_ERROR = N_("Något gick fel hos oss. Försök igen om en stund.")

@@ -8,10 +8,14 @@ visitor's language; the document's own texts are English, as integrators read th
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -111,6 +115,19 @@ class Schema:
     members: list[Member]
     values: list[str]  # an enumeration's values
     open: bool  # whether members not listed may come too
+    examples: list[str]  # example values, as indented JSON
+
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def prose(text: str) -> Markup:
+    """A description as HTML: escaped, with `backticked` words set as code."""
+    parts = _CODE.split(text)  # every second part was between backticks
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if odd else escape(part)
+        for odd, part in zip(itertools.cycle((False, True)), parts, strict=False)
+    )
 
 
 _RULES = ("const", "enum", "format", "minLength", "maxLength", "minimum", "maximum")
@@ -234,6 +251,10 @@ def for_page(doc: Mapping[str, Any]) -> tuple[list[Documented], list[Documented]
                 values=[str(value) for value in schema.get("enum", [])],
                 open=schema.get("type") == "object"
                 and schema.get("additionalProperties", True) is not False,
+                examples=[
+                    json.dumps(example, ensure_ascii=False, indent=2)
+                    for example in schema.get("examples", [])
+                ],
             )
         )
     return current, aliases, schemas
@@ -249,6 +270,7 @@ async def api_docs(request: Request) -> Response:
         "schemas": schemas,
         "problem_json": PROBLEM_JSON,
         "json_media_type": "application/json",
+        "prose": prose,
     }
     return render(request, "api/docs.html", context)
 

@@ -61,7 +61,11 @@ class RegistrationRequest(BaseModel):
         }
     )
 
-    name: str = Field(json_schema_extra=_text(MAX_LENGTH, "Must hold a letter. " + TEXT_RULE, 1))
+    name: str = Field(
+        json_schema_extra=_text(
+            MAX_LENGTH, "Must hold a letter, and no web or e-mail address. " + TEXT_RULE, 1
+        )
+    )
     email: str = Field(
         json_schema_extra={
             "format": "email",
@@ -80,7 +84,8 @@ class RegistrationRequest(BaseModel):
 
 
 class BookingReceipt(BaseModel):
-    """What a booking answers: the same for a new booking and a repeat (registrations.receipt)."""
+    """What a booking answers: the same for a new booking and for an address already booked,
+    so the answer tells nobody who is booked where; the rest goes by mail to the address."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -154,8 +159,9 @@ CREATE_REGISTRATION = Operation(
     summary="Book a seat (or a place on the waitlist); idempotent per address",
     description="Whether the address got a seat or a place on the waitlist, the join link "
     "and the link to manage the booking go by mail to the address only. Booking the same "
-    "event again with the same address (in any letter case) changes nothing and mails the "
-    "link again.",
+    "event again with the same address (in any letter case) changes nothing; while the "
+    "event can be booked, the address is mailed its link again, at most once an hour and "
+    "not within five minutes of the booking (whose own mail is on its way).",
     body=RegistrationRequest,
     replies={
         202: Reply(

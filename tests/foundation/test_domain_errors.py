@@ -69,6 +69,9 @@ async def test_a_refusal_is_said_in_the_visitors_language(
     en = await client.get(path, params={"lang": "en"})
     assert (sv.status_code, en.status_code) == (404, 404)
     assert sv.headers["content-type"].startswith("text/html")
+    # The browser tab says what the heading says.
+    assert "<title>Sidan finns inte –" in sv.text
+    assert "<title>Page not found –" in en.text
     assert swedish in visible_text(sv.text)
     assert english in visible_text(en.text)
     assert swedish not in visible_text(en.text)

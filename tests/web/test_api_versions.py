@@ -127,6 +127,8 @@ async def test_public_reads_send_cors_headers(
         "/api/v1/events",
         f"/api/v1/events/{event.id}",
         "/api/v1/events/999999",  # a 404 problem is readable too
+        "/api/v1/events/abc",  # so is one for an id that is no id
+        "/api/v1/events/0",
         "/api/v1/openapi.json",
         "/api/events",
         f"/api/events/{event.id}",
@@ -241,3 +243,19 @@ async def test_the_documentation_page_shows_every_operation_and_schema(
     assert "RFC 9457" in page
     assert "<script" not in page
     assert "http://" not in page.replace("http://testserver", "")  # no third-party files
+
+
+async def test_the_documentation_page_reads_as_prose_with_examples(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/api/v1/docs")).text
+    # Backticked words in the document's texts are set as code, not shown with backticks.
+    assert "`" not in page
+    assert "<code>detail</code> says why" in page
+    # The request body's example, as JSON a person can copy.
+    assert "&#34;consent&#34;: true" in page or "&quot;consent&quot;: true" in page
+    # No module names of the code leak into what integrators read.
+    assert "registrations." not in page
+    # Every page links to it.
+    home = (await client.get("/")).text
+    assert 'href="/api/v1/docs"' in home
