@@ -92,10 +92,10 @@ def clean_text_fields(values: dict[str, str | None], errors: dict[str, str]) -> 
         except TextRefused as exc:
             errors[name] = (
                 MSG_TITLE_REQUIRED
-                if exc.message == MSG_REQUIRED
+                if exc.msgid == MSG_REQUIRED
                 else MSG_AT_MOST % {"n": longest}
-                if exc.message == MSG_TOO_LONG
-                else exc.message
+                if exc.msgid == MSG_TOO_LONG
+                else exc.msgid
             )
     return cleaned
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Series
+from events.opening import BookingClosed, check_bookable
 from guide.catalogue import LinkedExample, examples_for_event, examples_for_events
 from registrations import listing
-from registrations.booking import check_bookable, find_by_token
-from registrations.errors import BookingClosed
+from registrations.booking import find_by_token
 from registrations.models import Registration
 from registrations.waitlist import waitlist_position
 

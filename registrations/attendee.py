@@ -47,7 +47,7 @@ def validate_attendee(
     try:
         name = clean_name(name, max_length=MAX_LENGTH)
     except TextRefused as exc:
-        problems["name"] = _NAME_MESSAGES.get(exc.message, exc.message)
+        problems["name"] = _NAME_MESSAGES.get(exc.msgid, exc.msgid)
         name = ""
     email = email.strip()
     if not email:
@@ -72,5 +72,5 @@ def _optional_line(value: str, field: str, problems: dict[str, str]) -> str:
     try:
         return clean_line(value, max_length=MAX_LENGTH)
     except TextRefused as exc:
-        problems[field] = _LINE_MESSAGES.get(exc.message, exc.message)
+        problems[field] = _LINE_MESSAGES.get(exc.msgid, exc.msgid)
         return ""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
-from events.schedule import lock_event, registration_window
+from events.opening import BookingClosed, check_bookable, split_bookable
+from events.schedule import lock_event
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
@@ -41,7 +41,7 @@ class BookingResult:
 @dataclass(frozen=True)
 class SeriesBookingResult:
     booked: list[BookingResult]
-    skipped: list[tuple[Event, errors.BookingClosed]]  # could not be booked, and why
+    skipped: list[tuple[Event, BookingClosed]]  # could not be booked, and why
 
     @property
     def created(self) -> bool:
@@ -53,21 +53,11 @@ def manage_token(registration: Registration, secret_key: str) -> str:
     return derive_token(secret_key, registration.token_nonce)
 
 
-def check_bookable(event: Event, now: datetime, *, tz_name: str = "Europe/Stockholm") -> None:
-    """Raise BookingClosed with the reason when the event cannot be booked at `now`."""
-    if event.status == EventStatus.CANCELLED:
-        raise errors.BookingClosed(errors.MSG_CANCELLED)
-    if event.status != EventStatus.PUBLISHED:
-        raise errors.BookingClosed(errors.MSG_NOT_PUBLISHED)
-    opens, closes = registration_window(event)
-    if opens is not None and now < opens:
-        raise errors.BookingClosed(
-            errors.MSG_NOT_YET_OPEN, opens_at=opens.astimezone(ZoneInfo(tz_name))
-        )
-    if now >= closes:
-        raise errors.BookingClosed(
-            errors.MSG_STARTED if now >= event.starts_at else errors.MSG_CLOSED
-        )
+def _bookable_or_refuse(event: Event | None, now: datetime, tz_name: str) -> None:
+    """Raise EventNotFound for no event or a draft, BookingClosed when it is not open."""
+    if event is None or event.status == EventStatus.DRAFT:
+        raise EventNotFound()
+    check_bookable(event, now, tz_name=tz_name)
 
 
 async def book(
@@ -86,15 +76,18 @@ async def book(
     when the event cannot be booked now, whether or not the address already holds it.
     """
     now = now or utcnow()
-    # The personal feed first, before any event lock: taking the two in different orders
+    # Refused before anything is written: a booking of no event, a draft (never public, so
+    # answered as none) or a closed event stores nothing, not even the personal feed.
+    _bookable_or_refuse(await session.get(Event, event_id), now, tz_name)
+    # The personal feed next, before any event lock: taking the two in different orders
     # in a series booking and a single booking by one person could deadlock.
     await ensure_feed(session, attendee.email_normalised, secret_key)
     event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound()
-    # Checked before looking for the address's registration, so that a closed event answers
-    # a stranger and a holder alike: otherwise the answer would tell who is booked.
-    check_bookable(event, now, tz_name=tz_name)
+    # Checked again under the lock, and before looking for the address's registration, so
+    # that a closed event answers a stranger and a holder alike: otherwise the answer would
+    # tell who is booked.
+    _bookable_or_refuse(event, now, tz_name)
+    assert event is not None
     existing = await session.scalar(
         select(Registration).where(
             Registration.event_id == event_id,
@@ -193,14 +186,14 @@ async def book_series(
                     tz_name=tz_name,
                 )
             )
-        except errors.BookingClosed as exc:  # closed in the moment since it was checked
+        except BookingClosed as exc:  # closed in the moment since it was checked
             skipped.append((event, exc))
     return SeriesBookingResult(booked=booked, skipped=skipped)
 
 
 async def series_bookability(
     session: AsyncSession, series_id: int, now: datetime, *, tz_name: str = "Europe/Stockholm"
-) -> tuple[list[Event], list[tuple[Event, errors.BookingClosed]]]:
+) -> tuple[list[Event], list[tuple[Event, BookingClosed]]]:
     """What booking the series at `now` books, and what it skips and why: the one answer
     the series page (whether to offer the form), book_series and its receipt all use."""
     events = await series_events_to_book(session, series_id, now)
@@ -225,22 +218,6 @@ async def series_events_to_book(
         .order_by(Event.starts_at, Event.id)
     )
     return list(rows.all())
-
-
-def split_bookable(
-    events: list[Event], now: datetime, *, tz_name: str = "Europe/Stockholm"
-) -> tuple[list[Event], list[tuple[Event, errors.BookingClosed]]]:
-    """`events` parted into those bookable at `now` and those not, each with its reason."""
-    bookable: list[Event] = []
-    closed: list[tuple[Event, errors.BookingClosed]] = []
-    for event in events:
-        try:
-            check_bookable(event, now, tz_name=tz_name)
-        except errors.BookingClosed as exc:
-            closed.append((event, exc))
-        else:
-            bookable.append(event)
-    return bookable, closed
 
 
 async def find_by_token(session: AsyncSession, token: str) -> Registration:

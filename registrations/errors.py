@@ -7,7 +7,6 @@ returns them as they are alongside a stable code (foundation.errors).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 from foundation.errors import N_, DomainError
 
@@ -28,24 +27,6 @@ class InvalidAttendee(RegistrationError):
     @property
     def errors(self) -> dict[str, str]:
         return self.fields
-
-
-class BookingClosed(RegistrationError):
-    """The event exists but cannot be booked now; the msgid says why.
-
-    `opens_at`, when registration has yet to open, fills the msgid's %(opens)s: in Swedish
-    in the instant's own zone for `message`, in the reader's language on a page.
-    """
-
-    code = "not_open"
-    status = 409
-
-    def __init__(self, msgid: str, *, opens_at: datetime | None = None) -> None:
-        if opens_at is None:
-            super().__init__(msgid)
-        else:
-            super().__init__(msgid, opens=opens_at)
-        self.opens_at = opens_at
 
 
 class RegistrationNotFound(RegistrationError):
@@ -71,8 +52,3 @@ MSG_EMAIL_REQUIRED = N_("Skriv din e-postadress.")
 MSG_EMAIL_INVALID = N_("Skriv en giltig e-postadress, till exempel namn@kommun.se.")
 MSG_TEXT_TOO_LONG = N_("Högst 200 tecken.")
 MSG_CONSENT_REQUIRED = N_("Du behöver godkänna hur vi hanterar dina personuppgifter för att boka.")
-MSG_NOT_PUBLISHED = N_("Evenemanget är inte publicerat.")
-MSG_CANCELLED = N_("Evenemanget är inställt.")
-MSG_NOT_YET_OPEN = N_("Anmälan har inte öppnat än. Den öppnar %(opens)s.")
-MSG_CLOSED = N_("Anmälan har stängt.")
-MSG_STARTED = N_("Evenemanget har redan börjat.")

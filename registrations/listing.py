@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
+from events.opening import BookingClosed
 from registrations.booking import series_bookability
-from registrations.errors import BookingClosed
 from registrations.waitlist import seat_counts
 
 

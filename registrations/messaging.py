@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.errors import EventNotFound
 from events.models import Event, EventStatus
+from events.opening import MSG_NOT_PUBLISHED, BookingClosed
 from foundation.errors import N_
 from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_text
 from mail.models import Audience, MessageKind, OrganiserSend
@@ -47,9 +48,9 @@ async def send_message(
         subject = clean_line(subject, max_length=MAX_SUBJECT, required=True)
         body = clean_text(body, max_length=MAX_BODY, required=True)
     except TextRefused as exc:
-        if exc.message in (MSG_REQUIRED, MSG_TOO_LONG):
+        if exc.msgid in (MSG_REQUIRED, MSG_TOO_LONG):
             raise RegistrationError(MSG_SUBJECT_AND_BODY) from None
-        raise RegistrationError(exc.message) from None
+        raise RegistrationError(exc.msgid) from None
     event = await _open_event(session, event_id)
     send = await new_send(
         session,
@@ -68,7 +69,7 @@ async def _open_event(session: AsyncSession, event_id: int) -> Event:
     if event is None:
         raise EventNotFound()
     if event.status != EventStatus.PUBLISHED:
-        raise RegistrationError("Evenemanget är inte publicerat.")
+        raise BookingClosed(MSG_NOT_PUBLISHED)
     return event
 
 

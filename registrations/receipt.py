@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.models import Event
-from registrations.errors import BookingClosed
+from events.opening import BookingClosed
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def for_event(email: str | None, event: Event) -> Receipt:
 def for_series(
     email: str | None, bookable: list[Event], skipped: list[tuple[Event, BookingClosed]]
 ) -> Receipt:
-    """The receipt of a series booking: what booking.split_bookable parts its events into.
+    """The receipt of a series booking: what booking.series_bookability parts its events into.
 
     Built from the events' public state, not from what the booking did, so it is the same
     for every address and can be shown again on a later visit.

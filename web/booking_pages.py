@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events import links
+from events.opening import BookingClosed
 from foundation import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.i18n import format_clock
 from foundation.ratelimit import TooManyBookings
@@ -71,7 +72,7 @@ async def book_event(request: Request) -> Response:
         return _too_many_bookings(request, exc, request.url_for("event", event_id=event_id))
     except errors.InvalidAttendee as exc:
         return await _event_with_errors(request, event_id, values, field_errors=exc.fields)
-    except errors.BookingClosed as exc:
+    except BookingClosed as exc:
         return await _event_with_errors(request, event_id, values, closed=said(request, exc))
     return _to_receipt(request, page_link(request, "event_received", event_id=event_id), attendee)
 

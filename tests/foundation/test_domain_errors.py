@@ -22,12 +22,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events.opening import BookingClosed, check_bookable
 from foundation.errors import N_, DomainError
 from foundation.locale.extract import TEMPLATE, extract_messages
 from foundation.services import Services
 from lunchkafe.app import create_app
-from registrations.booking import check_bookable
-from registrations.errors import BookingClosed
 from tests.factories import make_event
 
 ROOT = Path(__file__).resolve().parents[2]

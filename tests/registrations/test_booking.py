@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from events.errors import EventNotFound
+from events.opening import BookingClosed
 from events.schedule import EventChanges
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from mail.models import MessageKind, OutboxMessage
 from registrations import booking, errors
 from registrations.attendee import validate_attendee
-from registrations.models import Registration, RegistrationStatus
+from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from registrations.organising import cancel_event, update_event
 from tests.conftest import SECRET
 from tests.factories import SOON, make_event, make_series, person
@@ -142,24 +144,30 @@ async def test_rebooking_after_cancelling_takes_a_new_place(services: Services) 
 async def test_registration_window(services: Services) -> None:
     now = utcnow()
     later = await make_event(services, registration_opens_at=now + timedelta(days=1))
-    with pytest.raises(errors.BookingClosed, match="har inte öppnat"):
+    with pytest.raises(BookingClosed, match="har inte öppnat"):
         await book(services, later.id, 1)
     closed = await make_event(
         services,
         registration_closes_at=now - timedelta(minutes=1),
         registration_opens_at=now - timedelta(days=2),
     )
-    with pytest.raises(errors.BookingClosed, match="stängt"):
+    with pytest.raises(BookingClosed, match="stängt"):
         await book(services, closed.id, 1)
+    # A draft is never public, so booking one is booking no event: nothing tells it exists.
     draft = await make_event(services, publish=False)
-    with pytest.raises(errors.BookingClosed, match="inte publicerat"):
+    with pytest.raises(EventNotFound):
         await book(services, draft.id, 1)
     cancelled = await make_event(services)
     async with services.transaction() as session:
         await cancel_event(session, cancelled.id)
-    with pytest.raises(errors.BookingClosed, match="inställt"):
+    with pytest.raises(BookingClosed, match="inställt"):
         await book(services, cancelled.id, 1)
+    with pytest.raises(EventNotFound):
+        await book(services, 999_999, 1)
     assert await outbox(services) == []
+    # A refused booking stores nothing, not even the address's personal feed.
+    async with services.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(AttendeeFeed)) == 0
 
 
 async def test_started_event_cannot_be_booked(services: Services) -> None:
@@ -167,7 +175,7 @@ async def test_started_event_cannot_be_booked(services: Services) -> None:
     started = await make_event(
         services, starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(minutes=55)
     )
-    with pytest.raises(errors.BookingClosed, match="redan börjat"):
+    with pytest.raises(BookingClosed, match="redan börjat"):
         await book(services, started.id, 1)
 
 
