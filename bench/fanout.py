@@ -167,7 +167,7 @@ async def measure(args: argparse.Namespace, smtp_port: int, workdir: Path) -> di
     from foundation.settings import Settings
     from foundation.timestamps import utcnow
     from lunchkafe.migrate import upgrade
-    from lunchkafe.models import Event  # noqa: F401  (registers every table)
+    from migrations.models import Event  # noqa: F401  (registers every table)
     from mail.models import OutboxMessage
     from notices.compose import load_drafts, render
     from notices.delivery import deliver_due

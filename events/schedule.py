@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -304,6 +304,21 @@ async def mark_cancelled(session: AsyncSession, event_id: int) -> Event:
     event.updated_at = now
     session.info["events_changed"] = True
     return event
+
+
+async def published_events(session: AsyncSession, event_ids: Sequence[int]) -> list[Event]:
+    """The published events among `event_ids`, by start time."""
+    if not event_ids:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Event)
+                .where(Event.id.in_(event_ids), Event.status == EventStatus.PUBLISHED)
+                .order_by(Event.starts_at)
+            )
+        ).all()
+    )
 
 
 def registration_window(event: Event) -> tuple[datetime | None, datetime]:

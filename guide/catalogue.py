@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from events.models import Event
 from guide.errors import ExampleNotFound
 from guide.models import Challenge, EventGuideLink, GuideExample
-from registrations.listing import published_events
+from events.schedule import published_events
 
 
 @dataclass(frozen=True)

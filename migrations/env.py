@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from foundation.database import create_engine
 from foundation.settings import Settings
-from lunchkafe.models import Base
+from migrations.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 import templates
 from events.calendar import build_invite
 from events.entries import attendee_entry
-from events.models import Event, EventStatus
+from events.models import Event
 from foundation.i18n import format_span, translations
 from foundation.settings import Settings
 from foundation.site_paths import url
@@ -32,21 +32,14 @@ from mail import headers
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
 from registrations.booking import manage_token
 from registrations.feeds import feed_token, feeds_for_emails
-from registrations.models import Registration, RegistrationStatus
+from registrations.models import Registration
+from registrations.notices import gets_join_link, moot_reason
 from registrations.waitlist import waitlist_position
 
 T = TypeVar("T")
 
 TEMPLATE_DIR = templates.DIRECTORY / "mail"
 
-# Kinds whose mail may carry the join link: they go only to confirmed attendees.
-WITH_JOIN_LINK = {
-    MessageKind.BOOKING_CONFIRMED,
-    MessageKind.PROMOTED,
-    MessageKind.REMINDER,
-    MessageKind.EVENT_CHANGED,
-    MessageKind.ORGANISER_MESSAGE,
-}
 REQUEST_KINDS = {MessageKind.BOOKING_CONFIRMED, MessageKind.PROMOTED, MessageKind.EVENT_CHANGED}
 CANCEL_KINDS = {MessageKind.EVENT_CANCELLED, MessageKind.REGISTRATION_CANCELLED}
 
@@ -82,50 +75,6 @@ def _environment(language: str) -> jinja2.Environment:
     return env
 
 
-def _skip_reason(
-    row: OutboxMessage,
-    event: Event,
-    registration: Registration,
-    settings: Settings,
-    now: datetime,
-) -> str | None:
-    kind = row.kind
-    status = registration.status
-    if kind in (
-        MessageKind.BOOKING_CONFIRMED,
-        MessageKind.PROMOTED,
-        MessageKind.REMINDER,
-        MessageKind.EVENT_CHANGED,
-        MessageKind.FOLLOW_UP,
-    ):
-        if status != RegistrationStatus.CONFIRMED:
-            return "the registration is no longer confirmed"
-        if event.status == EventStatus.CANCELLED:
-            return "the event was cancelled"
-    if kind == MessageKind.WAITLISTED and status != RegistrationStatus.WAITLISTED:
-        return "no longer on the waitlist"
-    booked_as = row.dedupe_key.removeprefix("booked:").partition(":")[2]
-    if row.dedupe_key.startswith("booked:") and booked_as != str(registration.sequence_bump):
-        return "cancelled and booked again since; the newer confirmation counts"
-    if kind == MessageKind.REGISTRATION_CANCELLED and status != RegistrationStatus.CANCELLED:
-        # Booked again before this went out: the rebooking's invite carries the same SEQUENCE,
-        # so a CANCEL arriving after it would take the event out of the attendee's calendar.
-        return "booked again since"
-    superseded = int(row.payload.get("event_sequence", event.sequence)) < event.sequence
-    if kind == MessageKind.EVENT_CHANGED and superseded:
-        return "a later change superseded this one"
-    if kind == MessageKind.REMINDER:
-        planned_for = row.payload.get("starts_at")
-        if planned_for is not None and planned_for != event.starts_at.isoformat():
-            return "the event moved since this reminder was planned"
-        due = event.starts_at - timedelta(minutes=int(row.payload.get("offset", 0)))
-        if now >= event.starts_at or now - due > settings.reminder_grace:
-            return "too late to remind"
-    if kind == MessageKind.ORGANISER_MESSAGE and status == RegistrationStatus.CANCELLED:
-        return "the registration was cancelled"
-    return None
-
-
 async def load_drafts(
     session: AsyncSession, rows: Sequence[OutboxMessage], settings: Settings, now: datetime
 ) -> list[tuple[OutboxMessage, Draft | None, str | None]]:
@@ -153,17 +102,17 @@ async def load_drafts(
         if registration is None or event is None:
             drafts.append((row, None, "the registration or event no longer exists"))
             continue
-        reason = _skip_reason(row, event, registration, settings, now)
+        feed = feeds[registration.email_normalised]
+        reason = moot_reason(
+            row,
+            event,
+            registration,
+            now,
+            reminder_grace=settings.reminder_grace,
+            feed_token_hash=feed.token_hash,
+        )
         if reason:
             drafts.append((row, None, reason))
-            continue
-        feed = feeds[registration.email_normalised]
-        if row.kind == MessageKind.FEED_REPLACED and row.payload.get("token_hash") != (
-            feed.token_hash
-        ):
-            # Composed from current data, each of two quick replacements would carry the
-            # newest link; the newer row sends it once.
-            drafts.append((row, None, "the feed was replaced again since"))
             continue
         draft = Draft(
             row=row,
@@ -193,7 +142,6 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
     token = manage_token(registration, settings.secret_key)
     manage_url = url(base, "manage", token=token)
     event_url = url(base, "event", event_id=event.id)
-    confirmed = registration.status == RegistrationStatus.CONFIRMED
     send = draft.send
     context: dict[str, Any] = {
         "site_name": settings.site_name,
@@ -208,7 +156,7 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
         # The page for the personal calendar (subscribe, replace the address), not the
         # bare .ics: it spans every booking of the address, so only mail carries it.
         "feed_url": url(base, "feed_page", token=draft.feed_token),
-        "join_url": event.join_url if confirmed and row.kind in WITH_JOIN_LINK else None,
+        "join_url": event.join_url if gets_join_link(row.kind, registration) else None,
         "position": draft.position,
         "examples": [
             {

@@ -77,20 +77,6 @@ async def series_events(session: AsyncSession, series_id: int, now: datetime) ->
     return await with_counts(session, events)
 
 
-async def published_events(session: AsyncSession, event_ids: Sequence[int]) -> list[Event]:
-    if not event_ids:
-        return []
-    return list(
-        (
-            await session.scalars(
-                select(Event)
-                .where(Event.id.in_(event_ids), Event.status == EventStatus.PUBLISHED)
-                .order_by(Event.starts_at)
-            )
-        ).all()
-    )
-
-
 async def all_events(session: AsyncSession) -> list[EventListing]:
     """Every event, drafts included, for organisers and the command line."""
     events = (

@@ -34,7 +34,7 @@ from foundation.services import Services
 from foundation.settings import Settings
 from lunchkafe.app import create_app
 from lunchkafe.migrate import upgrade
-from lunchkafe.models import Event  # noqa: F401  (registers every table)
+from migrations.models import Event  # noqa: F401  (registers every table)
 from notices.delivery import DeliveryReport, deliver_due
 from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database
 

@@ -12,7 +12,7 @@ from foundation.rendering import closed_reason, render
 from foundation.services import services
 from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
-from guide.overviews import event_overview, programme
+from registrations.overviews import event_overview, programme
 from registrations import listing
 
 

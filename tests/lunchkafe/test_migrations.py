@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from foundation.database import Base
 from foundation.services import Services
 from lunchkafe.migrate import downgrade, upgrade
-from lunchkafe.models import Event  # noqa: F401  (registers every table)
+from migrations.models import Event  # noqa: F401  (registers every table)
 from tests.conftest import make_settings, require_service
 from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database
 

@@ -1,4 +1,5 @@
-"""Imports every package's models so the metadata (and Alembic) sees all tables."""
+"""Every package's models, imported so that the metadata (and so Alembic and the tests) sees
+every table."""
 
 from events.models import Event, Series
 from foundation.database import Base
