@@ -77,6 +77,8 @@ def render(
         when=when,
         url_for=lambda name, **params: page_link(request, name, **params),
         day=day,
+        # A domain error's message in the visitor's words: `said(error)`.
+        said=lambda error: said(request, error),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)

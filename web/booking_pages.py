@@ -240,6 +240,7 @@ async def _series_with_errors(
             "series": overview.series,
             "items": overview.items,
             "bookable": overview.bookable,
+            "skipped": overview.skipped,
             "errors": field_errors or {},
             "values": values,
             "refused": refused,

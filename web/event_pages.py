@@ -63,6 +63,7 @@ async def series_page(request: Request) -> Response:
             "series": overview.series,
             "items": overview.items,
             "bookable": overview.bookable,
+            "skipped": overview.skipped,
             "errors": {},
             "values": {},
             **links.for_pages(app.settings.base_url),
