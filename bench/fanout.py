@@ -167,8 +167,8 @@ async def measure(args: argparse.Namespace, smtp_port: int, workdir: Path) -> di
     from foundation.settings import Settings
     from foundation.timestamps import utcnow
     from lunchkafe.migrate import upgrade
-    from migrations.models import Event  # noqa: F401  (registers every table)
     from mail.models import OutboxMessage
+    from migrations.models import Event  # noqa: F401  (registers every table)
     from notices.compose import load_drafts, render
     from notices.delivery import deliver_due
     from registrations.models import Registration, RegistrationStatus
