@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from events.calendar import build_feed
 from events.entries import public_entry
+from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from foundation.conditional import CalendarFile
 from foundation.feed_cache import FeedCache, FeedMemo
@@ -57,6 +58,19 @@ async def _fingerprint(session: AsyncSession, series_id: int | None) -> str:
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
+async def event_file(session: AsyncSession, event_id: int, *, base_url: str) -> CalendarFile:
+    """One published or cancelled event as a calendar file (RFC 5545), its public details
+    only (never the join link); Last-Modified is the event's last change. Raises
+    EventNotFound for no event or a draft."""
+    event = await session.scalar(
+        select(Event).where(Event.id == event_id, Event.status != EventStatus.DRAFT)
+    )
+    if event is None:
+        raise EventNotFound()
+    entry = public_entry(event, event_url=url(base_url, "event", event_id=event.id))
+    return CalendarFile.of(build_feed([entry], name=event.title), event.updated_at)
+
+
 async def public_feed(
     transaction: Transaction,
     cache: FeedCache,
@@ -66,8 +80,8 @@ async def public_feed(
     site_name: str,
     now: datetime,
     series_slug: str | None = None,
-) -> CalendarFile | None:
-    """All published events, or one series (None if no such series), as a calendar file."""
+) -> CalendarFile:
+    """All published events, or one series, as a calendar file. Raises SeriesNotFound."""
     scope = f"series:{series_slug}" if series_slug else "all"
     remembered = memo.key(scope)
     if remembered is not None and (hit := await cache.get(remembered)) is not None:
@@ -85,7 +99,7 @@ async def public_feed(
                     await session.scalars(select(Series).where(Series.slug == series_slug))
                 ).first()
                 if series is None:
-                    return None
+                    raise SeriesNotFound()
             series_id = series.id if series is not None else None
             # The day is part of the key because what the feed holds also moves with time.
             fingerprint = await _fingerprint(session, series_id)

@@ -49,6 +49,7 @@ class Programme:
     """The home page: upcoming events grouped by series (series first, in the order of their
     next event, then the single events under None), and each event's examples by id."""
 
+    items: list[listing.EventListing]  # soonest first
     groups: list[tuple[Series | None, list[listing.EventListing]]]
     examples: dict[int, list[LinkedExample]]
 
@@ -64,7 +65,7 @@ async def programme(session: AsyncSession, now: datetime) -> Programme:
         key=lambda group: (group[0] is None, group[1][0].event.starts_at),
     )
     examples = await examples_for_events(session, [item.event.id for item in upcoming])
-    return Programme(groups, examples)
+    return Programme(upcoming, groups, examples)
 
 
 @dataclass(frozen=True)

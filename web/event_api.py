@@ -19,8 +19,9 @@ from foundation.openapi import Operation, Reply, versioned
 from foundation.services import services
 from foundation.site_paths import url
 from foundation.timestamps import utcnow
-from guide.catalogue import LinkedExample, examples_for_event, examples_for_events
+from guide.catalogue import LinkedExample
 from registrations import listing
+from registrations.overviews import event_overview, programme
 
 Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
 Instant = Annotated[
@@ -128,17 +129,19 @@ def _json(model: BaseModel) -> Response:
 
 async def list_events(request: Request) -> Response:
     async with services(request).transaction() as session:
-        items = await listing.upcoming(session, utcnow())
-        linked = await examples_for_events(session, [i.event.id for i in items])
-    return _json(EventList(events=[PublicEvent.of(request, i, linked[i.event.id]) for i in items]))
+        on = await programme(session, utcnow())
+    return _json(
+        EventList(events=[PublicEvent.of(request, i, on.examples[i.event.id]) for i in on.items])
+    )
 
 
 async def get_event(request: Request) -> Response:
-    event_id: int = request.path_params["event_id"]
-    async with services(request).transaction() as session:
-        item = await listing.public_event(session, event_id)  # EventNotFound: a 404 problem
-        examples = await examples_for_event(session, event_id)
-    return _json(PublicEvent.of(request, item, examples))
+    app = services(request)
+    async with app.transaction() as session:
+        overview = await event_overview(  # EventNotFound: a 404 problem
+            session, request.path_params["event_id"], utcnow(), tz_name=app.settings.timezone
+        )
+    return _json(PublicEvent.of(request, overview.item, overview.examples))
 
 
 LIST_EVENTS = Operation(

@@ -6,16 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events.calendar import build_feed
-from events.entries import public_entry
-from events.errors import SeriesNotFound
-from events.feeds import public_feed
+from events.feeds import event_file, public_feed
 from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
-from foundation.conditional import CalendarFile, calendar_response
+from foundation.conditional import calendar_response
 from foundation.services import services
-from foundation.site_paths import ROUTES, url
+from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
-from registrations import listing
 
 # Public feeds may be cached by proxies for five minutes: calendar clients poll at the
 # feed's REFRESH-INTERVAL (an hour), so a change reaches them within that plus five minutes.
@@ -37,8 +33,6 @@ async def _feed(request: Request, series_slug: str | None) -> Response:
         now=utcnow(),
         series_slug=series_slug,
     )
-    if file is None:
-        raise SeriesNotFound()
     return calendar_response(request, file, cache_control=PUBLIC_CACHE)
 
 
@@ -50,11 +44,9 @@ async def event_ics(request: Request) -> Response:
     app = services(request)
     event_id: int = request.path_params["event_id"]
     async with app.transaction() as session:
-        event = (await listing.public_event(session, event_id)).event
-    entry = public_entry(event, event_url=url(app.settings.base_url, "event", event_id=event.id))
-    file = CalendarFile.of(build_feed([entry], name=event.title), event.updated_at)
+        file = await event_file(session, event_id, base_url=app.settings.base_url)
     return calendar_response(
-        request, file, cache_control=PUBLIC_CACHE, filename=f"lunchkafe-{event.id}.ics"
+        request, file, cache_control=PUBLIC_CACHE, filename=f"lunchkafe-{event_id}.ics"
     )
 
 

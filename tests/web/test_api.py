@@ -371,7 +371,7 @@ async def test_json_with_charset_is_accepted(services: Services, client: httpx.A
     assert response.status_code == 202
 
 
-async def test_events_not_open_for_booking_are_409(
+async def test_events_not_open_for_booking_are_409_and_a_draft_is_404(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     now = datetime.now(UTC)
@@ -403,12 +403,18 @@ async def test_events_not_open_for_booking_are_409(
         starts_at=now - timedelta(minutes=10),
         ends_at=now + timedelta(minutes=50),
     )
-    for event in (draft, cancelled, closed, not_yet, started):
+    for event in (cancelled, closed, not_yet, started):
         response = await book(client, event.id, booking())
         assert response.status_code == 409, event.title
         error = problem_of(response)
         assert error["code"] == "not_open"
         assert error["detail"]
+    # A draft is never public: booking one answers as booking no event, as reading it does.
+    as_draft = await book(client, draft.id, booking())
+    as_nothing = await book(client, 999_999, booking())
+    assert as_draft.status_code == as_nothing.status_code == 404
+    assert problem_of(as_draft) == problem_of(as_nothing)
+    assert (await client.get(f"/api/v1/events/{draft.id}")).status_code == 404
     assert await registration_count(services) == 2  # only the two from before cancelling
 
     # A cancelled event is still readable, marked as such, but no longer listed.

@@ -37,7 +37,7 @@ from foundation.ids import MAX_ID
 from foundation.services import Services
 from lunchkafe.app import create_app
 from mail.models import OutboxMessage
-from registrations.models import Registration
+from registrations.models import AttendeeFeed, Registration
 from registrations.organising import cancel_event
 from tests.conftest import make_settings
 from tests.factories import SOON, mailed_manage_token, make_event
@@ -119,15 +119,17 @@ class Api:
         )
         return self.portal.call(self.client.send, request)
 
-    def stored(self) -> tuple[int, int]:
+    def stored(self) -> tuple[int, int, int]:
         return self.portal.call(_stored, self.services)
 
 
-async def _stored(services: Services) -> tuple[int, int]:
+async def _stored(services: Services) -> tuple[int, int, int]:
+    """Rows a booking can write: registrations, mails, and the address's personal feed."""
     async with services.transaction() as session:
         registrations = await session.scalar(select(func.count()).select_from(Registration))
         mails = await session.scalar(select(func.count()).select_from(OutboxMessage))
-    return registrations or 0, mails or 0
+        feeds = await session.scalar(select(func.count()).select_from(AttendeeFeed))
+    return registrations or 0, mails or 0, feeds or 0
 
 
 async def _seed(services: Services, client: httpx.AsyncClient) -> None:
