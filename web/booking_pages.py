@@ -22,10 +22,10 @@ from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
 from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
-from registrations.overviews import booking_overview, event_overview
 from registrations import booking, errors, listing, receipt
 from registrations.attendee import Attendee, validate_attendee
 from registrations.models import RegistrationStatus
+from registrations.overviews import booking_overview, event_overview
 
 FIELDS = ("name", "email", "organisation", "municipality")
 

@@ -12,8 +12,8 @@ from foundation.rendering import closed_reason, render
 from foundation.services import services
 from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
-from registrations.overviews import event_overview, programme
 from registrations import listing
+from registrations.overviews import event_overview, programme
 
 
 async def home(request: Request) -> Response:
