@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.models import Event
+from events.schedule import published_events
 from guide.errors import ExampleNotFound
 from guide.models import Challenge, EventGuideLink, GuideExample
-from events.schedule import published_events
 
 
 @dataclass(frozen=True)
