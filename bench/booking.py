@@ -66,7 +66,6 @@ from bench.common import (  # noqa: E402
     LoadSpec,
     clean_environ,
     cpu_seconds,
-    free_port,
     loopback_database_url,
     on_alarm,
     ratio,
@@ -74,6 +73,7 @@ from bench.common import (  # noqa: E402
     serve,
     uvicorn_argv,
 )
+from tests.conftest import free_port  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105  (loopback only)
 BENCH_DATABASE = "lunchkafe_bench"

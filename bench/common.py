@@ -50,13 +50,6 @@ def ratio(numerator: float, denominator: float) -> float:
 # -- processes -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def uvicorn_argv(app: str, port: int, *, factory: bool = False) -> list[str]:
     """Uvicorn as production runs it: uvloop, httptools, no access log, one worker."""
     argv = [

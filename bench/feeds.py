@@ -54,7 +54,6 @@ from bench.common import (  # noqa: E402
     LoadResult,
     LoadSpec,
     clean_environ,
-    free_port,
     loopback_database_url,
     on_alarm,
     ratio,
@@ -62,6 +61,7 @@ from bench.common import (  # noqa: E402
     serve,
     uvicorn_argv,
 )
+from tests.conftest import free_port  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105  (loopback only)
 BENCH_DATABASE = "lunchkafe_bench_feeds"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from http import HTTPStatus
 from typing import Any
 
 from python_multipart.exceptions import FormParserError
@@ -25,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foundation.errors import N_, DomainError
-from foundation.i18n import translations
+from foundation.i18n import catalogued, translations
 from foundation.problems import PROBLEM_JSON, problem, problem_for
 from foundation.rendering import language_of, render, said
 from foundation.response_headers import HeaderPolicy
@@ -46,11 +45,10 @@ _CODES = {404: "not_found", 500: "server_error"}
 
 
 def _message(status: int, detail: str) -> str:
-    """The handler's own message, or ours where Starlette gave only the English phrase."""
-    try:
-        if detail != HTTPStatus(status).phrase:
-            return detail
-    except ValueError:
+    """The handler's own message when it is one of ours (in the catalogue, so it can be said
+    in the visitor's language); else ours for the status, never a library's English words
+    ("Missing boundary in multipart.") or its bare status phrase."""
+    if detail in catalogued():
         return detail
     if status == 404:
         return MSG_NOT_FOUND

@@ -25,6 +25,13 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
 @cache
+def catalogued() -> frozenset[str]:
+    """Every message id of the catalogue (messages.pot): the texts this service says."""
+    with (LOCALE_DIR / "messages.pot").open("rb") as pot:
+        return frozenset(str(m.id) for m in read_po(pot) if isinstance(m.id, str) and m.id)
+
+
+@cache
 def translations(language: str) -> gettext.NullTranslations:
     """The language's catalogue, compiled in memory from its .po once per process."""
     po_path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"

@@ -12,10 +12,8 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from foundation.errors import N_, DomainError
-from foundation.problems import problem, problem_for
 from foundation.text import MSG_CONTROL
 
 MSG_MEDIA_TYPE = N_("Skicka JSON (application/json).")
@@ -104,17 +102,14 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-async def json_object(request: Request) -> dict[str, Any] | Response:
-    """The request's JSON object, or the problem response (415, 400, 422) to answer.
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object. Raises BodyRefused: 415 for another media type, else as
+    `parse_json_object` does; the app answers it as a problem document.
 
     The body's size is capped before this reads it, while it streams (foundation.body_limit).
     """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         # Requiring JSON keeps plain cross-site forms from reaching the API.
-        return problem(415, "unsupported_media_type", MSG_MEDIA_TYPE)
-    raw = await request.body()
-    try:
-        return parse_json_object(raw)
-    except BodyRefused as exc:
-        return problem_for(exc)
+        raise BodyRefused(415, "unsupported_media_type", MSG_MEDIA_TYPE)
+    return parse_json_object(await request.body())

@@ -106,8 +106,6 @@ async def create_registration(request: Request) -> Response:
     app = services(request)
     event_id: int = request.path_params["event_id"]
     body = await json_object(request)
-    if isinstance(body, Response):
-        return body
     typed = typed_body(RegistrationRequest, body)
     try:
         attendee = validate_attendee(

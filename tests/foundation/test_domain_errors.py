@@ -248,3 +248,18 @@ def test_the_committed_catalogue_is_what_extraction_finds() -> None:
     extracted = {str(m.id) for m in extract_messages(ROOT) if m.id}
     assert sorted(extracted - committed) == [], "run python -m foundation.locale.extract"
     assert sorted(committed - extracted) == [], "run python -m foundation.locale.extract"
+
+
+async def test_a_librarys_own_words_never_reach_the_page(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """Starlette refuses a multipart body without a boundary in English; the visitor gets
+    our sentence in their language instead."""
+    event = await make_event(services)
+    headers = {"content-type": "multipart/form-data"}
+    sv = await client.post(f"/events/{event.id}/book", headers=headers, content=b"x")
+    en = await client.post(f"/events/{event.id}/book?lang=en", headers=headers, content=b"x")
+    assert (sv.status_code, en.status_code) == (400, 400)
+    assert "boundary" not in sv.text.lower()
+    assert "boundary" not in en.text.lower()
+    assert "Begäran gick inte att ta emot." in visible_text(sv.text)
