@@ -20,10 +20,6 @@ class InvalidEvent(EventError):
     def __init__(self, fields: Mapping[str, str]) -> None:
         super().__init__(N_("Uppgifterna om evenemanget innehåller fel."), fields=fields)
 
-    @property
-    def errors(self) -> dict[str, str]:
-        return self.fields
-
 
 class EventNotFound(EventError):
     """No such event (or none that the asker may see); with its id where the asker gave one

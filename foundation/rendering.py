@@ -45,9 +45,9 @@ def language_of(request: Request) -> str:
 
 
 def page_link(request: Request, name: str, **params: Any) -> str:
-    """A link within the site, as a path: it follows whatever host the page was opened on
-    (localhost or 127.0.0.1 in development), so forms post to where their CSRF cookie is.
-    Absolute URLs for mails, feeds and the API come from BASE_URL (foundation.site_origin)."""
+    """A link within the site, as a path, so forms post to the host their CSRF cookie was
+    set on. Absolute URLs for mails, feeds and the API come from route names and BASE_URL
+    (foundation.site_paths)."""
     return request.url_for(name, **params).path
 
 

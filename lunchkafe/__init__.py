@@ -1,2 +1,2 @@
-"""Lunchkafé's wiring: the app, the command line, the demo data, the OpenAPI document and
-running the migrations. Everything else lives in the layers below (README, "Architecture")."""
+"""Lunchkafé's wiring: the app, the command line, the demo data and running the migrations.
+Everything else lives in the layers below (README, "Architecture")."""

@@ -24,10 +24,6 @@ class InvalidAttendee(RegistrationError):
     def __init__(self, fields: Mapping[str, str]) -> None:
         super().__init__(N_("Formuläret innehåller fel."), fields=fields)
 
-    @property
-    def errors(self) -> dict[str, str]:
-        return self.fields
-
 
 class RegistrationNotFound(RegistrationError):
     code = "not_found"

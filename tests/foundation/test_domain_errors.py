@@ -6,6 +6,7 @@ RFC 9457 problem document, and nothing in between maps errors by hand.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -178,6 +179,10 @@ def _unmarked(path: Path) -> list[str]:
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
             if name == "HTTPException" and len(node.args) > 1 and literal(node.args[1]):
                 found.append(f"{relative}:{node.lineno} HTTPException detail is not N_(…)")
+            # A refusal made with a bare text (operators' errors, such as a bad setting, and
+            # Python's own are in English for programmers, and are not refusals).
+            if name in _refusals() and node.args and literal(node.args[0]):
+                found.append(f"{relative}:{node.lineno} {name} message is not N_(…)")
             if (
                 name.startswith("Invalid")
                 and node.args
@@ -197,6 +202,11 @@ def test_every_message_is_marked_where_it_is_written() -> None:
         if path.name != "extract.py"
     ]
     assert unmarked == []
+
+
+@functools.cache
+def _refusals() -> frozenset[str]:
+    return frozenset(cls.__name__ for cls in _domain_errors())
 
 
 def _domain_errors() -> set[type[DomainError]]:
@@ -235,10 +245,11 @@ def test_the_marker_check_finds_an_unmarked_message(tmp_path: Path) -> None:
         'MSG_X = "Hej."\n'
         'errors["name"] = "Skriv."\n'
         'raise HTTPException(404, "Borta.")\n'
-        'raise InvalidEvent({"title": "Saknas."})\n',
+        'raise InvalidEvent({"title": "Saknas."})\n'
+        'raise RegistrationError("Evenemanget är inte publicerat.")\n',
         encoding="utf-8",
     )
-    assert len(_unmarked(sample)) == 4
+    assert len(_unmarked(sample)) == 5
 
 
 def test_the_committed_catalogue_is_what_extraction_finds() -> None:

@@ -157,7 +157,7 @@ async def test_a_name_typed_at_the_door_is_refused_before_it_reaches_mail(mail: 
     """The same example through the booking door: refused, so nothing is queued at all."""
     with pytest.raises(InvalidAttendee) as refused:
         validate_attendee(name=ISSUE_NAME, email=person(1).email, consent=True)
-    assert set(refused.value.errors) == {"name"}
+    assert set(refused.value.fields) == {"name"}
 
 
 @settings(deadline=None)

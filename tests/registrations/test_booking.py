@@ -218,7 +218,7 @@ async def test_manage_token_is_stored_only_as_a_hash(services: Services) -> None
 def test_attendee_validation_messages() -> None:
     with pytest.raises(errors.InvalidAttendee) as caught:
         validate_attendee(name=" ", email="inte-en-adress", consent=False)
-    assert set(caught.value.errors) == {"name", "email", "consent"}
+    assert set(caught.value.fields) == {"name", "email", "consent"}
     ok = validate_attendee(name="  Anna   Ek ", email="Anna@Example.se", consent=True)
     assert ok.name == "Anna Ek"
     assert ok.email_normalised == "anna@example.se"
