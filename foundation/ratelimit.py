@@ -62,6 +62,12 @@ def inbox_of(email_normalised: str) -> str:
     return f"{local}@{domain}"
 
 
+def client_host(request: Request) -> str:
+    """The address a request came from: uvicorn puts the X-Forwarded-For address there only
+    for proxies listed in FORWARDED_ALLOW_IPS, else the peer's own."""
+    return request.client.host if request.client else "unknown"
+
+
 def client_of(host: str) -> str:
     """The client a limit counts: its IPv4 address, or its IPv6 /64 network, since one
     IPv6 subscriber is handed a whole /64 and could otherwise take a new address per try."""
@@ -142,17 +148,16 @@ class BookingLimiter:
             pool=pool,
         )
 
-    async def check(self, request: Request, email_normalised: str) -> None:
+    async def check(self, client: str, email_normalised: str) -> None:
         """Count one booking attempt for the client and test the address; raise TooManyBookings.
 
         Call before booking; after a booking that created a registration call `booked`. The
         address is only tested here, never counted (see the module's docstring for why).
-        The client is `request.client.host`: uvicorn puts the X-Forwarded-For address there
-        only for proxies listed in FORWARDED_ALLOW_IPS. If the storage fails the booking goes
-        through (a missed limit costs less than a lost booking) and a warning is logged.
+        `client` is the requester's address (`client_host(request)`). If the storage fails
+        the booking goes through (a missed limit costs less than a lost booking) and a
+        warning is logged.
         """
-        client = client_of(request.client.host if request.client else "unknown")
-        counted = [(item, self._key("client", client)) for item in self.per_client]
+        counted = [(item, self._key("client", client_of(client))) for item in self.per_client]
         inbox = inbox_of(email_normalised)
         tested = [(item, self._key("email", inbox)) for item in self.per_email]
         if not counted and not tested:
@@ -175,14 +180,14 @@ class BookingLimiter:
             raise TooManyBookings(max(waits))
 
     async def around(
-        self, request: Request, email_normalised: str, booking: Callable[[], Awaitable[Booked]]
+        self, client: str, email_normalised: str, booking: Callable[[], Awaitable[Booked]]
     ) -> Booked:
         """Run `booking` within the limits: `check`, then `booking()`, then `booked` with its
         result's `created`. Raises TooManyBookings before booking anything when over a limit.
 
         One attempt counts once however many events it books (a whole series included).
         """
-        await self.check(request, email_normalised)
+        await self.check(client, email_normalised)
         result = await booking()
         await self.booked(email_normalised, result.created)
         return result

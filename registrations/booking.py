@@ -12,6 +12,7 @@ from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from events.opening import BookingClosed, check_bookable, split_bookable
 from events.schedule import lock_event
+from foundation.services import Services
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
@@ -218,6 +219,45 @@ async def series_events_to_book(
         .order_by(Event.starts_at, Event.id)
     )
     return list(rows.all())
+
+
+async def book_within_limits(
+    services: Services, client: str, attendee: Attendee, *, event_id: int
+) -> BookingResult:
+    """`book` in a transaction of its own, within the booking limits for `client` (an
+    address, see foundation.ratelimit) and the attendee's inbox. Raises TooManyBookings
+    before anything is written, and what `book` raises."""
+
+    async def booked() -> BookingResult:
+        async with services.transaction() as session:
+            return await book(
+                session,
+                event_id=event_id,
+                attendee=attendee,
+                secret_key=services.settings.secret_key,
+                tz_name=services.settings.timezone,
+            )
+
+    return await services.booking_limiter.around(client, attendee.email_normalised, booked)
+
+
+async def book_series_within_limits(
+    services: Services, client: str, attendee: Attendee, *, series_slug: str
+) -> SeriesBookingResult:
+    """`book_series` as `book_within_limits` books one event: one attempt, however many
+    events the series holds."""
+
+    async def booked() -> SeriesBookingResult:
+        async with services.transaction() as session:
+            return await book_series(
+                session,
+                series_slug=series_slug,
+                attendee=attendee,
+                secret_key=services.settings.secret_key,
+                tz_name=services.settings.timezone,
+            )
+
+    return await services.booking_limiter.around(client, attendee.email_normalised, booked)
 
 
 async def find_by_token(session: AsyncSession, token: str) -> Registration:

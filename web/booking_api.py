@@ -19,6 +19,7 @@ from foundation import ids  # also registers {name:id} before the routes compile
 from foundation.body_limit import API_LIMIT
 from foundation.json_body import json_object
 from foundation.openapi import Operation, Reply, versioned
+from foundation.ratelimit import client_host
 from foundation.services import services
 from foundation.typed_body import typed_body
 from registrations import booking, errors, receipt
@@ -121,19 +122,11 @@ async def create_registration(request: Request) -> Response:
     if typed.errors:
         raise errors.InvalidAttendee(typed.errors)
 
-    async def book() -> booking.BookingResult:
-        async with app.transaction() as session:
-            return await booking.book(
-                session,
-                event_id=event_id,
-                attendee=attendee,
-                secret_key=app.settings.secret_key,
-                tz_name=app.settings.timezone,
-            )
-
     # Refusals (no such event, closed, too many bookings) answer as problem documents
     # through the app's one handler for domain errors (foundation.error_pages).
-    result = await app.booking_limiter.around(request, attendee.email_normalised, book)
+    result = await booking.book_within_limits(
+        app, client_host(request), attendee, event_id=event_id
+    )
     # The same answer for a new booking and a repeat (registrations/receipt.py): whether the
     # address got a seat, a place in line or already held one goes by mail to the address.
     received = receipt.for_event(attendee.email, result.event)

@@ -17,7 +17,7 @@ from events import links
 from events.opening import BookingClosed
 from foundation import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.i18n import format_clock
-from foundation.ratelimit import TooManyBookings
+from foundation.ratelimit import TooManyBookings, client_host
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
 from foundation.site_paths import ROUTES
@@ -54,18 +54,7 @@ async def book_event(request: Request) -> Response:
     try:
         honeypot.check(form)
         attendee = _attendee(values)
-
-        async def book() -> booking.BookingResult:
-            async with app.transaction() as session:
-                return await booking.book(
-                    session,
-                    event_id=event_id,
-                    attendee=attendee,
-                    secret_key=app.settings.secret_key,
-                    tz_name=app.settings.timezone,
-                )
-
-        await app.booking_limiter.around(request, attendee.email_normalised, book)
+        await booking.book_within_limits(app, client_host(request), attendee, event_id=event_id)
     except honeypot.Filled as exc:
         return await _event_with_errors(request, event_id, values, refused=said(request, exc))
     except TooManyBookings as exc:
@@ -197,19 +186,9 @@ async def book_series(request: Request) -> Response:
     try:
         honeypot.check(form)
         attendee = _attendee(values)
-
-        async def book() -> booking.SeriesBookingResult:
-            async with app.transaction() as session:
-                return await booking.book_series(
-                    session,
-                    series_slug=slug,
-                    attendee=attendee,
-                    secret_key=app.settings.secret_key,
-                    tz_name=app.settings.timezone,
-                )
-
-        # One request, however many events it books: a whole series counts once.
-        await app.booking_limiter.around(request, attendee.email_normalised, book)
+        await booking.book_series_within_limits(
+            app, client_host(request), attendee, series_slug=slug
+        )
     except honeypot.Filled as exc:
         return await _series_with_errors(request, slug, values, refused=said(request, exc))
     except errors.InvalidAttendee as exc:
