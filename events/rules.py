@@ -8,7 +8,6 @@ every fault next to its field at once; `events.schedule` raises them together.
 
 from __future__ import annotations
 
-import string
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -38,8 +37,6 @@ MAX_VENUE = 300
 MAX_SUMMARY = 2_000
 MAX_DESCRIPTION = 20_000
 MAX_JOIN_URL = 500
-MAX_SLUG = 80
-SLUG_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + "-")
 
 # Swedish msgids, shown next to the field (pages) or after the option (command line).
 MSG_TITLE_REQUIRED = N_("Ange en titel.")
@@ -166,7 +163,3 @@ def raise_if_any(errors: dict[str, str]) -> None:
         return
     in_past = {MSG_STARTS_IN_PAST, MSG_ENDS_IN_PAST} & set(errors.values())
     raise (EventInPast if in_past else InvalidEvent)(errors)
-
-
-def is_slug(slug: str) -> bool:
-    return 0 < len(slug) <= MAX_SLUG and set(slug) <= SLUG_CHARACTERS

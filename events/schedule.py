@@ -22,11 +22,11 @@ from events.rules import (
     check_capacity,
     check_times,
     clean_text_fields,
-    is_slug,
     raise_if_any,
 )
 from foundation.errors import N_
 from foundation.ids import is_id
+from foundation.slugs import is_slug
 from foundation.timestamps import utcnow
 
 # Changing any of these moves the event in attendees' calendars, so SEQUENCE must grow.

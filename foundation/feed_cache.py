@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -102,7 +103,9 @@ class FeedMemo:
 
     def __init__(self) -> None:
         self._keys: dict[str, tuple[float, str]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        # Held only while someone builds or waits: a scope anyone can name (a series slug
+        # in a URL) must not leave a lock behind for each name tried.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def key(self, scope: str) -> str | None:
         found = self._keys.get(scope)
@@ -112,7 +115,11 @@ class FeedMemo:
         self._keys[scope] = (time.monotonic() + self.ttl, key)
 
     def lock(self, scope: str) -> asyncio.Lock:
-        return self._locks.setdefault(scope, asyncio.Lock())
+        """The one lock for `scope` while anyone holds it; the caller keeps the reference."""
+        found = self._locks.get(scope)
+        if found is None:
+            found = self._locks[scope] = asyncio.Lock()
+        return found
 
     def forget(self) -> None:
         self._keys.clear()

@@ -13,20 +13,23 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-# name → path as Starlette declares it: `{name}` or `{name:convertor}` (`id`: foundation.ids).
+from foundation import ids, slugs  # noqa: F401  (register {name:id} and {name:slug})
+
+# name → path as Starlette declares it: `{name}` or `{name:convertor}` (`id`: foundation.ids,
+# `slug`: foundation.slugs; both registered when those modules are imported, as here).
 ROUTES: dict[str, str] = {
     "home": "/",
     "event": "/events/{event_id:id}",
     "event_ics": "/events/{event_id:id}/event.ics",
-    "series": "/series/{slug}",
+    "series": "/series/{slug:slug}",
     "feed_all": "/calendar.ics",
-    "feed_series": "/series/{slug}/calendar.ics",
+    "feed_series": "/series/{slug:slug}/calendar.ics",
     "manage": "/manage/{token}",
     "manage_ics": "/manage/{token}/event.ics",
     "feed_personal": "/feeds/{token}.ics",
     "feed_page": "/feeds/{token}",
     "guide": "/guide",
-    "guide_example": "/guide/{slug}",
+    "guide_example": "/guide/{slug:slug}",
 }
 
 _PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")

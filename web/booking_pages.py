@@ -284,8 +284,8 @@ async def cancel(request: Request) -> Response:
 routes = [
     Route("/events/{event_id:id}/book", book_event, methods=["POST"], name="book_event"),
     Route("/events/{event_id:id}/received", event_received, name="event_received"),
-    Route("/series/{slug}/book", book_series, methods=["POST"], name="book_series"),
-    Route("/series/{slug}/received", series_received, name="series_received"),
+    Route("/series/{slug:slug}/book", book_series, methods=["POST"], name="book_series"),
+    Route("/series/{slug:slug}/received", series_received, name="series_received"),
     Route(ROUTES["manage"], manage, name="manage"),
     Route("/manage/{token}/cancel", cancel, methods=["POST"], name="cancel"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -72,3 +73,20 @@ def test_no_absolute_url_is_written_by_hand() -> None:
         if spelled.search(line)
     ]
     assert found == []
+
+
+@pytest.mark.parametrize("slug", ["a%00b", "A-B", "å", "a%2Fb", "a.b", "x" * 81, "%C0%AF", "a%20b"])
+async def test_a_segment_that_is_no_slug_is_a_calm_404(
+    client: httpx.AsyncClient, slug: str
+) -> None:
+    """On PostgreSQL a NUL reached the query and failed it (a 500); now no route matches."""
+    for page in (
+        f"/series/{slug}",
+        f"/series/{slug}/calendar.ics",
+        f"/series/{slug}/received",
+        f"/guide/{slug}",
+    ):
+        response = await client.get(page)
+        assert response.status_code == 404, page
+    posted = await client.post(f"/series/{slug}/book", data={"name": "x"})
+    assert posted.status_code == 404
