@@ -65,10 +65,18 @@ class HeaderPolicy:
         return self._private if holds_token(path) else self._public
 
     def apply(self, path: str, headers: list[Header]) -> list[Header]:
-        """`headers` of an answer at `path`, with the policy's replacing any of the same name."""
-        own = self.for_path(path)
+        """`headers` of an answer at `path`, with the policy's replacing any of the same name,
+        except an answer's own Content-Security-Policy that sandboxes it (a mail's HTML shown
+        in the local mailbox): that isolates it further than the site's could."""
+        sandboxed = any(
+            name.lower() == CSP and value.lstrip().startswith(b"sandbox") for name, value in headers
+        )
+        own = [h for h in self.for_path(path) if not (sandboxed and h[0] == CSP)]
         names = {name for name, _ in own}
         return [h for h in headers if h[0].lower() not in names] + own
+
+
+CSP = b"content-security-policy"
 
 
 class SecurityHeaders:

@@ -182,6 +182,7 @@ def delivered(services: Services) -> str:
     message["To"] = "anna@kommun.example.se"
     message["Subject"] = "Bekräftelse: Lunchkafé om förenkling"
     message.set_content("Din länk: http://127.0.0.1/manage/secret\n")
+    message.add_alternative("<p>Din länk</p>\n", subtype="html")
     return LocalMailbox(services.settings.mailbox_dir).deliver(message)
 
 
@@ -213,10 +214,16 @@ async def test_mailbox_is_served_when_turned_on(services: Services) -> None:
     ):
         index = await client.get("/mailbox", headers={"x-forwarded-for": "203.0.113.5"})
         message = await client.get(f"/mailbox/{message_id}")
+        html = await client.get(f"/mailbox/{message_id}/html")
     assert index.status_code == 200
     assert "Bekräftelse: Lunchkafé om förenkling" in index.text
     assert message.status_code == 200
     assert "no-store" in index.headers["cache-control"]
+    # A mail's own HTML stays sandboxed: the site's policy does not replace its own.
+    assert html.status_code == 200
+    assert html.headers.get_list("content-security-policy") == [
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -434,3 +441,13 @@ async def test_answers_at_token_urls_are_never_stored_nor_named_in_a_referer(
     public = await client.get(f"/events/{event.id}")
     assert "no-store" not in public.headers.get("cache-control", "")
     assert public.headers.get_list("referrer-policy") == ["same-origin"]
+
+
+async def test_head_answers_what_get_would(services: Services, client: httpx.AsyncClient) -> None:
+    """HEAD promises the length GET sends (RFC 9110 §9.3.2): the page must not differ."""
+    event = await make_event(services)
+    for path in ("/", f"/events/{event.id}", "/guide", "/api/v1/docs", "/no/such/page"):
+        got = await client.get(path)
+        head = await client.head(path)
+        assert head.status_code == got.status_code, path
+        assert head.headers["content-length"] == str(len(got.content)), path
