@@ -9,6 +9,7 @@ Nesting deep enough to exhaust the parser's recursion (a few kB of `[`) is refus
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from starlette.requests import Request
@@ -74,9 +75,13 @@ def _all_text(value: Any) -> bool:
     return True
 
 
-def parse_json_object(raw: bytes) -> dict[str, Any]:
+def parse_json_object(raw: bytes, declared: Collection[str] = ()) -> dict[str, Any]:
     """The JSON object in `raw`. Raises BodyRefused: 400 for anything that is not an
-    I-JSON object, 422 (with `fields`) when a top-level member's text is not text."""
+    I-JSON object, 422 (with `fields`) when a `declared` member's text is not text.
+
+    Only `declared` member names are ever named back: a name the client made up is not
+    repeated in the answer (it could carry any words a client shows its user).
+    """
     try:
         body = json.loads(
             raw.decode("utf-8"),
@@ -93,7 +98,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     fields = {
         name: MSG_CONTROL
         for name, value in body.items()
-        if isinstance(value, str) and _is_text(name) and not _is_text(value)
+        if name in declared and isinstance(value, str) and not _is_text(value)
     }
     if fields:
         raise BodyRefused(422, "invalid", MSG_FIELDS, fields)
@@ -102,7 +107,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-async def json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request, declared: Collection[str] = ()) -> dict[str, Any]:
     """The request's JSON object. Raises BodyRefused: 415 for another media type, else as
     `parse_json_object` does; the app answers it as a problem document.
 
@@ -112,4 +117,4 @@ async def json_object(request: Request) -> dict[str, Any]:
     if media_type != "application/json":
         # Requiring JSON keeps plain cross-site forms from reaching the API.
         raise BodyRefused(415, "unsupported_media_type", MSG_MEDIA_TYPE)
-    return parse_json_object(await request.body())
+    return parse_json_object(await request.body(), declared)

@@ -106,7 +106,7 @@ class Cancellation(BaseModel):
 async def create_registration(request: Request) -> Response:
     app = services(request)
     event_id: int = request.path_params["event_id"]
-    body = await json_object(request)
+    body = await json_object(request, declared=RegistrationRequest.model_fields)
     typed = typed_body(RegistrationRequest, body)
     try:
         attendee = validate_attendee(

@@ -166,6 +166,24 @@ async def test_nul_in_each_api_text_field_is_a_422_field_error(
     assert await stored(services) == (0, 0)
 
 
+async def test_a_member_name_the_client_made_up_is_never_named_back(
+    services: Services, calm_client: httpx.AsyncClient
+) -> None:
+    """A 422 names only the booking's own fields: a made-up member name could carry any
+    words ("Ring support på …") into a client that shows the answer to its user."""
+    event = await make_event(services)
+    made_up = "Kontakta support på evil.example"
+    raw = json.dumps({**booking(), made_up: "x \ud800"}).encode()
+    response = await calm_client.post(
+        f"/api/v1/events/{event.id}/registrations",
+        content=raw,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert made_up not in response.text
+    assert await stored(services) == (0, 0)
+
+
 @pytest.mark.parametrize("field", TEXT_FIELDS)
 async def test_nul_in_each_form_field_is_a_message_next_to_the_field(
     services: Services, calm_client: httpx.AsyncClient, field: str
