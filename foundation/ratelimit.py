@@ -7,10 +7,15 @@ process, with it. The limits are `Settings.booking_rate_limit` (per client addre
 
 The two limits count different things. The client limit counts every attempt, before it is
 made, so a script is held back whatever it sends. The address limit is only tested before a
-booking and counted after one that created (or re-created) a registration, that is one that
-mails a new confirmation to that inbox: counting attempts would let anyone who knows an
-address lock its owner out for a day with requests for events that do not exist or that the
-address already holds (those send nothing new; resends have their own hourly cap in booking).
+booking and counted after one that mailed the inbox: a new confirmation (a registration made
+or re-made) or the link sent again for one it holds. Counting attempts would let anyone who
+knows an address lock its owner out for a day with requests for events that do not exist or
+that send nothing.
+
+An inbox has two budgets (`mailbox_budget`): its plain spelling, and its `+tag` spellings
+together. Tagged spellings are a script's way to make many registrations for one inbox in a
+single event; with one budget, that would lock the owner's own plain address out of booking
+for a day. A person uses tags rarely, and then keeps the plain address's budget whole.
 
 One booking request counts once, whatever it books: a series form that books every event of
 a series is one hit, so a person booking a whole series is never held back for it.
@@ -62,6 +67,13 @@ def inbox_of(email_normalised: str) -> str:
     return f"{local}@{domain}"
 
 
+def mailbox_budget(email_normalised: str) -> str:
+    """The budget a booking of `email_normalised` counts against: its inbox (`inbox_of`),
+    one for the plain spelling and one shared by every `+tag` spelling of it."""
+    local = email_normalised.rpartition("@")[0]
+    return inbox_of(email_normalised) + (" +tagged" if "+" in local.strip("+") else "")
+
+
 def client_host(request: Request) -> str:
     """The address a request came from: uvicorn puts the X-Forwarded-For address there only
     for proxies listed in FORWARDED_ALLOW_IPS, else the peer's own."""
@@ -82,14 +94,14 @@ def client_of(host: str) -> str:
     return str(address)
 
 
-class Created(Protocol):
+class Mailing(Protocol):
     @property
-    def created(self) -> bool:
-        """Whether the booking made a new registration (and mailed the address)."""
+    def mailed(self) -> bool:
+        """Whether the booking mailed the address: a confirmation, or its link again."""
         ...
 
 
-Booked = TypeVar("Booked", bound=Created)
+Booked = TypeVar("Booked", bound=Mailing)
 
 
 class TooManyBookings(DomainError):
@@ -151,15 +163,15 @@ class BookingLimiter:
     async def check(self, client: str, email_normalised: str) -> None:
         """Count one booking attempt for the client and test the address; raise TooManyBookings.
 
-        Call before booking; after a booking that created a registration call `booked`. The
+        Call before booking; after a booking that mailed the address call `booked`. The
         address is only tested here, never counted (see the module's docstring for why).
         `client` is the requester's address (`client_host(request)`). If the storage fails
         the booking goes through (a missed limit costs less than a lost booking) and a
         warning is logged.
         """
         counted = [(item, self._key("client", client_of(client))) for item in self.per_client]
-        inbox = inbox_of(email_normalised)
-        tested = [(item, self._key("email", inbox)) for item in self.per_email]
+        budget = mailbox_budget(email_normalised)
+        tested = [(item, self._key("email", budget)) for item in self.per_email]
         if not counted and not tested:
             return
         try:
@@ -183,27 +195,27 @@ class BookingLimiter:
         self, client: str, email_normalised: str, booking: Callable[[], Awaitable[Booked]]
     ) -> Booked:
         """Run `booking` within the limits: `check`, then `booking()`, then `booked` with its
-        result's `created`. Raises TooManyBookings before booking anything when over a limit.
+        result's `mailed`. Raises TooManyBookings before booking anything when over a limit.
 
         One attempt counts once however many events it books (a whole series included).
         """
         await self.check(client, email_normalised)
         result = await booking()
-        await self.booked(email_normalised, result.created)
+        await self.booked(email_normalised, result.mailed)
         return result
 
-    async def booked(self, email_normalised: str, created: bool) -> None:
-        """Count one booking for the address when it `created` a registration; else nothing.
+    async def booked(self, email_normalised: str, mailed: bool) -> None:
+        """Count one booking against the address's budget when it `mailed` the address.
 
-        `created` is BookingResult.created (for a series: any of them), true exactly when a
-        new confirmation goes to the address. Never raises: the booking is already made, so
-        a full window or a failing storage only means the next `check` decides.
+        `mailed` is BookingResult.mailed (for a series: any of them): a new confirmation or
+        the link sent again. Never raises: the booking is already made, so a full window or
+        a failing storage only means the next `check` decides.
         """
-        if not created:
+        if not mailed:
             return
         try:
             for item in self.per_email:
-                await self.strategy.hit(item, self._key("email", inbox_of(email_normalised)))
+                await self.strategy.hit(item, self._key("email", mailbox_budget(email_normalised)))
         except StorageError as exc:
             self._warn(exc)
 

@@ -33,6 +33,7 @@ class BookingResult:
     manage_token: str | None
     created: bool  # False: this address already had a seat or a place in line
     waitlist_position: int | None
+    mailed: bool  # a confirmation, or for a repeat the link again (at most hourly)
 
     @property
     def confirmed(self) -> bool:
@@ -45,9 +46,9 @@ class SeriesBookingResult:
     skipped: list[tuple[Event, BookingClosed]]  # could not be booked, and why
 
     @property
-    def created(self) -> bool:
-        """Whether any event got a new registration, and so a new mail went to the address."""
-        return any(b.created for b in self.booked)
+    def mailed(self) -> bool:
+        """Whether the address was mailed for any event: a confirmation or its link again."""
+        return any(b.mailed for b in self.booked)
 
 
 def manage_token(registration: Registration, secret_key: str) -> str:
@@ -96,13 +97,14 @@ async def book(
         )
     )
     if existing is not None and existing.status != RegistrationStatus.CANCELLED:
-        await _resend_link(session, existing, event, now)
+        resent = await _resend_link(session, existing, event, now)
         return BookingResult(
             registration=existing,
             event=event,
             manage_token=None,
             created=False,
             waitlist_position=await waitlist_position(session, existing),
+            mailed=resent,
         )
     seat_free = await count_confirmed(session, event_id) < event.capacity
     if existing is None:
@@ -156,6 +158,7 @@ async def book(
         manage_token=manage_token(registration, secret_key),
         created=True,
         waitlist_position=position,
+        mailed=True,
     )
 
 
@@ -316,11 +319,12 @@ RESEND_QUIET = timedelta(minutes=5)  # after a booking, no resend of its link wi
 
 async def _resend_link(
     session: AsyncSession, registration: Registration, event: Event, now: datetime
-) -> None:
+) -> bool:
+    """Queue the booking's link to the address again; whether a mail was queued."""
     # Soon after the booking, its own mail is still on its way or has just arrived: a
     # double click or an impatient second try gets nothing more.
     if now - registration.updated_at < RESEND_QUIET:
-        return
+        return False
     # At most one resend an hour per registration, so a form hammered by someone who knows
     # an address cannot flood that inbox.
     kind = (
@@ -328,7 +332,7 @@ async def _resend_link(
         if registration.status == RegistrationStatus.CONFIRMED
         else MessageKind.WAITLISTED
     )
-    await enqueue(
+    return await enqueue(
         session,
         kind=kind,
         recipient=registration.email,
