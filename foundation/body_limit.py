@@ -100,9 +100,12 @@ class BodyLimit:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                if not body_read:  # answered before the body ended: do not read the rest
-                    headers = [*message.get("headers", []), (b"connection", b"close")]
-                    message = {**message, "headers": headers}
+                headers = list(message.get("headers", []))
+                closing = any(name.lower() == b"connection" for name, _ in headers)
+                # Answered before the body ended: do not read the rest (once, not twice when
+                # the answer already says so, as a 413 does).
+                if not body_read and not closing:
+                    message = {**message, "headers": [*headers, (b"connection", b"close")]}
             await send(message)
 
         try:
