@@ -7,15 +7,16 @@ process, with it. The limits are `Settings.booking_rate_limit` (per client addre
 
 The two limits count different things. The client limit counts every attempt, before it is
 made, so a script is held back whatever it sends. The address limit is only tested before a
-booking and counted after one that mailed the inbox: a new confirmation (a registration made
-or re-made) or the link sent again for one it holds. Counting attempts would let anyone who
-knows an address lock its owner out for a day with requests for events that do not exist or
-that send nothing.
+booking and counted after one that created (or re-created) a registration, that is one that
+mails a new confirmation to that inbox: counting attempts would let anyone who knows an
+address lock its owner out for a day with requests for events that do not exist or that the
+address already holds (those send nothing new; a repeat's link goes again at most once an
+hour per inbox, registrations.booking).
 
-An inbox has two budgets (`mailbox_budget`): its plain spelling, and its `+tag` spellings
-together. Tagged spellings are a script's way to make many registrations for one inbox in a
-single event; with one budget, that would lock the owner's own plain address out of booking
-for a day. A person uses tags rarely, and then keeps the plain address's budget whole.
+An inbox has two budgets (`mailbox_budget`): its own spelling, and every other spelling of
+it (`+tag`s, Gmail's dots) together. Other spellings are a script's way to make many
+registrations for one inbox in a single event; with one budget, that would lock the owner's
+own address out of booking for a day. So an inbox can receive up to twice the limit.
 
 One booking request counts once, whatever it books: a series form that books every event of
 a series is one hit, so a person booking a whole series is never held back for it.
@@ -68,10 +69,11 @@ def inbox_of(email_normalised: str) -> str:
 
 
 def mailbox_budget(email_normalised: str) -> str:
-    """The budget a booking of `email_normalised` counts against: its inbox (`inbox_of`),
-    one for the plain spelling and one shared by every `+tag` spelling of it."""
-    local = email_normalised.rpartition("@")[0]
-    return inbox_of(email_normalised) + (" +tagged" if "+" in local.strip("+") else "")
+    """The budget a booking of `email_normalised` counts against: its inbox (`inbox_of`)
+    for the inbox's own spelling, and one shared by every other spelling of it (`+tag`s,
+    Gmail's dots)."""
+    inbox = inbox_of(email_normalised)
+    return inbox if email_normalised == inbox else inbox + " (other spellings)"
 
 
 def client_host(request: Request) -> str:
@@ -94,14 +96,14 @@ def client_of(host: str) -> str:
     return str(address)
 
 
-class Mailing(Protocol):
+class Created(Protocol):
     @property
-    def mailed(self) -> bool:
-        """Whether the booking mailed the address: a confirmation, or its link again."""
+    def created(self) -> bool:
+        """Whether the booking made a new registration (and mailed the address)."""
         ...
 
 
-Booked = TypeVar("Booked", bound=Mailing)
+Booked = TypeVar("Booked", bound=Created)
 
 
 class TooManyBookings(DomainError):
@@ -163,7 +165,7 @@ class BookingLimiter:
     async def check(self, client: str, email_normalised: str) -> None:
         """Count one booking attempt for the client and test the address; raise TooManyBookings.
 
-        Call before booking; after a booking that mailed the address call `booked`. The
+        Call before booking; after a booking that created a registration call `booked`. The
         address is only tested here, never counted (see the module's docstring for why).
         `client` is the requester's address (`client_host(request)`). If the storage fails
         the booking goes through (a missed limit costs less than a lost booking) and a
@@ -195,23 +197,23 @@ class BookingLimiter:
         self, client: str, email_normalised: str, booking: Callable[[], Awaitable[Booked]]
     ) -> Booked:
         """Run `booking` within the limits: `check`, then `booking()`, then `booked` with its
-        result's `mailed`. Raises TooManyBookings before booking anything when over a limit.
+        result's `created`. Raises TooManyBookings before booking anything when over a limit.
 
         One attempt counts once however many events it books (a whole series included).
         """
         await self.check(client, email_normalised)
         result = await booking()
-        await self.booked(email_normalised, result.mailed)
+        await self.booked(email_normalised, result.created)
         return result
 
-    async def booked(self, email_normalised: str, mailed: bool) -> None:
-        """Count one booking against the address's budget when it `mailed` the address.
+    async def booked(self, email_normalised: str, created: bool) -> None:
+        """Count one booking against the address's budget when it `created` a registration.
 
-        `mailed` is BookingResult.mailed (for a series: any of them): a new confirmation or
-        the link sent again. Never raises: the booking is already made, so a full window or
-        a failing storage only means the next `check` decides.
+        `created` is BookingResult.created (for a series: any of them), true exactly when a
+        new confirmation goes to the address. Never raises: the booking is already made, so
+        a full window or a failing storage only means the next `check` decides.
         """
-        if not mailed:
+        if not created:
             return
         try:
             for item in self.per_email:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.database import conflict_insert
@@ -25,10 +25,9 @@ async def enqueue(
     event_id: int | None = None,
     registration_id: int | None = None,
     payload: dict[str, Any] | None = None,
-) -> bool:
-    """Add a message unless one with the same dedupe key exists, in one statement; whether
-    it was added."""
-    result = await session.execute(
+) -> None:
+    """Add a message unless one with the same dedupe key exists, in one statement."""
+    await session.execute(
         conflict_insert(session, OutboxMessage)
         .values(
             kind=kind,
@@ -46,8 +45,6 @@ async def enqueue(
     )
     # Tells the unit of work to nudge the delivery worker once this commits.
     session.info["outbox_written"] = True
-    # An INSERT answers with a cursor result; ON CONFLICT DO NOTHING leaves its rowcount 0.
-    return isinstance(result, CursorResult) and result.rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +14,7 @@ from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from events.opening import BookingClosed, check_bookable, split_bookable
 from events.schedule import lock_event
+from foundation.ratelimit import inbox_of
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
@@ -33,7 +36,6 @@ class BookingResult:
     manage_token: str | None
     created: bool  # False: this address already had a seat or a place in line
     waitlist_position: int | None
-    mailed: bool  # a confirmation, or for a repeat the link again (at most hourly)
 
     @property
     def confirmed(self) -> bool:
@@ -46,9 +48,9 @@ class SeriesBookingResult:
     skipped: list[tuple[Event, BookingClosed]]  # could not be booked, and why
 
     @property
-    def mailed(self) -> bool:
-        """Whether the address was mailed for any event: a confirmation or its link again."""
-        return any(b.mailed for b in self.booked)
+    def created(self) -> bool:
+        """Whether any event got a new registration, and so a new mail went to the address."""
+        return any(b.created for b in self.booked)
 
 
 def manage_token(registration: Registration, secret_key: str) -> str:
@@ -97,14 +99,13 @@ async def book(
         )
     )
     if existing is not None and existing.status != RegistrationStatus.CANCELLED:
-        resent = await _resend_link(session, existing, event, now)
+        await _resend_link(session, existing, event, now, secret_key)
         return BookingResult(
             registration=existing,
             event=event,
             manage_token=None,
             created=False,
             waitlist_position=await waitlist_position(session, existing),
-            mailed=resent,
         )
     seat_free = await count_confirmed(session, event_id) < event.capacity
     if existing is None:
@@ -158,7 +159,6 @@ async def book(
         manage_token=manage_token(registration, secret_key),
         created=True,
         waitlist_position=position,
-        mailed=True,
     )
 
 
@@ -318,25 +318,29 @@ RESEND_QUIET = timedelta(minutes=5)  # after a booking, no resend of its link wi
 
 
 async def _resend_link(
-    session: AsyncSession, registration: Registration, event: Event, now: datetime
-) -> bool:
-    """Queue the booking's link to the address again; whether a mail was queued."""
+    session: AsyncSession, registration: Registration, event: Event, now: datetime, secret_key: str
+) -> None:
+    """Queue the booking's link to the address again, at most once an hour per inbox."""
     # Soon after the booking, its own mail is still on its way or has just arrived: a
     # double click or an impatient second try gets nothing more.
     if now - registration.updated_at < RESEND_QUIET:
-        return False
-    # At most one resend an hour per registration, so a form hammered by someone who knows
-    # an address cannot flood that inbox.
+        return
+    # At most one resend an hour per inbox, whatever the events, series or spellings, so a
+    # form hammered by someone who knows an address cannot flood that inbox. Keyed by a hash:
+    # the dedupe key outlives retention's anonymising of the address.
     kind = (
         MessageKind.BOOKING_CONFIRMED
         if registration.status == RegistrationStatus.CONFIRMED
         else MessageKind.WAITLISTED
     )
-    return await enqueue(
+    inbox = hmac.new(
+        secret_key.encode(), inbox_of(registration.email_normalised).encode(), hashlib.sha256
+    ).hexdigest()[:32]
+    await enqueue(
         session,
         kind=kind,
         recipient=registration.email,
-        dedupe_key=f"resend:{registration.id}:{now:%Y%m%d%H}",
+        dedupe_key=f"resend:{inbox}:{now:%Y%m%d%H}",
         event_id=registration.event_id,
         registration_id=registration.id,
         payload={

@@ -151,8 +151,8 @@ CREATE_REGISTRATION = Operation(
     description="Whether the address got a seat or a place on the waitlist, the join link "
     "and the link to manage the booking go by mail to the address only. Booking the same "
     "event again with the same address (in any letter case) changes nothing; while the "
-    "event can be booked, the address is mailed its link again, at most once an hour and "
-    "not within five minutes of the booking (whose own mail is on its way).",
+    "event can be booked, the address is mailed its link again, at most once an hour per "
+    "inbox and not within five minutes of the booking (whose own mail is on its way).",
     body=RegistrationRequest,
     replies={
         202: Reply(
