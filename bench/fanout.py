@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import LOOPBACK, ROOT, clean_environ, ratio, stop_process_group
-from tests.conftest import free_port
+from tests.ports import free_port
 
 DEFAULT_POSTGRES = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

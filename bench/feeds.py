@@ -61,7 +61,7 @@ from bench.common import (  # noqa: E402
     serve,
     uvicorn_argv,
 )
-from tests.conftest import free_port  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105  (loopback only)
 BENCH_DATABASE = "lunchkafe_bench_feeds"

@@ -101,7 +101,10 @@ class BodyLimit:
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
-                closing = any(name.lower() == b"connection" for name, _ in headers)
+                closing = any(
+                    name.lower() == b"connection" and b"close" in value.lower()
+                    for name, value in headers
+                )
                 # Answered before the body ended: do not read the rest (once, not twice when
                 # the answer already says so, as a 413 does).
                 if not body_read and not closing:

@@ -66,9 +66,9 @@ class HeaderPolicy:
 
     def apply(self, path: str, headers: list[Header]) -> list[Header]:
         """`headers` of an answer at `path`, with the policy's replacing any of the same name,
-        except an answer's own Content-Security-Policy that sandboxes it (a mail's HTML shown
-        in the local mailbox): that isolates it further than the site's could."""
-        sandboxed = any(
+        except, in the local mailbox (development only), an answer's own policy that sandboxes
+        it (a mail's HTML): that isolates it further than the site's could."""
+        sandboxed = path.startswith("/mailbox/") and any(
             name.lower() == CSP and value.lstrip().startswith(b"sandbox") for name, value in headers
         )
         own = [h for h in self.for_path(path) if not (sandboxed and h[0] == CSP)]

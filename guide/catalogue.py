@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.models import Event
+from events.rules import MSG_SLUG
 from events.schedule import published_events
-from guide.errors import ExampleNotFound
+from foundation.slugs import is_slug
+from guide.errors import ExampleNotFound, InvalidExample
 from guide.models import Challenge, EventGuideLink, GuideExample
 
 
@@ -144,6 +146,10 @@ async def add_example(
     contact_email: str = "",
     challenge_slugs: list[str] | None = None,
 ) -> GuideExample:
+    """Add an example to the guide. Raises InvalidExample when `slug` is no slug (the name
+    in its URL, foundation.slugs)."""
+    if not is_slug(slug):
+        raise InvalidExample({"slug": MSG_SLUG})
     found = (
         await session.scalars(select(Challenge).where(Challenge.slug.in_(challenge_slugs or [])))
     ).all()

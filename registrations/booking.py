@@ -14,6 +14,7 @@ from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from events.opening import BookingClosed, check_bookable, split_bookable
 from events.schedule import lock_event
+from foundation.ids import is_id
 from foundation.ratelimit import inbox_of
 from foundation.services import Services
 from foundation.timestamps import utcnow
@@ -82,7 +83,9 @@ async def book(
     now = now or utcnow()
     # Refused before anything is written: a booking of no event, a draft (never public, so
     # answered as none) or a closed event stores nothing, not even the personal feed.
-    _bookable_or_refuse(await session.get(Event, event_id), now, tz_name)
+    _bookable_or_refuse(
+        await session.get(Event, event_id) if is_id(event_id) else None, now, tz_name
+    )
     # The personal feed next, before any event lock: taking the two in different orders
     # in a series booking and a single booking by one person could deadlock.
     await ensure_feed(session, attendee.email_normalised, secret_key)

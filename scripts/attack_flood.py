@@ -27,8 +27,9 @@ from sqlalchemy import func, select  # noqa: E402
 from foundation.services import Services  # noqa: E402
 from lunchkafe.migrate import upgrade  # noqa: E402
 from mail.models import OutboxMessage  # noqa: E402
-from tests.conftest import free_port, make_settings, uvicorn_serving  # noqa: E402
+from tests.conftest import make_settings, uvicorn_serving  # noqa: E402
 from tests.factories import make_event  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 DEFAULTS = {"BOOKING_RATE_LIMIT": "", "BOOKING_RATE_LIMIT_PER_EMAIL": ""}  # "" = the default
 

@@ -36,9 +36,10 @@ from foundation.timestamps import utcnow  # noqa: E402
 from lunchkafe.migrate import upgrade  # noqa: E402
 from mail.models import OutboxMessage, OutboxStatus  # noqa: E402
 from registrations.messaging import send_reminder_now  # noqa: E402
-from tests.conftest import SECRET, Recorder, free_port, make_settings  # noqa: E402
+from tests.conftest import SECRET, Recorder, make_settings  # noqa: E402
 from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database  # noqa: E402
 from tests.factories import add_confirmed, make_event  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 from tests.processes import RedisServer, procfile_command  # noqa: E402
 
 _PARSER = BytesParser(policy=policy.default)

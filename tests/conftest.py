@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from lunchkafe.migrate import upgrade
 from migrations.models import Event  # noqa: F401  (registers every table)
 from notices.delivery import DeliveryReport, deliver_due
 from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database
+from tests.ports import free_port
 
 IN_CI = os.environ.get("CI") == "true"
 SECRET = "test-secret-key-not-for-production"
@@ -117,13 +117,6 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from foundation.settings import Settings
-from tests.conftest import SECRET, free_port, require_service
+from tests.conftest import SECRET, require_service
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -131,9 +131,9 @@ def test_imports_downward_pass() -> None:
 
 # --- the tests themselves --------------------------------------------------------------------
 # What several test modules share lives in helper modules at the top of tests/ (conftest.py,
-# factories.py, calendars.py, feeds.py, browser.py, processes.py), never in a test module that
-# others import: a test module is for pytest to collect, and importing one runs its module-level
-# set-up and brings its tests along under another name.
+# factories.py, calendars.py, feeds.py, browser.py, processes.py, databases.py, ports.py),
+# never in a test module that others import: a test module is for pytest to collect, and
+# importing one runs its module-level set-up and brings its tests along under another name.
 
 
 def imports_of_test_modules(source: str) -> list[tuple[int, str]]:

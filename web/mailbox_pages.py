@@ -60,7 +60,8 @@ async def mailbox_html(request: Request) -> Response:
     return HTMLResponse(
         html_part.get_content(),
         headers={
-            "content-security-policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+            "content-security-policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; "
+            "frame-ancestors 'none'"
         },
     )
 

@@ -31,8 +31,9 @@ from lunchkafe.app import create_app
 from mail.mailbox import LocalMailbox
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
-from tests.conftest import SECRET, free_port, uvicorn_serving
+from tests.conftest import SECRET, uvicorn_serving
 from tests.factories import make_event, person
+from tests.ports import free_port
 
 ONLY_SQLITE = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
 MB = 1024 * 1024
@@ -223,7 +224,7 @@ async def test_mailbox_is_served_when_turned_on(services: Services) -> None:
     # A mail's own HTML stays sandboxed: the site's policy does not replace its own.
     assert html.status_code == 200
     assert html.headers.get_list("content-security-policy") == [
-        "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     ]
 
 

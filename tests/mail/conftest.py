@@ -10,7 +10,7 @@ import ssl
 import pytest
 import trustme
 
-from tests.conftest import free_port
+from tests.ports import free_port
 
 
 @pytest.fixture

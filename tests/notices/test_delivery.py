@@ -22,7 +22,7 @@ from notices.delivery import LEASE, DeliveryReport
 from registrations.messaging import send_message, send_reminder_now
 from registrations.organising import update_event
 from registrations.reminders import create_due_reminders
-from tests.conftest import Mail, MailFactory, SmtpServer, free_port
+from tests.conftest import Mail, MailFactory, SmtpServer
 from tests.factories import (
     JOIN_URL,
     add_confirmed,
@@ -34,6 +34,7 @@ from tests.factories import (
     outbox,
     outbox_ids,
 )
+from tests.ports import free_port
 
 # --- retries, bounces, outages ------------------------------------------------------------------
 

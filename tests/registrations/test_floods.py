@@ -24,8 +24,9 @@ from lunchkafe.app import create_app
 from mail.models import OutboxMessage
 from registrations.models import Registration
 from tests.browser import RECEIVED, Visitor, axe_violations, fill_booking
-from tests.conftest import flushed_redis, free_port, make_settings, uvicorn_serving
+from tests.conftest import flushed_redis, make_settings, uvicorn_serving
 from tests.factories import csrf_of, make_event, make_series
+from tests.ports import free_port
 from tests.processes import RedisServer
 
 if TYPE_CHECKING:

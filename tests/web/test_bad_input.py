@@ -25,8 +25,9 @@ from foundation.services import Services
 from lunchkafe.app import create_app
 from mail.models import OutboxMessage
 from registrations.models import Registration
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings
 from tests.factories import csrf_in, make_event
+from tests.ports import free_port
 
 SECURITY = {name.decode(): value.decode() for name, value in SITE_HEADERS}
 TEXT_FIELDS = ("name", "email", "organisation", "municipality")

@@ -20,8 +20,9 @@ from arq.worker import Worker, create_worker
 
 from foundation.services import Services
 from mail.models import OutboxStatus
-from tests.conftest import Mail, MailFactory, free_port, require_service
+from tests.conftest import Mail, MailFactory, require_service
 from tests.factories import address, book, make_event, outbox, outbox_ids
+from tests.ports import free_port
 from workers.jobs import job_context, sweep
 from workers.runner import start_job_runner
 from workers.settings import WorkerSettings
