@@ -9,6 +9,7 @@ Nesting deep enough to exhaust the parser's recursion (a few kB of `[`) is refus
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection
 from typing import Any
 
@@ -38,6 +39,15 @@ class BodyRefused(DomainError):
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    """A number as a float; one too large for a double (`1e999`) is no I-JSON number
+    (RFC 7493 §2.2), where Python would make it infinity."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of range")
+    return value
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -87,6 +97,7 @@ def parse_json_object(raw: bytes, declared: Collection[str] = ()) -> dict[str, A
             raw.decode("utf-8"),
             object_pairs_hook=_object_without_duplicates,
             parse_constant=_refuse_constant,
+            parse_float=_finite,
         )
     except RecursionError:
         raise BodyRefused(400, "bad_json", MSG_TOO_DEEP) from None

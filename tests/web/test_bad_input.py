@@ -220,6 +220,7 @@ async def test_a_lone_surrogate_in_json_is_a_422_field_error(
         pytest.param(b'{"name": "Ada", "tags": ["\\udfff"]}', id="surrogate-nested"),
         pytest.param(b'{"consent": false, "consent": true}', id="duplicate-member"),
         pytest.param(b'{"consent": NaN}', id="nan"),
+        pytest.param(b'{"consent": 1e999}', id="infinity-by-size"),
         pytest.param(b'{"n": ' + b"1" * 5000 + b"}", id="5000-digits"),
     ],
 )
