@@ -82,5 +82,7 @@ class Event(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Minutes before start; None falls back to the series, then to REMINDER_OFFSETS.
     reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON)
+    # A partner who hosts this event with the agency ("" falls back to the series' host).
+    host: Mapped[str] = mapped_column(String(200), default="")
 
     series: Mapped[Series | None] = relationship(back_populates="events")

@@ -124,7 +124,10 @@ class TooManyBookings(DomainError):
 
 
 @dataclass
-class BookingLimiter:
+class AttemptLimiter:
+    """Attempts held back per client address and per e-mail address: bookings (the
+    settings' booking limits) and organisers' failed sign-ins (`for_sign_in`)."""
+
     per_client: tuple[RateLimitItem, ...]
     per_email: tuple[RateLimitItem, ...]
     secret_key: str = field(repr=False)
@@ -133,7 +136,34 @@ class BookingLimiter:
     _warned_at: float = -math.inf
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BookingLimiter:
+    def from_settings(cls, settings: Settings) -> AttemptLimiter:
+        """The booking limits: BOOKING_RATE_LIMIT per client, _PER_EMAIL per inbox."""
+        return cls._built(
+            settings,
+            settings.booking_rate_limit,
+            settings.booking_rate_limit_per_email,
+            "booking-limits",
+        )
+
+    @classmethod
+    def for_sign_in(cls, settings: Settings) -> AttemptLimiter:
+        """Organisers' sign-ins: SIGN_IN_RATE_LIMIT per client, SIGN_IN_RATE_LIMIT_PER_ACCOUNT
+        per account, counted on failures (`booked(address, True)` after a refusal)."""
+        return cls._built(
+            settings,
+            settings.sign_in_rate_limit,
+            settings.sign_in_rate_limit_per_account,
+            "sign-in-limits",
+        )
+
+    @classmethod
+    def _built(
+        cls,
+        settings: Settings,
+        per_client: tuple[RateLimitItem, ...],
+        per_email: tuple[RateLimitItem, ...],
+        name: str,
+    ) -> AttemptLimiter:
         storage: Storage
         pool = None
         if settings.redis_url:
@@ -148,15 +178,15 @@ class BookingLimiter:
                 "async+" + settings.redis_url,
                 wrap_exceptions=True,
                 implementation="redispy",
-                key_prefix="lunchkafe:booking-limits",
+                key_prefix=f"lunchkafe:{name}",
                 # The redis-py bridge takes a pool (limits' use_basic); its annotation is narrower.
                 connection_pool=pool,  # type: ignore[arg-type]
             )
         else:
             storage = MemoryStorage()
         return cls(
-            per_client=settings.booking_rate_limit,
-            per_email=settings.booking_rate_limit_per_email,
+            per_client=per_client,
+            per_email=per_email,
             secret_key=settings.secret_key,
             strategy=MovingWindowRateLimiter(storage),
             pool=pool,

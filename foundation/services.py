@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from foundation.database import create_engine, create_sessionmaker, unit_of_work
 from foundation.feed_cache import FeedCache, FeedMemo, MemoryFeedCache, RedisFeedCache
-from foundation.ratelimit import BookingLimiter
+from foundation.ratelimit import AttemptLimiter
 from foundation.settings import Settings
 
 Nudge = Callable[[], Awaitable[None]]
@@ -23,7 +23,8 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     feed_cache: FeedCache
-    booking_limiter: BookingLimiter
+    booking_limiter: AttemptLimiter
+    sign_in_limiter: AttemptLimiter
     feed_memo: FeedMemo = field(default_factory=FeedMemo)
     # Called after a commit that wrote outbox rows; set by the job runner in use.
     after_commit: list[Nudge] = field(default_factory=list)
@@ -39,7 +40,8 @@ class Services:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             feed_cache=cache,
-            booking_limiter=BookingLimiter.from_settings(settings),
+            booking_limiter=AttemptLimiter.from_settings(settings),
+            sign_in_limiter=AttemptLimiter.for_sign_in(settings),
         )
 
     @asynccontextmanager
@@ -55,6 +57,7 @@ class Services:
 
     async def close(self) -> None:
         await self.booking_limiter.close()
+        await self.sign_in_limiter.close()
         if isinstance(self.feed_cache, RedisFeedCache):
             await self.feed_cache.close()
         await self.engine.dispose()

@@ -27,6 +27,9 @@ DEFAULT_PRIVACY_NOTICE = (
 DEFAULT_BOOKING_RATE_LIMIT = "30/minute;300/hour"
 # One person books a term's single events in one sitting; a series form counts once.
 DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL = "10/minute;60/day"
+# Failed sign-ins: a person mistyping a few times is never held back; guessing is.
+DEFAULT_SIGN_IN_RATE_LIMIT = "20/minute;200/day"
+DEFAULT_SIGN_IN_RATE_LIMIT_PER_ACCOUNT = "5/minute;30/hour"
 
 
 # SMTP connections one delivery run keeps open. Each carries one message at a time, so after
@@ -72,6 +75,12 @@ class Settings:
     # e-mail address; an empty tuple is `off`.
     booking_rate_limit: tuple[RateLimitItem, ...] = ()
     booking_rate_limit_per_email: tuple[RateLimitItem, ...] = ()
+    sign_in_rate_limit: tuple[RateLimitItem, ...] = ()
+    sign_in_rate_limit_per_account: tuple[RateLimitItem, ...] = ()
+    # An organiser's session ends after this long without a request, and after
+    # SESSION_MAX_AGE whatever happens.
+    session_idle: timedelta = timedelta(hours=1)
+    session_max_age: timedelta = timedelta(hours=12)
     smtp_connections: int = DEFAULT_SMTP_CONNECTIONS
     log_format: str = "text"
     log_level: str = "INFO"
@@ -188,6 +197,18 @@ class Settings:
                 environ.get("BOOKING_RATE_LIMIT_PER_EMAIL"),
                 DEFAULT_BOOKING_RATE_LIMIT_PER_EMAIL,
             ),
+            sign_in_rate_limit=_rate_limits(
+                "SIGN_IN_RATE_LIMIT",
+                environ.get("SIGN_IN_RATE_LIMIT"),
+                DEFAULT_SIGN_IN_RATE_LIMIT,
+            ),
+            sign_in_rate_limit_per_account=_rate_limits(
+                "SIGN_IN_RATE_LIMIT_PER_ACCOUNT",
+                environ.get("SIGN_IN_RATE_LIMIT_PER_ACCOUNT"),
+                DEFAULT_SIGN_IN_RATE_LIMIT_PER_ACCOUNT,
+            ),
+            session_idle=_duration(environ, "SESSION_IDLE", "1h"),
+            session_max_age=_duration(environ, "SESSION_MAX_AGE", "12h"),
             smtp_connections=smtp_connections,
             log_format=log_format,
             log_level=log_level,

@@ -39,6 +39,7 @@ from web import (
     guide_pages,
     health,
     mailbox_pages,
+    organiser_pages,
 )
 
 STATIC_DIR = templates.DIRECTORY / "static"
@@ -66,6 +67,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *booking_pages.routes,
         *guide_pages.routes,
         *mailbox_pages.routes,
+        *organiser_pages.routes,
         *event_api.routes,
         *booking_api.routes,
         *api_docs.routes,

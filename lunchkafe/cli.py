@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import os
 import re
@@ -39,8 +40,12 @@ from foundation.logs import configure_logging
 from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
 from foundation.timeparse import parse_duration, read_moment, to_utc
+from foundation.timestamps import utcnow
 from mail.models import Audience
 from mail.outbox import outbox_summary, send_progress
+from organisers import accounts
+from organisers.errors import AccountNotFound
+from organisers.models import Role
 from registrations import listing
 from registrations.messaging import send_message, send_reminder_now
 from registrations.organising import cancel_event, update_event
@@ -173,6 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
     status = mail.add_parser("status", help="progress of a send, or of the whole outbox")
     status.add_argument("send_id", type=row_id, nargs="?")
     mail.add_parser("deliver", help="plan due reminders and deliver due mail now")
+
+    organisers = commands.add_parser(
+        "organisers", help="organiser accounts for the workspace"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    add_organiser = organisers.add_parser(
+        "add", help="add an account; the password is read from standard input"
+    )
+    add_organiser.add_argument("email")
+    add_organiser.add_argument("--name", required=True)
+    add_organiser.add_argument("--role", choices=[r.value for r in Role], default="organiser")
+    organisers.add_parser("list", help="every account with its role and state")
+    disable = organisers.add_parser("disable", help="disable an account and sign it out")
+    disable.add_argument("email")
     return parser
 
 
@@ -316,6 +334,8 @@ async def _dispatch(services: Services, args: argparse.Namespace) -> None:
         await _events(services, args)
     elif args.command == "mail":
         await _mail(services, args)
+    elif args.command == "organisers":
+        await _organisers(services, args)
 
 
 async def _events(services: Services, args: argparse.Namespace) -> None:
@@ -425,3 +445,41 @@ async def _mail(services: Services, args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _password_from_stdin() -> str:
+    """The password: asked for without echo on a terminal, else the first line of stdin
+    (so a script can pipe it; it never appears in the process list or shell history)."""
+    if sys.stdin.isatty():
+        return getpass.getpass("Password (at least 12 characters): ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def _organisers(services: Services, args: argparse.Namespace) -> None:
+    now = utcnow()
+    if args.action == "add":
+        password = _password_from_stdin()
+        async with services.transaction() as session:
+            organiser = await accounts.add_organiser(
+                session,
+                email=args.email,
+                name=args.name,
+                role=args.role,
+                password=password,
+                now=now,
+            )
+        print(f"account {organiser.id} added: {organiser.email} ({organiser.role.value})")
+    elif args.action == "list":
+        async with services.transaction() as session:
+            everyone = await accounts.list_organisers(session)
+        print(f"{'id':>4}  {'role':<9}  {'state':<8}  email")
+        for account in everyone:
+            state = "disabled" if account.disabled_at else "active"
+            print(f"{account.id:>4}  {account.role.value:<9}  {state:<8}  {account.email}")
+    elif args.action == "disable":
+        async with services.transaction() as session:
+            found = await accounts.find_by_email(session, args.email)
+            if found is None:
+                raise AccountNotFound()
+            await accounts.disable(session, found, now)
+        print(f"account {found.id} disabled and signed out")

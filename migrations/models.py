@@ -5,16 +5,22 @@ from events.models import Event, Series
 from foundation.database import Base
 from guide.models import Challenge, EventGuideLink, GuideExample
 from mail.models import OrganiserSend, OutboxMessage
+from organisers.models import AccessToken, AccountLink, AuditEntry, Organiser, OrganiserSession
 from registrations.models import AttendeeFeed, Registration
 
 __all__ = [
+    "AccessToken",
+    "AccountLink",
     "AttendeeFeed",
+    "AuditEntry",
     "Base",
     "Challenge",
     "Event",
     "EventGuideLink",
     "GuideExample",
+    "Organiser",
     "OrganiserSend",
+    "OrganiserSession",
     "OutboxMessage",
     "Registration",
     "Series",

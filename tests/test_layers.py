@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("events",),  # series and events, whether one is open for booking, iCalendar
     ("guide",),  # the development guide and the links from events
     ("registrations",),  # booking, waitlist, feeds, reminders, what pages read in one call
+    ("organisers",),  # accounts, roles, sessions, access tokens, the audit log
     ("notices",),  # what each mail says, and delivering it
     ("web", "workers"),  # route adapters; background jobs
     ("migrations",),  # Alembic, and the models of every package it keeps

@@ -31,7 +31,17 @@ from lunchkafe.app import create_app
 from tests.factories import make_event
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("foundation", "mail", "events", "registrations", "guide", "notices", "web", "workers")
+PACKAGES = (
+    "foundation",
+    "mail",
+    "events",
+    "guide",
+    "registrations",
+    "organisers",
+    "notices",
+    "web",
+    "workers",
+)
 
 
 def visible_text(html: str) -> str:

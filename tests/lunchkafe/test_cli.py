@@ -48,15 +48,16 @@ class Run:
     err: str
 
 
-async def lunchkafe(*args: str, env: dict[str, str]) -> Run:
+async def lunchkafe(*args: str, env: dict[str, str], stdin: str = "") -> Run:
     process = await asyncio.create_subprocess_exec(
         str(LUNCHKAFE),
         *args,
         env=env,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
     assert process.returncode is not None
     return Run(process.returncode, out.decode(), err.decode())
 
@@ -852,3 +853,56 @@ async def test_seed_demo_twice_says_so_and_changes_nothing(tmp_path: Path) -> No
     refused(again, "Utvecklingsguiden har redan innehåll")
     assert "database error" not in again.err
     assert ok(await lunchkafe("events", "list", env=env)) == before
+
+
+async def test_organiser_accounts_from_the_command_line(tmp_path: Path) -> None:
+    env = cli_env(f"sqlite:///{tmp_path / 'org.db'}", tmp_path / "var")
+    ok(await lunchkafe("migrate", env=env))
+    secret = "en lång lösenfras för kaféet"
+    added = ok(
+        await lunchkafe(
+            "organisers",
+            "add",
+            "Boss@Myndigheten.example.se",
+            "--name",
+            "Eva Chef",
+            "--role",
+            "admin",
+            env=env,
+            stdin=secret + "\n",
+        )
+    )
+    assert "added: Boss@myndigheten.example.se (admin)" in added
+    assert secret not in added
+    # Refused with a message and nothing stored: a short password, the same address again.
+    refused(
+        await lunchkafe(
+            "organisers",
+            "add",
+            "ny@myndigheten.example.se",
+            "--name",
+            "Ny",
+            env=env,
+            stdin="kort\n",
+        ),
+        "password",
+    )
+    refused(
+        await lunchkafe(
+            "organisers",
+            "add",
+            "boss@myndigheten.example.se",
+            "--name",
+            "Igen",
+            env=env,
+            stdin=secret + "\n",
+        ),
+        "email",
+    )
+    listed = ok(await lunchkafe("organisers", "list", env=env)).splitlines()
+    assert len(listed) == 2
+    assert "admin" in listed[1]
+    assert "active" in listed[1]
+    ok(await lunchkafe("organisers", "disable", "boss@myndigheten.example.se", env=env))
+    assert "disabled" in ok(await lunchkafe("organisers", "list", env=env))
+    refused(await lunchkafe("organisers", "disable", "okand@example.se", env=env), "not found")

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from itsdangerous import TimestampSigner
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 from starlette.applications import Starlette
@@ -41,6 +42,9 @@ from lunchkafe.demo import load_demo
 from mail.heartbeat import beat
 from mail.mailbox import LocalMailbox
 from notices.delivery import deliver_due
+from organisers import accounts
+from organisers import sessions as organiser_sessions
+from organisers.access import SALT
 from registrations import booking
 from registrations.feeds import feed_token, replace_feed_address
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
@@ -204,6 +208,22 @@ class Statements:
             self.writes.append((self.current, " ".join(statement.split())[:200]))
 
 
+async def admin_session(services: Services) -> str:
+    """A signed session cookie of an admin, made before the walk (signing in writes)."""
+    now = utcnow()
+    async with services.transaction() as session:
+        admin = await accounts.add_organiser(
+            session,
+            email="admin@myndigheten.example.se",
+            name="Admin",
+            role="admin",
+            password=None,
+            now=now,
+        )
+        token = await organiser_sessions.start(session, admin, now)
+    return TimestampSigner(SECRET, salt=SALT).sign(token).decode()
+
+
 @pytest.fixture
 async def seeded_client(services: Services) -> tuple[Services, Starlette, Seeded]:
     settings = dataclasses.replace(services.settings, mailbox_pages=True)
@@ -250,6 +270,7 @@ async def test_no_get_or_head_writes_anything(
     services, app, seeded = seeded_client
     target_list = list(targets(app.routes, seeded))
     statements = Statements()
+    admin_cookie = await admin_session(services)
     before = await snapshot(services)
     assert all(before[t] for t in ("events", "registrations", "outbox_messages", "attendee_feeds"))
     event.listen(services.engine.sync_engine, "before_cursor_execute", statements.record)
@@ -263,6 +284,12 @@ async def test_no_get_or_head_writes_anything(
             transport=transport, base_url="http://testserver", cookies=cookies
         ) as returning:
             again = await walk(returning, target_list, statements)
+        # And as a signed-in admin: the organiser pages read, and write nothing either.
+        cookies = {"lk_organiser": admin_cookie}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies=cookies
+        ) as admin:
+            signed_in = await walk(admin, target_list, statements)
     finally:
         event.remove(services.engine.sync_engine, "before_cursor_execute", statements.record)
     after = await snapshot(services)
@@ -271,7 +298,7 @@ async def test_no_get_or_head_writes_anything(
     changed = [name for name in before if before[name] != after[name]]
     assert changed == [], f"GET requests changed the tables {changed}"
     for target in target_list:
-        codes = answers[target.name] + again[target.name]
+        codes = answers[target.name] + again[target.name] + signed_in[target.name]
         assert any(c < 300 for c in codes), f"{target.name} never answered 2xx: {set(codes)}"
         if target.fills_parameters:
             assert 404 in codes, f"{target.name} never answered 404 to an unknown value"

@@ -16,7 +16,17 @@ from foundation.site_paths import ROUTES, path, url
 from lunchkafe.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("foundation", "mail", "events", "registrations", "guide", "notices", "web", "workers")
+PACKAGES = (
+    "foundation",
+    "mail",
+    "events",
+    "guide",
+    "registrations",
+    "organisers",
+    "notices",
+    "web",
+    "workers",
+)
 SAMPLE: dict[str, str | int] = {
     "event_id": 42,
     "slug": "lunchkafe-om-forenkling",

@@ -1,0 +1,145 @@
+"""Who is signed in, for the organiser pages and API: the session cookie, roles, the gate.
+
+The cookie holds the session token signed with a timestamp (itsdangerous), `HttpOnly`,
+`SameSite=Lax`, and behind https `Secure` with the `__Host-` prefix (RFC 6265bis §4.1.3.2:
+no Domain, path /, so no sibling host can set or read it). A signature older than
+SESSION_IDLE ends the session; each organiser page signs it afresh, so it ends after that
+long without a request, and reading a page writes nothing to the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from urllib.parse import quote
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from foundation.services import services
+from foundation.settings import Settings
+from foundation.timestamps import utcnow
+from organisers import sessions
+from organisers.errors import Forbidden, NotSignedIn
+from organisers.models import Organiser, Role
+
+Handler = Callable[[Request], Awaitable[Response]]
+SALT = "lunchkafe.organiser-session"
+REFRESH_AFTER_SECONDS = 60  # a cookie signed longer ago than this is signed afresh
+
+
+def cookie_name(settings: Settings) -> str:
+    return "__Host-lk_organiser" if settings.base_url.startswith("https://") else "lk_organiser"
+
+
+def _signer(settings: Settings) -> TimestampSigner:
+    return TimestampSigner(settings.secret_key, salt=SALT)
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        cookie_name(settings),
+        _signer(settings).sign(token).decode(),
+        max_age=int(settings.session_max_age.total_seconds()),
+        path="/",
+        secure=settings.base_url.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        cookie_name(settings),
+        path="/",
+        secure=settings.base_url.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def session_token(request: Request) -> str | None:
+    """The session token of a cookie signed within SESSION_IDLE, or None."""
+    settings = services(request).settings
+    raw = request.cookies.get(cookie_name(settings))
+    if not raw:
+        return None
+    try:
+        return (
+            _signer(settings)
+            .unsign(raw, max_age=int(settings.session_idle.total_seconds()))
+            .decode()
+        )
+    except (BadSignature, SignatureExpired, UnicodeDecodeError):
+        return None
+
+
+async def signed_in(request: Request) -> Organiser | None:
+    """The organiser this request's session signs in, or None; looked up once per request."""
+    if hasattr(request.state, "organiser"):
+        found: Organiser | None = request.state.organiser
+        return found
+    token = session_token(request)
+    organiser = None
+    if token is not None:
+        app = services(request)
+        async with app.transaction() as session:
+            organiser = await sessions.resolve(
+                session, token, utcnow(), max_age=app.settings.session_max_age
+            )
+    request.state.organiser = organiser
+    return organiser
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: an organiser page's path, never another site."""
+    if value and value.startswith("/organiser") and "//" not in value and "\\" not in value:
+        return value
+    return "/organiser/"
+
+
+def requires(role: Role | None = None) -> Callable[[Handler], Handler]:
+    """Gate an organiser handler: anonymous requests go to the sign-in page (raise
+    NotSignedIn, a 401, under /api/), a signed-in organiser without `role` gets Forbidden
+    (403). The handler finds its organiser with `current(request)`."""
+
+    def gate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def gated(request: Request) -> Response:
+            organiser = await signed_in(request)
+            if organiser is None:
+                if request.url.path.startswith("/api/"):
+                    raise NotSignedIn()
+                target = quote(request.url.path, safe="/")
+                return RedirectResponse(f"/organiser/login?next={target}", status_code=303)
+            if role is Role.ADMIN and not organiser.is_admin:
+                raise Forbidden()
+            response = await handler(request)
+            _slide(request, response)
+            return response
+
+        return gated
+
+    return gate
+
+
+def current(request: Request) -> Organiser:
+    """The signed-in organiser of a gated handler."""
+    organiser: Organiser | None = getattr(request.state, "organiser", None)
+    if organiser is None:
+        raise NotSignedIn()
+    return organiser
+
+
+def _slide(request: Request, response: Response) -> None:
+    """Sign the cookie afresh when it is more than a minute old: idle time restarts."""
+    settings = services(request).settings
+    raw = request.cookies.get(cookie_name(settings), "")
+    try:
+        age = _signer(settings).unsign(raw, return_timestamp=True)[1]
+    except (BadSignature, UnicodeDecodeError):
+        return
+    token = session_token(request)
+    if token and (utcnow() - age).total_seconds() > REFRESH_AFTER_SECONDS:
+        set_session_cookie(response, token, settings)

@@ -1,0 +1,85 @@
+"""What can go wrong with organiser accounts and signing in, said to the organiser."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from foundation.errors import N_, DomainError
+
+
+class InvalidAccount(DomainError):
+    """Field-level problems: `fields` maps a field to its msgid."""
+
+    code = "invalid"
+    status = 422
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        super().__init__(N_("Uppgifterna om kontot innehåller fel."), fields=fields)
+
+
+class AccountNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(N_("Kontot finns inte."))
+
+
+class SignInRefused(DomainError):
+    """Wrong address or password, a disabled account or one without a password yet: one
+    answer for all, so the answer tells nobody which addresses have accounts."""
+
+    code = "sign_in_refused"
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(N_("Fel e-postadress eller lösenord."))
+
+
+class TooManySignIns(DomainError):
+    """Over a sign-in limit; `Retry-After` says when to try again (RFC 9110 §10.2.3)."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            N_("För många inloggningsförsök. Försök igen om %(seconds)s sekunder."),
+            headers={"Retry-After": str(retry_after)},
+            seconds=retry_after,
+        )
+        self.extensions = {"retry_after": retry_after}
+
+
+class NotSignedIn(DomainError):
+    code = "not_signed_in"
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(N_("Logga in för att fortsätta."))
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(N_("Ditt konto har inte behörighet till den här sidan."))
+
+
+class LinkExpired(DomainError):
+    code = "link_expired"
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("Länken har redan använts eller gått ut. Be om en ny på inloggningssidan.")
+        )
+
+
+MSG_NAME = N_("Skriv namnet.")
+MSG_EMAIL = N_("Skriv en giltig e-postadress.")
+MSG_EMAIL_TAKEN = N_("Det finns redan ett konto med den adressen.")
+MSG_PASSWORD_SHORT = N_("Lösenordet måste ha minst 12 tecken.")
+MSG_PASSWORD_LONG = N_("Lösenordet får ha högst 1 000 tecken.")
+MSG_ROLE = N_("Välj roll: admin eller organiser.")
