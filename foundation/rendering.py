@@ -14,6 +14,7 @@ import templates
 from foundation import csrf
 from foundation.errors import DomainError
 from foundation.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
+from foundation.markdown import to_html
 from foundation.services import services
 
 TEMPLATE_DIR = templates.DIRECTORY
@@ -34,6 +35,8 @@ def environment(language: str) -> jinja2.Environment:
     env.install_gettext_translations(  # type: ignore[attr-defined]
         translations(language), newstyle=True
     )
+    # An organiser's Markdown, rendered and sanitised (foundation.markdown): `x | markdown`.
+    env.filters["markdown"] = to_html
     return env
 
 
