@@ -251,6 +251,33 @@ class AttemptLimiter:
         except StorageError as exc:
             self._warn(exc)
 
+    async def check_failures(self, client: str) -> None:
+        """Raise TooManyBookings when `client` has used up its per-client limits on failed
+        attempts (counted by `failed`); counts nothing itself. For credentials a client
+        presents on every request (the organiser API's bearer tokens), where counting every
+        attempt would hold back honest use. A failing storage lets the attempt through."""
+        key = self._key("failed", client_of(client))
+        try:
+            waits = [
+                await self._wait(item, key)
+                for item in self.per_client
+                if not await self.strategy.test(item, key)
+            ]
+        except StorageError as exc:
+            self._warn(exc)
+            return
+        if waits:
+            raise TooManyBookings(max(waits))
+
+    async def failed(self, client: str) -> None:
+        """Count one failed attempt of `client` against its per-client limits. Never raises."""
+        key = self._key("failed", client_of(client))
+        try:
+            for item in self.per_client:
+                await self.strategy.hit(item, key)
+        except StorageError as exc:
+            self._warn(exc)
+
     async def close(self) -> None:
         if self.pool is not None:
             await self.pool.aclose()

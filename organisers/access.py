@@ -17,11 +17,19 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from foundation.ratelimit import TooManyBookings, client_host
 from foundation.services import services
 from foundation.settings import Settings
 from foundation.timestamps import utcnow
-from organisers import sessions
-from organisers.errors import Forbidden, NotSignedIn
+from organisers import sessions, tokens
+from organisers.errors import (
+    BearerForbidden,
+    BearerMissing,
+    BearerRefused,
+    Forbidden,
+    NotSignedIn,
+    TooManySignIns,
+)
 from organisers.models import Organiser, Role
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -118,6 +126,60 @@ def requires(role: Role | None = None) -> Callable[[Handler], Handler]:
             response = await handler(request)
             _slide(request, response)
             return response
+
+        return gated
+
+    return gate
+
+
+READS = ("GET", "HEAD")
+
+
+def bearer_of(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer …` header (the scheme in any letter case,
+    RFC 9110 §11.1), or None when the header is missing or names another scheme."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
+
+
+def requires_token(role: Role | None = None) -> Callable[[Handler], Handler]:
+    """Gate an organiser API handler on a personal access token (`Authorization: Bearer`,
+    RFC 6750 §2.1); a session cookie opens nothing here.
+
+    No token: BearerMissing (401). An unknown or revoked token, or one whose account is
+    disabled: BearerRefused (401, `error="invalid_token"`), counted against the client's
+    sign-in limits, and once over them TooManySignIns (429) before any lookup. A token
+    whose account lacks `role`: BearerForbidden (403, `error="insufficient_scope"`). The
+    handler finds its organiser with `current(request)`; a request that writes marks the
+    token used.
+    """
+
+    def gate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def gated(request: Request) -> Response:
+            secret = bearer_of(request)
+            if secret is None:
+                raise BearerMissing()
+            app = services(request)
+            client = client_host(request)
+            try:
+                await app.sign_in_limiter.check_failures(client)
+            except TooManyBookings as exc:
+                raise TooManySignIns(exc.retry_after) from None
+            async with app.transaction() as session:
+                found = await tokens.resolve(
+                    session, secret, utcnow(), writes=request.method not in READS
+                )
+            if found is None:
+                await app.sign_in_limiter.failed(client)
+                raise BearerRefused()
+            organiser, _ = found
+            if role is Role.ADMIN and not organiser.is_admin:
+                raise BearerForbidden()
+            request.state.organiser = organiser
+            return await handler(request)
 
         return gated
 

@@ -77,6 +77,67 @@ class LinkExpired(DomainError):
         )
 
 
+# Access tokens for the organiser API (organisers/tokens.py, organisers/access.py). A bearer
+# refusal says so in WWW-Authenticate (RFC 6750 §3): no token, or a bad one, is 401; a
+# token whose account lacks the role is 403 (insufficient_scope).
+BEARER_REALM = 'Bearer realm="lunchkafe-organiser"'
+
+
+class InvalidToken(DomainError):
+    """A token's name is wrong: `fields` says how."""
+
+    code = "invalid"
+    status = 422
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        super().__init__(N_("Åtkomstnyckeln kunde inte skapas."), fields=fields)
+
+
+class TokenNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(N_("Åtkomstnyckeln finns inte eller är redan återkallad."))
+
+
+class BearerMissing(DomainError):
+    """No `Authorization: Bearer` at all: the challenge without an error code (RFC 6750 §3.1)."""
+
+    code = "not_signed_in"
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("Skicka en åtkomstnyckel i Authorization: Bearer."),
+            headers={"WWW-Authenticate": BEARER_REALM},
+        )
+
+
+class BearerRefused(DomainError):
+    """A token that is unknown, revoked or whose account is disabled: one answer for all."""
+
+    code = "invalid_token"
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("Åtkomstnyckeln gäller inte: den är okänd, återkallad eller kontot avstängt."),
+            headers={"WWW-Authenticate": BEARER_REALM + ', error="invalid_token"'},
+        )
+
+
+class BearerForbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("Ditt konto har inte behörighet till den här sidan."),
+            headers={"WWW-Authenticate": BEARER_REALM + ', error="insufficient_scope"'},
+        )
+
+
 MSG_NAME = N_("Skriv namnet.")
 MSG_EMAIL = N_("Skriv en giltig e-postadress.")
 MSG_EMAIL_TAKEN = N_("Det finns redan ett konto med den adressen.")
