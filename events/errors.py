@@ -56,3 +56,47 @@ class EventInPast(InvalidEvent):
     """
 
     code = "in_past"
+
+
+class EventStateRefused(EventError):
+    """The event's state does not allow the step: unpublishing one people have booked,
+    deleting one that is not a draft, publishing one that is cancelled."""
+
+    code = "conflict"
+    status = 409
+
+
+class HasRegistrations(EventStateRefused):
+    """A published event that people have booked stays public: cancelling it tells them."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            N_(
+                "%(count)d personer har anmält sig, så evenemanget kan inte bli ett utkast igen. "
+                "Ställ in det i stället, så får de anmälda veta."
+            ),
+            count=count,
+        )
+
+
+class NotPublished(EventStateRefused):
+    def __init__(self) -> None:
+        super().__init__(N_("Bara ett publicerat evenemang kan göras till utkast."))
+
+
+class NotADraft(EventStateRefused):
+    """Only a draft can be deleted: a published event is cancelled instead, so nobody who
+    saw or booked it is left without word."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_("Bara ett utkast kan raderas. Ett publicerat evenemang ställs in i stället.")
+        )
+
+
+class DraftNotCancelled(EventStateRefused):
+    """A draft was never public, so there is nobody to tell: it is deleted, not cancelled
+    (a cancelled event shows on public pages and feeds as cancelled)."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("Ett utkast ställs inte in. Radera det i stället."))

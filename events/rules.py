@@ -163,3 +163,50 @@ def raise_if_any(errors: dict[str, str]) -> None:
         return
     in_past = {MSG_STARTS_IN_PAST, MSG_ENDS_IN_PAST} & set(errors.values())
     raise (EventInPast if in_past else InvalidEvent)(errors)
+
+
+# Reminders: a handful, each at most two weeks before the start (REMINDER_OFFSETS' notation).
+MAX_REMINDERS = 5
+LONGEST_REMINDER = timedelta(days=14)
+MSG_REMINDERS = N_("Skriv tider före start åtskilda med komma, t.ex. 24h,1h (högst 14 dygn).")
+MSG_TOO_MANY_REMINDERS = N_("Högst fem påminnelser.")
+
+
+def read_reminder_offsets(text: str, errors: dict[str, str]) -> list[int] | None:
+    """'24h,1h' → [1440, 60]: minutes before the start, largest first, repeats once.
+
+    Empty text is None (the series' setting, else REMINDER_OFFSETS); "0" or "ingen" is []
+    (no reminders). A fault goes to `errors["reminder_offsets"]` and the result is None.
+    """
+    from foundation.timeparse import parse_duration
+
+    raw = text.strip().lower()
+    if not raw:
+        return None
+    if raw in ("0", "ingen", "inga", "none"):
+        return []
+    try:
+        minutes = {
+            int(parse_duration(part, longest=LONGEST_REMINDER).total_seconds() // 60)
+            for part in raw.split(",")
+        }
+    except ValueError:
+        errors["reminder_offsets"] = MSG_REMINDERS
+        return None
+    if len(minutes) > MAX_REMINDERS:
+        errors["reminder_offsets"] = MSG_TOO_MANY_REMINDERS
+        return None
+    return sorted(minutes, reverse=True)
+
+
+def written_offsets(minutes: list[int] | None) -> str:
+    """[1440, 90] → '24h,1h30m', the notation `read_reminder_offsets` reads ('' for None)."""
+    if minutes is None:
+        return ""
+    if not minutes:
+        return "0"
+    parts = []
+    for m in minutes:
+        hours, rest = divmod(m, 60)
+        parts.append(f"{hours}h{rest}m" if hours and rest else f"{hours}h" if hours else f"{rest}m")
+    return ",".join(parts)

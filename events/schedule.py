@@ -5,13 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.errors import EventNotFound, InvalidEvent, SeriesNotFound
+from events.errors import (
+    DraftNotCancelled,
+    EventNotFound,
+    HasRegistrations,
+    InvalidEvent,
+    NotADraft,
+    NotPublished,
+    SeriesNotFound,
+)
 from events.models import Event, EventKind, EventStatus, Series
 from events.rules import (
     MSG_BELOW_CONFIRMED,
@@ -202,24 +210,39 @@ async def publish_event(session: AsyncSession, event_id: int) -> Event:
     return event
 
 
-async def apply_changes(
+@dataclass(frozen=True)
+class PlannedChange:
+    """What `EventChanges` would do to an event, checked by every rule; nothing written.
+
+    `new` holds each field that is set, as it would be stored (an end moved with its start,
+    "" read as None for the join link and venue).
+    """
+
+    new: dict[str, Any]
+    calendar_changed: bool
+    capacity_raised: bool
+
+    def differing(self, event: Event) -> dict[str, tuple[Any, Any]]:
+        """Each field whose value would change: name → (now, after)."""
+        return {
+            name: (getattr(event, name), value)
+            for name, value in self.new.items()
+            if getattr(event, name) != value
+        }
+
+
+async def plan_changes(
     session: AsyncSession,
-    event_id: int,
+    event: Event,
     changes: EventChanges,
     *,
     count_confirmed: CountConfirmed,
-) -> EventUpdate:
-    """Change an event's fields under its lock; SEQUENCE grows when calendars must update.
+) -> PlannedChange:
+    """Check `changes` against `event` by the rules `apply_changes` keeps, writing nothing.
 
-    The same rules as `create_event`, and the capacity never falls below the seats already
-    confirmed (counted under the lock, so no booking slips in between). Raises
-    EventNotFound, InvalidEvent or EventInPast; nothing is changed when it raises.
-    Telling attendees and promoting from the waitlist is the caller's next step
-    (`registrations.organising.update_event` does both), in the same transaction.
+    A preview calls it on the event as read; `apply_changes` on the event under its lock.
+    Raises InvalidEvent (a cancelled event, a field at fault) or EventInPast.
     """
-    event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
     if event.status == EventStatus.CANCELLED:
         raise InvalidEvent({"status": N_("Evenemanget är inställt och kan inte ändras.")})
     new: dict[str, Any] = {
@@ -272,31 +295,60 @@ async def apply_changes(
             if new["capacity"] < confirmed:
                 errors["capacity"] = MSG_BELOW_CONFIRMED % {"confirmed": confirmed}
     raise_if_any(errors)
-    calendar_changed = any(
-        name in new and new[name] != getattr(event, name) for name in CALENDAR_FIELDS
+    return PlannedChange(
+        new=new,
+        calendar_changed=any(
+            name in new and new[name] != getattr(event, name) for name in CALENDAR_FIELDS
+        ),
+        capacity_raised=new.get("capacity", event.capacity) > event.capacity,
     )
-    capacity_raised = new.get("capacity", event.capacity) > event.capacity
-    for name, value in new.items():
+
+
+async def apply_changes(
+    session: AsyncSession,
+    event_id: int,
+    changes: EventChanges,
+    *,
+    count_confirmed: CountConfirmed,
+) -> EventUpdate:
+    """Change an event's fields under its lock; SEQUENCE grows when calendars must update.
+
+    The same rules as `create_event` (see `plan_changes`), and the capacity never falls
+    below the seats already confirmed (counted under the lock, so no booking slips in
+    between). Raises EventNotFound, InvalidEvent or EventInPast; nothing is changed when it
+    raises. Telling attendees and promoting from the waitlist is the caller's next step
+    (`registrations.organising.update_event` does both), in the same transaction.
+    """
+    event = await lock_event(session, event_id)
+    if event is None:
+        raise EventNotFound(event_id)
+    plan = await plan_changes(session, event, changes, count_confirmed=count_confirmed)
+    for name, value in plan.new.items():
         setattr(event, name, value)
-    if calendar_changed:
+    if plan.calendar_changed:
         event.sequence += 1
     event.updated_at = utcnow()
     session.info["events_changed"] = True
     return EventUpdate(
-        event=event, calendar_changed=calendar_changed, capacity_raised=capacity_raised
+        event=event,
+        calendar_changed=plan.calendar_changed,
+        capacity_raised=plan.capacity_raised,
     )
 
 
 async def mark_cancelled(session: AsyncSession, event_id: int) -> Event:
     """Cancel an event under its lock; SEQUENCE grows so calendars drop it.
 
-    Cancelling twice is harmless. Raises EventNotFound.
+    Cancelling twice is harmless. Raises EventNotFound, or DraftNotCancelled for a draft:
+    a cancelled event is shown as cancelled, and a draft must never become public.
     """
     event = await lock_event(session, event_id)
     if event is None:
         raise EventNotFound(event_id)
     if event.status == EventStatus.CANCELLED:
         return event
+    if event.status == EventStatus.DRAFT:
+        raise DraftNotCancelled()
     now = utcnow()
     event.status = EventStatus.CANCELLED
     event.sequence += 1
@@ -324,3 +376,114 @@ async def published_events(session: AsyncSession, event_ids: Sequence[int]) -> l
 def registration_window(event: Event) -> tuple[datetime | None, datetime]:
     """When booking opens (None: at once) and closes (default: when the event starts)."""
     return event.registration_opens_at, event.registration_closes_at or event.starts_at
+
+
+# How many people hold a registration (confirmed or waiting) for an event;
+# registrations.waitlist.count_active, passed in for the same reason as CountConfirmed.
+CountRegistrations = Callable[[AsyncSession, int], Awaitable[int]]
+
+
+async def unpublish_event(
+    session: AsyncSession, event_id: int, *, count_registrations: CountRegistrations
+) -> Event:
+    """Take a published event nobody has booked back to a draft, out of every public page
+    and feed. Raises EventNotFound, NotPublished, or HasRegistrations when anyone is
+    confirmed or waiting (counted under the event's lock): they are told by cancelling."""
+    event = await lock_event(session, event_id)
+    if event is None:
+        raise EventNotFound(event_id)
+    if event.status != EventStatus.PUBLISHED:
+        raise NotPublished()
+    booked = await count_registrations(session, event.id)
+    if booked:
+        raise HasRegistrations(booked)
+    event.status = EventStatus.DRAFT
+    event.updated_at = utcnow()
+    session.info["events_changed"] = True
+    return event
+
+
+async def delete_draft(session: AsyncSession, event_id: int) -> None:
+    """Delete a draft for good (its guide links go with it). Raises EventNotFound or
+    NotADraft: a published or cancelled event stays, so its calendar entries keep a
+    meaning."""
+    event = await lock_event(session, event_id)
+    if event is None:
+        raise EventNotFound(event_id)
+    if event.status != EventStatus.DRAFT:
+        raise NotADraft()
+    await session.delete(event)
+    await session.flush()
+
+
+async def duplicate_event(
+    session: AsyncSession, event_id: int, *, shift: timedelta, site_domain: str
+) -> Event:
+    """A new draft with the event's title, texts, capacity, place, host, reminders, series
+    and registration window, every time moved by `shift`; a new calendar UID. Raises
+    EventNotFound, or InvalidEvent when the moved times break the rules (a copy may start
+    in the past only if the original's copy would: a draft is a draft)."""
+    source = await session.get(Event, event_id) if is_id(event_id) else None
+    if source is None:
+        raise EventNotFound(event_id)
+
+    def moved(moment: datetime | None) -> datetime | None:
+        return None if moment is None else moment + shift
+
+    errors: dict[str, str] = {}
+    starts, ends = source.starts_at + shift, source.ends_at + shift
+    check_times(
+        errors,
+        starts_at=starts,
+        ends_at=ends,
+        opens=moved(source.registration_opens_at),
+        closes=moved(source.registration_closes_at),
+    )
+    raise_if_any(errors)
+    now = utcnow()
+    copy = Event(
+        series_id=source.series_id,
+        kind=source.kind,
+        title=source.title,
+        summary=source.summary,
+        description=source.description,
+        starts_at=starts,
+        ends_at=ends,
+        capacity=source.capacity,
+        join_url=source.join_url,
+        venue=source.venue,
+        registration_opens_at=moved(source.registration_opens_at),
+        registration_closes_at=moved(source.registration_closes_at),
+        status=EventStatus.DRAFT,
+        uid=f"event-{uuid.uuid4()}@{site_domain}",
+        sequence=0,
+        waitlist_counter=0,
+        created_at=now,
+        updated_at=now,
+        reminder_offsets=(
+            list(source.reminder_offsets) if source.reminder_offsets is not None else None
+        ),
+        host=source.host,
+    )
+    session.add(copy)
+    await session.flush()
+    return copy
+
+
+async def set_event_settings(
+    session: AsyncSession, event_id: int, *, host: str, reminder_offsets: list[int] | None
+) -> Event:
+    """An event's co-host ("" falls back to the series') and reminder offsets (minutes
+    before the start, None: the series' or the site's). Neither moves a calendar entry.
+    Raises EventNotFound or InvalidEvent."""
+    event = await lock_event(session, event_id)
+    if event is None:
+        raise EventNotFound(event_id)
+    errors: dict[str, str] = {}
+    text = clean_text_fields({"host": host}, errors)
+    raise_if_any(errors)
+    event.host = text["host"]
+    event.reminder_offsets = reminder_offsets
+    event.updated_at = utcnow()
+    session.info["events_changed"] = True
+    return event

@@ -12,9 +12,16 @@ from sqlalchemy.orm import selectinload
 from events.models import Event
 from events.rules import MSG_SLUG
 from events.schedule import published_events
+from foundation.errors import N_
 from foundation.slugs import is_slug
+from foundation.text import MSG_TOO_LONG, TextRefused, clean_line
 from guide.errors import ExampleNotFound, InvalidExample
 from guide.models import Challenge, EventGuideLink, GuideExample
+
+# Why an example matters for an event: a line, shown under the example's title.
+MAX_NOTE = 300
+MSG_NOTE_TOO_LONG = N_("Högst 300 tecken.")
+MSG_ALREADY_LINKED = N_("Exemplet är redan kopplat till evenemanget.")
 
 
 @dataclass(frozen=True)
@@ -122,15 +129,80 @@ async def events_for_example(session: AsyncSession, example_id: int, now: dateti
 async def link_example(
     session: AsyncSession, *, event_id: int, example_slug: str, note: str = ""
 ) -> EventGuideLink:
-    """Link an example to an event, after the ones already linked."""
-    example = await get_example(session, example_slug)
+    """Link an example to an event, after the ones already linked, with a short note on why
+    it matters (one line, at most MAX_NOTE characters). Raises ExampleNotFound, or
+    InvalidExample when the note is too long or the example is already linked."""
+    example = await get_example(session, example_slug) if is_slug(example_slug) else None
     if example is None:
-        raise LookupError(f"guide example {example_slug!r} does not exist")
-    count = len(await examples_for_event(session, event_id))
-    link = EventGuideLink(event_id=event_id, example_id=example.id, position=count, note=note)
+        raise ExampleNotFound()
+    try:
+        note = clean_line(note, max_length=MAX_NOTE)
+    except TextRefused as exc:
+        raise InvalidExample(
+            {"note": MSG_NOTE_TOO_LONG if exc.msgid == MSG_TOO_LONG else exc.msgid}
+        ) from None
+    links = await _links(session, event_id)
+    if any(link.example_id == example.id for link in links):
+        raise InvalidExample({"example": MSG_ALREADY_LINKED})
+    position = max((link.position for link in links), default=-1) + 1
+    link = EventGuideLink(event_id=event_id, example_id=example.id, position=position, note=note)
     session.add(link)
     await session.flush()
     return link
+
+
+async def _links(session: AsyncSession, event_id: int) -> list[EventGuideLink]:
+    return list(
+        (
+            await session.scalars(
+                select(EventGuideLink)
+                .where(EventGuideLink.event_id == event_id)
+                .order_by(EventGuideLink.position, EventGuideLink.id)
+            )
+        ).all()
+    )
+
+
+async def move_example(session: AsyncSession, *, event_id: int, example_id: int, by: int) -> bool:
+    """Move a linked example `by` places (-1: up, 1: down) in the event's order; the order
+    is renumbered 0, 1, 2, … False when the example is not linked or cannot move further."""
+    links = await _links(session, event_id)
+    at = next((i for i, link in enumerate(links) if link.example_id == example_id), None)
+    if at is None or not 0 <= at + by < len(links):
+        return False
+    links.insert(at + by, links.pop(at))
+    for position, link in enumerate(links):
+        link.position = position
+    await session.flush()
+    return True
+
+
+async def unlink_example(session: AsyncSession, *, event_id: int, example_id: int) -> bool:
+    """Remove an example from an event's list; the others keep their order. False when it
+    was not linked."""
+    links = await _links(session, event_id)
+    found = next((link for link in links if link.example_id == example_id), None)
+    if found is None:
+        return False
+    await session.delete(found)
+    await session.flush()
+    return True
+
+
+async def copy_links(session: AsyncSession, *, from_event_id: int, to_event_id: int) -> int:
+    """Give `to_event_id` the examples `from_event_id` links, same order and notes; how many."""
+    links = await _links(session, from_event_id)
+    for link in links:
+        session.add(
+            EventGuideLink(
+                event_id=to_event_id,
+                example_id=link.example_id,
+                position=link.position,
+                note=link.note,
+            )
+        )
+    await session.flush()
+    return len(links)
 
 
 async def add_example(
