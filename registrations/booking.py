@@ -25,7 +25,12 @@ from registrations.attendee import Attendee
 from registrations.feeds import ensure_feed
 from registrations.models import Registration, RegistrationStatus
 from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
-from registrations.waitlist import count_confirmed, promote_from_waitlist, waitlist_position
+from registrations.waitlist import (
+    count_confirmed,
+    promote_from_waitlist,
+    refuse_unless_seatable,
+    waitlist_position,
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,21 @@ async def book(
             created=False,
             waitlist_position=await waitlist_position(session, existing),
         )
+    return await _seat(session, event, attendee, existing, now=now, secret_key=secret_key)
+
+
+async def _seat(
+    session: AsyncSession,
+    event: Event,
+    attendee: Attendee,
+    existing: Registration | None,
+    *,
+    now: datetime,
+    secret_key: str,
+) -> BookingResult:
+    """Store the booking under the event's lock, the caller holds it: a seat when one is
+    free, else the next place in line, and queue the mail that says which."""
+    event_id = event.id
     seat_free = await count_confirmed(session, event_id) < event.capacity
     if existing is None:
         nonce = new_nonce()
@@ -163,6 +183,39 @@ async def book(
         created=True,
         waitlist_position=position,
     )
+
+
+async def add_by_hand(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    attendee: Attendee,
+    secret_key: str,
+    now: datetime | None = None,
+) -> BookingResult:
+    """An organiser books someone: a seat when one is free, else the next place in line, and
+    the same mail as booking themselves. Unlike `book`, the registration window does not
+    apply (someone turning up on the day can be added until the event ends).
+
+    Raises EventNotFound, BookingClosed for an event cancelled, not published or over, and
+    InvalidAttendee (on `email`) when the address already holds a seat or a place in line.
+    """
+    now = now or utcnow()
+    event = await session.get(Event, event_id) if is_id(event_id) else None
+    refuse_unless_seatable(event, now)
+    await ensure_feed(session, attendee.email_normalised, secret_key)  # before the lock
+    event = await lock_event(session, event_id)
+    refuse_unless_seatable(event, now)
+    assert event is not None
+    existing = await session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            Registration.email_normalised == attendee.email_normalised,
+        )
+    )
+    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
+        raise errors.InvalidAttendee({"email": errors.MSG_ALREADY_ON_LIST})
+    return await _seat(session, event, attendee, existing, now=now, secret_key=secret_key)
 
 
 async def book_series(
@@ -280,16 +333,30 @@ async def find_by_token(session: AsyncSession, token: str) -> Registration:
 
 async def cancel(session: AsyncSession, *, token: str, now: datetime | None = None) -> Registration:
     """Cancel from a manage link; a freed seat goes to the first on the waitlist at once."""
-    now = now or utcnow()
     found = await find_by_token(session, token)
-    event = await lock_event(session, found.event_id)
-    assert event is not None  # the foreign key cascades, so the event exists
-    registration = await session.scalar(
-        select(Registration)
-        .where(Registration.id == found.id)
-        .execution_options(populate_existing=True)
+    return await cancel_by_id(session, event_id=found.event_id, registration_id=found.id, now=now)
+
+
+async def cancel_by_id(
+    session: AsyncSession, *, event_id: int, registration_id: int, now: datetime | None = None
+) -> Registration:
+    """Cancel registration `registration_id` of event `event_id` as its manage link would:
+    the person gets the cancellation mail, a freed seat goes to the first in line. Cancelling
+    a cancelled one changes nothing. Raises RegistrationNotFound when the event has no such
+    registration."""
+    now = now or utcnow()
+    event = await lock_event(session, event_id)
+    registration = (
+        await session.scalar(
+            select(Registration)
+            .where(Registration.id == registration_id, Registration.event_id == event_id)
+            .execution_options(populate_existing=True)
+        )
+        if event is not None and is_id(registration_id)
+        else None
     )
-    assert registration is not None
+    if event is None or registration is None:
+        raise errors.RegistrationNotFound(errors.MSG_NOT_ON_LIST)
     if registration.status == RegistrationStatus.CANCELLED:
         return registration
     was_confirmed = registration.status == RegistrationStatus.CONFIRMED

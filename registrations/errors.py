@@ -48,3 +48,42 @@ MSG_EMAIL_REQUIRED = N_("Skriv din e-postadress.")
 MSG_EMAIL_INVALID = N_("Skriv en giltig e-postadress, till exempel namn@kommun.se.")
 MSG_TEXT_TOO_LONG = N_("Högst 200 tecken.")
 MSG_CONSENT_REQUIRED = N_("Du behöver godkänna hur vi hanterar dina personuppgifter för att boka.")
+
+
+# An organiser's work on an event's list (registrations/booking.py, waitlist.py, attendance.py).
+MSG_NOT_ON_LIST = N_("Personen finns inte på evenemangets lista.")
+MSG_ALREADY_ON_LIST = N_("Den e-postadressen har redan en plats eller en plats i kön.")
+MSG_EVENT_OVER = N_("Evenemanget är redan slut.")
+
+
+class NoSeatFree(RegistrationError):
+    """Promoting ahead of the line needs a free seat; confirmed seats never exceed capacity."""
+
+    code = "no_seat_free"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "Det finns ingen ledig plats, så ingen kan flyttas upp före kön. En plats som "
+                "blir ledig går till den som står först i kön."
+            )
+        )
+
+
+class NotWaitlisted(RegistrationError):
+    code = "not_waitlisted"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(N_("Personen står inte i kön."))
+
+
+class NotConfirmed(RegistrationError):
+    """Attendance is marked only for someone who holds a seat."""
+
+    code = "not_confirmed"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(N_("Bara den som har en bekräftad plats kan checkas in."))

@@ -1,0 +1,197 @@
+"""An event's attendees in the workspace: the one call each page makes, with its audit entry.
+
+Each function does the registrations package's work and records who did it in the audit log,
+in the caller's transaction, naming ids and counts only, never an attendee's personal data.
+Reading the list or exporting it is logged too (GDPR art. 5(2), accountability: who saw whose
+data); those are the only entries a GET writes (READ_ACTIONS).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from organisers import audit
+from organisers.models import Organiser
+from registrations import attendance, booking, roster, roster_export, waitlist
+from registrations.attendee import validate_attendee
+from registrations.models import Registration
+
+VIEWED = "attendees.viewed"
+EXPORTED = "attendees.exported"
+# What a read records; nothing else may be written while answering a GET.
+READ_ACTIONS = frozenset({VIEWED, EXPORTED})
+
+ExportFormat = Literal["csv", "xlsx"]
+
+
+def _subject(event_id: int) -> str:
+    return f"event:{event_id}"
+
+
+async def attendee_list(
+    session: AsyncSession, organiser: Organiser, event_id: int, query: str, now: datetime
+) -> roster.Roster:
+    """The event's list, searched for `query` (registrations.roster.roster); logged as
+    viewed with the number of people shown. Raises EventNotFound."""
+    found = await roster.roster(session, event_id, query)
+    await audit.record(
+        session,
+        organiser,
+        VIEWED,
+        _subject(event_id),
+        now=now,
+        rows=found.shown,
+        searched=bool(found.query),
+    )
+    return found
+
+
+async def export(
+    session: AsyncSession,
+    organiser: Organiser,
+    event_id: int,
+    file_format: ExportFormat,
+    now: datetime,
+    *,
+    tz_name: str,
+) -> bytes:
+    """The event's whole list as a CSV or .xlsx file (registrations.roster_export); logged
+    as exported with the format and number of rows. Raises EventNotFound."""
+    table = await roster.export_table(session, event_id, tz_name=tz_name)
+    made = roster_export.to_csv(table) if file_format == "csv" else roster_export.to_xlsx(table)
+    await audit.record(
+        session,
+        organiser,
+        EXPORTED,
+        _subject(event_id),
+        now=now,
+        rows=len(table.rows),
+        format=file_format,
+    )
+    return made
+
+
+async def add_attendee(
+    session: AsyncSession,
+    organiser: Organiser,
+    event_id: int,
+    *,
+    name: str,
+    email: str,
+    organisation: str,
+    municipality: str,
+    consent: bool,
+    secret_key: str,
+    now: datetime,
+) -> booking.BookingResult:
+    """Book someone by hand after the public form's checks (consent given by the organiser
+    on their behalf); they get the usual mail. Raises InvalidAttendee, EventNotFound,
+    BookingClosed (see registrations.booking.add_by_hand)."""
+    attendee = validate_attendee(
+        name=name,
+        email=email,
+        organisation=organisation,
+        municipality=municipality,
+        consent=consent,
+    )
+    result = await booking.add_by_hand(
+        session, event_id=event_id, attendee=attendee, secret_key=secret_key, now=now
+    )
+    await audit.record(
+        session,
+        organiser,
+        "registration.added",
+        _subject(event_id),
+        now=now,
+        registration=result.registration.id,
+        status=result.registration.status.value,
+        consent="by_organiser",
+    )
+    return result
+
+
+async def one_attendee(
+    session: AsyncSession, event_id: int, registration_id: int
+) -> roster.RosterEntry:
+    """The person a confirmation step names. Raises RegistrationNotFound."""
+    return await roster.entry(session, event_id, registration_id)
+
+
+async def cancel_attendee(
+    session: AsyncSession,
+    organiser: Organiser,
+    event_id: int,
+    registration_id: int,
+    now: datetime,
+) -> Registration:
+    """Cancel someone's seat or place in line; they are told, the first in line moves up.
+    Raises RegistrationNotFound."""
+    cancelled = await booking.cancel_by_id(
+        session, event_id=event_id, registration_id=registration_id, now=now
+    )
+    await audit.record(
+        session,
+        organiser,
+        "registration.cancelled",
+        _subject(event_id),
+        now=now,
+        registration=registration_id,
+    )
+    return cancelled
+
+
+async def promote_attendee(
+    session: AsyncSession,
+    organiser: Organiser,
+    event_id: int,
+    registration_id: int,
+    now: datetime,
+) -> Registration:
+    """Give a free seat to someone in line ahead of the others. Raises NoSeatFree,
+    NotWaitlisted, RegistrationNotFound, BookingClosed (registrations.waitlist)."""
+    promoted = await waitlist.promote_ahead(
+        session, event_id=event_id, registration_id=registration_id, now=now
+    )
+    await audit.record(
+        session,
+        organiser,
+        "registration.promoted",
+        _subject(event_id),
+        now=now,
+        registration=registration_id,
+    )
+    return promoted
+
+
+async def check_in_list(session: AsyncSession, event_id: int) -> attendance.CheckInList:
+    """The check-in page's people and counts. Not logged: it is reloaded after every tap,
+    and each tap is logged itself. Raises EventNotFound."""
+    return await attendance.check_in_list(session, event_id)
+
+
+async def mark_attendance(
+    session: AsyncSession,
+    organiser: Organiser,
+    event_id: int,
+    registration_id: int,
+    attended: bool | None,
+    now: datetime,
+) -> Registration:
+    """Mark someone present, a no-show, or undo (None). Raises RegistrationNotFound,
+    NotConfirmed."""
+    marked = await attendance.mark(
+        session, event_id=event_id, registration_id=registration_id, attended=attended, now=now
+    )
+    await audit.record(
+        session,
+        organiser,
+        "attendance.marked",
+        _subject(event_id),
+        now=now,
+        registration=registration_id,
+        attended=attended,
+    )
+    return marked
