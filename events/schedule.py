@@ -471,19 +471,36 @@ async def duplicate_event(
 
 
 async def set_event_settings(
-    session: AsyncSession, event_id: int, *, host: str, reminder_offsets: list[int] | None
+    session: AsyncSession,
+    event_id: int,
+    *,
+    host: str,
+    reminder_offsets: list[int] | None,
+    registration_opens_at: datetime | None,
+    registration_closes_at: datetime | None,
 ) -> Event:
-    """An event's co-host ("" falls back to the series') and reminder offsets (minutes
-    before the start, None: the series' or the site's). Neither moves a calendar entry.
-    Raises EventNotFound or InvalidEvent."""
+    """An event's co-host ("" falls back to the series'), reminder offsets (minutes before
+    the start; None: the series' or the site's) and registration window (None: opens at
+    once, closes at the start). None of them moves a calendar entry. Raises EventNotFound
+    or InvalidEvent."""
     event = await lock_event(session, event_id)
     if event is None:
         raise EventNotFound(event_id)
     errors: dict[str, str] = {}
     text = clean_text_fields({"host": host}, errors)
+    check_times(
+        errors,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        opens=registration_opens_at,
+        closes=registration_closes_at,
+    )
+    errors.pop("ends_at", None)  # an event stored under older, looser rules keeps its times
     raise_if_any(errors)
     event.host = text["host"]
     event.reminder_offsets = reminder_offsets
+    event.registration_opens_at = registration_opens_at
+    event.registration_closes_at = registration_closes_at
     event.updated_at = utcnow()
     session.info["events_changed"] = True
     return event

@@ -66,6 +66,7 @@ class SeriesPlan:
     join_url: str | None = None
     venue: str | None = None
     reminder_offsets: list[int] | None = None
+    publish: bool = False
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -129,9 +130,9 @@ async def create_planned_series(
     tz: str,
     site_domain: str,
 ) -> tuple[Series, list[Event]]:
-    """Create the series and a draft event on each `chosen` day of its plan (the organiser
-    may have dropped some, a holiday say). Raises InvalidEvent: a fault in the plan, no day
-    chosen, a day not in the plan, a date already past; nothing is created then."""
+    """Create the series and an event on each `chosen` day of its plan (the organiser may
+    have dropped some, a holiday say), drafts unless `plan.publish`. Raises InvalidEvent: a
+    fault in the plan, no day chosen, a day not in the plan, a date already past."""
     check_plan(plan)
     planned = {p.day: p for p in plan_dates(plan, tz=tz)}
     if not chosen:
@@ -165,6 +166,7 @@ async def create_planned_series(
                     series_slug=plan.slug,
                     join_url=plan.join_url,
                     venue=plan.venue,
+                    publish=plan.publish,
                 ),
                 site_domain=site_domain,
             )

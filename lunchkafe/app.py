@@ -39,6 +39,7 @@ from web import (
     guide_pages,
     health,
     mailbox_pages,
+    organiser_events,
     organiser_pages,
 )
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *guide_pages.routes,
         *mailbox_pages.routes,
         *organiser_pages.routes,
+        *organiser_events.routes,
         *event_api.routes,
         *booking_api.routes,
         *api_docs.routes,
