@@ -40,6 +40,7 @@ from web import (
     health,
     mailbox_pages,
     organiser_events,
+    organiser_messages,
     organiser_pages,
 )
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *guide_pages.routes,
         *mailbox_pages.routes,
         *organiser_pages.routes,
+        *organiser_messages.routes,
         *organiser_events.routes,
         *event_api.routes,
         *booking_api.routes,

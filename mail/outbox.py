@@ -125,6 +125,40 @@ class SendNotFound(DomainError):
         super().__init__(N_("Utskick %(id)s finns inte."), id=send_id)
 
 
+def _progress(counts: list[tuple[OutboxStatus, int]]) -> dict[str, int]:
+    progress = {"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
+    for status, count in counts:
+        key = "queued" if status in (OutboxStatus.PENDING, OutboxStatus.SENDING) else status.value
+        progress[key] += count
+    return progress
+
+
+async def sends_of_event(
+    session: AsyncSession, event_id: int
+) -> list[tuple[OrganiserSend, dict[str, int]]]:
+    """An event's sends, newest first, each with its progress as `send_progress` counts it."""
+    sends = list(
+        (
+            await session.scalars(
+                select(OrganiserSend)
+                .where(OrganiserSend.event_id == event_id)
+                .order_by(OrganiserSend.id.desc())
+            )
+        ).all()
+    )
+    counts: dict[int, list[tuple[OutboxStatus, int]]] = {s.id: [] for s in sends}
+    if sends:
+        rows = await session.execute(
+            select(OutboxMessage.send_id, OutboxMessage.status, func.count())
+            .where(OutboxMessage.send_id.in_(list(counts)))
+            .group_by(OutboxMessage.send_id, OutboxMessage.status)
+        )
+        for send_id, status, count in rows.all():
+            if send_id is not None:  # never, by the filter; says so to the type checker
+                counts[send_id].append((status, count))
+    return [(send, _progress(counts[send.id])) for send in sends]
+
+
 async def send_progress(session: AsyncSession, send_id: int) -> dict[str, int]:
     """How many of a send's messages are queued, sent, failed or skipped.
 
@@ -138,11 +172,7 @@ async def send_progress(session: AsyncSession, send_id: int) -> dict[str, int]:
         .where(OutboxMessage.send_id == send_id)
         .group_by(OutboxMessage.status)
     )
-    progress = {"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
-    for status, count in rows.all():
-        key = "queued" if status in (OutboxStatus.PENDING, OutboxStatus.SENDING) else status.value
-        progress[key] += count
-    return progress
+    return _progress([(status, count) for status, count in rows.all()])
 
 
 @dataclass(frozen=True)
@@ -208,3 +238,77 @@ async def forget_recipients(session: AsyncSession, registration_ids: list[int]) 
         .where(OutboxMessage.registration_id.in_(registration_ids))
         .values(recipient="(raderad)")
     )
+
+
+class OutboxMessageNotFound(DomainError):
+    """No outbox message has this id."""
+
+    code = "not_found"
+    status = 404
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(N_("Meddelande %(id)s finns inte i utkorgen."), id=message_id)
+
+
+class NotRetryable(DomainError):
+    """Only a message that failed for good can be tried again."""
+
+    code = "not_failed"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(N_("Bara ett meddelande som misslyckats kan skickas igen."))
+
+
+async def failed_message(session: AsyncSession, message_id: int) -> OutboxMessage:
+    """The outbox message `message_id` if it failed for good; OutboxMessageNotFound for an
+    id no message has, NotRetryable for one that did not fail (sent, waiting, skipped)."""
+    message = await session.get(OutboxMessage, message_id) if is_id(message_id) else None
+    if message is None:
+        raise OutboxMessageNotFound(message_id)
+    if message.status != OutboxStatus.FAILED:
+        raise NotRetryable()
+    return message
+
+
+async def retry_failed(session: AsyncSession, message_id: int, now: datetime) -> OutboxMessage:
+    """Put a failed message back in the queue, due at `now`, for one more attempt: its
+    attempts keep counting, so the outbox shows every try, and a message whose retries were
+    used up fails again on the next refusal instead of starting hours of backoff anew. The
+    last error stays until that attempt replaces it. Raises as `failed_message` does."""
+    message = await failed_message(session, message_id)
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = now
+    session.info["outbox_written"] = True
+    return message
+
+
+async def messages_of_event(
+    session: AsyncSession, event_id: int, limit: int = 500
+) -> list[OutboxMessage]:
+    """An event's outbox, newest first, at most `limit` rows."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.event_id == event_id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def troubled_messages(
+    session: AsyncSession, late_before: datetime, limit: int = 500
+) -> list[OutboxMessage]:
+    """Messages that failed for good, and messages still waiting that fell due before
+    `late_before` (stuck: no worker, or a backlog), newest first, at most `limit`."""
+    waiting = OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            (OutboxMessage.status == OutboxStatus.FAILED)
+            | (waiting & (OutboxMessage.next_attempt_at < late_before))
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())

@@ -135,14 +135,21 @@ async def _by_id(session: AsyncSession, model: type[T], ids: set[int | None]) ->
     return {item.id: item for item in found}  # type: ignore[attr-defined]
 
 
-def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
-    """The mail for a draft: text, HTML and, for invites, the calendar part."""
+def render(
+    draft: Draft, settings: Settings, now: datetime, *, mask_links: str | None = None
+) -> EmailMessage:
+    """The mail for a draft: text, HTML and, for invites, the calendar part.
+
+    `mask_links`, when given, stands in for every link that belongs to the recipient (the
+    manage link, the personal feed, the join link), so an organiser can be shown the mail.
+    """
     row, registration, event = draft.row, draft.registration, draft.event
     base = settings.base_url
     token = manage_token(registration, settings.secret_key)
-    manage_url = url(base, "manage", token=token)
+    manage_url = mask_links or url(base, "manage", token=token)
     event_url = url(base, "event", event_id=event.id)
     send = draft.send
+    join_url = event.join_url if gets_join_link(row.kind, registration) else None
     context: dict[str, Any] = {
         "site_name": settings.site_name,
         "language": settings.default_language,
@@ -155,8 +162,8 @@ def render(draft: Draft, settings: Settings, now: datetime) -> EmailMessage:
         "manage_url": manage_url,
         # The page for the personal calendar (subscribe, replace the address), not the
         # bare .ics: it spans every booking of the address, so only mail carries it.
-        "feed_url": url(base, "feed_page", token=draft.feed_token),
-        "join_url": event.join_url if gets_join_link(row.kind, registration) else None,
+        "feed_url": mask_links or url(base, "feed_page", token=draft.feed_token),
+        "join_url": mask_links if mask_links and join_url else join_url,
         "position": draft.position,
         "examples": [
             {

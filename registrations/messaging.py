@@ -44,13 +44,7 @@ async def send_message(
     The subject is one line (it becomes the mail's Subject header), the body any number of
     lines; both follow foundation.text's rule. Raises RegistrationError saying what to fix.
     """
-    try:
-        subject = clean_line(subject, max_length=MAX_SUBJECT, required=True)
-        body = clean_text(body, max_length=MAX_BODY, required=True)
-    except TextRefused as exc:
-        if exc.msgid in (MSG_REQUIRED, MSG_TOO_LONG):
-            raise RegistrationError(MSG_SUBJECT_AND_BODY) from None
-        raise RegistrationError(exc.msgid) from None
+    subject, body = checked_message(subject, body)
     event = await _open_event(session, event_id)
     send = await new_send(
         session,
@@ -62,6 +56,37 @@ async def send_message(
     )
     await _fan_out(session, event, send, MessageKind.ORGANISER_MESSAGE, audience)
     return send
+
+
+def checked_message(subject: str, body: str) -> tuple[str, str]:
+    """An organiser's (subject, body) as they will be sent, cleaned by foundation.text's rule;
+    RegistrationError saying what to fix when either is empty, too long or not text."""
+    try:
+        subject = clean_line(subject, max_length=MAX_SUBJECT, required=True)
+        body = clean_text(body, max_length=MAX_BODY, required=True)
+    except TextRefused as exc:
+        if exc.msgid in (MSG_REQUIRED, MSG_TOO_LONG):
+            raise RegistrationError(MSG_SUBJECT_AND_BODY) from None
+        raise RegistrationError(exc.msgid) from None
+    return subject, body
+
+
+async def audience_of(
+    session: AsyncSession, event_id: int, audience: Audience
+) -> list[Registration]:
+    """Who a send to `audience` reaches now, in the order their messages are queued."""
+    return list(
+        (
+            await session.scalars(
+                select(Registration)
+                .where(
+                    Registration.event_id == event_id,
+                    Registration.status.in_(AUDIENCE_STATUSES[audience]),
+                )
+                .order_by(Registration.id)
+            )
+        ).all()
+    )
 
 
 async def _open_event(session: AsyncSession, event_id: int) -> Event:
@@ -80,16 +105,7 @@ async def _fan_out(
     kind: MessageKind,
     audience: Audience,
 ) -> None:
-    registrations = (
-        await session.scalars(
-            select(Registration)
-            .where(
-                Registration.event_id == event.id,
-                Registration.status.in_(AUDIENCE_STATUSES[audience]),
-            )
-            .order_by(Registration.id)
-        )
-    ).all()
+    registrations = await audience_of(session, event.id, audience)
     await enqueue_many(
         session,
         [

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from itsdangerous import TimestampSigner
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.engine import Connection
 from starlette.applications import Starlette
 from starlette.responses import Response
@@ -41,12 +41,14 @@ from lunchkafe.app import create_app
 from lunchkafe.demo import load_demo
 from mail.heartbeat import beat
 from mail.mailbox import LocalMailbox
+from mail.models import OutboxMessage, OutboxStatus
 from notices.delivery import deliver_due
 from organisers import accounts
 from organisers import sessions as organiser_sessions
 from organisers.access import SALT
 from registrations import booking
 from registrations.feeds import feed_token, replace_feed_address
+from registrations.messaging import send_reminder_now
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from registrations.organising import cancel_event
 from registrations.tokens import derive_token, new_nonce
@@ -114,8 +116,17 @@ async def seed(services: Services) -> Seeded:
         assert replaced is not None
         revoked = feed_token(replaced, SECRET)
         await replace_feed_address(session, revoked, SECRET)
+    async with services.transaction() as session:  # an organiser's send, delivered below
+        send_id = (await send_reminder_now(session, small.id)).id
     await deliver_due(services)
     tokens.append(await book(small, 7))  # mail still waiting to go out, too
+    async with services.transaction() as session:  # and one the server refused
+        outbox_ids = [str(i) for i in await session.scalars(select(OutboxMessage.id))]
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == int(outbox_ids[0]))
+            .values(status=OutboxStatus.FAILED, last_error="550 5.1.1 no such user")
+        )
     async with services.transaction() as session:
         now = utcnow()
         await beat(session, worker="test:1", started_at=now, redis_ok=False, now=now)
@@ -134,6 +145,8 @@ async def seed(services: Services) -> Seeded:
             "slug": [*slugs, "finns-inte"],
             "token": [*tokens, *feeds, revoked, UNKNOWN_TOKEN, "kort"],
             "message_id": [*messages, "finns-inte"],
+            "send_id": [str(send_id), UNKNOWN_ID],
+            "outbox_id": [*outbox_ids, UNKNOWN_ID],
         },
         queries={
             "guide": [{"challenge": c} for c in [*challenges, "finns-inte"]],

@@ -1,0 +1,165 @@
+"""Organisers' reminders and messages, their progress, and the outbox they watch and retry.
+
+Every send and retry is audit-logged with ids and counts only: who got a message is in the
+outbox, and the log outlives it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.errors import EventNotFound
+from events.models import Event
+from mail import outbox
+from mail.models import Audience, OrganiserSend, OutboxMessage
+from organisers import audit
+from organisers.models import Organiser
+from organisers.workspace import MAIL_LATE_AFTER
+from registrations import messaging
+from registrations.models import RegistrationStatus
+
+
+@dataclass(frozen=True)
+class MessagesPage:
+    """An event, how many are confirmed and waitlisted, and its sends (newest first) with
+    their progress (queued, sent, failed, skipped)."""
+
+    event: Event
+    confirmed: int
+    waitlisted: int
+    sends: list[tuple[OrganiserSend, dict[str, int]]]
+
+
+async def _event(session: AsyncSession, event_id: int) -> Event:
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise EventNotFound()
+    return event
+
+
+async def messages_page(session: AsyncSession, event_id: int) -> MessagesPage:
+    """What the event's messages page shows; EventNotFound for an unknown id."""
+    event = await _event(session, event_id)
+    everyone = await messaging.audience_of(session, event.id, Audience.ALL)
+    confirmed = sum(r.status == RegistrationStatus.CONFIRMED for r in everyone)
+    return MessagesPage(
+        event=event,
+        confirmed=confirmed,
+        waitlisted=len(everyone) - confirmed,
+        sends=await outbox.sends_of_event(session, event.id),
+    )
+
+
+async def send_message(
+    session: AsyncSession,
+    organiser: Organiser,
+    event_id: int,
+    *,
+    subject: str,
+    body: str,
+    audience: Audience,
+    now: datetime,
+) -> OrganiserSend:
+    """Queue an organiser's message to `audience` (registrations.messaging.send_message, which
+    raises what it refuses) and log it with the send's id and recipient count."""
+    send = await messaging.send_message(
+        session, event_id, subject=subject, body=body, audience=audience
+    )
+    await _log(session, organiser, "message.sent", send, now)
+    return send
+
+
+async def remind_now(
+    session: AsyncSession, organiser: Organiser, event_id: int, now: datetime
+) -> OrganiserSend:
+    """Queue a reminder to every confirmed attendee now, and log it."""
+    send = await messaging.send_reminder_now(session, event_id)
+    await _log(session, organiser, "reminder.sent", send, now)
+    return send
+
+
+async def _log(
+    session: AsyncSession, organiser: Organiser, action: str, send: OrganiserSend, now: datetime
+) -> None:
+    progress = await outbox.send_progress(session, send.id)
+    await audit.record(
+        session,
+        organiser,
+        action,
+        f"event:{send.event_id}",
+        now=now,
+        send=send.id,
+        audience=send.audience.value,
+        recipients=sum(progress.values()),
+    )
+
+
+@dataclass(frozen=True)
+class SendStatus:
+    """One send, its event and its progress: queued (pending or being sent), sent, failed,
+    skipped (made moot: a seat given up since)."""
+
+    send: OrganiserSend
+    event: Event
+    progress: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.progress.values())
+
+    @property
+    def done(self) -> bool:
+        return self.progress["queued"] == 0
+
+
+async def send_status(session: AsyncSession, send_id: int) -> SendStatus:
+    """A send's progress; SendNotFound for an id no send has."""
+    progress = await outbox.send_progress(session, send_id)
+    send = await session.get(OrganiserSend, send_id)
+    assert send is not None  # send_progress found it
+    return SendStatus(send=send, event=await _event(session, send.event_id), progress=progress)
+
+
+@dataclass(frozen=True)
+class EventOutbox:
+    """An event and its outbox messages, newest first."""
+
+    event: Event
+    messages: list[OutboxMessage]
+
+
+async def event_outbox(session: AsyncSession, event_id: int) -> EventOutbox:
+    """An event's outbox; EventNotFound for an unknown id."""
+    event = await _event(session, event_id)
+    return EventOutbox(event=event, messages=await outbox.messages_of_event(session, event.id))
+
+
+async def troubled(session: AsyncSession, now: datetime) -> list[OutboxMessage]:
+    """Across events: messages that failed, and waiting ones late by more than the overview's
+    warning allows (MAIL_LATE_AFTER)."""
+    return await outbox.troubled_messages(session, now - MAIL_LATE_AFTER)
+
+
+async def failed_message(session: AsyncSession, message_id: int) -> OutboxMessage:
+    """A failed message to confirm a retry of; raises as mail.outbox.failed_message."""
+    return await outbox.failed_message(session, message_id)
+
+
+async def retry(
+    session: AsyncSession, organiser: Organiser, message_id: int, now: datetime
+) -> OutboxMessage:
+    """Send a failed message again now (mail.outbox.retry_failed), and log it."""
+    message = await outbox.retry_failed(session, message_id, now)
+    await audit.record(
+        session,
+        organiser,
+        "mail.retried",
+        f"outbox:{message.id}",
+        now=now,
+        event=message.event_id,
+        attempts=message.attempts,
+    )
+    return message
