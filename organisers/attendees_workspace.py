@@ -13,10 +13,16 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.errors import EventNotFound
+from events.models import Event
+from foundation.ids import is_id
 from organisers import audit
+from organisers.errors import MSG_EMAIL, MSG_NAME
 from organisers.models import Organiser
 from registrations import attendance, booking, roster, roster_export, waitlist
+from registrations import errors as registration_errors
 from registrations.attendee import validate_attendee
+from registrations.errors import InvalidAttendee
 from registrations.models import Registration
 
 VIEWED = "attendees.viewed"
@@ -25,6 +31,12 @@ EXPORTED = "attendees.exported"
 READ_ACTIONS = frozenset({VIEWED, EXPORTED})
 
 ExportFormat = Literal["csv", "xlsx"]
+
+_FOR_ORGANISER = {
+    registration_errors.MSG_NAME_REQUIRED: MSG_NAME,
+    registration_errors.MSG_EMAIL_REQUIRED: MSG_EMAIL,
+    registration_errors.MSG_CONSENT_REQUIRED: registration_errors.MSG_CONSENT_BY_ORGANISER,
+}
 
 
 def _subject(event_id: int) -> str:
@@ -90,13 +102,19 @@ async def add_attendee(
     """Book someone by hand after the public form's checks (consent given by the organiser
     on their behalf); they get the usual mail. Raises InvalidAttendee, EventNotFound,
     BookingClosed (see registrations.booking.add_by_hand)."""
-    attendee = validate_attendee(
-        name=name,
-        email=email,
-        organisation=organisation,
-        municipality=municipality,
-        consent=consent,
-    )
+    try:
+        attendee = validate_attendee(
+            name=name,
+            email=email,
+            organisation=organisation,
+            municipality=municipality,
+            consent=consent,
+        )
+    except InvalidAttendee as exc:
+        # The public form's words speak to the person booking; here to the organiser.
+        raise InvalidAttendee(
+            {field: _FOR_ORGANISER.get(msgid, msgid) for field, msgid in exc.fields.items()}
+        ) from exc
     result = await booking.add_by_hand(
         session, event_id=event_id, attendee=attendee, secret_key=secret_key, now=now
     )
@@ -111,6 +129,14 @@ async def add_attendee(
         consent="by_organiser",
     )
     return result
+
+
+async def event_of(session: AsyncSession, event_id: int) -> Event:
+    """The event whose list a page is about (drafts too). Raises EventNotFound."""
+    event = await session.get(Event, event_id) if is_id(event_id) else None
+    if event is None:
+        raise EventNotFound()
+    return event
 
 
 async def one_attendee(
@@ -177,13 +203,13 @@ async def mark_attendance(
     organiser: Organiser,
     event_id: int,
     registration_id: int,
-    attended: bool | None,
+    mark: str,
     now: datetime,
 ) -> Registration:
-    """Mark someone present, a no-show, or undo (None). Raises RegistrationNotFound,
-    NotConfirmed."""
+    """Mark someone "present", a "no_show", or "undo". Raises InvalidMark,
+    RegistrationNotFound, NotConfirmed."""
     marked = await attendance.mark(
-        session, event_id=event_id, registration_id=registration_id, attended=attended, now=now
+        session, event_id=event_id, registration_id=registration_id, mark=mark, now=now
     )
     await audit.record(
         session,
@@ -192,6 +218,6 @@ async def mark_attendance(
         _subject(event_id),
         now=now,
         registration=registration_id,
-        attended=attended,
+        mark=mark,
     )
     return marked

@@ -62,16 +62,22 @@ async def check_in_list(session: AsyncSession, event_id: int) -> CheckInList:
     return CheckInList(event=event, rows=rows)
 
 
+# What a check-in tap says, and what it stores in `attended`.
+MARKS: dict[str, bool | None] = {"present": True, "no_show": False, "undo": None}
+
+
 async def mark(
     session: AsyncSession,
     *,
     event_id: int,
     registration_id: int,
-    attended: bool | None,
+    mark: str,
     now: datetime,
 ) -> Registration:
-    """Mark a confirmed person present (True), a no-show (False), or not marked (None: undo).
-    Raises RegistrationNotFound, or NotConfirmed for someone without a seat."""
+    """Mark a confirmed person "present", a "no_show", or not marked ("undo"). Raises
+    InvalidMark, RegistrationNotFound, or NotConfirmed for someone without a seat."""
+    if mark not in MARKS:
+        raise errors.InvalidMark()
     registration = (
         await session.scalar(
             select(Registration).where(
@@ -85,6 +91,6 @@ async def mark(
         raise errors.RegistrationNotFound(errors.MSG_NOT_ON_LIST)
     if registration.status != RegistrationStatus.CONFIRMED:
         raise errors.NotConfirmed()
-    registration.attended = attended
-    registration.attendance_marked_at = None if attended is None else now
+    registration.attended = MARKS[mark]
+    registration.attendance_marked_at = None if MARKS[mark] is None else now
     return registration

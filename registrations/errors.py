@@ -54,6 +54,8 @@ MSG_CONSENT_REQUIRED = N_("Du behöver godkänna hur vi hanterar dina personuppg
 MSG_NOT_ON_LIST = N_("Personen finns inte på evenemangets lista.")
 MSG_ALREADY_ON_LIST = N_("Den e-postadressen har redan en plats eller en plats i kön.")
 MSG_EVENT_OVER = N_("Evenemanget är redan slut.")
+# The consent an organiser gives on someone's behalf when adding them by hand.
+MSG_CONSENT_BY_ORGANISER = N_("Kryssa i rutan när personen har godkänt hur uppgifterna hanteras.")
 
 
 class NoSeatFree(RegistrationError):
@@ -87,3 +89,11 @@ class NotConfirmed(RegistrationError):
 
     def __init__(self) -> None:
         super().__init__(N_("Bara den som har en bekräftad plats kan checkas in."))
+
+
+class InvalidMark(RegistrationError):
+    code = "invalid_mark"
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(N_("Välj närvarande, uteblev eller ångra."))
