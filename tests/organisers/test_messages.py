@@ -355,3 +355,13 @@ async def test_the_progress_page_counts_mail_as_it_goes_without_a_reload(
     assert await axe_violations(page, live_server) == []
     await page.goto(f"{live_server}/organiser/outbox")
     assert await axe_violations(page, live_server) == []
+    # On a phone the outbox's table scrolls in its own box; nothing else in the page widens.
+    await page.set_viewport_size({"width": 320, "height": 640})
+    await page.goto(f"{live_server}/organiser/events/{event.id}/outbox")
+    wide = await page.evaluate(
+        """() => [...document.querySelectorAll('main *')]
+            .filter(e => !e.closest('.table-scroll') || e.matches('.table-scroll'))
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .map(e => e.tagName)"""
+    )
+    assert wide == []
