@@ -178,6 +178,9 @@ def render(
         "offset_minutes": int(row.payload.get("offset", 0)),
         "message_subject": send.subject if send else "",
         "message_body": send.body if send else "",
+        # An organiser's note with a change or a cancellation (registrations.organising).
+        "organiser_note": str(row.payload.get("note", "")),
+        "waitlisted_notice": bool(row.payload.get("waitlisted")),
     }
     env = _environment(settings.default_language)
     name = row.kind.value
@@ -198,7 +201,8 @@ def render(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
 
-    method = "REQUEST" if row.kind in REQUEST_KINDS else None
+    # A change told to someone in line carries no invite: they have no calendar entry yet.
+    method = "REQUEST" if row.kind in REQUEST_KINDS and not row.payload.get("waitlisted") else None
     if row.kind in CANCEL_KINDS and row.payload.get("was_confirmed"):
         method = "CANCEL"
     if method:

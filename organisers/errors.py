@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from foundation.errors import N_, DomainError
+from registrations.organising import ChangePreview
 
 
 class InvalidAccount(DomainError):
@@ -144,3 +145,20 @@ MSG_EMAIL_TAKEN = N_("Det finns redan ett konto med den adressen.")
 MSG_PASSWORD_SHORT = N_("Lösenordet måste ha minst 12 tecken.")
 MSG_PASSWORD_LONG = N_("Lösenordet får ha högst 1 000 tecken.")
 MSG_ROLE = N_("Välj roll: admin eller organiser.")
+
+
+class ChangedSincePreview(DomainError):
+    """The event, or who is booked on it, changed after the organiser saw the preview of a
+    change: nothing is applied, and `preview` says what the change would do now."""
+
+    code = "changed_since_preview"
+    status = 409
+
+    def __init__(self, preview: ChangePreview) -> None:
+        super().__init__(
+            N_(
+                "Evenemanget har ändrats sedan du såg förhandsvisningen, så ingenting har "
+                "skickats. Se efter vad ändringen gör nu och bekräfta igen."
+            )
+        )
+        self.preview = preview

@@ -48,7 +48,14 @@ def moot_reason(
     """
     kind = row.kind
     status = registration.status
-    if kind in (
+    if kind == MessageKind.EVENT_CHANGED and row.payload.get("waitlisted"):
+        # A change told to someone in line: moot once they moved up (their invite has the
+        # new details) or left, or the event was called off.
+        if status != RegistrationStatus.WAITLISTED:
+            return "no longer on the waitlist"
+        if event.status == EventStatus.CANCELLED:
+            return "the event was cancelled"
+    elif kind in (
         MessageKind.BOOKING_CONFIRMED,
         MessageKind.PROMOTED,
         MessageKind.REMINDER,

@@ -1,27 +1,146 @@
 """What an organiser does to an event, with everything it sets off for attendees.
 
 Pages, the command line and the API call these, never `events.schedule` directly, so
-a reschedule always reaches every attendee's calendar however it was made.
+a reschedule always reaches every attendee's calendar however it was made. Each change
+has a preview (`preview_update`, `preview_cancel`) counted by the same rules, writing
+nothing, so what an organiser is told before is what then happens.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event
-from events.schedule import EventChanges, apply_changes, mark_cancelled
+from events.errors import DraftNotCancelled, EventNotFound, InvalidEvent
+from events.models import Event, EventStatus
+from events.schedule import EventChanges, apply_changes, mark_cancelled, plan_changes
+from foundation.errors import N_
+from foundation.ids import is_id
+from foundation.text import MSG_TOO_LONG, TextRefused, clean_text
 from mail.models import MessageKind
 from mail.outbox import enqueue
 from registrations.models import Registration, RegistrationStatus
-from registrations.waitlist import count_confirmed, promote_from_waitlist
+from registrations.waitlist import count_confirmed, promote_from_waitlist, seat_counts
+
+MAX_NOTE = 5_000  # characters: an organiser's few words to attendees about a change
+MSG_NOTE_TOO_LONG = N_("Meddelandet får vara högst 5 000 tecken.")
 
 
-async def update_event(session: AsyncSession, event_id: int, changes: EventChanges) -> Event:
-    """Change an event; confirmed attendees get an updated invite, freed seats are filled."""
+@dataclass(frozen=True)
+class ChangePreview:
+    """What a change or a cancellation will do, in people, before anything is written.
+
+    `event` is the event as it is now, before the change; `changes` maps each field that
+    would change to (now, after); empty when nothing would.
+    Changing: `invited` confirmed get an updated invite (iTIP REQUEST, SEQUENCE one
+    higher), `promoted` move up from the waitlist with an invite of their own, and
+    `waitlist_told` stay in line and are told of the change (no invite). Cancelling:
+    `cancelled` confirmed get a CANCEL that takes the event out of their calendars and
+    `waitlist_told` are told it is off. `note_mails` is how many of these mails carry the
+    organiser's note. `version` is the event and its list as seen (sequence, last change,
+    confirmed, waiting): a confirmation carries it back and is refused when it no longer
+    holds (organisers.changes).
+    """
+
+    event: Event
+    cancelling: bool
+    changes: dict[str, tuple[Any, Any]]
+    confirmed: int
+    waitlisted: int
+    invited: int
+    promoted: int
+    waitlist_told: int
+    cancelled: int
+    version: str
+    already_cancelled: bool = False
+
+    @property
+    def note_mails(self) -> int:
+        """The mails an organiser's note goes with: changed and cancelled notices."""
+        return self.invited + self.waitlist_told + self.cancelled
+
+    @property
+    def mails(self) -> int:
+        return self.note_mails + self.promoted
+
+
+def checked_note(note: str) -> str:
+    """An organiser's note to attendees as it will be sent ("" for none), by
+    foundation.text's rule for multi-line text. Raises InvalidEvent naming `message`."""
+    try:
+        return clean_text(note, max_length=MAX_NOTE)
+    except TextRefused as exc:
+        msgid = MSG_NOTE_TOO_LONG if exc.msgid == MSG_TOO_LONG else exc.msgid
+        raise InvalidEvent({"message": msgid}) from None
+
+
+async def preview_update(
+    session: AsyncSession, event_id: int, changes: EventChanges, *, note: str = ""
+) -> ChangePreview:
+    """What `update_event(session, event_id, changes, note=note)` would do now; writes
+    nothing. Raises what it would raise: EventNotFound, InvalidEvent, EventInPast."""
+    event = await _event(session, event_id)
+    checked_note(note)
+    plan = await plan_changes(session, event, changes, count_confirmed=count_confirmed)
+    confirmed, waitlisted = (await seat_counts(session, [event.id]))[event.id]
+    # promote_from_waitlist fills every free seat from the head of the line.
+    free = plan.new.get("capacity", event.capacity) - confirmed
+    promoted = min(max(free, 0), waitlisted) if plan.capacity_raised else 0
+    return ChangePreview(
+        event=event,
+        cancelling=False,
+        changes=plan.differing(event),
+        confirmed=confirmed,
+        waitlisted=waitlisted,
+        invited=confirmed if plan.calendar_changed else 0,
+        promoted=promoted,
+        waitlist_told=waitlisted - promoted if plan.calendar_changed else 0,
+        cancelled=0,
+        version=_version(event, confirmed, waitlisted),
+    )
+
+
+async def preview_cancel(session: AsyncSession, event_id: int, *, note: str = "") -> ChangePreview:
+    """What `cancel_event(session, event_id, note=note)` would do now; writes nothing.
+    Raises what it would raise: EventNotFound, DraftNotCancelled, InvalidEvent (the note)."""
+    event = await _event(session, event_id)
+    checked_note(note)
+    if event.status == EventStatus.DRAFT:
+        raise DraftNotCancelled()
+    confirmed, waitlisted = (await seat_counts(session, [event.id]))[event.id]
+    done = event.status == EventStatus.CANCELLED  # cancelling twice tells nobody again
+    return ChangePreview(
+        event=event,
+        cancelling=True,
+        changes={},
+        confirmed=confirmed,
+        waitlisted=waitlisted,
+        invited=0,
+        promoted=0,
+        waitlist_told=0 if done else waitlisted,
+        cancelled=0 if done else confirmed,
+        version=_version(event, confirmed, waitlisted),
+        already_cancelled=done,
+    )
+
+
+async def update_event(
+    session: AsyncSession, event_id: int, changes: EventChanges, *, note: str = ""
+) -> Event:
+    """Change an event; confirmed attendees get an updated invite, freed seats are filled,
+    and when the calendar entry moved, those still in line are told (no invite).
+
+    `note` is the organiser's own words, carried in every changed notice. Raises
+    EventNotFound, InvalidEvent or EventInPast, having written nothing.
+    """
+    note = checked_note(note)
     update = await apply_changes(session, event_id, changes, count_confirmed=count_confirmed)
     event = update.event
     await session.flush()
+    said = {"note": note} if note else {}
     if update.calendar_changed:
         for registration in await _registrations(session, event.id, RegistrationStatus.CONFIRMED):
             await enqueue(
@@ -34,17 +153,37 @@ async def update_event(session: AsyncSession, event_id: int, changes: EventChang
                 payload={
                     "sequence": registration.invite_sequence(event),
                     "event_sequence": event.sequence,
+                    **said,
                 },
             )
     if update.capacity_raised:
         await promote_from_waitlist(session, event)
+    if update.calendar_changed:
+        # After promotion: whoever moved up has an invite with the new details already.
+        for registration in await _registrations(session, event.id, RegistrationStatus.WAITLISTED):
+            await enqueue(
+                session,
+                kind=MessageKind.EVENT_CHANGED,
+                recipient=registration.email,
+                dedupe_key=f"changed:{registration.id}:{event.sequence}",
+                event_id=event.id,
+                registration_id=registration.id,
+                payload={"event_sequence": event.sequence, "waitlisted": True, **said},
+            )
     return event
 
 
-async def cancel_event(session: AsyncSession, event_id: int) -> Event:
-    """Cancel an event; everyone booked or waiting is told, and calendars drop it."""
+async def cancel_event(session: AsyncSession, event_id: int, *, note: str = "") -> Event:
+    """Cancel an event; everyone booked or waiting is told, and calendars drop it.
+
+    `note` is the organiser's own words, carried in every notice. Cancelling twice tells
+    nobody again (the dedupe keys hold). Raises EventNotFound, DraftNotCancelled or
+    InvalidEvent (the note).
+    """
+    note = checked_note(note)
     event = await mark_cancelled(session, event_id)
     await session.flush()
+    said = {"note": note} if note else {}
     for status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED):
         for registration in await _registrations(session, event.id, status):
             await enqueue(
@@ -57,8 +196,21 @@ async def cancel_event(session: AsyncSession, event_id: int) -> Event:
                 payload={
                     "sequence": registration.invite_sequence(event),
                     "was_confirmed": status == RegistrationStatus.CONFIRMED,
+                    **said,
                 },
             )
+    return event
+
+
+def _version(event: Event, confirmed: int, waitlisted: int) -> str:
+    stamp = int(event.updated_at.timestamp() * 1_000_000)
+    return f"{event.sequence}-{stamp}-{confirmed}-{waitlisted}"
+
+
+async def _event(session: AsyncSession, event_id: int) -> Event:
+    event = await session.get(Event, event_id) if is_id(event_id) else None
+    if event is None:
+        raise EventNotFound(event_id)
     return event
 
 

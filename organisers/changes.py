@@ -1,0 +1,182 @@
+"""An organiser's change to a published event, or its cancellation, applied only as previewed.
+
+The preview (registrations.organising) says in numbers who will be told what; the
+organiser confirms with the preview's `version`, and the change is applied only while the
+event and its list are still as the preview saw them, under the event's lock. Each applied
+change is written to the audit log in the same transaction, with ids and counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import NoReturn
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.errors import EventNotFound
+from events.models import Event
+from events.schedule import EventChanges, lock_event
+from foundation.ids import is_id
+from organisers import audit
+from organisers.errors import ChangedSincePreview
+from organisers.models import Organiser
+from registrations.organising import (
+    ChangePreview,
+    cancel_event,
+    preview_cancel,
+    preview_update,
+    update_event,
+)
+
+
+@dataclass(frozen=True)
+class ChangeForm:
+    """What the change form asks for, read but not yet checked: the day and the local start
+    and end times (an end at or before the start is on the next day), the venue and join
+    link ("" removes them), the capacity, and a note to attendees."""
+
+    day: date
+    starts: time
+    ends: time
+    venue: str
+    join_url: str
+    capacity: int
+    note: str = ""
+
+
+def changes_from_form(event: Event, form: ChangeForm, tz: str) -> EventChanges:
+    """Only what the form changes: a time left as shown (to the minute, in `tz`), a venue,
+    link or capacity left as it was, is not a change, so it moves nobody's calendar."""
+    zone = ZoneInfo(tz)
+    starts_at = datetime.combine(form.day, form.starts, zone)
+    ends_at = datetime.combine(form.day, form.ends, zone)
+    if ends_at <= starts_at:
+        ends_at += timedelta(days=1)
+    changes = EventChanges()
+    if starts_at != _to_minute(event.starts_at, zone):
+        changes.starts_at = starts_at.astimezone(event.starts_at.tzinfo)
+    if ends_at != _to_minute(event.ends_at, zone):
+        changes.ends_at = ends_at.astimezone(event.ends_at.tzinfo)
+    if form.venue.strip() != (event.venue or ""):
+        changes.venue = form.venue
+    if form.join_url.strip() != (event.join_url or ""):
+        changes.join_url = form.join_url
+    if form.capacity != event.capacity:
+        changes.capacity = form.capacity
+    return changes
+
+
+def _to_minute(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone).replace(second=0, microsecond=0)
+
+
+async def preview_form(
+    session: AsyncSession, event_id: int, form: ChangeForm | None, *, tz: str
+) -> ChangePreview:
+    """What the form's change would do now (no form: the event as it is, nothing
+    changing); writes nothing. Raises EventNotFound, InvalidEvent or EventInPast."""
+    event = await session.get(Event, event_id) if is_id(event_id) else None
+    if event is None:
+        raise EventNotFound(event_id)
+    if form is None:
+        return await preview_update(session, event_id, EventChanges())
+    changes = changes_from_form(event, form, tz)
+    return await preview_update(session, event_id, changes, note=form.note)
+
+
+async def change_from_form(
+    session: AsyncSession,
+    organiser: Organiser | None,
+    event_id: int,
+    form: ChangeForm,
+    *,
+    tz: str,
+    seen: str,
+    now: datetime,
+) -> ChangePreview:
+    """`change_event` with the changes the form makes to the event as it is under its lock."""
+    event = await _lock(session, event_id)
+    changes = changes_from_form(event, form, tz)
+    return await change_event(
+        session, organiser, event_id, changes, note=form.note, seen=seen, now=now
+    )
+
+
+async def change_event(
+    session: AsyncSession,
+    organiser: Organiser | None,
+    event_id: int,
+    changes: EventChanges,
+    *,
+    note: str,
+    seen: str,
+    now: datetime,
+) -> ChangePreview:
+    """Apply `changes` (with the organiser's `note` to attendees) as the preview whose
+    `version` was `seen` said; the preview it applied. Raises ChangedSincePreview (with the
+    preview as things are now) when the event or its list changed since, or what
+    `registrations.organising.update_event` raises. `organiser` None: the command line."""
+    await _lock(session, event_id)
+    preview = await preview_update(session, event_id, changes, note=note)
+    if preview.version != seen:
+        _refuse_stale(session, preview)
+    await update_event(session, event_id, changes, note=note)
+    await audit.record(
+        session,
+        organiser,
+        "event.changed",
+        f"event:{event_id}",
+        now=now,
+        fields=",".join(sorted(preview.changes)),
+        invited=preview.invited,
+        promoted=preview.promoted,
+        waitlist_told=preview.waitlist_told,
+        note=bool(note.strip()),
+    )
+    return preview
+
+
+async def cancel_event_as_previewed(
+    session: AsyncSession,
+    organiser: Organiser | None,
+    event_id: int,
+    *,
+    note: str,
+    seen: str,
+    now: datetime,
+) -> ChangePreview:
+    """Cancel the event (with the organiser's `note`) as the preview whose `version` was
+    `seen` said; the preview it applied. Raises ChangedSincePreview, or what
+    `registrations.organising.cancel_event` raises."""
+    await _lock(session, event_id)
+    preview = await preview_cancel(session, event_id, note=note)
+    if preview.version != seen:
+        _refuse_stale(session, preview)
+    await cancel_event(session, event_id, note=note)
+    await audit.record(
+        session,
+        organiser,
+        "event.cancelled",
+        f"event:{event_id}",
+        now=now,
+        cancelled=preview.cancelled,
+        waitlist_told=preview.waitlist_told,
+        note=bool(note.strip()),
+    )
+    return preview
+
+
+def _refuse_stale(session: AsyncSession, preview: ChangePreview) -> NoReturn:
+    # Detached first, so the rollback that follows leaves the new preview readable.
+    session.expunge(preview.event)
+    raise ChangedSincePreview(preview)
+
+
+async def _lock(session: AsyncSession, event_id: int) -> Event:
+    """Take the event's lock before counting, so no booking slips in before the change."""
+    event = await lock_event(session, event_id)
+    if event is None:
+        raise EventNotFound(event_id)
+    return event
