@@ -30,6 +30,10 @@ ROUTES: dict[str, str] = {
     "feed_page": "/feeds/{token}",
     "guide": "/guide",
     "guide_example": "/guide/{slug:slug}",
+    # Organisers' account mails (organisers/password_links.py).
+    "organiser_login": "/organiser/login",
+    "organiser_forgot": "/organiser/forgot",
+    "organiser_set_password": "/organiser/password/{token}",
 }
 
 _PARAM = re.compile(r"\{([a-z_]+)(?::[a-z]+)?\}")

@@ -46,6 +46,7 @@ from mail.outbox import outbox_summary, send_progress
 from organisers import accounts
 from organisers.errors import AccountNotFound
 from organisers.models import Role
+from organisers.password_links import add_with_invitation
 from registrations import listing
 from registrations.messaging import send_message, send_reminder_now
 from registrations.organising import cancel_event, update_event
@@ -183,11 +184,18 @@ def build_parser() -> argparse.ArgumentParser:
         "organisers", help="organiser accounts for the workspace"
     ).add_subparsers(dest="action", required=True, metavar="ACTION")
     add_organiser = organisers.add_parser(
-        "add", help="add an account; the password is read from standard input"
+        "add",
+        help="add an account; the password is read from standard input, or with --invite "
+        "set by the person from a mailed one-time link",
     )
     add_organiser.add_argument("email")
     add_organiser.add_argument("--name", required=True)
     add_organiser.add_argument("--role", choices=[r.value for r in Role], default="organiser")
+    add_organiser.add_argument(
+        "--invite",
+        action="store_true",
+        help="mail a link to set the password (valid 7 days, works once) instead of reading one",
+    )
     organisers.add_parser("list", help="every account with its role and state")
     disable = organisers.add_parser("disable", help="disable an account and sign it out")
     disable.add_argument("email")
@@ -457,7 +465,21 @@ def _password_from_stdin() -> str:
 
 async def _organisers(services: Services, args: argparse.Namespace) -> None:
     now = utcnow()
-    if args.action == "add":
+    if args.action == "add" and args.invite:
+        async with services.transaction() as session:
+            organiser = await add_with_invitation(
+                session,
+                email=args.email,
+                name=args.name,
+                role=args.role,
+                secret_key=services.settings.secret_key,
+                now=now,
+            )
+        print(
+            f"account {organiser.id} added: {organiser.email} ({organiser.role.value}); "
+            "an invitation to set a password is in the outbox"
+        )
+    elif args.action == "add":
         password = _password_from_stdin()
         async with services.transaction() as session:
             organiser = await accounts.add_organiser(

@@ -25,6 +25,10 @@ class MessageKind(enum.StrEnum):
     FOLLOW_UP = "follow_up"
     # The personal calendar got a new address: it goes to the address, never to a page.
     FEED_REPLACED = "feed_replaced"
+    # An organiser's one-time link to set a first password, or a new one: the row belongs to
+    # no event or registration (payload: link_id and nonce; organisers/password_links.py).
+    ORGANISER_INVITE = "organiser_invite"
+    PASSWORD_RESET = "password_reset"
 
 
 class OutboxStatus(enum.StrEnum):

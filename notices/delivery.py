@@ -29,6 +29,8 @@ from foundation.timestamps import utcnow
 from mail.mailbox import LocalMailbox
 from mail.models import OutboxMessage, OutboxStatus
 from mail.smtp import MAX_ATTEMPTS, DeliveryOutcome, SmtpTransport, backoff_delay, parse_smtp_url
+from notices import account_mail
+from notices.account_mail import AccountDraft
 from notices.compose import Draft, load_drafts, render
 
 log = logging.getLogger("lunchkafe.mail")
@@ -249,7 +251,14 @@ async def _deliver_batch(
         renewing = asyncio.create_task(claim.renew_while_open(), name="outbox-lease")
         try:
             async with session.begin():
-                drafts = await load_drafts(session, claimed, settings, now)
+                # An organiser's account mail has no registration: its own composer.
+                accounts = [r for r in claimed if r.kind in account_mail.KINDS]
+                others = [r for r in claimed if r.kind not in account_mail.KINDS]
+                drafts: list[tuple[OutboxMessage, Draft | AccountDraft | None, str | None]] = []
+                if others:
+                    drafts += await load_drafts(session, others, settings, now)
+                if accounts:
+                    drafts += await account_mail.load_drafts(session, accounts, settings, now)
         except BaseException:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -269,7 +278,7 @@ async def _deliver_batch(
 async def _send_claimed(
     services: Services,
     claim: _Claim,
-    drafts: Sequence[tuple[OutboxMessage, Draft | None, str | None]],
+    drafts: Sequence[tuple[OutboxMessage, Draft | AccountDraft | None, str | None]],
     postboxes: Sequence[Postbox],
     stop: asyncio.Event,
 ) -> DeliveryReport:
@@ -283,7 +292,10 @@ async def _send_claimed(
         message: EmailMessage | None = None
         if draft is not None:
             try:
-                message = render(draft, settings, now)
+                if isinstance(draft, AccountDraft):
+                    message = account_mail.render(draft, settings, now)
+                else:
+                    message = render(draft, settings, now)
             except Exception as exc:  # a template or data bug must not stall the queue
                 # The type only: the message of an exception may quote the attendee's data.
                 log.error("composing outbox message %s failed: %s", row.id, type(exc).__name__)

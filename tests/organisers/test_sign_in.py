@@ -165,12 +165,22 @@ async def test_after_signing_in_only_an_organiser_page_is_a_destination(
     assert signed.headers["location"] == "/organiser/"
 
 
+# Reached without signing in: signing in and out, and a password forgotten or set from a
+# mailed link (tests/organisers/test_account_mails.py).
+PUBLIC = {
+    "/organiser/login",
+    "/organiser/logout",
+    "/organiser/forgot",
+    "/organiser/password/{token}",
+}
+
+
 def organiser_routes(services: Services) -> list[tuple[str, str]]:
     app = create_app(services.settings, services)
     found = []
     for route in app.routes:
         if isinstance(route, Route) and route.path.startswith("/organiser/"):
-            if route.path in ("/organiser/login", "/organiser/logout"):
+            if route.path in PUBLIC:
                 continue
             for method in sorted(route.methods or {"GET"}):
                 if method != "HEAD":
