@@ -43,7 +43,7 @@ from mail.heartbeat import beat
 from mail.mailbox import LocalMailbox
 from mail.models import OutboxMessage, OutboxStatus
 from notices.delivery import deliver_due
-from organisers import accounts
+from organisers import accounts, password_links
 from organisers import sessions as organiser_sessions
 from organisers.access import SALT
 from organisers.attendees_workspace import READ_ACTIONS
@@ -121,6 +121,20 @@ async def seed(services: Services) -> Seeded:
         send_id = (await send_reminder_now(session, small.id)).id
     await deliver_due(services)
     tokens.append(await book(small, 7))  # mail still waiting to go out, too
+    async with services.transaction() as session:  # an organiser invited, the mail waiting
+        invited = await password_links.add_with_invitation(
+            session,
+            email="ny@myndigheten.example.se",
+            name="Ny",
+            role="organiser",
+            secret_key=SECRET,
+            now=utcnow(),
+        )
+        invitation = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.recipient == invited.email)
+        )
+        assert invitation is not None
+        tokens.append(password_links.derive_token(SECRET, invitation.payload["nonce"]))
     async with services.transaction() as session:  # and one the server refused
         outbox_ids = [str(i) for i in await session.scalars(select(OutboxMessage.id))]
         await session.execute(
@@ -148,6 +162,7 @@ async def seed(services: Services) -> Seeded:
             "message_id": [*messages, "finns-inte"],
             "send_id": [str(send_id), UNKNOWN_ID],
             "outbox_id": [*outbox_ids, UNKNOWN_ID],
+            "account_id": [str(invited.id), UNKNOWN_ID],
         },
         queries={
             "guide": [{"challenge": c} for c in [*challenges, "finns-inte"]],
