@@ -43,7 +43,7 @@ from foundation.timeparse import parse_duration, read_moment, to_utc
 from foundation.timestamps import utcnow
 from mail.models import Audience
 from mail.outbox import outbox_summary, send_progress
-from organisers import accounts
+from organisers import accounts, tokens
 from organisers.errors import AccountNotFound
 from organisers.models import Role
 from organisers.password_links import add_with_invitation
@@ -199,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     organisers.add_parser("list", help="every account with its role and state")
     disable = organisers.add_parser("disable", help="disable an account and sign it out")
     disable.add_argument("email")
+    token = organisers.add_parser(
+        "token", help="make a personal access token for the organiser API; printed once"
+    )
+    token.add_argument("email")
+    token.add_argument("--name", required=True, help="what the token is for, to tell it apart")
     return parser
 
 
@@ -505,3 +510,16 @@ async def _organisers(services: Services, args: argparse.Namespace) -> None:
                 raise AccountNotFound()
             await accounts.disable(session, found, now)
         print(f"account {found.id} disabled and signed out")
+    elif args.action == "token":
+        async with services.transaction() as session:
+            owner = await accounts.find_by_email(session, args.email)
+            if owner is None or owner.disabled_at is not None:
+                raise AccountNotFound()
+            made = await tokens.create_token(session, owner, args.name, now)
+        # The only time the token is seen: only its hash is kept.
+        print(made.secret)
+        print(
+            f"token {made.token.id} ({made.token.name}) for {owner.email}: send it as "
+            "Authorization: Bearer; it is not shown again",
+            file=sys.stderr,
+        )
