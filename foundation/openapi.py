@@ -8,7 +8,13 @@ is documented is what is routed and what the models say, never a copy of either.
 
 Versions: every path lives under `/api/v1/` (the major version in the path, as DIGG's REST
 API profile for Swedish public-sector APIs recommends), and `versioned()` also routes it at
-its older unversioned place under `/api/`, documented as a deprecated alias.
+its older unversioned place under `/api/`, documented as a deprecated alias. Routes added
+after the first version (the organiser API) have no such past: `v1_only()` routes them at
+`/api/v1/` alone.
+
+An operation marked `bearer` takes an organiser's personal access token (RFC 6750); the
+document declares the scheme once (`components.securitySchemes`) and each such operation
+names it in its `security`.
 """
 
 from __future__ import annotations
@@ -28,6 +34,14 @@ from foundation.problems import PROBLEM_JSON, Problem
 VERSIONED = "/api/v1"
 UNVERSIONED = "/api"  # the first version's paths, kept as aliases
 OPENAPI_VERSION = "3.1.0"
+BEARER_SCHEME = "organiserToken"  # the security scheme's name in the document
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An organiser's personal access token, made in the workspace at "
+    "/organiser/tokens or with `lunchkafe organisers token`, sent as "
+    "`Authorization: Bearer <token>` (RFC 6750). It acts with its owner's role.",
+}
 _COMPONENTS = "#/components/schemas/"
 ALIAS_OF = "x-alias-of"  # an alias's versioned path (a specification extension)
 
@@ -49,13 +63,15 @@ class Reply:
 class Operation:
     """What an API route does: `summary` (one line), `replies` by HTTP status, `body` the
     model of its JSON request body (None: no body). `public` marks a read that any site
-    may embed: it is answered with CORS headers (foundation.cors)."""
+    may embed: it is answered with CORS headers (foundation.cors). `bearer` marks one that
+    takes an organiser's access token (organisers.access.requires_token)."""
 
     summary: str
     replies: Mapping[int, Reply]
     body: type[BaseModel] | None = None
     description: str = ""
     public: bool = False
+    bearer: bool = False
 
 
 class ApiRoute(Route):
@@ -92,6 +108,18 @@ def versioned(
         UNVERSIONED + path, endpoint, method=method, operation=operation, alias_of=current
     )
     return [current, alias]
+
+
+def v1_only(
+    path: str,
+    endpoint: Callable[..., Any],
+    *,
+    method: Method,
+    operation: Operation,
+    name: str | None = None,
+) -> list[ApiRoute]:
+    """The route at `/api/v1{path}` alone: for routes that never had an unversioned place."""
+    return [ApiRoute(VERSIONED + path, endpoint, method=method, operation=operation, name=name)]
 
 
 def api_routes(routes: Iterable[BaseRoute]) -> list[ApiRoute]:
@@ -172,17 +200,22 @@ def document(
                 "required": True,
                 "content": {"application/json": {"schema": schema}},
             }
+        if operation.bearer:
+            item["security"] = [{BEARER_SCHEME: []}]
         item["responses"] = {
             str(status): _reply(status, reply, refs, problem)
             for status, reply in sorted(operation.replies.items())
         }
         paths.setdefault(route.path_format, {})[route.method.lower()] = item
 
+    components: dict[str, Any] = {"schemas": defs.get("$defs", {})}
+    if any(route.operation.bearer for route in found):
+        components["securitySchemes"] = {BEARER_SCHEME: BEARER}
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": title, "version": version, "description": description},
         "paths": paths,
-        "components": {"schemas": defs.get("$defs", {})},
+        "components": components,
     }
 
 

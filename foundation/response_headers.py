@@ -13,6 +13,8 @@
   too, not `private, no-cache`: their join links are what must not linger, and revalidation
   buys little for a feed of a few events. They keep ETag and Last-Modified, so a calendar
   client that remembers the ETag itself still gets its 304.
+* The organiser API (`/api/v1/organiser/`) answers with attendees' names and addresses, so
+  it gets the same, errors included.
 
 What the policy sets replaces whatever a route set under the same name, so a route's
 `Cache-Control` holds everywhere except at a token URL.
@@ -39,6 +41,8 @@ HSTS: Header = (b"strict-transport-security", b"max-age=31536000; includeSubDoma
 # The one list of path prefixes whose URLs hold an attendee's token. The local mailbox
 # (development only) holds none in its URLs but shows every attendee's manage link.
 TOKEN_PREFIXES = ("/manage/", "/feeds/", "/api/v1/manage/", "/api/manage/", "/mailbox")
+# Answers with personal data, kept out of caches like the token URLs.
+PERSONAL_PREFIXES = ("/api/v1/organiser/",)
 PRIVATE_HEADERS: list[Header] = [
     # `private` adds nothing to no-store for a cache that knows no-store; older shared
     # caches that do not still keep out of it.
@@ -52,6 +56,11 @@ def holds_token(path: str) -> bool:
     return path.startswith(TOKEN_PREFIXES)
 
 
+def is_private(path: str) -> bool:
+    """Whether answers at `path` are kept out of every cache: a token URL or personal data."""
+    return holds_token(path) or path.startswith(PERSONAL_PREFIXES)
+
+
 class HeaderPolicy:
     """Which security headers an answer at a path carries; `https` is BASE_URL's scheme."""
 
@@ -62,7 +71,7 @@ class HeaderPolicy:
         self._private = [h for h in site if h[0] not in private_names] + PRIVATE_HEADERS
 
     def for_path(self, path: str) -> list[Header]:
-        return self._private if holds_token(path) else self._public
+        return self._private if is_private(path) else self._public
 
     def apply(self, path: str, headers: list[Header]) -> list[Header]:
         """`headers` of an answer at `path`, with the policy's replacing any of the same name,

@@ -11,26 +11,56 @@ them and answers both kinds of error together in one 422.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from foundation.errors import N_
+from foundation.json_body import MSG_FIELDS, BodyRefused
+from foundation.text import MSG_REQUIRED, MSG_TOO_LONG
 
 # Swedish msgids, as every field error's: the API returns them as they are.
 MSG_STRING = N_("Måste vara en textsträng.")
 MSG_BOOLEAN = N_("Måste vara true eller false.")
 MSG_INTEGER = N_("Måste vara ett heltal.")
 MSG_INVALID = N_("Ogiltigt värde.")
+MSG_MOMENT = N_("Skriv tiden enligt RFC 3339, med sekunder och tidszon: 2026-12-03T12:00:00+01:00.")
 # Pydantic's error types (docs.pydantic.dev, "Validation Errors") and what they mean here.
 MESSAGES = {
     "string_type": MSG_STRING,
     "bool_type": MSG_BOOLEAN,
     "int_type": MSG_INTEGER,
     "int_from_float": MSG_INTEGER,
+    "string_too_long": MSG_TOO_LONG,
+    "missing": MSG_REQUIRED,
+    "moment": MSG_MOMENT,
 }
+Model = TypeVar("Model", bound=BaseModel)
+# RFC 3339 §5.6 date-time (the JSON Schema format "date-time"): seconds and an offset required.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _moment(value: object) -> object:
+    """A JSON string in RFC 3339 as an aware datetime; anything else is refused here, before
+    pydantic would read a number as seconds since 1970 or a date as its midnight."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("moment")
+    try:
+        return datetime.fromisoformat(value.upper())
+    except ValueError:  # a day or an hour no calendar has
+        raise ValueError("moment") from None
+
+
+# A member that is an instant: RFC 3339 text with its offset, as the document says.
+Moment = Annotated[
+    datetime, BeforeValidator(_moment), Field(json_schema_extra={"format": "date-time"})
+]
 
 
 @dataclass(frozen=True)
@@ -69,3 +99,26 @@ def typed_body(model: type[BaseModel], body: Mapping[str, Any]) -> TypedBody:
             errors.setdefault(str(error["loc"][0]), MESSAGES.get(error["type"], MSG_INVALID))
     values = {name: value for name, value in given.items() if name not in errors}
     return TypedBody(values=values, errors=errors)
+
+
+def validated(model: type[Model], body: Mapping[str, Any]) -> Model:
+    """`body` as `model` (whose config should be strict: no coercion), every fault at once.
+
+    Raises BodyRefused, 422 with `fields`: each declared member that is missing, of the
+    wrong type, too long or not an RFC 3339 instant (`Moment`), with a Swedish message.
+    Members the model does not declare are ignored and never named back.
+    """
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            if not error["loc"] or error["loc"][0] not in model.model_fields:
+                continue
+            kind = (
+                "moment"
+                if str(error.get("ctx", {}).get("error", "")) == "moment"
+                else error["type"]
+            )
+            fields.setdefault(str(error["loc"][0]), MESSAGES.get(kind, MSG_INVALID))
+        raise BodyRefused(422, "invalid", MSG_FIELDS, fields or {"body": MSG_INVALID}) from None

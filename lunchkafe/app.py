@@ -40,11 +40,14 @@ from web import (
     health,
     mailbox_pages,
     organiser_accounts,
+    organiser_api,
     organiser_attendees,
+    organiser_audit,
     organiser_changes,
     organiser_events,
     organiser_messages,
     organiser_pages,
+    organiser_tokens,
 )
 
 STATIC_DIR = templates.DIRECTORY / "static"
@@ -78,6 +81,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *organiser_attendees.routes,
         *organiser_messages.routes,
         *organiser_events.routes,
+        *organiser_audit.routes,
+        *organiser_tokens.routes,
+        *organiser_api.routes,
         *event_api.routes,
         *booking_api.routes,
         *api_docs.routes,
