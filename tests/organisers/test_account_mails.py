@@ -3,12 +3,16 @@ server, sets a password once and signs the person in; and the admins' account pa
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import re
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
 from html import unescape
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,13 +26,14 @@ from notices.delivery import DeliveryReport
 from organisers import accounts
 from organisers.models import AccessToken, AccountLink, AuditEntry, LinkPurpose, Organiser
 from organisers.secrets import hash_of
-from tests.conftest import Mail
+from tests.conftest import SECRET, Mail
 from tests.factories import csrf_in
 
 PASSWORD = "en lång lösenfras för kaféet"
 NEW_PASSWORD = "ett helt nytt lösenord för hösten"
 LINK = re.compile(r"http://testserver/organiser/password/([A-Za-z0-9_-]{43})")
 SAME_ANSWER = "Om adressen har ett konto har vi skickat en länk."
+LUNCHKAFE = Path(sys.executable).with_name("lunchkafe")
 
 
 async def add(
@@ -489,3 +494,43 @@ async def test_an_organiser_can_do_none_of_it(
             await session.scalar(select(Organiser).where(Organiser.email == "x@example.se")) is None
         )
         assert list(await session.scalars(select(OutboxMessage.id))) == []  # nothing mailed
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+async def test_the_command_line_adds_an_account_that_is_invited_by_mail(
+    mail: Mail, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(
+        DATABASE_URL=mail.services.settings.database_url,
+        SECRET_KEY=SECRET,
+        VAR_DIR=str(tmp_path),
+        SMTP_URL=str(mail.services.settings.smtp_url),
+        BASE_URL="http://testserver",
+    )
+    process = await asyncio.create_subprocess_exec(
+        str(LUNCHKAFE),
+        *("organisers", "add", "nora@kommun.example.se", "--name", "Nora Ny", "--invite"),
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,  # nothing is read: the password comes by mail
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    assert "added: nora@kommun.example.se (organiser)" in out.decode()
+    assert "invitation" in out.decode()
+
+    await mail.deliver()  # if the command's own nudge has not sent it already
+    token = token_in(mail.only("nora@kommun.example.se"))
+    assert token not in out.decode() + err.decode()
+    async with new_client(mail.services) as nora:
+        assert (await set_password(nora, token)).status_code == 303
+        assert "Inloggad som Nora Ny" in text_of(await nora.get("/organiser/"))
+    assert await audit_actions(mail.services) == [
+        "account.added",
+        "account.invited",
+        "password.set",
+    ]
