@@ -1,0 +1,44 @@
+"""Signing a test client in as an organiser, for any test module (test modules may not
+import one another; tests/test_layers.py). The same steps as test_sign_in's helpers."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import httpx
+
+from foundation.services import Services
+from foundation.timestamps import utcnow
+from organisers import accounts
+from organisers.models import Organiser
+from tests.factories import csrf_in
+
+PASSWORD = "en lång lösenfras för kaféet"
+
+
+async def add(
+    services: Services, email: str, role: str = "organiser", password: str | None = PASSWORD
+) -> Organiser:
+    async with services.transaction() as session:
+        return await accounts.add_organiser(
+            session,
+            email=email,
+            name=email.split("@")[0].title(),
+            role=role,
+            password=password,
+            now=utcnow(),
+        )
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> httpx.Response:
+    page = await client.get("/organiser/login")
+    data = {"csrf_token": csrf_in(page.text), "email": email, "password": password}
+    return await client.post("/organiser/login", data=data)
+
+
+def text_of(response: httpx.Response) -> str:
+    """A page's visible text, white space folded."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", response.text)))
