@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from email.message import EmailMessage
+from html import unescape
 
 import httpx
 import openpyxl
@@ -19,15 +20,43 @@ from sqlalchemy import select
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
+from organisers import accounts
 from organisers.models import AuditEntry
 from registrations import booking
 from registrations.models import RegistrationStatus
 from tests.conftest import SECRET, Mail
-from tests.factories import address, book, csrf_of, make_event, person, registration_of
-from tests.organisers.test_sign_in import add, sign_in, text_of
+from tests.factories import (
+    address,
+    book,
+    csrf_in,
+    csrf_of,
+    make_event,
+    person,
+    registration_of,
+)
 from web import organiser_attendees
 
 FORMULA = "=cmd|' /C calc'!A0"
+PASSWORD = "en lång lösenfras för kaféet"
+
+
+async def add(services: Services, email: str) -> None:
+    """An organiser account (not an admin: an event's list is theirs too)."""
+    async with services.transaction() as session:
+        await accounts.add_organiser(
+            session, email=email, name="Anna", role="organiser", password=PASSWORD, now=utcnow()
+        )
+
+
+async def sign_in(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    page = await client.get("/organiser/login")
+    data = {"csrf_token": csrf_in(page.text), "email": email, "password": PASSWORD}
+    return await client.post("/organiser/login", data=data)
+
+
+def text_of(response: httpx.Response) -> str:
+    """What a reader sees of a page: its text, spaces collapsed."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", response.text)))
 
 
 @asynccontextmanager
