@@ -133,7 +133,7 @@ class NewEvent(BaseModel):
     description: str | None = _text(MAX_DESCRIPTION, "Markdown (CommonMark, no raw HTML)")
     kind: EventKind | None = Field(default=None, strict=False)
     series: str | None = Field(default=None, max_length=80, description="A series' slug")
-    join_url: str | None = _text(MAX_JOIN_URL, "An https:// or http:// link, for online")
+    join_url: str | None = _text(MAX_JOIN_URL, "A web link (https or http), for an online event")
     venue: str | None = _text(MAX_VENUE, "Where it is held, for an event on site")
     status: Literal["draft", "published"] | None = None
 
@@ -150,7 +150,7 @@ class EventPatch(BaseModel):
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     capacity: Capacity | None = None
-    join_url: str | None = _text(MAX_JOIN_URL, "An https:// or http:// link; empty clears it")
+    join_url: str | None = _text(MAX_JOIN_URL, "A web link (https or http); empty clears it")
     venue: str | None = _text(MAX_VENUE, "Empty clears it")
     status: Literal["published"] | None = None
 
@@ -403,7 +403,7 @@ CANCEL = _operation(
     description="Everyone booked or waiting is told, with `reason`, and calendars drop it.",
 )
 REGISTRATIONS = _operation(
-    "The people on an event's list",
+    "The people on the list of an event",
     {200: Reply("Everyone booked, waiting or cancelled", PersonList), **NOT_FOUND},
 )
 MESSAGE = _operation(
@@ -419,7 +419,7 @@ MESSAGE = _operation(
     "link to the confirmed only), sent in the background.",
 )
 SEND = _operation(
-    "A send's progress",
+    "The progress of a send",
     {200: Reply("How many are queued, sent, failed", SendProgress), 404: Reply("No such send")},
 )
 

@@ -45,6 +45,7 @@ from mail.models import OutboxMessage, OutboxStatus
 from notices.delivery import deliver_due
 from organisers import accounts, password_links
 from organisers import sessions as organiser_sessions
+from organisers import tokens as organiser_tokens
 from organisers.access import SALT
 from organisers.attendees_workspace import READ_ACTIONS
 from registrations import booking
@@ -254,8 +255,9 @@ class Statements:
             self.writes.append((self.current, " ".join(statement.split())[:200]))
 
 
-async def admin_session(services: Services) -> str:
-    """A signed session cookie of an admin, made before the walk (signing in writes)."""
+async def admin_session(services: Services) -> tuple[str, str]:
+    """A signed session cookie of an admin and an access token of theirs for the organiser
+    API, both made before the walk (signing in writes)."""
     now = utcnow()
     async with services.transaction() as session:
         admin = await accounts.add_organiser(
@@ -267,7 +269,8 @@ async def admin_session(services: Services) -> str:
             now=now,
         )
         token = await organiser_sessions.start(session, admin, now)
-    return TimestampSigner(SECRET, salt=SALT).sign(token).decode()
+        api_token = await organiser_tokens.create_token(session, admin, "Walk", now)
+    return TimestampSigner(SECRET, salt=SALT).sign(token).decode(), api_token.secret
 
 
 @pytest.fixture
@@ -316,7 +319,7 @@ async def test_no_get_or_head_writes_anything(
     services, app, seeded = seeded_client
     target_list = list(targets(app.routes, seeded))
     statements = Statements()
-    admin_cookie = await admin_session(services)
+    admin_cookie, admin_token = await admin_session(services)
     before = await snapshot(services)
     assert all(before[t] for t in ("events", "registrations", "outbox_messages", "attendee_feeds"))
     event.listen(services.engine.sync_engine, "before_cursor_execute", statements.record)
@@ -330,12 +333,15 @@ async def test_no_get_or_head_writes_anything(
             transport=transport, base_url="http://testserver", cookies=cookies
         ) as returning:
             again = await walk(returning, target_list, statements)
-        # And as a signed-in admin: the organiser pages read, and write nothing either.
+        # And as a signed-in admin: the organiser pages read, and write nothing either; with
+        # the admin's access token, so does the organiser API.
         cookies = {"lk_organiser": admin_cookie}
         async with httpx.AsyncClient(
             transport=transport, base_url="http://testserver", cookies=cookies
         ) as admin:
-            signed_in = await walk(admin, target_list, statements)
+            signed_in = await walk(
+                admin, target_list, statements, authorization=f"Bearer {admin_token}"
+            )
     finally:
         event.remove(services.engine.sync_engine, "before_cursor_execute", statements.record)
     after = await snapshot(services)
