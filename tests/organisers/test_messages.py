@@ -355,6 +355,16 @@ async def test_the_progress_page_counts_mail_as_it_goes_without_a_reload(
     assert await axe_violations(page, live_server) == []
     await page.goto(f"{live_server}/organiser/outbox")
     assert await axe_violations(page, live_server) == []
+    await page.goto(f"{live_server}/organiser/events/{event.id}/reminder?lang=en")
+    assert "Send the reminder to 3 people" in (await page.text_content("main") or "")
+    assert await axe_violations(page, live_server) == []
+    async with services.transaction() as session:
+        await session.execute(
+            update(OutboxMessage).values(status=OutboxStatus.FAILED, last_error="554 5.7.1 no")
+        )
+        failed = (await session.scalars(select(OutboxMessage.id))).first()
+    await page.goto(f"{live_server}/organiser/outbox/{failed}/retry?lang=sv")
+    assert await axe_violations(page, live_server) == []
     # On a phone the outbox's table scrolls in its own box; nothing else in the page widens.
     await page.set_viewport_size({"width": 320, "height": 640})
     await page.goto(f"{live_server}/organiser/events/{event.id}/outbox")
