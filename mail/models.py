@@ -28,7 +28,7 @@ class MessageKind(enum.StrEnum):
     # An organiser's one-time link to set a first password, or a new one: the row belongs to
     # no event or registration (payload: link_id and nonce; organisers/password_links.py).
     ORGANISER_INVITE = "organiser_invite"
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (a kind of mail, not a password)
 
 
 class OutboxStatus(enum.StrEnum):
