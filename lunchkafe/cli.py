@@ -41,15 +41,17 @@ from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
 from foundation.timeparse import parse_duration, read_moment, to_utc
 from foundation.timestamps import utcnow
+from lunchkafe.previews import preview_lines
 from mail.models import Audience
 from mail.outbox import outbox_summary, send_progress
 from organisers import accounts, tokens
+from organisers.changes import cancel_event_as_previewed, change_event
 from organisers.errors import AccountNotFound
 from organisers.models import Role
 from organisers.password_links import add_with_invitation
 from registrations import listing
 from registrations.messaging import send_message, send_reminder_now
-from registrations.organising import cancel_event, update_event
+from registrations.organising import ChangePreview, preview_cancel, preview_update
 
 T = TypeVar("T")
 
@@ -111,6 +113,19 @@ moment = _argument("time", _moment)
 duration = _argument("duration", _duration)
 
 
+def _asks_first(command: argparse.ArgumentParser) -> None:
+    """The options of a change that reaches people: it is previewed, then confirmed."""
+    command.add_argument(
+        "--message", default="", help="a note to attendees, carried in the mails the change sends"
+    )
+    command.add_argument(
+        "--dry-run", action="store_true", help="print who would be told what; change nothing"
+    )
+    command.add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation after the preview"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lunchkafe", description="Lunchkafé command line")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -160,11 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--summary")
     update.add_argument("--description")
     update.add_argument("--allow-past", action="store_true", help=past)
+    _asks_first(update)
 
     publish = events.add_parser("publish", help="publish a draft")
     publish.add_argument("id", type=row_id)
     cancel = events.add_parser("cancel", help="cancel an event; attendees are told")
     cancel.add_argument("id", type=row_id)
+    _asks_first(cancel)
 
     mail = commands.add_parser("mail", help="reminders, messages and delivery").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -284,6 +301,9 @@ async def run_command(services: Services, args: argparse.Namespace) -> int:
         await _dispatch(services, args)
         if wrote_mail:
             await _hand_over_mail(services)
+    except NotConfirmed:
+        print("lunchkafe: avbrutet, inget har ändrats", file=sys.stderr)
+        return 1
     except DomainError as exc:
         for line in _refusal(exc):
             print(f"lunchkafe: {line}", file=sys.stderr)
@@ -401,16 +421,62 @@ async def _events(services: Services, args: argparse.Namespace) -> None:
             allow_past=args.allow_past,
         )
         async with services.transaction() as session:
-            event = await update_event(session, args.id, changes)
-        print(f"event {event.id} updated (sequence {event.sequence})")
+            preview = await preview_update(session, args.id, changes, note=args.message)
+        if not _confirmed(preview, args, tz):
+            return
+        async with services.transaction() as session:
+            done = await change_event(
+                session,
+                None,
+                args.id,
+                changes,
+                note=args.message,
+                seen=preview.version,
+                now=utcnow(),
+            )
+        # The preview's event is the one the change updated, in the same session.
+        print(f"event {args.id} updated (sequence {done.event.sequence})")
     elif args.action == "publish":
         async with services.transaction() as session:
             event = await publish_event(session, args.id)
         print(f"event {event.id} published")
     elif args.action == "cancel":
         async with services.transaction() as session:
-            event = await cancel_event(session, args.id)
-        print(f"event {event.id} cancelled")
+            preview = await preview_cancel(session, args.id, note=args.message)
+        if not _confirmed(preview, args, tz):
+            return
+        async with services.transaction() as session:
+            await cancel_event_as_previewed(
+                session, None, args.id, note=args.message, seen=preview.version, now=utcnow()
+            )
+        print(f"event {args.id} cancelled")
+
+
+class NotConfirmed(Exception):
+    """The organiser answered no (or nothing) when asked to confirm a change."""
+
+
+YES = frozenset({"j", "ja", "y", "yes"})
+
+
+def _confirmed(preview: ChangePreview, args: argparse.Namespace, tz: str) -> bool:
+    """Print the preview; False for a dry run, True once confirmed (at once with --yes).
+    Raises NotConfirmed on any answer but j, ja, y or yes."""
+    for line in preview_lines(preview, tz):
+        print(line)
+    if args.dry_run:
+        print("(--dry-run: inget har ändrats)")
+        return False
+    if args.yes:
+        return True
+    print("Fortsätt? [j/N] ", end="", flush=True)
+    try:
+        answer = sys.stdin.readline() if sys.stdin else ""
+    except (OSError, ValueError):  # no terminal or pipe to read from: nobody said yes
+        answer = ""
+    if answer.strip().lower() not in YES:
+        raise NotConfirmed()
+    return True
 
 
 async def _hand_over_mail(services: Services) -> None:

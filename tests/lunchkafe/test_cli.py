@@ -210,6 +210,7 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
                 f"{day}T13:00",
                 "--venue",
                 "Stadshuset",
+                "--yes",
                 env=env,
             )
         )
@@ -227,10 +228,14 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
             "SELECT recipient FROM outbox_messages WHERE kind = 'event_changed' AND event_id = :id",
             id=cafe,
         )
-        assert [r.recipient for r in changed] == ["person1@kommun.example.se"]
+        # The one in line is told too (without an invite: no calendar entry to update).
+        assert sorted(r.recipient for r in changed) == [
+            "person1@kommun.example.se",
+            "person2@kommun.example.se",
+        ]
 
         # Raising the capacity promotes the waitlisted attendee at once.
-        ok(await lunchkafe("events", "update", str(cafe), "--capacity", "2", env=env))
+        ok(await lunchkafe("events", "update", str(cafe), "--capacity", "2", "--yes", env=env))
         statuses = dict(
             await rows(
                 services,
@@ -251,7 +256,7 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
         assert "2/2" in ok(await lunchkafe("events", "list", env=env))
 
         # Cancelling tells everyone booked.
-        assert "cancelled" in ok(await lunchkafe("events", "cancel", str(cafe), env=env))
+        assert "cancelled" in ok(await lunchkafe("events", "cancel", str(cafe), "--yes", env=env))
         cancelled = await rows(
             services,
             "SELECT recipient FROM outbox_messages WHERE kind = 'event_cancelled' "
@@ -512,7 +517,7 @@ async def test_a_capacity_below_the_confirmed_seats_is_refused(cli_sqlite: CliDa
     assert await stored_state(cli_sqlite.services) == before  # still 40 seats, 31 confirmed
     assert "31/40" in ok(await lunchkafe("events", "list", env=cli_sqlite.env))
 
-    ok(await lunchkafe("events", "update", event, "--capacity", "31", env=cli_sqlite.env))
+    ok(await lunchkafe("events", "update", event, "--capacity", "31", "--yes", env=cli_sqlite.env))
     assert "31/31" in ok(await lunchkafe("events", "list", env=cli_sqlite.env))
 
 
@@ -551,6 +556,7 @@ async def test_adding_or_moving_an_event_into_the_past_needs_allow_past(
             "--starts",
             yesterday,
             "--allow-past",
+            "--yes",
             env=env,
         )
     )
@@ -670,7 +676,7 @@ COMMANDS = {
         None,
     ),
     "events update": Command(
-        ("events", "update"),
+        ("events", "update", "--yes"),
         {},
         dict.fromkeys(
             (
@@ -688,7 +694,7 @@ COMMANDS = {
         "event",
     ),
     "events publish": Command(("events", "publish"), {}, {}, "draft"),
-    "events cancel": Command(("events", "cancel"), {}, {}, "event"),
+    "events cancel": Command(("events", "cancel", "--yes"), {}, {}, "event"),
     "mail remind": Command(("mail", "remind"), {}, {}, "event"),
     "mail message": Command(
         ("mail", "message"), {"--subject": "Hej", "--body": "Välkommen!"}, {"--to": "all"}, "event"
