@@ -4,15 +4,15 @@
   site's own styles and scripts, and `Referrer-Policy: same-origin`.
 * HSTS when BASE_URL is https (RFC 6797): the site is then known to be reachable only over
   TLS, so browsers should never try plain http again.
-* At URLs that hold an attendee's token (a manage link, a personal feed, the API's cancel
-  URL) and on the development mailbox, which shows every manage link: `Cache-Control:
-  private, no-store` (RFC 9111 §5.2.2.5) keeps the answer out of every cache, a shared
-  computer's browser included, and `Referrer-Policy: no-referrer` keeps the URL out of the
-  Referer header, also on the join link to a video service. Error answers there get the same:
-  a 404 still echoes the token in its URL. Calendar files under these prefixes are `no-store`
-  too, not `private, no-cache`: their join links are what must not linger, and revalidation
-  buys little for a feed of a few events. They keep ETag and Last-Modified, so a calendar
-  client that remembers the ETag itself still gets its 304.
+* At URLs that hold an attendee's token (a manage link, a personal feed, the API's cancel URL)
+  or an organiser's one-time password link, and on the development mailbox, which shows every
+  manage link: `Cache-Control: private, no-store` (RFC 9111 §5.2.2.5) keeps the answer out of
+  every cache, a shared computer's browser included, and `Referrer-Policy: no-referrer` keeps
+  the URL out of the Referer header, also on the join link to a video service. Error answers
+  there get the same: a 404 still echoes the token in its URL. Calendar files under these
+  prefixes are `no-store` too, not `private, no-cache`: their join links are what must not
+  linger, and revalidation buys little for a feed of a few events. They keep ETag and
+  Last-Modified, so a calendar client that remembers the ETag itself still gets its 304.
 * The organiser API (`/api/v1/organiser/`) answers with attendees' names and addresses, so
   it gets the same, errors included.
 
@@ -38,9 +38,17 @@ SITE_HEADERS: list[Header] = [
 ]
 HSTS: Header = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
-# The one list of path prefixes whose URLs hold an attendee's token. The local mailbox
-# (development only) holds none in its URLs but shows every attendee's manage link.
-TOKEN_PREFIXES = ("/manage/", "/feeds/", "/api/v1/manage/", "/api/manage/", "/mailbox")
+# The one list of path prefixes whose URLs hold a token (an attendee's, or an organiser's
+# password link). The local mailbox (development only) holds none in its URLs but shows
+# every attendee's manage link.
+TOKEN_PREFIXES = (
+    "/manage/",
+    "/feeds/",
+    "/api/v1/manage/",
+    "/api/manage/",
+    "/mailbox",
+    "/organiser/password/",  # an organiser's one-time link to set a password
+)
 # Answers with personal data, kept out of caches like the token URLs.
 PERSONAL_PREFIXES = ("/api/v1/organiser/",)
 PRIVATE_HEADERS: list[Header] = [

@@ -166,6 +166,7 @@ async def test_an_invited_organiser_sets_a_password_from_the_mail_and_is_signed_
         form = await nora.get(f"/organiser/password/{token}")
         assert form.status_code == 200
         assert form.headers["cache-control"] == "private, no-store"
+        assert form.headers["referrer-policy"] == "no-referrer"  # the token stays here
         assert "Välj ditt lösenord" in text_of(form)
         short = await nora.post(
             f"/organiser/password/{token}",
