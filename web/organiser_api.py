@@ -30,7 +30,7 @@ from events.rules import (
 )
 from events.schedule import EventChanges, EventDraft
 from foundation import ids  # also registers {name:id} before the routes compile
-from foundation.body_limit import API_LIMIT
+from foundation.body_limit import ORGANISER_API_LIMIT
 from foundation.json_body import json_object
 from foundation.openapi import Operation, Reply, v1_only
 from foundation.services import services
@@ -359,7 +359,7 @@ GATE = {
 }
 BODY = {
     400: Reply("Not an I-JSON object (RFC 7493)"),
-    413: Reply(f"The body is over {API_LIMIT:,} bytes"),
+    413: Reply(f"The body is over {ORGANISER_API_LIMIT:,} bytes"),
     415: Reply("Not application/json"),
     422: Reply("Invalid fields; `fields` maps each to a message"),
 }

@@ -7,7 +7,8 @@ ones, boundary values first, then random ones, with a fixed seed), sent to the a
 httpx's ASGI transport,
 and each answer is held to the document: never a 5xx, the documented status, content type,
 headers and body, invalid data refused, 405 with `Allow` for undocumented methods; and a
-refused request (4xx) stores nothing: no registration, no outbox row.
+refused request (4xx) stores nothing: no registration, no outbox row. The organiser API is
+driven with an admin's access token (`Authorization: Bearer`, which its operations declare).
 
 The app runs on its own event loop in a thread (an anyio blocking portal), so schemathesis'
 synchronous hypothesis test can drive it; the app's Services are built and used on that loop
@@ -35,8 +36,12 @@ from sqlalchemy import func, select
 
 from foundation.ids import MAX_ID
 from foundation.services import Services
+from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
 from mail.models import OutboxMessage
+from organisers import accounts
+from organisers import tokens as organiser_tokens
+from registrations.messaging import send_reminder_now
 from registrations.models import AttendeeFeed, Registration
 from registrations.organising import cancel_event
 from tests.conftest import make_settings
@@ -78,7 +83,8 @@ EXAMPLES = 150
 
 # Filled by the fixture, read by the hooks: generated ids and tokens are sometimes replaced
 # by real ones, so successful bookings and cancellations are generated too, not only 404s.
-KNOWN: dict[str, list[Any]] = {"ids": [], "tokens": []}
+KNOWN: dict[str, list[Any]] = {"ids": [], "tokens": [], "sends": [], "bearer": []}
+ORGANISER_API = "/api/v1/organiser/"
 
 
 @schema.hook
@@ -88,6 +94,9 @@ def map_path_parameters(context: Any, path_parameters: dict[str, Any] | None) ->
     value = path_parameters.get("event_id")
     if isinstance(value, int) and 1 <= value <= MAX_ID and value % 3 and KNOWN["ids"]:
         path_parameters["event_id"] = KNOWN["ids"][value % len(KNOWN["ids"])]
+    send = path_parameters.get("send_id")
+    if isinstance(send, int) and 1 <= send <= MAX_ID and send % 3 and KNOWN["sends"]:
+        path_parameters["send_id"] = KNOWN["sends"][send % len(KNOWN["sends"])]
     token = path_parameters.get("token")
     if isinstance(token, str) and len(token) % 2 and KNOWN["tokens"]:
         path_parameters["token"] = KNOWN["tokens"][len(token) % len(KNOWN["tokens"])]
@@ -110,10 +119,16 @@ class Api:
         elif sent.get("data") is not None:
             data = sent["data"]
             content = data if isinstance(data, bytes) else str(data).encode()
+        headers = dict(sent["headers"] or {})
+        # A generated bearer token is made a real one; a case without the header (the
+        # document requires it) goes without, and must be refused.
+        given = [name for name in headers if name.lower() == "authorization"]
+        if ORGANISER_API in sent["url"] and given:
+            headers[given[0]] = f"Bearer {KNOWN['bearer'][0]}"
         request = self.client.build_request(
             sent["method"],
             sent["url"],
-            headers=sent["headers"],
+            headers=headers,
             params=sent.get("params"),
             content=content,
         )
@@ -149,8 +164,20 @@ async def _seed(services: Services, client: httpx.AsyncClient) -> None:
         tokens.append(await mailed_manage_token(services, event.id, f"p{n}@kommun.example.se"))
     async with services.transaction() as session:
         await cancel_event(session, cancelled.id)
+        send = await send_reminder_now(session, open_event.id)
+        admin = await accounts.add_organiser(
+            session,
+            email="admin@myndigheten.example.se",
+            name="Admin",
+            role="admin",
+            password=None,
+            now=utcnow(),
+        )
+        bearer = await organiser_tokens.create_token(session, admin, "Schemathesis", utcnow())
     KNOWN["ids"] = [open_event.id, full.id, cancelled.id, draft.id]
     KNOWN["tokens"] = tokens
+    KNOWN["sends"] = [send.id]
+    KNOWN["bearer"] = [bearer.secret]
 
 
 @pytest.fixture
@@ -175,7 +202,7 @@ def api(services: Services, tmp_path: Path) -> Iterator[Api]:
         finally:
             portal.call(client.aclose)
             portal.call(own.close)
-            KNOWN["ids"], KNOWN["tokens"] = [], []
+            KNOWN.update(ids=[], tokens=[], sends=[], bearer=[])
 
 
 @schema.parametrize()
