@@ -19,7 +19,7 @@ from notices.delivery import deliver_due
 from registrations.organising import update_event
 from tests.browser import Visitor, axe_violations
 from tests.factories import address, book, make_event
-from tests.organisers.organiser_session import PASSWORD, add
+from tests.signing_in import PASSWORD, add
 
 
 @pytest.fixture

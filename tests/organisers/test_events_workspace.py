@@ -17,7 +17,7 @@ from organisers.models import AuditEntry
 from registrations import booking
 from tests.conftest import SECRET
 from tests.factories import SOON, csrf_in, make_event, person
-from tests.organisers.organiser_session import add, sign_in, text_of
+from tests.signing_in import add, sign_in, text_of
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 

@@ -13,7 +13,7 @@ from guide.catalogue import add_example, link_example
 from lunchkafe.demo import load_demo
 from tests.browser import Visitor, axe_violations
 from tests.factories import make_event
-from tests.organisers.organiser_session import PASSWORD, add
+from tests.signing_in import PASSWORD, add
 
 
 @pytest.fixture

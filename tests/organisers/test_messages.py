@@ -24,7 +24,7 @@ from organisers.models import AuditEntry
 from tests.browser import Visitor, axe_violations
 from tests.conftest import Mail
 from tests.factories import JOIN_URL, add_confirmed, address, book, csrf_in, make_event, outbox
-from tests.organisers.organiser_session import PASSWORD, add, sign_in, text_of
+from tests.signing_in import PASSWORD, add, sign_in, text_of
 
 MASK = "(personlig länk)"
 SUBJECT = "Ny lokal & fika"

@@ -27,7 +27,7 @@ from organisers.access import requires_token
 from organisers.models import AccessToken, AuditEntry, Organiser, Role
 from tests.conftest import Mail
 from tests.factories import SOON, book, csrf_in, make_event
-from tests.organisers.organiser_session import add, sign_in, text_of
+from tests.signing_in import add, sign_in, text_of
 
 ANNA = "anna@myndigheten.example.se"
 BOSS = "boss@myndigheten.example.se"

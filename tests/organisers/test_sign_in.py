@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html import unescape
 
 import httpx
 import pytest
@@ -17,39 +16,10 @@ from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
 from organisers import accounts
 from organisers.access import SALT
-from organisers.models import AuditEntry, Organiser
+from organisers.models import AuditEntry
 from tests.conftest import SECRET
 from tests.factories import csrf_in, make_event
-
-PASSWORD = "en lång lösenfras för kaféet"
-
-
-async def add(
-    services: Services, email: str, role: str = "organiser", password: str | None = PASSWORD
-) -> Organiser:
-    async with services.transaction() as session:
-        return await accounts.add_organiser(
-            session,
-            email=email,
-            name=email.split("@")[0].title(),
-            role=role,
-            password=password,
-            now=utcnow(),
-        )
-
-
-async def sign_in(
-    client: httpx.AsyncClient, email: str, password: str = PASSWORD, next_path: str = ""
-) -> httpx.Response:
-    page = await client.get("/organiser/login")
-    data = {"csrf_token": csrf_in(page.text), "email": email, "password": password}
-    if next_path:
-        data["next"] = next_path
-    return await client.post("/organiser/login", data=data)
-
-
-def text_of(response: httpx.Response) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", response.text)))
+from tests.signing_in import PASSWORD, add, sign_in, text_of
 
 
 async def test_an_organiser_signs_in_sees_the_overview_and_signs_out(

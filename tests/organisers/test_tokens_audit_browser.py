@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page
 
 from foundation.services import Services
 from tests.browser import Visitor, axe_violations
-from tests.organisers.organiser_session import PASSWORD, add
+from tests.signing_in import PASSWORD, add
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 

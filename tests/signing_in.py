@@ -1,5 +1,5 @@
-"""Signing a test client in as an organiser, for any test module (test modules may not
-import one another; tests/test_layers.py). The same steps as test_sign_in's helpers."""
+"""Organiser accounts and signing a test client in, for any test module (test modules may
+not import one another; tests/test_layers.py)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,13 @@ async def add(
 
 
 async def sign_in(
-    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, next_path: str = ""
 ) -> httpx.Response:
+    """Sign `client` in through the sign-in form (its cookies then carry the session)."""
     page = await client.get("/organiser/login")
     data = {"csrf_token": csrf_in(page.text), "email": email, "password": password}
+    if next_path:
+        data["next"] = next_path
     return await client.post("/organiser/login", data=data)
 
 
