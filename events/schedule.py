@@ -39,6 +39,8 @@ from foundation.timestamps import utcnow
 
 # Changing any of these moves the event in attendees' calendars, so SEQUENCE must grow.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "venue", "join_url", "title")
+# What someone without a seat sees of an event: all of it but the join link.
+PUBLIC_FIELDS = ("starts_at", "ends_at", "venue", "title")
 
 # How many confirmed seats an event has; registrations.waitlist.count_confirmed, passed in
 # because the events package must not import registrations.
@@ -87,8 +89,9 @@ class EventChanges:
 @dataclass(frozen=True)
 class EventUpdate:
     event: Event
-    calendar_changed: bool
+    calendar_changed: bool  # an invite's details changed: confirmed attendees are told
     capacity_raised: bool
+    public_changed: bool  # what those without a seat see changed: the waitlist is told
 
 
 async def lock_event(session: AsyncSession, event_id: int) -> Event | None:
@@ -221,6 +224,7 @@ class PlannedChange:
     new: dict[str, Any]
     calendar_changed: bool
     capacity_raised: bool
+    public_changed: bool
 
     def differing(self, event: Event) -> dict[str, tuple[Any, Any]]:
         """Each field whose value would change: name → (now, after)."""
@@ -301,6 +305,9 @@ async def plan_changes(
             name in new and new[name] != getattr(event, name) for name in CALENDAR_FIELDS
         ),
         capacity_raised=new.get("capacity", event.capacity) > event.capacity,
+        public_changed=any(
+            name in new and new[name] != getattr(event, name) for name in PUBLIC_FIELDS
+        ),
     )
 
 
@@ -333,6 +340,7 @@ async def apply_changes(
         event=event,
         calendar_changed=plan.calendar_changed,
         capacity_raised=plan.capacity_raised,
+        public_changed=plan.public_changed,
     )
 
 

@@ -56,6 +56,7 @@ class ChangePreview:
     cancelled: int
     version: str
     already_cancelled: bool = False
+    calendar_changed: bool = False  # the time, place, link or title changes
 
     @property
     def note_mails(self) -> int:
@@ -96,8 +97,10 @@ async def preview_update(
         confirmed=confirmed,
         waitlisted=waitlisted,
         invited=confirmed if plan.calendar_changed else 0,
+        calendar_changed=plan.calendar_changed,
         promoted=promoted,
-        waitlist_told=waitlisted - promoted if plan.calendar_changed else 0,
+        # The join link is not theirs: a change of it alone tells the waitlist nothing.
+        waitlist_told=waitlisted - promoted if plan.public_changed else 0,
         cancelled=0,
         version=_version(event, confirmed, waitlisted),
     )
@@ -131,7 +134,8 @@ async def update_event(
     session: AsyncSession, event_id: int, changes: EventChanges, *, note: str = ""
 ) -> Event:
     """Change an event; confirmed attendees get an updated invite, freed seats are filled,
-    and when the calendar entry moved, those still in line are told (no invite).
+    and when what they can see moved (time, place, title), those still in line are told
+    (no invite; the join link is not theirs).
 
     `note` is the organiser's own words, carried in every changed notice. Raises
     EventNotFound, InvalidEvent or EventInPast, having written nothing.
@@ -158,7 +162,7 @@ async def update_event(
             )
     if update.capacity_raised:
         await promote_from_waitlist(session, event)
-    if update.calendar_changed:
+    if update.public_changed:
         # After promotion: whoever moved up has an invite with the new details already.
         for registration in await _registrations(session, event.id, RegistrationStatus.WAITLISTED):
             await enqueue(

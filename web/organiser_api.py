@@ -41,11 +41,11 @@ from mail.models import Audience
 from mail.outbox import send_progress
 from organisers import event_actions, messages
 from organisers.access import current, requires_token
+from organisers.attendees_workspace import attendee_list
 from registrations import listing
 from registrations.messaging import MAX_BODY, MAX_SUBJECT
 from registrations.models import RegistrationStatus
 from registrations.organising import MAX_NOTE
-from registrations.roster import roster
 
 Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
 Instant = Annotated[
@@ -294,7 +294,11 @@ async def cancel_organiser_event(request: Request) -> Response:
 @requires_token()
 async def list_registrations(request: Request) -> Response:
     async with services(request).transaction() as session:
-        listed = await roster(session, request.path_params["event_id"])
+        # Logged as viewed, as the page is: who read an attendee list is accountable
+        # (organisers.attendees_workspace).
+        listed = await attendee_list(
+            session, current(request), request.path_params["event_id"], "", utcnow()
+        )
     people = [
         Person(
             name=entry.name,

@@ -289,6 +289,48 @@ async def test_more_seats_promote_the_first_in_line(services: Services) -> None:
     assert entry.detail["fields"] == "capacity"
 
 
+async def test_a_new_join_link_tells_only_those_with_a_seat(services: Services) -> None:
+    """Found in review: the waitlist was told of a change to the join link, which they
+    never see, so their mail said nothing had changed."""
+    event = await make_event(services, capacity=1)
+    for n in range(1, 3):
+        await book(services, event.id, n)
+    before = await last_row(services)
+    path = f"/organiser/events/{event.id}/change"
+    async with signed_in(services) as client:
+        values = await change_form(client, event.id)
+        preview = await client.post(
+            path, data={**values, "join_url": "https://meet.example.se/nytt-rum"}
+        )
+        said = text_of(preview)
+        assert "1 bekräftad får en uppdaterad kalenderinbjudan." in said
+        assert "i kön får veta" not in said
+        assert (await confirm(client, preview, path)).status_code == 303
+    rows = await written_since(services, before)
+    assert [(r.kind, r.recipient) for r in rows] == [(MessageKind.EVENT_CHANGED, address(1))]
+
+
+async def test_a_reschedule_with_nobody_booked_says_the_calendar_entry_moves(
+    services: Services,
+) -> None:
+    """Found in review: with no one confirmed, the preview said the time was as before."""
+    event = await make_event(services)
+    async with signed_in(services) as client:
+        values = await change_form(client, event.id)
+        later = (event.starts_at + timedelta(hours=2)).astimezone(ZoneInfo("Europe/Stockholm"))
+        preview = await client.post(
+            f"/organiser/events/{event.id}/change",
+            data={
+                **values,
+                "starts": later.strftime("%H:%M"),
+                "ends": (later + timedelta(hours=1)).strftime("%H:%M"),
+            },
+        )
+        said = text_of(preview)
+    assert "ingen kalenderpost ändras" not in said
+    assert "Totalt 0 mejl." in said
+
+
 async def test_cancelling_says_who_is_told_then_everyone_gets_word(mail: Mail) -> None:
     services = mail.services
     event = await make_event(services, capacity=2)

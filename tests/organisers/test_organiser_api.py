@@ -310,6 +310,7 @@ async def test_events_are_created_changed_published_and_cancelled(
     assert logged == [
         "event.created",
         "event.published",
+        "attendees.viewed",  # reading the list through the API is accountable too
         "event.updated",
         "event.cancelled",
     ]

@@ -16,7 +16,7 @@ from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
 from organisers import accounts
 from organisers.access import SALT
-from organisers.models import AuditEntry
+from organisers.models import AuditEntry, Role
 from tests.conftest import SECRET
 from tests.factories import csrf_in, make_event
 from tests.signing_in import PASSWORD, add, sign_in, text_of
@@ -145,50 +145,65 @@ PUBLIC = {
 }
 
 
-def organiser_routes(services: Services) -> list[tuple[str, str]]:
+def organiser_routes(services: Services) -> list[tuple[str, str, Role | None]]:
+    """(method, path, the role it requires) of every gated workspace route; AssertionError
+    for a /organiser/ route that is neither gated nor known to be public."""
     app = create_app(services.settings, services)
     found = []
     for route in app.routes:
         if isinstance(route, Route) and route.path.startswith("/organiser/"):
             if route.path in PUBLIC:
                 continue
+            assert getattr(route.endpoint, "gated", False), f"{route.path} has no gate"
+            role = getattr(route.endpoint, "required_role", None)
             for method in sorted(route.methods or {"GET"}):
                 if method != "HEAD":
-                    found.append((method, route.path))
+                    found.append((method, route.path, role))
     return found
+
+
+def filled(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
 
 
 async def test_every_organiser_route_sends_the_anonymous_to_sign_in(
     services: Services, client: httpx.AsyncClient
 ) -> None:
+    """With a valid CSRF token, so only the gate can stop a POST: a handler without one
+    would act (or refuse for its own reasons), not send the visitor to sign in."""
     routes = organiser_routes(services)
-    assert ("GET", "/organiser/") in routes
-    for method, path in routes:
-        filled = re.sub(r"\{[^}]+\}", "1", path)
-        response = await client.request(method, filled)
-        assert response.status_code in (303, 403), (method, path)  # a POST: CSRF first
-        if response.status_code == 303:
-            assert response.headers["location"].startswith("/organiser/login?next=")
+    assert ("GET", "/organiser/", None) in routes
+    token = csrf_in((await client.get("/organiser/login")).text)
+    for method, path, _role in routes:
+        data = {"csrf_token": token} if method == "POST" else None
+        response = await client.request(method, filled(path), data=data)
+        assert response.status_code == 303, (method, path, response.status_code)
+        assert response.headers["location"].startswith("/organiser/login?next=")
 
 
-ADMIN_ONLY = {"/organiser/accounts"}
-
-
-async def test_an_organiser_cannot_open_admin_pages_and_an_admin_can(
+async def test_an_organiser_gets_403_on_every_admin_route_and_an_admin_does_not(
     services: Services, client: httpx.AsyncClient
 ) -> None:
+    routes = organiser_routes(services)
+    admin_only = [(m, p) for m, p, role in routes if role is Role.ADMIN]
+    assert ("GET", "/organiser/accounts") in admin_only
+    assert ("GET", "/organiser/audit") in admin_only
     await add(services, "anna@myndigheten.example.se", role="organiser")
     await add(services, "boss@myndigheten.example.se", role="admin")
     await sign_in(client, "anna@myndigheten.example.se")
-    for path in ADMIN_ONLY:
-        assert (await client.get(path)).status_code == 403, path
-    assert "Konton" not in text_of(await client.get("/organiser/"))
     home = await client.get("/organiser/")
-    await client.post("/organiser/logout", data={"csrf_token": csrf_in(home.text)})
+    token = csrf_in(home.text)
+    for method, path in admin_only:
+        data = {"csrf_token": token} if method == "POST" else None
+        response = await client.request(method, filled(path), data=data)
+        assert response.status_code == 403, (method, path, response.status_code)
+    assert "Konton" not in text_of(home)
+    await client.post("/organiser/logout", data={"csrf_token": token})
     await sign_in(client, "boss@myndigheten.example.se")
-    accounts_page = await client.get("/organiser/accounts")
-    assert accounts_page.status_code == 200
-    assert "anna@myndigheten.example.se" in accounts_page.text
+    for method, path in admin_only:
+        if method == "GET" and "{" not in path:
+            assert (await client.get(path)).status_code == 200, path
+    assert "anna@myndigheten.example.se" in (await client.get("/organiser/accounts")).text
 
 
 async def test_sign_ins_and_account_changes_are_in_the_audit_log(
