@@ -18,7 +18,15 @@ from starlette.responses import Response
 from foundation.errors import N_, DomainError
 
 COOKIE = "lk_csrf"
+# Behind https the cookie is `__Host-` prefixed (RFC 6265bis §4.1.3.2): Secure, path /, no
+# Domain, so a sibling subdomain cannot plant a value of its own and forge a pair.
+SECURE_COOKIE = "__Host-lk_csrf"
 FIELD = "csrf_token"
+
+
+def cookie_name(request: Request) -> str:
+    """The CSRF cookie's name for this request (its scheme follows BASE_URL)."""
+    return SECURE_COOKIE if request.url.scheme == "https" else COOKIE
 
 
 def _serializer(secret_key: str) -> URLSafeSerializer:
@@ -27,7 +35,7 @@ def _serializer(secret_key: str) -> URLSafeSerializer:
 
 def token_for(request: Request, secret_key: str) -> str:
     """The token to put in forms; remembers a new cookie value on the request if needed."""
-    raw = request.cookies.get(COOKIE)
+    raw = request.cookies.get(cookie_name(request))
     if not raw or len(raw) > 100:
         raw = request.state.__dict__.setdefault("new_csrf_cookie", secrets.token_urlsafe(24))
     return _serializer(secret_key).dumps(raw)
@@ -36,7 +44,9 @@ def token_for(request: Request, secret_key: str) -> str:
 def set_cookie(request: Request, response: Response, *, secure: bool) -> None:
     raw = request.state.__dict__.get("new_csrf_cookie")
     if raw:
-        response.set_cookie(COOKIE, raw, httponly=True, samesite="lax", secure=secure)
+        response.set_cookie(
+            cookie_name(request), raw, path="/", httponly=True, samesite="lax", secure=secure
+        )
 
 
 class FormExpired(DomainError):
@@ -49,10 +59,12 @@ class FormExpired(DomainError):
         super().__init__(N_("Formuläret har gått ut. Ladda om sidan och försök igen."))
 
 
-async def checked_form(request: Request, secret_key: str) -> FormData:
-    """The posted form, or 403 when its token does not match the cookie."""
-    form = await request.form(max_files=0, max_fields=50)
-    cookie = request.cookies.get(COOKIE, "")
+async def checked_form(request: Request, secret_key: str, *, max_fields: int = 50) -> FormData:
+    """The posted form, or 403 when its token does not match the cookie. More than
+    `max_fields` fields is a 400 (a form that grows with its content, a series' dates,
+    asks for more)."""
+    form = await request.form(max_files=0, max_fields=max_fields)
+    cookie = request.cookies.get(cookie_name(request), "")
     sent = form.get(FIELD)
     try:
         echoed = _serializer(secret_key).loads(sent) if isinstance(sent, str) else None

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from limits import RateLimitItem
+from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
@@ -96,6 +96,10 @@ def client_of(host: str) -> str:
     return str(address)
 
 
+# Reset links one address may be sent: a person who lost a mail asks again, a script is held.
+RESET_RATE_LIMIT_PER_ADDRESS: tuple[RateLimitItem, ...] = tuple(parse_many("3/hour;10/day"))
+
+
 class Created(Protocol):
     @property
     def created(self) -> bool:
@@ -154,6 +158,15 @@ class AttemptLimiter:
             settings.sign_in_rate_limit,
             settings.sign_in_rate_limit_per_account,
             "sign-in-limits",
+        )
+
+    @classmethod
+    def for_password_resets(cls, settings: Settings) -> AttemptLimiter:
+        """ "Forgot password" requests: SIGN_IN_RATE_LIMIT per client, and per address a
+        budget of their own (RESET_RATE_LIMIT_PER_ADDRESS), so asking for links can neither
+        lock an account's sign-in nor flood its inbox."""
+        return cls._built(
+            settings, settings.sign_in_rate_limit, RESET_RATE_LIMIT_PER_ADDRESS, "reset-limits"
         )
 
     @classmethod
@@ -261,6 +274,22 @@ class AttemptLimiter:
             waits = [
                 await self._wait(item, key)
                 for item in self.per_client
+                if not await self.strategy.test(item, key)
+            ]
+        except StorageError as exc:
+            self._warn(exc)
+            return
+        if waits:
+            raise TooManyBookings(max(waits))
+
+    async def check_address(self, email_normalised: str) -> None:
+        """Raise TooManyBookings when the address has used up its per-address limits
+        (counted by `booked`); counts nothing itself. A failing storage lets it through."""
+        key = self._key("email", mailbox_budget(email_normalised))
+        try:
+            waits = [
+                await self._wait(item, key)
+                for item in self.per_email
                 if not await self.strategy.test(item, key)
             ]
         except StorageError as exc:

@@ -25,6 +25,7 @@ class Services:
     feed_cache: FeedCache
     booking_limiter: AttemptLimiter
     sign_in_limiter: AttemptLimiter
+    reset_limiter: AttemptLimiter
     feed_memo: FeedMemo = field(default_factory=FeedMemo)
     # Called after a commit that wrote outbox rows; set by the job runner in use.
     after_commit: list[Nudge] = field(default_factory=list)
@@ -42,6 +43,7 @@ class Services:
             feed_cache=cache,
             booking_limiter=AttemptLimiter.from_settings(settings),
             sign_in_limiter=AttemptLimiter.for_sign_in(settings),
+            reset_limiter=AttemptLimiter.for_password_resets(settings),
         )
 
     @asynccontextmanager
@@ -58,6 +60,7 @@ class Services:
     async def close(self) -> None:
         await self.booking_limiter.close()
         await self.sign_in_limiter.close()
+        await self.reset_limiter.close()
         if isinstance(self.feed_cache, RedisFeedCache):
             await self.feed_cache.close()
         await self.engine.dispose()

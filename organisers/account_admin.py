@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.errors import N_, DomainError
-from organisers import accounts, audit, sessions
+from organisers import accounts, audit, sessions, tokens
 from organisers.models import AccountLink, Organiser, OrganiserSession
 from organisers.password_links import end_open_links
 
@@ -76,11 +76,19 @@ async def disable_account(
 async def sign_out_everywhere(
     session: AsyncSession, account_id: int, *, by: Organiser, now: datetime
 ) -> int:
-    """End every session of account `account_id` (the admin's own included); how many
-    ended. Logged with that count. Raises AccountNotFound."""
+    """End every session and revoke every access token of account `account_id` (the
+    admin's own included); how many sessions ended. Logged with both counts. Raises
+    AccountNotFound."""
     organiser = await accounts.get_organiser(session, account_id)
     ended = await sessions.end_all(session, organiser, now)
+    revoked = await tokens.revoke_all(session, organiser, now)
     await audit.record(
-        session, by, "account.signed_out", f"account:{organiser.id}", now=now, sessions=ended
+        session,
+        by,
+        "account.signed_out",
+        f"account:{organiser.id}",
+        now=now,
+        sessions=ended,
+        tokens_revoked=revoked,
     )
     return ended

@@ -137,21 +137,38 @@ async def event_outbox(session: AsyncSession, event_id: int) -> EventOutbox:
     return EventOutbox(event=event, messages=await outbox.messages_of_event(session, event.id))
 
 
-async def troubled(session: AsyncSession, now: datetime) -> list[OutboxMessage]:
+def _may_see(organiser: Organiser, message: OutboxMessage) -> bool:
+    """Mail about an event is every organiser's to watch; mail about an account (an
+    invitation, a password reset) is the admins' only, as the accounts are."""
+    return message.event_id is not None or organiser.is_admin
+
+
+async def troubled(
+    session: AsyncSession, organiser: Organiser, now: datetime
+) -> list[OutboxMessage]:
     """Across events: messages that failed, and waiting ones late by more than the overview's
-    warning allows (MAIL_LATE_AFTER)."""
-    return await outbox.troubled_messages(session, now - MAIL_LATE_AFTER)
+    warning allows (MAIL_LATE_AFTER); account mail only for admins."""
+    found = await outbox.troubled_messages(session, now - MAIL_LATE_AFTER)
+    return [message for message in found if _may_see(organiser, message)]
 
 
-async def failed_message(session: AsyncSession, message_id: int) -> OutboxMessage:
-    """A failed message to confirm a retry of; raises as mail.outbox.failed_message."""
-    return await outbox.failed_message(session, message_id)
+async def failed_message(
+    session: AsyncSession, organiser: Organiser, message_id: int
+) -> OutboxMessage:
+    """A failed message to confirm a retry of; raises as mail.outbox.failed_message, and
+    OutboxMessageNotFound for account mail to an organiser who is not an admin."""
+    message = await outbox.failed_message(session, message_id)
+    if not _may_see(organiser, message):
+        raise outbox.OutboxMessageNotFound(message_id)
+    return message
 
 
 async def retry(
     session: AsyncSession, organiser: Organiser, message_id: int, now: datetime
 ) -> OutboxMessage:
-    """Send a failed message again now (mail.outbox.retry_failed), and log it."""
+    """Send a failed message again now (mail.outbox.retry_failed), and log it. Account
+    mail is the admins' to retry (OutboxMessageNotFound to anyone else)."""
+    await failed_message(session, organiser, message_id)
     message = await outbox.retry_failed(session, message_id, now)
     await audit.record(
         session,

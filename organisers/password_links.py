@@ -31,7 +31,7 @@ from foundation.ratelimit import TooManyBookings
 from foundation.services import Services
 from mail.models import MessageKind
 from mail.outbox import enqueue
-from organisers import accounts, audit, passwords, sessions
+from organisers import accounts, audit, passwords, sessions, tokens
 from organisers.errors import InvalidAccount, LinkExpired, TooManySignIns
 from organisers.models import AccountLink, LinkPurpose, Organiser
 from organisers.secrets import hash_of, looks_like_token
@@ -138,11 +138,13 @@ async def request_reset(services: Services, client: str, email: str, now: dateti
     """Mail a reset link to `email` if it is an account's that is not disabled; otherwise do
     nothing, and say nothing either way (the caller's answer is the same for any address).
 
-    Limited as sign-ins are (SIGN_IN_RATE_LIMIT*): every request counts for the client and
-    for the address, whether or not the address has an account, so neither the limit nor
-    its absence tells which addresses do. Raises TooManySignIns over a limit.
+    Limited per client (SIGN_IN_RATE_LIMIT) and per address with a budget of its own
+    (foundation.ratelimit.RESET_RATE_LIMIT_PER_ADDRESS), apart from sign-ins, so asking for
+    links never locks an account out of signing in. Every request counts, whether or not
+    the address has an account, so neither the limit nor its absence tells which addresses
+    do. Raises TooManySignIns over a limit.
     """
-    limiter = services.sign_in_limiter
+    limiter = services.reset_limiter
     address = email.strip().lower()
     try:
         await limiter.check(client, address)
@@ -220,6 +222,7 @@ async def set_password(services: Services, token: str, password: str, now: datet
         organiser.last_sign_in_at = now
         await end_open_links(session, organiser.id, now)
         ended = await sessions.end_all(session, organiser, now)
+        revoked = await tokens.revoke_all(session, organiser, now)
         new_session = await sessions.start(session, organiser, now)
         await audit.record(
             session,
@@ -229,6 +232,7 @@ async def set_password(services: Services, token: str, password: str, now: datet
             now=now,
             purpose=link.purpose.value,
             sessions_ended=ended,
+            tokens_revoked=revoked,
         )
     return new_session
 

@@ -13,14 +13,16 @@ from organisers.errors import SignInRefused, TooManySignIns
 async def sign_in(services: Services, client: str, email: str, password: str, now: datetime) -> str:
     """A new session token for the account `email` and `password` sign in.
 
-    Attempts are limited per client address and failures per account (SIGN_IN_RATE_LIMIT*,
+    Failures are limited per client address and per account (SIGN_IN_RATE_LIMIT*,
     foundation.ratelimit): over a limit raises TooManySignIns before the password is even
     checked. Raises SignInRefused, one answer for every failure.
     """
     limiter = services.sign_in_limiter
     address = email.strip().lower()
     try:
-        await limiter.check(client, address)
+        # Failures only: an office behind one address signs in all day; a guesser fails.
+        await limiter.check_failures(client)
+        await limiter.check_address(address)
     except TooManyBookings as exc:
         raise TooManySignIns(exc.retry_after) from None
     try:
@@ -29,6 +31,7 @@ async def sign_in(services: Services, client: str, email: str, password: str, no
             token = await sessions.start(session, organiser, now)
             await audit.record(session, organiser, "signed_in", f"account:{organiser.id}", now=now)
     except SignInRefused:
+        await limiter.failed(client)
         await limiter.booked(address, True)  # counts against the account
         raise
     return token

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -99,3 +99,14 @@ async def resolve(
     if writes:
         token.last_used_at = now
     return token.organiser, token
+
+
+async def revoke_all(session: AsyncSession, organiser: Organiser, now: datetime) -> int:
+    """Revoke every access token `organiser` has; how many. A new password and "sign out
+    everywhere" call it: a token made with a stolen session must not outlive the cleanup."""
+    result = await session.execute(
+        update(AccessToken)
+        .where(AccessToken.organiser_id == organiser.id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -8,6 +8,7 @@ nothing, so what an organiser is told before is what then happens.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,7 @@ async def preview_update(
         # The join link is not theirs: a change of it alone tells the waitlist nothing.
         waitlist_told=waitlisted - promoted if plan.public_changed else 0,
         cancelled=0,
-        version=_version(event, confirmed, waitlisted),
+        version=_version(event, confirmed, waitlisted, plan.new, note),
     )
 
 
@@ -125,7 +126,7 @@ async def preview_cancel(session: AsyncSession, event_id: int, *, note: str = ""
         promoted=0,
         waitlist_told=0 if done else waitlisted,
         cancelled=0 if done else confirmed,
-        version=_version(event, confirmed, waitlisted),
+        version=_version(event, confirmed, waitlisted, {}, note),
         already_cancelled=done,
     )
 
@@ -206,9 +207,16 @@ async def cancel_event(session: AsyncSession, event_id: int, *, note: str = "") 
     return event
 
 
-def _version(event: Event, confirmed: int, waitlisted: int) -> str:
+def _version(
+    event: Event, confirmed: int, waitlisted: int, asked: dict[str, Any], note: str
+) -> str:
+    """The event and its list as seen, and what was asked of them (the new values and the
+    note, hashed): a confirmation whose values differ from the previewed ones, or that
+    comes after the list changed, no longer matches."""
     stamp = int(event.updated_at.timestamp() * 1_000_000)
-    return f"{event.sequence}-{stamp}-{confirmed}-{waitlisted}"
+    request = repr(sorted((name, str(value)) for name, value in asked.items())) + "\x00" + note
+    digest = hashlib.sha256(request.encode()).hexdigest()[:16]
+    return f"{event.sequence}-{stamp}-{confirmed}-{waitlisted}-{digest}"
 
 
 async def _event(session: AsyncSession, event_id: int) -> Event:

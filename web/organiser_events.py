@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events.errors import EventStateRefused, InvalidEvent
+from events.series_dates import MAX_DATES
 from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id})
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
@@ -331,7 +332,10 @@ async def create_series(request: Request) -> Response:
     """Two steps on one form: "preview" shows the dates (holidays flagged, each with a box
     to keep it), "create" makes the series and the dates still ticked."""
     app = services(request)
-    form = await csrf.checked_form(request, app.settings.secret_key)
+    # One box per date (up to MAX_DATES) besides the series' own fields.
+    form = await csrf.checked_form(
+        request, app.settings.secret_key, max_fields=len(SERIES_FIELDS) + MAX_DATES + 10
+    )
     values = _values(form, SERIES_FIELDS)
     tz = app.settings.timezone
     chosen = [str(day) for day in form.getlist("dates")]

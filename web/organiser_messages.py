@@ -167,14 +167,16 @@ async def outbox_page(request: Request) -> Response:
 @requires()
 async def outbox_all_page(request: Request) -> Response:
     async with services(request).transaction() as session:
-        troubled = await messages.troubled(session, utcnow())
+        troubled = await messages.troubled(session, current(request), utcnow())
     return _page(request, "outbox.html", {"event": None, "messages": troubled})
 
 
 @requires()
 async def retry_page(request: Request) -> Response:
     async with services(request).transaction() as session:
-        message = await messages.failed_message(session, request.path_params["outbox_id"])
+        message = await messages.failed_message(
+            session, current(request), request.path_params["outbox_id"]
+        )
     return _page(request, "retry.html", {"message": message})
 
 

@@ -32,7 +32,7 @@ from mail.mailbox import LocalMailbox
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
 from tests.conftest import SECRET, uvicorn_serving
-from tests.factories import make_event, person
+from tests.factories import csrf_in, make_event, person
 from tests.ports import free_port
 
 ONLY_SQLITE = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
@@ -453,3 +453,25 @@ async def test_head_answers_what_get_would(services: Services, client: httpx.Asy
         head = await client.head(path)
         assert head.status_code == got.status_code, path
         assert head.headers["content-length"] == str(len(got.content)), path
+
+
+@ONLY_SQLITE
+async def test_behind_https_the_form_cookie_is_host_prefixed(services: Services) -> None:
+    """Found by an attacker: a plain lk_csrf cookie can be planted by a sibling subdomain,
+    which then holds a token and cookie that match, and posts in a signed-in organiser's
+    name (SameSite=Lax lets a same-site POST carry the session)."""
+    event = await make_event(services)
+    async with in_process(services, base_url="https://lunchkafe.example.se") as client:
+        page = await client.get(f"/events/{event.id}")
+        cookie = page.headers["set-cookie"]
+        assert cookie.startswith("__Host-lk_csrf=")
+        assert "Secure" in cookie
+        assert "Path=/" in cookie
+        assert "Domain" not in cookie
+        # A value planted under the plain name is not the one checked.
+        token = csrf_in(page.text)
+        raw = cookie.split(";", 1)[0].split("=", 1)[1]
+        client.cookies.clear()
+        client.cookies.set("lk_csrf", raw)
+        refused = await client.post(f"/events/{event.id}/book", data={"csrf_token": token})
+        assert refused.status_code == 403

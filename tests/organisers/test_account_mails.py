@@ -361,11 +361,13 @@ async def test_forgot_password_is_held_back_alike_for_any_address(
 ) -> None:
     await add(services, "anna@myndigheten.example.se")
     for email in ("anna@myndigheten.example.se", "okand@myndigheten.example.se"):
-        codes = [(await forgot(client, email)).status_code for _ in range(6)]
-        assert codes == [200] * 5 + [429], email
+        # Reset links have a budget of their own per address (3 an hour), apart from
+        # sign-ins, so asking for them can never lock the account out of signing in.
+        codes = [(await forgot(client, email)).status_code for _ in range(4)]
+        assert codes == [200] * 3 + [429], email
     async with services.transaction() as session:
         rows = list(await session.scalars(select(OutboxMessage)))
-    assert len(rows) == 5  # the known address's five; the unknown got none
+    assert len(rows) == 3  # the known address's three; the unknown got none
     assert {r.recipient for r in rows} == {"anna@myndigheten.example.se"}
 
 
@@ -463,7 +465,7 @@ async def test_an_admin_signs_an_account_out_everywhere(mail: Mail, web: httpx.A
         assert (entry.actor, entry.subject, entry.detail) == (
             "Boss",
             f"account:{anna.id}",
-            {"sessions": 2},
+            {"sessions": 2, "tokens_revoked": 0},
         )
 
 

@@ -331,6 +331,27 @@ async def test_a_reschedule_with_nobody_booked_says_the_calendar_entry_moves(
     assert "Totalt 0 mejl." in said
 
 
+async def test_a_confirmation_must_carry_the_values_that_were_previewed(
+    services: Services,
+) -> None:
+    """Found by an attacker: the preview said 1 moves up (capacity 3); a confirmation sent
+    with capacity 10 and the same version moved up everyone."""
+    event = await make_event(services, capacity=2)
+    for n in range(1, 7):
+        await book(services, event.id, n)
+    before = await last_row(services)
+    path = f"/organiser/events/{event.id}/change"
+    async with signed_in(services) as client:
+        values = await change_form(client, event.id)
+        preview = await client.post(path, data={**values, "capacity": "3"})
+        assert "1 flyttas upp" in text_of(preview)
+        tampered = {**fields_of(preview.text), "capacity": "10", "confirm": "yes"}
+        refused = await client.post(path, data=tampered)
+        assert refused.status_code == 409
+    assert (await event_now(services, event.id)).capacity == 2
+    assert await written_since(services, before) == []
+
+
 async def test_cancelling_says_who_is_told_then_everyone_gets_word(mail: Mail) -> None:
     services = mail.services
     event = await make_event(services, capacity=2)
