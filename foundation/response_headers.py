@@ -50,7 +50,9 @@ TOKEN_PREFIXES = (
     "/organiser/password/",  # an organiser's one-time link to set a password
 )
 # Answers with personal data, kept out of caches like the token URLs.
-PERSONAL_PREFIXES = ("/api/v1/organiser/",)
+# The workspace shows attendees' and accounts' data on nearly every page: all of it is kept
+# out of caches here, whatever a handler remembers to say.
+PERSONAL_PREFIXES = ("/api/v1/organiser/", "/organiser/")
 PRIVATE_HEADERS: list[Header] = [
     # `private` adds nothing to no-store for a cache that knows no-store; older shared
     # caches that do not still keep out of it.

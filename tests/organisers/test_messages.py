@@ -63,7 +63,7 @@ async def signed_in_admin(services: Services, client: httpx.AsyncClient) -> None
 async def progress(client: httpx.AsyncClient, send_path: str) -> dict[str, int]:
     answer = await client.get(f"{send_path}.json")
     assert answer.status_code == 200
-    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["cache-control"] == "private, no-store"
     found: dict[str, int] = answer.json()
     return found
 
