@@ -522,10 +522,6 @@ async def _mail(services: Services, args: argparse.Namespace) -> None:
         print(await sweep(job_context(services)))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _password_from_stdin() -> str:
     """The password: asked for without echo on a terminal, else the first line of stdin
     (so a script can pipe it; it never appears in the process list or shell history)."""
@@ -589,3 +585,7 @@ async def _organisers(services: Services, args: argparse.Namespace) -> None:
             "Authorization: Bearer; it is not shown again",
             file=sys.stderr,
         )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
