@@ -83,7 +83,8 @@ async def change(
         await audit.record(
             session,
             organiser,
-            "event.updated",
+            # The workspace's change flow calls the same update_event and logs the same.
+            "event.changed",
             subject,
             now=now,
             fields=",".join(changed),
@@ -111,6 +112,9 @@ async def cancel(
             "event.cancelled",
             f"event:{event_id}",
             now=now,
-            told=before.confirmed + before.waitlisted,
+            # The same words as the workspace's cancel (organisers.changes).
+            cancelled=before.confirmed,
+            waitlist_told=before.waitlisted,
+            note=bool(reason.strip()),
         )
     return await event_of(session, event_id)

@@ -311,7 +311,7 @@ async def test_events_are_created_changed_published_and_cancelled(
         "event.created",
         "event.published",
         "attendees.viewed",  # reading the list through the API is accountable too
-        "event.updated",
+        "event.changed",
         "event.cancelled",
     ]
     async with services.transaction() as session:
