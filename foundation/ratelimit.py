@@ -269,27 +269,22 @@ class AttemptLimiter:
         attempts (counted by `failed`); counts nothing itself. For credentials a client
         presents on every request (the organiser API's bearer tokens), where counting every
         attempt would hold back honest use. A failing storage lets the attempt through."""
-        key = self._key("failed", client_of(client))
-        try:
-            waits = [
-                await self._wait(item, key)
-                for item in self.per_client
-                if not await self.strategy.test(item, key)
-            ]
-        except StorageError as exc:
-            self._warn(exc)
-            return
-        if waits:
-            raise TooManyBookings(max(waits))
+        await self._refuse_over(self.per_client, self._key("failed", client_of(client)))
 
     async def check_address(self, email_normalised: str) -> None:
         """Raise TooManyBookings when the address has used up its per-address limits
         (counted by `booked`); counts nothing itself. A failing storage lets it through."""
-        key = self._key("email", mailbox_budget(email_normalised))
+        await self._refuse_over(
+            self.per_email, self._key("email", mailbox_budget(email_normalised))
+        )
+
+    async def _refuse_over(self, items: tuple[RateLimitItem, ...], key: str) -> None:
+        """Raise TooManyBookings when `key` has used up any of `items`; count nothing. A
+        failing storage lets the attempt through (and warns)."""
         try:
             waits = [
                 await self._wait(item, key)
-                for item in self.per_email
+                for item in items
                 if not await self.strategy.test(item, key)
             ]
         except StorageError as exc:

@@ -24,12 +24,6 @@ from organisers.password_links import InvitationNotNeeded
 DONE_NOTICES = {"invited", "signed_out"}
 
 
-def _private(response: Response) -> Response:
-    """An account's page or a page at a token's URL: kept by no cache (shared or not)."""
-    response.headers["cache-control"] = "private, no-store"
-    return response
-
-
 def _field(form: FormData, name: str, limit: int = 320) -> str:
     return str(form.get(name, ""))[:limit]
 
@@ -38,14 +32,14 @@ def _field(form: FormData, name: str, limit: int = 320) -> str:
 
 
 async def forgot_page(request: Request) -> Response:
-    return _private(render(request, "organiser/password/forgot.html", {"sent": False}))
+    return render(request, "organiser/password/forgot.html", {"sent": False})
 
 
 async def forgot(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
     await password_links.request_reset(app, client_host(request), _field(form, "email"), utcnow())
-    return _private(render(request, "organiser/password/forgot.html", {"sent": True}))
+    return render(request, "organiser/password/forgot.html", {"sent": True})
 
 
 async def set_password_page(request: Request) -> Response:
@@ -58,13 +52,11 @@ async def set_password_page(request: Request) -> Response:
 def _set_password(
     request: Request, token: str, purpose: str, *, errors: dict[str, str], status: int = 200
 ) -> Response:
-    return _private(
-        render(
-            request,
-            "organiser/password/set.html",
-            {"token": token, "purpose": purpose, "errors": errors},
-            status_code=status,
-        )
+    return render(
+        request,
+        "organiser/password/set.html",
+        {"token": token, "purpose": purpose, "errors": errors},
+        status_code=status,
     )
 
 
@@ -96,18 +88,16 @@ async def new_account_page(request: Request) -> Response:
 def _new_account(
     request: Request, *, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> Response:
-    return _private(
-        render(
-            request,
-            "organiser/accounts/new.html",
-            {
-                "organiser": current(request),
-                "values": values,
-                "errors": errors,
-                "roles": [r.value for r in Role],
-            },
-            status_code=status,
-        )
+    return render(
+        request,
+        "organiser/accounts/new.html",
+        {
+            "organiser": current(request),
+            "values": values,
+            "errors": errors,
+            "roles": [r.value for r in Role],
+        },
+        status_code=status,
     )
 
 
@@ -147,13 +137,11 @@ async def _account(
         view = await account_admin.account_view(
             session, request.path_params["account_id"], utcnow()
         )
-    return _private(
-        render(
-            request,
-            "organiser/accounts/show.html",
-            {"organiser": current(request), "view": view, "done": done, "refused": refused},
-            status_code=status,
-        )
+    return render(
+        request,
+        "organiser/accounts/show.html",
+        {"organiser": current(request), "view": view, "done": done, "refused": refused},
+        status_code=status,
     )
 
 
@@ -168,12 +156,10 @@ async def disable_page(request: Request) -> Response:
         view = await account_admin.account_view(
             session, request.path_params["account_id"], utcnow()
         )
-    return _private(
-        render(
-            request,
-            "organiser/accounts/disable.html",
-            {"organiser": current(request), "view": view},
-        )
+    return render(
+        request,
+        "organiser/accounts/disable.html",
+        {"organiser": current(request), "view": view},
     )
 
 

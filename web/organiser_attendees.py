@@ -29,12 +29,6 @@ MEDIA_TYPES = {
 OK, REFUSED = "ok:", "refused:"
 
 
-def _private(response: Response) -> Response:
-    """Pages and files with attendees' data: kept by no cache (shared or not)."""
-    response.headers["cache-control"] = "private, no-store"
-    return response
-
-
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     response = render(
         request,
@@ -42,7 +36,7 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
         {"organiser": current(request), **context},
         status_code=status,
     )
-    return _private(response)
+    return response
 
 
 def _back(request: Request, route: str, note: str, *, fragment: str = "") -> Response:
@@ -107,7 +101,7 @@ async def _export(request: Request, file_format: workspace.ExportFormat) -> Resp
     response.headers["content-disposition"] = (
         f'attachment; filename="deltagare-{event_id}.{file_format}"'
     )
-    return _private(response)
+    return response
 
 
 @requires()

@@ -47,20 +47,12 @@ _DAY = re.compile(r"(20[0-9]{2}|2100)-([0-9]{2})-([0-9]{2})", re.ASCII)
 _NUMBER = re.compile(r"[0-9]{1,6}", re.ASCII)
 
 
-def _private(response: Response) -> Response:
-    """Pages with attendees' numbers and the join link: kept by no cache (shared or not)."""
-    response.headers["cache-control"] = "private, no-store"
-    return response
-
-
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    return _private(
-        render(
-            request,
-            f"organiser/changes/{template}",
-            {"organiser": current(request), **context},
-            status_code=status,
-        )
+    return render(
+        request,
+        f"organiser/changes/{template}",
+        {"organiser": current(request), **context},
+        status_code=status,
     )
 
 

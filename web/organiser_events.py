@@ -56,11 +56,6 @@ SERIES_FIELDS = (
 )
 
 
-def _private(response: Response) -> Response:
-    response.headers["cache-control"] = "private, no-store"
-    return response
-
-
 def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
     return {name: str(form.get(name, ""))[:25_000] for name in names}
 
@@ -100,7 +95,7 @@ async def _event_page(
         "values": {},
     }
     context.update(more)
-    return _private(render(request, "organiser/events/event.html", context, status_code=status))
+    return render(request, "organiser/events/event.html", context, status_code=status)
 
 
 @requires()
@@ -116,13 +111,11 @@ def _form(
     event: Any = None,
     status: int = 200,
 ) -> Response:
-    return _private(
-        render(
-            request,
-            "organiser/events/form.html",
-            {"organiser": current(request), "values": values, "errors": errors, "event": event},
-            status_code=status,
-        )
+    return render(
+        request,
+        "organiser/events/form.html",
+        {"organiser": current(request), "values": values, "errors": errors, "event": event},
+        status_code=status,
     )
 
 
@@ -230,12 +223,10 @@ async def delete_page(request: Request) -> Response:
     app = services(request)
     async with app.transaction() as session:
         seen = await desk.event_desk(session, _event_id(request))
-    return _private(
-        render(
-            request,
-            "organiser/events/delete.html",
-            {"organiser": current(request), "desk": seen},
-        )
+    return render(
+        request,
+        "organiser/events/delete.html",
+        {"organiser": current(request), "desk": seen},
     )
 
 
@@ -299,19 +290,17 @@ def _series_form(
     chosen: set[str] | None = None,
     status: int = 200,
 ) -> Response:
-    return _private(
-        render(
-            request,
-            "organiser/events/series_form.html",
-            {
-                "organiser": current(request),
-                "values": values,
-                "errors": errors,
-                "preview": preview,
-                "chosen": chosen,
-            },
-            status_code=status,
-        )
+    return render(
+        request,
+        "organiser/events/series_form.html",
+        {
+            "organiser": current(request),
+            "values": values,
+            "errors": errors,
+            "preview": preview,
+            "chosen": chosen,
+        },
+        status_code=status,
     )
 
 

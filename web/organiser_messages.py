@@ -22,20 +22,12 @@ from organisers.access import current, requires
 AUDIENCES = {a.value: a for a in Audience}
 
 
-def _private(response: Response) -> Response:
-    """Pages with attendees' data: kept by no cache (shared or not)."""
-    response.headers["cache-control"] = "private, no-store"
-    return response
-
-
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    return _private(
-        render(
-            request,
-            f"organiser/messages/{template}",
-            {"organiser": current(request), **context},
-            status_code=status,
-        )
+    return render(
+        request,
+        f"organiser/messages/{template}",
+        {"organiser": current(request), **context},
+        status_code=status,
     )
 
 

@@ -17,12 +17,6 @@ from organisers.errors import SignInRefused
 from organisers.models import Role
 
 
-def _private(response: Response) -> Response:
-    """Pages with attendees' data or an account's: kept by no cache (shared or not)."""
-    response.headers["cache-control"] = "private, no-store"
-    return response
-
-
 async def login_page(request: Request) -> Response:
     if await access.signed_in(request) is not None:
         return RedirectResponse(access.safe_next(request.query_params.get("next")), 303)
@@ -30,17 +24,15 @@ async def login_page(request: Request) -> Response:
 
 
 def _login(request: Request, *, email: str, refused: str | None, status: int = 200) -> Response:
-    return _private(
-        render(
-            request,
-            "organiser/login.html",
-            {
-                "email": email,
-                "refused": refused,
-                "next": access.safe_next(request.query_params.get("next")),
-            },
-            status_code=status,
-        )
+    return render(
+        request,
+        "organiser/login.html",
+        {
+            "email": email,
+            "refused": refused,
+            "next": access.safe_next(request.query_params.get("next")),
+        },
+        status_code=status,
     )
 
 
@@ -71,12 +63,10 @@ async def logout(request: Request) -> Response:
 async def home(request: Request) -> Response:
     async with services(request).transaction() as session:
         seen = await workspace.overview(session, utcnow())
-    return _private(
-        render(
-            request,
-            "organiser/home.html",
-            {"organiser": current(request), "overview": seen},
-        )
+    return render(
+        request,
+        "organiser/home.html",
+        {"organiser": current(request), "overview": seen},
     )
 
 
@@ -84,12 +74,10 @@ async def home(request: Request) -> Response:
 async def accounts_page(request: Request) -> Response:
     async with services(request).transaction() as session:
         everyone = await accounts.list_organisers(session)
-    return _private(
-        render(
-            request,
-            "organiser/accounts.html",
-            {"organiser": current(request), "accounts": everyone},
-        )
+    return render(
+        request,
+        "organiser/accounts.html",
+        {"organiser": current(request), "accounts": everyone},
     )
 
 

@@ -20,11 +20,6 @@ from organisers.access import current, requires
 from organisers.errors import InvalidToken
 
 
-def _private(response: Response) -> Response:
-    response.headers["cache-control"] = "private, no-store"
-    return response
-
-
 async def _page(
     request: Request,
     *,
@@ -35,20 +30,18 @@ async def _page(
 ) -> Response:
     async with services(request).transaction() as session:
         held = await tokens.tokens_of(session, current(request))
-    return _private(
-        render(
-            request,
-            "organiser/tokens/list.html",
-            {
-                "organiser": current(request),
-                "tokens": held,
-                "created": created,
-                "revoked": request.query_params.get("revoked") == "1",
-                "values": values or {},
-                "errors": errors or {},
-            },
-            status_code=status,
-        )
+    return render(
+        request,
+        "organiser/tokens/list.html",
+        {
+            "organiser": current(request),
+            "tokens": held,
+            "created": created,
+            "revoked": request.query_params.get("revoked") == "1",
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status_code=status,
     )
 
 
@@ -80,12 +73,10 @@ async def revoke_token(request: Request) -> Response:
     if form.get("confirm") != "yes":
         async with app.transaction() as session:  # TokenNotFound: the 404 page
             token = await tokens.own_token(session, current(request), token_id)
-        return _private(
-            render(
-                request,
-                "organiser/tokens/revoke.html",
-                {"organiser": current(request), "token": token},
-            )
+        return render(
+            request,
+            "organiser/tokens/revoke.html",
+            {"organiser": current(request), "token": token},
         )
     async with app.transaction() as session:
         await tokens.revoke_token(session, current(request), token_id, utcnow())
