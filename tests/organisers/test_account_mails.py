@@ -11,7 +11,6 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
-from html import unescape
 from pathlib import Path
 
 import httpx
@@ -23,45 +22,16 @@ from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
 from mail.models import MessageKind, OutboxMessage
 from notices.delivery import DeliveryReport
-from organisers import accounts
 from organisers.models import AccessToken, AccountLink, AuditEntry, LinkPurpose, Organiser
 from organisers.secrets import hash_of
 from tests.conftest import SECRET, Mail
 from tests.factories import csrf_in
+from tests.signing_in import PASSWORD, add, sign_in, text_of
 
-PASSWORD = "en lång lösenfras för kaféet"
 NEW_PASSWORD = "ett helt nytt lösenord för hösten"
 LINK = re.compile(r"http://testserver/organiser/password/([A-Za-z0-9_-]{43})")
 SAME_ANSWER = "Om adressen har ett konto har vi skickat en länk."
 LUNCHKAFE = Path(sys.executable).with_name("lunchkafe")
-
-
-async def add(
-    services: Services, email: str, role: str = "organiser", password: str | None = PASSWORD
-) -> Organiser:
-    """An account named after its address (anna@… is Anna)."""
-    async with services.transaction() as session:
-        return await accounts.add_organiser(
-            session,
-            email=email,
-            name=email.split("@")[0].title(),
-            role=role,
-            password=password,
-            now=utcnow(),
-        )
-
-
-async def sign_in(
-    client: httpx.AsyncClient, email: str, password: str = PASSWORD
-) -> httpx.Response:
-    page = await client.get("/organiser/login")
-    data = {"csrf_token": csrf_in(page.text), "email": email, "password": password}
-    return await client.post("/organiser/login", data=data)
-
-
-def text_of(response: httpx.Response) -> str:
-    """A page's visible text, white space folded."""
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", response.text)))
 
 
 @pytest.fixture
