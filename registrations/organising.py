@@ -145,37 +145,38 @@ async def update_event(
     update = await apply_changes(session, event_id, changes, count_confirmed=count_confirmed)
     event = update.event
     await session.flush()
-    said = {"note": note} if note else {}
     if update.calendar_changed:
-        for registration in await _registrations(session, event.id, RegistrationStatus.CONFIRMED):
-            await enqueue(
-                session,
-                kind=MessageKind.EVENT_CHANGED,
-                recipient=registration.email,
-                dedupe_key=f"changed:{registration.id}:{event.sequence}",
-                event_id=event.id,
-                registration_id=registration.id,
-                payload={
-                    "sequence": registration.invite_sequence(event),
-                    "event_sequence": event.sequence,
-                    **said,
-                },
-            )
+        await _tell_changed(session, event, RegistrationStatus.CONFIRMED, note)
     if update.capacity_raised:
         await promote_from_waitlist(session, event)
     if update.public_changed:
         # After promotion: whoever moved up has an invite with the new details already.
-        for registration in await _registrations(session, event.id, RegistrationStatus.WAITLISTED):
-            await enqueue(
-                session,
-                kind=MessageKind.EVENT_CHANGED,
-                recipient=registration.email,
-                dedupe_key=f"changed:{registration.id}:{event.sequence}",
-                event_id=event.id,
-                registration_id=registration.id,
-                payload={"event_sequence": event.sequence, "waitlisted": True, **said},
-            )
+        await _tell_changed(session, event, RegistrationStatus.WAITLISTED, note)
     return event
+
+
+async def _tell_changed(
+    session: AsyncSession, event: Event, status: RegistrationStatus, note: str
+) -> None:
+    """Queue the changed notice for everyone with `status`: the confirmed with an updated
+    invite (their own SEQUENCE), those in line without one."""
+    for registration in await _registrations(session, event.id, status):
+        payload: dict[str, Any] = {"event_sequence": event.sequence}
+        if status == RegistrationStatus.CONFIRMED:
+            payload["sequence"] = registration.invite_sequence(event)
+        else:
+            payload["waitlisted"] = True
+        if note:
+            payload["note"] = note
+        await enqueue(
+            session,
+            kind=MessageKind.EVENT_CHANGED,
+            recipient=registration.email,
+            dedupe_key=f"changed:{registration.id}:{event.sequence}",
+            event_id=event.id,
+            registration_id=registration.id,
+            payload=payload,
+        )
 
 
 async def cancel_event(session: AsyncSession, event_id: int, *, note: str = "") -> Event:

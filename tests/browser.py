@@ -121,3 +121,15 @@ async def axe_violations(page: Page, base: str) -> list[dict[str, Any]]:
         WCAG_TAGS,
     )
     return violations
+
+
+@pytest.fixture
+async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
+    """A visitor of the test's live server (tests/conftest.py); the test fails if the
+    Content-Security-Policy blocked any part of a page it opened."""
+    made = Visitor(browser, live_server)
+    try:
+        yield made
+    finally:
+        await made.close()
+    assert made.refused == [], "the Content-Security-Policy blocked part of a page"

@@ -4,11 +4,9 @@ pages, "forgot password" and choosing a password from a mailed link, at a phone'
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Page
 from sqlalchemy import select
 
 from foundation.services import Services
@@ -20,16 +18,6 @@ from tests.conftest import SECRET
 
 PASSWORD = "en lång lösenfras för kaféet"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-@pytest.fixture
-async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
-    made = Visitor(browser, live_server)
-    try:
-        yield made
-    finally:
-        await made.close()
-    assert made.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 async def checked(page: Page, base: str, shot: str = "") -> None:

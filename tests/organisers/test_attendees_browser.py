@@ -4,11 +4,9 @@ phone-sized screen, tapped without JavaScript, coming back to the same person's 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Page
 
 from foundation.services import Services
 from foundation.timestamps import utcnow
@@ -26,16 +24,6 @@ async def add(services: Services, email: str) -> None:
         await accounts.add_organiser(
             session, email=email, name="Anna", role="organiser", password=PASSWORD, now=utcnow()
         )
-
-
-@pytest.fixture
-async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
-    made = Visitor(browser, live_server)
-    try:
-        yield made
-    finally:
-        await made.close()
-    assert made.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 async def signed_in_page(visitor: Visitor, base: str, **options: object) -> Page:

@@ -5,12 +5,10 @@ in Swedish and English."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import icalendar
-import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Page
 
 from events.schedule import EventChanges
 from foundation.services import Services
@@ -20,14 +18,6 @@ from registrations.organising import update_event
 from tests.browser import Visitor, axe_violations
 from tests.factories import address, book, make_event
 from tests.signing_in import PASSWORD, add
-
-
-@pytest.fixture
-async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
-    made = Visitor(browser, live_server)
-    yield made
-    await made.close()
-    assert made.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 async def signed_in(visitor: Visitor, services: Services) -> Page:

@@ -3,10 +3,7 @@ and every page passes axe-core (WCAG 2.1 AA) in Swedish and English, errors show
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Page
 
 from foundation.services import Services
 from guide.catalogue import add_example, link_example
@@ -14,14 +11,6 @@ from lunchkafe.demo import load_demo
 from tests.browser import Visitor, axe_violations
 from tests.factories import make_event
 from tests.signing_in import PASSWORD, add
-
-
-@pytest.fixture
-async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
-    made = Visitor(browser, live_server)
-    yield made
-    await made.close()
-    assert made.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 async def signed_in(visitor: Visitor, services: Services) -> Page:

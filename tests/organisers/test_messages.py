@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
 from html import unescape
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 from sqlalchemy import select, update
 
 from foundation.services import Services
@@ -300,15 +299,6 @@ async def test_anonymous_posts_send_nothing(services: Services, client: httpx.As
 
 
 # --- in the browser ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
-    visitor = Visitor(browser, live_server)
-    try:
-        yield visitor
-    finally:
-        await visitor.close()
 
 
 async def browser_sign_in(page: Page, base: str) -> None:

@@ -14,13 +14,11 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
-import pytest
-from playwright.async_api import Browser, Page, ViewportSize
+from playwright.async_api import Page, ViewportSize
 
 from foundation.services import Services
 from mail.mailbox import LocalMailbox
@@ -35,16 +33,6 @@ SECOND = ("Bo Ek", "bo@region.example.se")
 FORMULA = "=cmd|' /C calc'!A0"  # the organisation the second attendee types
 TITLE = "Vårens lunchkaféer"
 PHONE = ViewportSize(width=375, height=740)
-
-
-@pytest.fixture
-async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
-    made = Visitor(browser, live_server)
-    try:
-        yield made
-    finally:
-        await made.close()
-    assert made.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 async def accessible(page: Page, base: str) -> None:

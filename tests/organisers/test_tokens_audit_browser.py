@@ -4,27 +4,15 @@ Swedish and English, at a phone's width too: make a token, copy it, revoke it.""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Page
 
 from foundation.services import Services
 from tests.browser import Visitor, axe_violations
 from tests.signing_in import PASSWORD, add
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-@pytest.fixture
-async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
-    made = Visitor(browser, live_server)
-    try:
-        yield made
-    finally:
-        await made.close()
-    assert made.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 async def checked(page: Page, base: str, shot: str = "") -> None:

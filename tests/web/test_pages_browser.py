@@ -12,7 +12,7 @@ CI=true, where they fail.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -28,7 +28,7 @@ from tests.browser import RECEIVED, Visitor, axe_violations, fill_booking
 from tests.factories import mailed_manage_token, make_event, make_series, person
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page
+    from playwright.async_api import Page
 
 # Browser tests run on SQLite only: the database layer is covered on both engines elsewhere.
 pytestmark = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
@@ -40,14 +40,6 @@ ERROR_SUMMARY_TITLE = "Det finns fel i formuläret"
 MSG_NAME = "Skriv ditt namn."
 MSG_EMAIL = "Skriv din e-postadress."
 MSG_CONSENT = "Du behöver godkänna hur vi hanterar dina personuppgifter för att boka."
-
-
-@pytest.fixture
-async def visitor(browser: Browser, live_server: str) -> AsyncIterator[Visitor]:
-    made = Visitor(browser, live_server)
-    yield made
-    await made.close()
-    assert made.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 @pytest.fixture
