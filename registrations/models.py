@@ -33,6 +33,9 @@ class Registration(Base):
     email_normalised: Mapped[str] = mapped_column(String(320), index=True)
     organisation: Mapped[str] = mapped_column(String(200), default="")
     municipality: Mapped[str] = mapped_column(String(200), default="")
+    # The language the booking was made in (foundation.i18n.LANGUAGES): every later mail to
+    # this person, and the text of their invite, is in it (notices.compose).
+    language: Mapped[str] = mapped_column(String(8), default="sv", server_default="sv")
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[RegistrationStatus] = mapped_column(
         Enum(

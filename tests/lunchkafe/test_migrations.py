@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from foundation.database import Base
@@ -70,3 +71,45 @@ async def test_upgrade_matches_models_and_downgrade_removes_everything(fresh: Se
     await upgrade(fresh.engine)
     async with fresh.engine.connect() as conn:
         assert await conn.run_sync(_differences) == []
+
+
+async def test_registrations_made_before_0006_keep_swedish(fresh: Services) -> None:
+    """0006 adds each registration's language: rows from before were all mailed in Swedish,
+    so they say Swedish; going back to 0005 drops the column, and forward again restores it."""
+    await upgrade(fresh.engine, "0005")
+    async with fresh.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO events (id, kind, title, summary, description, starts_at, ends_at,"
+                " capacity, status, uid, sequence, waitlist_counter, created_at, updated_at)"
+                " VALUES (1, 'cafe', 'Kafé', '', '', :at, :at, 10, 'published', 'u@x', 0, 0,"
+                " :at, :at)"
+            ),
+            {"at": datetime(2027, 1, 13, 11, 0)},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO registrations (id, event_id, name, email, email_normalised,"
+                " organisation, municipality, consent_at, status, sequence_bump, token_nonce,"
+                " manage_token_hash, created_at, updated_at)"
+                " VALUES (1, 1, 'Maria Malm', 'm@x.se', 'm@x.se', '', '', :at, 'confirmed', 0,"
+                " 'n', 'h', :at, :at)"
+            ),
+            {"at": datetime(2027, 1, 1, 11, 0)},
+        )
+
+    await upgrade(fresh.engine)
+    async with fresh.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT language FROM registrations"))).scalar() == "sv"
+        assert await conn.run_sync(_differences) == []
+
+    await downgrade(fresh.engine, "0005")
+    async with fresh.engine.connect() as conn:
+        columns = await conn.run_sync(
+            lambda sync: {c["name"] for c in inspect(sync).get_columns("registrations")}
+        )
+        assert "language" not in columns
+        assert (await conn.execute(text("SELECT name FROM registrations"))).scalar() == (
+            "Maria Malm"
+        )
+    await upgrade(fresh.engine)
