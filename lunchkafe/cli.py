@@ -422,7 +422,7 @@ async def _events(services: Services, args: argparse.Namespace) -> None:
         )
         async with services.transaction() as session:
             preview = await preview_update(session, args.id, changes, note=args.message)
-        if not _confirmed(preview, args, tz):
+        if not _confirmed(preview, args, tz, settings.default_language):
             return
         async with services.transaction() as session:
             done = await change_event(
@@ -443,7 +443,7 @@ async def _events(services: Services, args: argparse.Namespace) -> None:
     elif args.action == "cancel":
         async with services.transaction() as session:
             preview = await preview_cancel(session, args.id, note=args.message)
-        if not _confirmed(preview, args, tz):
+        if not _confirmed(preview, args, tz, settings.default_language):
             return
         async with services.transaction() as session:
             await cancel_event_as_previewed(
@@ -459,10 +459,10 @@ class NotConfirmed(Exception):
 YES = frozenset({"j", "ja", "y", "yes"})
 
 
-def _confirmed(preview: ChangePreview, args: argparse.Namespace, tz: str) -> bool:
-    """Print the preview; False for a dry run, True once confirmed (at once with --yes).
-    Raises NotConfirmed on any answer but j, ja, y or yes."""
-    for line in preview_lines(preview, tz):
+def _confirmed(preview: ChangePreview, args: argparse.Namespace, tz: str, language: str) -> bool:
+    """Print the preview (in the site's default language); False for a dry run, True once
+    confirmed (at once with --yes). Raises NotConfirmed on any answer but j, ja, y or yes."""
+    for line in preview_lines(preview, tz, language, note=args.message or ""):
         print(line)
     if args.dry_run:
         print("(--dry-run: inget har ändrats)")

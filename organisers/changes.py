@@ -9,7 +9,7 @@ change is written to the audit log in the same transaction, with ids and counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,8 @@ from registrations.organising import (
 @dataclass(frozen=True)
 class ChangeForm:
     """What the change form asks for, read but not yet checked: the day and the local start
-    and end times (an end at or before the start is on the next day), the venue and join
+    and end times (an end at or before the start is refused, never moved to the next day:
+    see `changes_from_form`), the title, the venue and join
     link ("" removes them), the capacity, and a note to attendees."""
 
     day: date
@@ -44,17 +45,24 @@ class ChangeForm:
     join_url: str
     capacity: int
     note: str = ""
+    title: str | None = None  # None: the form did not ask (the title stays)
 
 
 def changes_from_form(event: Event, form: ChangeForm, tz: str) -> EventChanges:
-    """Only what the form changes: a time left as shown (to the minute, in `tz`), a venue,
-    link or capacity left as it was, is not a change, so it moves nobody's calendar."""
+    """Only what the form changes: a time left as shown (to the minute, in `tz`), a title,
+    venue, link or capacity left as it was, is not a change, so it moves nobody's calendar.
+
+    The end is on the form's day (or as many days after it as the event's end is now after
+    its start, so an event made through the API to run past midnight keeps its shape): an
+    end at or before the start is passed on as typed, and the one rule for every way an
+    event is changed (events.rules.check_times) refuses it on the end field."""
     zone = ZoneInfo(tz)
+    spans = event.ends_at.astimezone(zone).date() - event.starts_at.astimezone(zone).date()
     starts_at = datetime.combine(form.day, form.starts, zone)
-    ends_at = datetime.combine(form.day, form.ends, zone)
-    if ends_at <= starts_at:
-        ends_at += timedelta(days=1)
+    ends_at = datetime.combine(form.day + spans, form.ends, zone)
     changes = EventChanges()
+    if form.title is not None and form.title.strip() != event.title:
+        changes.title = form.title
     if starts_at != _to_minute(event.starts_at, zone):
         changes.starts_at = starts_at.astimezone(event.starts_at.tzinfo)
     if ends_at != _to_minute(event.ends_at, zone):

@@ -24,7 +24,7 @@ from foundation.i18n import translations
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
 from foundation.timestamps import utcnow
-from organisers import changes
+from organisers import change_wording, changes
 from organisers.access import current, requires
 from organisers.changes import ChangeForm
 from organisers.errors import ChangedSincePreview
@@ -34,8 +34,9 @@ from registrations.organising import ChangePreview, preview_cancel
 # that page exists.
 AFTER_CHANGE = ("organiser_event", "organiser_home")
 
-FIELDS = ("day", "starts", "ends", "venue", "join_url", "capacity", "message")
-LONGEST = {"message": 6_000, "venue": 400, "join_url": 600}  # the rules say less; cut before
+FIELDS = ("title", "day", "starts", "ends", "venue", "join_url", "capacity", "message")
+# The rules say less; cut before.
+LONGEST = {"message": 6_000, "title": 400, "venue": 400, "join_url": 600}
 # The domain names times starts_at and ends_at; the form asks for a day and two clock times.
 FORM_FIELD = {"starts_at": "starts", "ends_at": "ends"}
 
@@ -73,6 +74,7 @@ def _shown(preview: ChangePreview, tz: str) -> dict[str, str]:
     zone = ZoneInfo(tz)
     starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
     return {
+        "title": event.title,
         "day": starts.date().isoformat(),
         "starts": starts.strftime("%H:%M"),
         "ends": ends.strftime("%H:%M"),
@@ -100,6 +102,7 @@ def _read(values: dict[str, str]) -> ChangeForm:
     if errors or day is None or starts is None or ends is None:
         raise InvalidEvent(errors)
     return ChangeForm(
+        title=values["title"],
         day=day,
         starts=starts,
         ends=ends,
@@ -213,10 +216,16 @@ def _preview_page(
     *,
     stale: str | None = None,
 ) -> Response:
+    language, tz = language_of(request), services(request).settings.timezone
+    worded = {
+        "facts": change_wording.changed_facts(preview, language=language, tz=tz),
+        "told": change_wording.outcome(preview, language=language),
+        "note_reach": change_wording.note_reach(preview, language=language),
+    }
     return _page(
         request,
         "preview.html",
-        {"preview": preview, "values": values, "stale": stale},
+        {"preview": preview, "values": values, "stale": stale, **worded},
         409 if stale else 200,
     )
 
