@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mail.event_health import EventMail, trouble_by_event
 from mail.heartbeat import last_heartbeat
 from mail.models import OutboxMessage, OutboxStatus
 from mail.outbox import backlog
@@ -42,11 +43,19 @@ class MailHealth:
 @dataclass(frozen=True)
 class Overview:
     """Events not yet over (soonest first) and those over (latest first), drafts included,
-    with seat and waitlist counts; and the health of mail delivery."""
+    with seat and waitlist counts; the health of mail delivery, site-wide and per event."""
 
     upcoming: list[listing.EventListing]
     past: list[listing.EventListing]
     mail: MailHealth
+    by_event: dict[int, EventMail] = field(default_factory=dict)
+
+    def mail_of(self, event_id: int) -> EventMail:
+        """The event's own failed and stuck mails (none: both 0)."""
+        return self.by_event.get(event_id, NO_TROUBLE)
+
+
+NO_TROUBLE = EventMail()
 
 
 async def overview(session: AsyncSession, now: datetime) -> Overview:
@@ -63,6 +72,8 @@ async def overview(session: AsyncSession, now: datetime) -> Overview:
     return Overview(
         upcoming=upcoming,
         past=past[::-1],
+        # Late as the site-wide warning counts it, so a row and the warning agree.
+        by_event=await trouble_by_event(session, now - MAIL_LATE_AFTER),
         mail=MailHealth(
             due=waiting.due,
             oldest_due_seconds=(
