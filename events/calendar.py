@@ -99,13 +99,14 @@ def _local(value: datetime) -> datetime:
     return local
 
 
-def _calendar(method: str) -> Calendar:
+def _calendar(method: str | None) -> Calendar:
     # Plain Calendar() rather than Calendar.new(): new() adds a random UID and a
     # REFRESH-INTERVAL without VALUE=DURATION, both wrong here.
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
-    calendar.add("METHOD", method)
+    if method is not None:
+        calendar.add("METHOD", method)
     calendar.add_component(stockholm_timezone())
     return calendar
 
@@ -191,12 +192,20 @@ def build_invite(
 def build_feed(
     entries: Sequence[CalendarEntry], *, name: str, description: str | None = None
 ) -> bytes:
-    """A METHOD:PUBLISH subscription feed; identical input gives identical bytes (stable ETag).
+    """A subscription feed or a downloaded .ics, without METHOD; identical input gives
+    identical bytes (stable ETag).
 
     Callers decide what goes into `location` (no join link in public or series feeds) and
     which cancelled entries to keep; there is never an ATTENDEE or ORGANIZER here.
     """
-    calendar = _calendar("PUBLISH")
+    # No METHOD: a feed is a snapshot to subscribe to, not an iTIP message (RFC 5545 3.7.2:
+    # without METHOD "a scheduling transaction MUST NOT be assumed"). METHOD:PUBLISH would
+    # bind every VEVENT to RFC 5546's PUBLISH table, which requires an ORGANIZER; one in a
+    # feed makes Outlook and Apple Calendar show meetings with an organiser (and offer to
+    # reply or to email them) for what is a public schedule, and the personal feed would name
+    # the organisers on events the person merely booked. Subscribers (Google, Outlook,
+    # Apple, Thunderbird) read feeds without METHOD alike; mail keeps REQUEST and CANCEL.
+    calendar = _calendar(None)
     # Explicit vText: icalendar writes a plain str for NAME and X- properties unescaped, and
     # a newline there even aborts serialisation.
     calendar.add("NAME", vText(name))

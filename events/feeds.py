@@ -1,14 +1,16 @@
-"""Public and series feeds: which events they hold, built once per change and cached.
+"""Public and series feeds: which events they hold, built once per change and cached, and
+the one rule for how old every calendar file says it is (`last_modified`).
 
-A feed's cache key is a fingerprint of the events it draws on (how many, and their latest
-change), so any change to any event makes a new key: nothing needs invalidating, and every
-web process agrees. With Redis the built bytes are shared by all processes.
+A feed's cache key is a fingerprint of the events it draws on (how many, their latest
+change, and the last moment one left the feed by time alone), so any change to any event,
+and any event ageing out, makes a new key: nothing needs invalidating, and every web
+process agrees. With Redis the built bytes are shared by all processes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +34,30 @@ PAST_KEPT = timedelta(days=90)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+def last_modified(
+    changes: Iterable[datetime | None],
+    *,
+    last_ended: datetime | None = None,
+    last_cancelled: datetime | None = None,
+) -> datetime:
+    """The one Last-Modified rule for every calendar URL (feeds and .ics downloads): the
+    latest of every change to what the file shows or showed (`changes`: rows' updated_at,
+    None skipped) and of every moment something left it by time alone, which no row records:
+    the latest end among its events that is now PAST_KEPT ago (`last_ended`), the latest
+    cancellation now CANCELLED_KEPT ago (`last_cancelled`). Whole seconds, as HTTP dates are.
+
+    So the date moves whenever the bytes can have changed, and a client revalidating by
+    date alone (RFC 9110 13.1.3, If-Modified-Since) sees every change. It may also move
+    when the bytes did not (a draft edited): the ETag, checked first, still answers 304.
+    """
+    moments = [EPOCH, *(change for change in changes if change is not None)]
+    if last_ended is not None:
+        moments.append(last_ended + PAST_KEPT)
+    if last_cancelled is not None:
+        moments.append(last_cancelled + CANCELLED_KEPT)
+    return max(moments).replace(microsecond=0)
+
+
 def _in_feed(now: datetime, series_id: int | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         or_(
@@ -45,14 +71,14 @@ def _in_feed(now: datetime, series_id: int | None) -> list[ColumnElement[bool]]:
     return conditions
 
 
-async def _fingerprint(session: AsyncSession, series_id: int | None) -> str:
-    query = select(func.count(), func.max(Event.updated_at)).where(
-        Event.status != EventStatus.DRAFT
-    )
+async def _latest_change(session: AsyncSession, series_id: int | None) -> tuple[int, datetime]:
+    """How many events the scope has and their latest change, drafts included: an event
+    taken back to a draft leaves the feed, and only its own stamp records when."""
+    query = select(func.count(), func.max(Event.updated_at))
     if series_id is not None:
         query = query.where(Event.series_id == series_id)
     count, latest = (await session.execute(query)).one()
-    return f"{count}:{latest.isoformat() if latest else '-'}"
+    return int(count), latest or EPOCH
 
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -68,7 +94,7 @@ async def event_file(session: AsyncSession, event_id: int, *, base_url: str) -> 
     if event is None:
         raise EventNotFound()
     entry = public_entry(event, event_url=url(base_url, "event", event_id=event.id))
-    return CalendarFile.of(build_feed([entry], name=event.title), event.updated_at)
+    return CalendarFile.of(build_feed([entry], name=event.title), last_modified([event.updated_at]))
 
 
 async def public_feed(
@@ -101,9 +127,13 @@ async def public_feed(
                 if series is None:
                     raise SeriesNotFound()
             series_id = series.id if series is not None else None
-            # The day is part of the key because what the feed holds also moves with time.
-            fingerprint = await _fingerprint(session, series_id)
-            key = f"feed:{series_id or 'all'}:{fingerprint}:{now.date().isoformat()}"
+            # What the feed holds also moves with time: the last moment an event aged out
+            # is part of the key, so the feed drops it at once, with a later date.
+            count, latest = await _latest_change(session, series_id)
+            aged = await _aged_out(session, now, series_id)
+            modified = last_modified([latest], **aged)
+            stamps = ":".join(s.isoformat() if s else "-" for s in (latest, *aged.values()))
+            key = f"feed:{series_id or 'all'}:{count}:{stamps}"
             memo.remember(scope, key)
             cached = await cache.get(key)
             if cached is not None:
@@ -115,22 +145,19 @@ async def public_feed(
                     .order_by(Event.starts_at, Event.id)
                 )
             ).all()
-            dropped = await _latest_drop_out(session, now, series_id)
         entries = [public_entry(e, event_url=url(base_url, "event", event_id=e.id)) for e in events]
         name = f"{site_name}: {series.title}" if series is not None else site_name
         body = await asyncio.to_thread(build_feed, entries, name=name)
-        last_modified = max([*(e.updated_at for e in events), dropped], default=EPOCH)
-        file = CalendarFile.of(body, last_modified.replace(microsecond=0))
+        file = CalendarFile.of(body, modified)
         await cache.put(key, file)
         return file
 
 
-async def _latest_drop_out(session: AsyncSession, now: datetime, series_id: int | None) -> datetime:
-    """When an event last left the feed by ageing out: a change, though no row changed.
-
-    Without it Last-Modified could stand still as events drop out, and a client that
-    revalidates by date alone would keep them.
-    """
+async def _aged_out(
+    session: AsyncSession, now: datetime, series_id: int | None
+) -> dict[str, datetime | None]:
+    """`last_modified`'s time-alone stamps for a public feed: the latest end and the latest
+    cancellation among its events that have passed out of the feed's window by `now`."""
     cancelled = select(func.max(Event.cancelled_at)).where(
         Event.status == EventStatus.CANCELLED, Event.cancelled_at <= now - CANCELLED_KEPT
     )
@@ -140,11 +167,7 @@ async def _latest_drop_out(session: AsyncSession, now: datetime, series_id: int 
     if series_id is not None:
         cancelled = cancelled.where(Event.series_id == series_id)
         past = past.where(Event.series_id == series_id)
-    last_cancelled = await session.scalar(cancelled)
-    last_past = await session.scalar(past)
-    moments = [EPOCH]
-    if last_cancelled is not None:
-        moments.append(last_cancelled + CANCELLED_KEPT)
-    if last_past is not None:
-        moments.append(last_past + PAST_KEPT)
-    return max(moments)
+    return {
+        "last_ended": await session.scalar(past),
+        "last_cancelled": await session.scalar(cancelled),
+    }

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.calendar import build_feed
 from events.entries import attendee_entry, public_entry
+from events.feeds import last_modified
 from events.models import Event
 from foundation.conditional import CalendarFile
 from foundation.site_paths import url
@@ -34,8 +35,9 @@ async def booking_file(
             event_url=event_url,
             manage_url=url(base_url, "manage", token=token),
             sequence=registration.invite_sequence(event),
+            language=registration.language,
         )
     else:
         entry = public_entry(event, event_url=event_url)
-    changed = max(event.updated_at, registration.updated_at)
+    changed = last_modified([event.updated_at, registration.updated_at])
     return CalendarFile.of(build_feed([entry], name=event.title), changed), event

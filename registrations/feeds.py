@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from events.calendar import build_feed
 from events.entries import attendee_entry
-from events.feeds import EPOCH, PAST_KEPT
+from events.feeds import PAST_KEPT, last_modified
 from events.models import Event, EventStatus
 from foundation.conditional import CalendarFile
 from foundation.database import conflict_insert
@@ -164,18 +164,39 @@ async def latest_change(session: AsyncSession, feed: AttendeeFeed) -> datetime |
     return max((stamp for stamp in (registration, event) if stamp is not None), default=None)
 
 
+async def last_aged_out(
+    session: AsyncSession, feed: AttendeeFeed, *, now: datetime
+) -> datetime | None:
+    """The latest end among the person's confirmed seats at published events that has left
+    the feed by time alone (PAST_KEPT ago by `now`): no row records that moment."""
+    return await session.scalar(
+        select(func.max(Event.ends_at))
+        .join(Registration, Registration.event_id == Event.id)
+        .where(
+            Registration.email_normalised == feed.email_normalised,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Event.status == EventStatus.PUBLISHED,
+            Event.ends_at <= now - PAST_KEPT,
+        )
+    )
+
+
 async def personal_feed_file(
     session: AsyncSession, token: str, *, base_url: str, name: str, now: datetime | None = None
 ) -> CalendarFile:
     """The personal feed behind `token` as a calendar file (RFC 5545): every confirmed seat
     of the address at a published event not over for PAST_KEPT, with join links and
     without manage links, since a feed gets shared, synced and forwarded, and a manage link
-    cancels. Last-Modified is the latest change to any booking of the address.
+    cancels. Last-Modified (events.feeds.last_modified) is the latest change to any booking
+    of the address or its event, or the last moment a seat aged out of the feed.
     Raises FeedNotFound for an unknown or replaced token."""
     now = now or utcnow()
     feed = await find_feed(session, token)
     bookings = await confirmed_bookings(session, feed, since=now - PAST_KEPT)
-    latest = await latest_change(session, feed) or EPOCH
+    modified = last_modified(
+        [await latest_change(session, feed)],
+        last_ended=await last_aged_out(session, feed, now=now),
+    )
     entries = [
         attendee_entry(
             r.event,
@@ -184,4 +205,4 @@ async def personal_feed_file(
         )
         for r in bookings
     ]
-    return CalendarFile.of(build_feed(entries, name=name), latest.replace(microsecond=0))
+    return CalendarFile.of(build_feed(entries, name=name), modified)

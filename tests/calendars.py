@@ -53,7 +53,7 @@ def missing(what: str) -> NoReturn:
 # One normalised view per parser, so that the same assertions run against each of them.
 @dataclass
 class Parsed:
-    method: str
+    method: str | None  # None: no METHOD (feeds and downloads, which are not iTIP)
     uid: str
     start: datetime
     end: datetime
@@ -85,7 +85,7 @@ def read_icalendar(data: bytes) -> list[Parsed]:
 
     return [
         Parsed(
-            method=str(calendar["METHOD"]),
+            method=str(calendar["METHOD"]) if "METHOD" in calendar else None,
             uid=str(event["UID"]),
             start=instant(event.start),
             end=instant(event.end),
@@ -106,7 +106,6 @@ def read_ical(data: bytes) -> list[Parsed]:
     (vtimezone,) = calendar.timezones
     file_zone = IcsTimezoneInfo.from_timezone(vtimezone)
     method = re.search(r"^METHOD:(\w+)\r$", data.decode(), re.M)  # not modelled by `ical`
-    assert method
 
     def instant(value: Any) -> datetime:
         assert isinstance(value, datetime)
@@ -120,7 +119,7 @@ def read_ical(data: bytes) -> list[Parsed]:
 
     return [
         Parsed(
-            method=method.group(1),
+            method=method.group(1) if method else None,
             uid=event.uid,
             start=instant(event.dtstart),
             end=instant(event.dtend),
@@ -227,6 +226,10 @@ class LibIcal:
     def kind(self, name: str) -> int:
         return int(self.lib.icalcomponent_string_to_kind(name.encode()))
 
+    def has(self, component: int, name: str) -> bool:
+        kind = self.lib.icalproperty_string_to_kind(name.encode())
+        return bool(self.lib.icalcomponent_get_first_property(component, kind))
+
     def prop(self, component: int, name: str) -> str:
         kind = self.lib.icalproperty_string_to_kind(name.encode())
         found = self.lib.icalcomponent_get_first_property(component, kind)
@@ -271,7 +274,7 @@ class LibIcal:
 
             return [
                 Parsed(
-                    method=self.prop(root, "METHOD"),
+                    method=self.prop(root, "METHOD") if self.has(root, "METHOD") else None,
                     uid=lib.icalcomponent_get_uid(event).decode(),
                     start=instant(lib.icalcomponent_get_dtstart(event)),
                     end=instant(lib.icalcomponent_get_dtend(event)),

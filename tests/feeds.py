@@ -119,7 +119,7 @@ def assert_read_everywhere(parsers: Parsers, files: Sequence[tuple[bytes, Expect
                 assert got.location == entry.location, where
                 assert got.sequence == entry.sequence, where
                 assert got.status == ("CANCELLED" if entry.cancelled else "CONFIRMED"), where
-                assert (got.method, got.attendees, got.alarms) == ("PUBLISH", 0, 0), where
+                assert (got.method, got.attendees, got.alarms) == (None, 0, 0), where
 
 
 def read(data: bytes) -> dict[str, Parsed]:

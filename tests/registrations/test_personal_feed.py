@@ -177,7 +177,7 @@ async def test_personal_feed_holds_only_own_confirmed_bookings(
     assert "ATTENDEE" not in body
     assert "ORGANIZER" not in body
     assert "person1@" not in body
-    assert "METHOD:PUBLISH" in body
+    assert "METHOD" not in body  # a subscription, not an iTIP message
     assert "/manage/" not in body
 
     # Person 2's feed is theirs alone.
