@@ -21,6 +21,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foundation.errors import N_, DomainError
@@ -84,11 +85,29 @@ async def domain_error(request: Request, exc: Exception) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """HTTPException → error page or problem, keeping its headers (405's `Allow`, …)."""
+    """HTTPException → error page or problem, keeping its headers (405's `Allow`, made
+    whole by `_allowed`, …)."""
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed(request) or headers.get("Allow", "")
     return _answer(
-        request, exc.status_code, _message(exc.status_code, exc.detail), headers=exc.headers
+        request, exc.status_code, _message(exc.status_code, exc.detail), headers=headers or None
     )
+
+
+def _allowed(request: Request) -> str | None:
+    """Every method that some route at the request's path accepts (RFC 9110 §15.5.6: Allow
+    lists the target resource's methods). A page and its form's action are two routes at
+    one path, and Starlette's 405 names only the first one's methods. None when no plain
+    route is at the path (a mount answers for itself)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            matched, _ = route.matches(request.scope)
+            if matched is not Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods)) or None
 
 
 async def bad_form(request: Request, exc: Exception) -> Response:
