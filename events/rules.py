@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from events.errors import EventInPast, InvalidEvent
-from foundation.errors import N_
+from foundation.errors import N_, FilledMessage
 from foundation.text import (
     MSG_REQUIRED,
     MSG_TOO_LONG,
@@ -90,7 +90,7 @@ def clean_text_fields(values: dict[str, str | None], errors: dict[str, str]) -> 
             errors[name] = (
                 MSG_TITLE_REQUIRED
                 if exc.msgid == MSG_REQUIRED
-                else MSG_AT_MOST % {"n": longest}
+                else FilledMessage(MSG_AT_MOST, n=longest)
                 if exc.msgid == MSG_TOO_LONG
                 else exc.msgid
             )
@@ -103,7 +103,7 @@ def _clean_join_url(value: str, errors: dict[str, str]) -> str:
     if not url:
         return ""
     if len(url) > MAX_JOIN_URL:
-        errors["join_url"] = MSG_AT_MOST % {"n": MAX_JOIN_URL}
+        errors["join_url"] = FilledMessage(MSG_AT_MOST, n=MAX_JOIN_URL)
         return url
     if refused_character(url) is not None or any(c.isspace() for c in url):
         errors["join_url"] = MSG_JOIN_URL_INVALID

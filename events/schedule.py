@@ -32,7 +32,7 @@ from events.rules import (
     clean_text_fields,
     raise_if_any,
 )
-from foundation.errors import N_
+from foundation.errors import N_, FilledMessage
 from foundation.ids import is_id
 from foundation.slugs import is_slug
 from foundation.timestamps import utcnow
@@ -297,7 +297,7 @@ async def plan_changes(
         if "capacity" not in errors:
             confirmed = await count_confirmed(session, event.id)
             if new["capacity"] < confirmed:
-                errors["capacity"] = MSG_BELOW_CONFIRMED % {"confirmed": confirmed}
+                errors["capacity"] = FilledMessage(MSG_BELOW_CONFIRMED, confirmed=confirmed)
     raise_if_any(errors)
     return PlannedChange(
         new=new,

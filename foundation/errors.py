@@ -25,6 +25,28 @@ def N_(message: str) -> str:
     return message
 
 
+class FilledMessage(str):
+    """A catalogue message with its parameters, for a place that holds plain messages (a
+    field's error): as a str it is the Swedish sentence filled in, so the API and the
+    command line show it as they show any message; a page translates `msgid` and then fills
+    in `params` (foundation.rendering), so "Högst %(n)d tecken." reads "At most 200
+    characters." in English. Parameters are numbers or plain words, never the reader's input.
+    """
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, /, **params: object) -> FilledMessage:
+        filled = super().__new__(cls, msgid % params)
+        filled.msgid = msgid
+        filled.params = params
+        return filled
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The sentence in the language `gettext` translates into, parameters filled."""
+        return gettext(self.msgid) % self.params
+
+
 def _swedish_moment(moment: datetime) -> str:
     tz = moment.tzinfo
     return format_datetime(moment, tz.key if isinstance(tz, ZoneInfo) else "UTC")

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 import templates
 from foundation import csrf
-from foundation.errors import DomainError
+from foundation.errors import DomainError, FilledMessage
 from foundation.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
 from foundation.markdown import to_html
 from foundation.services import services
@@ -32,8 +32,21 @@ def environment(language: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(  # type: ignore[attr-defined]
-        translations(language), newstyle=True
+    catalogue = translations(language)
+
+    def gettext(message: str) -> str:
+        if isinstance(message, FilledMessage):
+            # Filled now, in this language; `%` doubled, since newstyle gettext formats the
+            # result once more (with no variables).
+            return message.translated(catalogue.gettext).replace("%", "%%")
+        return catalogue.gettext(message)
+
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext,
+        catalogue.ngettext,
+        newstyle=True,
+        pgettext=catalogue.pgettext,
+        npgettext=catalogue.npgettext,
     )
     # An organiser's Markdown, rendered and sanitised (foundation.markdown): `x | markdown`.
     env.filters["markdown"] = to_html
