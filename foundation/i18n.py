@@ -51,8 +51,29 @@ def format_date_long(moment: datetime, tz_name: str, language: str = "sv") -> st
 
 
 def format_clock(moment: datetime, tz_name: str, language: str = "sv") -> str:
+    """The one rule for a moment as local clock text, used by every page, mail, subject and
+    command: "12.00" (Swedish) or "12:00" (English), and where that wall time happens twice
+    in `tz_name` (the night the clocks go back) which of the two it is: "02.30 (sommartid)",
+    "02:30 (standard time)". The calendar data itself carries TZID or UTC (events.calendar).
+    """
     local = moment.astimezone(ZoneInfo(tz_name))
-    return local.strftime("%H.%M") if language == "sv" else local.strftime("%H:%M")
+    clock = local.strftime("%H.%M") if language == "sv" else local.strftime("%H:%M")
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() == local.utcoffset():
+        return clock
+    return f"{clock} ({_which_clock(local, other, language)})"
+
+
+def _which_clock(local: datetime, other: datetime, language: str) -> str:
+    said = translations(language).gettext
+    if bool(local.dst()) != bool(other.dst()):
+        return said("sommartid") if local.dst() else said("normaltid")
+    # A zone moving its standard offset repeats an hour without summer time: say the offset.
+    offset = local.utcoffset()
+    assert offset is not None
+    minutes = int(offset.total_seconds()) // 60
+    sign = "−" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60}" + (f":{abs(minutes) % 60:02d}" if minutes % 60 else "")
 
 
 def format_datetime(moment: datetime, tz_name: str, language: str = "sv") -> str:

@@ -39,7 +39,7 @@ from foundation.ids import MAX_ID
 from foundation.logs import configure_logging
 from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
-from foundation.timeparse import parse_duration, read_moment, to_utc
+from foundation.timeparse import UnclearLocalTime, parse_duration, read_moment, to_utc
 from foundation.timestamps import utcnow
 from lunchkafe.previews import preview_lines
 from mail.models import Audience
@@ -303,6 +303,9 @@ async def run_command(services: Services, args: argparse.Namespace) -> int:
             await _hand_over_mail(services)
     except NotConfirmed:
         print("lunchkafe: avbrutet, inget har ändrats", file=sys.stderr)
+        return 1
+    except UnclearLocalTime as exc:  # a wall time the clocks skip or repeat: never guessed
+        print(f"lunchkafe: {exc}", file=sys.stderr)
         return 1
     except DomainError as exc:
         for line in _refusal(exc):

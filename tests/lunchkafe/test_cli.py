@@ -912,3 +912,34 @@ async def test_organiser_accounts_from_the_command_line(tmp_path: Path) -> None:
     ok(await lunchkafe("organisers", "disable", "boss@myndigheten.example.se", env=env))
     assert "disabled" in ok(await lunchkafe("organisers", "list", env=env))
     refused(await lunchkafe("organisers", "disable", "okand@example.se", env=env), "not found")
+
+
+async def test_local_times_the_clocks_skip_or_repeat_are_never_guessed(
+    cli_sqlite: CliDatabase,
+) -> None:
+    """Issue 10 item 6: 02:30 on 2027-10-31 happens twice in Stockholm and 02:30 on
+    2027-03-28 not at all; each is refused with the offsets to write, nothing stored, and a
+    time given with its offset is listed unambiguously."""
+    services = cli_sqlite.services
+    add = [*ADD, "--duration", "60", "--allow-past"]
+    before = await stored_state(services)
+    for typed, words in (
+        ("2027-10-31T02:30", ("happens twice", "2027-10-31T02:30+02:00", "+01:00")),
+        ("2027-03-28T02:30", ("does not exist", "2027-03-28T02:30+01:00", "+02:00")),
+    ):
+        refused(await in_process(services, [*add, "--starts", typed]), *words)
+        refused(
+            await in_process(
+                services,
+                ["events", "update", str(cli_sqlite.event_id), "--starts", typed, "--yes"],
+            ),
+            *words,
+        )
+    assert await stored_state(services) == before
+
+    for offset in ("+02:00", "+01:00"):
+        ok(await in_process(services, [*add, "--starts", f"2027-10-31T02:30{offset}"]))
+    listed = ok(await in_process(services, ["events", "list"]))
+    assert "02.30 (sommartid)–02.30 (normaltid)" in listed
+    assert "02.30 (normaltid)–03.30" in listed
+    assert "02.30–02.30" not in listed
