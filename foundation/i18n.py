@@ -65,9 +65,9 @@ def format_clock(moment: datetime, tz_name: str, language: str = "sv") -> str:
 
 
 def _which_clock(local: datetime, other: datetime, language: str) -> str:
-    said = translations(language).gettext
     if bool(local.dst()) != bool(other.dst()):
-        return said("sommartid") if local.dst() else said("normaltid")
+        catalogue = translations(language)
+        return catalogue.gettext("sommartid") if local.dst() else catalogue.gettext("normaltid")
     # A zone moving its standard offset repeats an hour without summer time: say the offset.
     offset = local.utcoffset()
     assert offset is not None

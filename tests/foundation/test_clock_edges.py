@@ -43,6 +43,8 @@ def test_the_issues_examples() -> None:
         assert format_datetime(first, TZ, language) != format_datetime(second, TZ, language)
     assert format_clock(first, TZ, "sv") == "02.00 (sommartid)"
     assert format_clock(second, TZ, "sv") == "02.00 (normaltid)"
+    assert format_clock(first, TZ, "en") == "02:00 (summer time)"
+    assert format_clock(second, TZ, "en") == "02:00 (standard time)"
     # 02:30 on 2027-03-28 does not exist: it is refused, not moved to 03:30.
     with pytest.raises(UnclearLocalTime, match="does not exist"):
         to_utc(datetime(2027, 3, 28, 2, 30), TZ)
