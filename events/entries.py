@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from events.calendar import CalendarEntry
 from events.models import Event, EventStatus
+from foundation.errors import N_
+from foundation.i18n import translations
+
+# The invite's own words, in the language of the person it goes to.
+JOIN = N_("Anslut till mötet: %(url)s")
+PLACE = N_("Plats: %(venue)s")
+MANAGE = N_("Avboka eller se din bokning: %(url)s")
 
 
 def public_entry(event: Event, *, event_url: str) -> CalendarEntry:
@@ -27,20 +34,27 @@ def public_entry(event: Event, *, event_url: str) -> CalendarEntry:
 
 
 def attendee_entry(
-    event: Event, *, event_url: str, sequence: int, manage_url: str | None = None
+    event: Event,
+    *,
+    event_url: str,
+    sequence: int,
+    manage_url: str | None = None,
+    language: str = "sv",
 ) -> CalendarEntry:
     """For a confirmed attendee's invite and personal feed: with the join link.
 
     `manage_url` only for one booking's own invite or download. A feed spans many bookings
     and travels further (shared calendars, sync services), so its entries carry none.
+    `language` ("sv", "en") is the attendee's: the description's words are in it.
     """
+    said = translations(language).gettext
     parts = [event.summary]
     if event.join_url:
-        parts.append(f"Anslut till mötet: {event.join_url}")
+        parts.append(said(JOIN) % {"url": event.join_url})
     if event.venue:
-        parts.append(f"Plats: {event.venue}")
+        parts.append(said(PLACE) % {"venue": event.venue})
     if manage_url:
-        parts.append(f"Avboka eller se din bokning: {manage_url}")
+        parts.append(said(MANAGE) % {"url": manage_url})
     location = event.join_url if event.join_url and not event.venue else event.venue
     return CalendarEntry(
         uid=event.uid,

@@ -45,6 +45,27 @@ def translations(language: str) -> gettext.NullTranslations:
     return Translations(fp=compiled, domain="messages")
 
 
+def accepted_language(header: str) -> str | None:
+    """The language of LANGUAGES an `Accept-Language` header (RFC 9110 §12.5.4) prefers most,
+    by quality and then by order; None when it accepts none of them (`*` included: it states
+    no preference, so the caller's default applies). `en-GB` counts as `en`; `q=0` refuses."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header.split(",")[:50]):  # a header is not a work list
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().lower().partition("-")[0]
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, index, primary))
+    return min(ranked)[2] if ranked else None
+
+
 def format_date_long(moment: datetime, tz_name: str, language: str = "sv") -> str:
     local = moment.astimezone(ZoneInfo(tz_name))
     return format_date(local.date(), "EEEE d MMMM y", locale=language)

@@ -210,6 +210,23 @@ async def existing_keys(session: AsyncSession, prefix: str) -> set[str]:
     return set(rows.all())
 
 
+async def unsent_payloads(
+    session: AsyncSession, *, kind: MessageKind, event_id: int
+) -> dict[int, dict[str, Any]]:
+    """registration id → payload of the newest message of `kind` about the event still
+    waiting to go out (pending, not yet claimed by a worker): what it would have told."""
+    rows = await session.execute(
+        select(OutboxMessage.registration_id, OutboxMessage.payload)
+        .where(
+            OutboxMessage.kind == kind,
+            OutboxMessage.event_id == event_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return {registration_id: payload for registration_id, payload in rows if registration_id}
+
+
 async def outbox_summary(session: AsyncSession, failed_limit: int = 20) -> list[str]:
     """Counts per status, then the latest failures with the server's answer."""
     counts = await session.execute(

@@ -24,13 +24,16 @@ import templates
 from events.calendar import build_invite
 from events.entries import attendee_entry
 from events.models import Event
-from foundation.i18n import format_span, translations
+from foundation.i18n import LANGUAGES, format_span, translations
 from foundation.settings import Settings
 from foundation.site_paths import url
 from guide.catalogue import LinkedExample, examples_for_events
 from mail import headers
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
+from notices.changes_told import sentences
+from notices.greeting import first_name, without_greeting
 from registrations.booking import manage_token
+from registrations.change_notice import what_changed
 from registrations.feeds import feed_token, feeds_for_emails
 from registrations.models import Registration
 from registrations.notices import gets_join_link, moot_reason
@@ -127,6 +130,14 @@ async def load_drafts(
     return drafts
 
 
+def recipient_language(registration: Registration, settings: Settings) -> str:
+    """The language of every mail to this person and of their invite's text: the one they
+    booked in (the page's, the API's, or the organiser's choice for them); the site's
+    default only for a value no catalogue has."""
+    language = registration.language
+    return language if language in LANGUAGES else settings.default_language
+
+
 async def _by_id(session: AsyncSession, model: type[T], ids: set[int | None]) -> dict[int, T]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
@@ -150,14 +161,20 @@ def render(
     event_url = url(base, "event", event_id=event.id)
     send = draft.send
     join_url = event.join_url if gets_join_link(row.kind, registration) else None
+    language = recipient_language(registration, settings)
+    changed = what_changed(row.payload) if row.kind == MessageKind.EVENT_CHANGED else []
+    if join_url is None or mask_links:
+        changed = [c for c in changed if c.what != "join_url"]
     context: dict[str, Any] = {
         "site_name": settings.site_name,
-        "language": settings.default_language,
+        "language": language,
         "event": event,
         "registration": registration,
-        "when": format_span(
-            event.starts_at, event.ends_at, settings.timezone, settings.default_language
-        ),
+        # Greeted once, by first name (notices.greeting).
+        "first_name": first_name(registration.name),
+        "when": format_span(event.starts_at, event.ends_at, settings.timezone, language),
+        # What a change changed, old and new, as the change captured it.
+        "changed": sentences(changed, language=language, tz_name=settings.timezone),
         "event_url": event_url,
         "manage_url": manage_url,
         # The page for the personal calendar (subscribe, replace the address), not the
@@ -177,12 +194,12 @@ def render(
         "was_confirmed": bool(row.payload.get("was_confirmed")),
         "offset_minutes": int(row.payload.get("offset", 0)),
         "message_subject": send.subject if send else "",
-        "message_body": send.body if send else "",
+        "message_body": without_greeting(send.body) if send else "",
         # An organiser's note with a change or a cancellation (registrations.organising).
         "organiser_note": str(row.payload.get("note", "")),
         "waitlisted_notice": bool(row.payload.get("waitlisted")),
     }
-    env = _environment(settings.default_language)
+    env = _environment(language)
     name = row.kind.value
     subject = " ".join(env.get_template(f"{name}.subject.txt").render(context).split())
     text = env.get_template(f"{name}.txt").render(context)
@@ -211,6 +228,7 @@ def render(
             event_url=event_url,
             manage_url=manage_url,
             sequence=registration.invite_sequence(event),
+            language=language,
         )
         ics = build_invite(
             entry,

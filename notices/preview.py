@@ -24,7 +24,7 @@ from foundation.i18n import translations
 from foundation.settings import Settings
 from guide.catalogue import examples_for_events
 from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
-from notices.compose import Draft, render
+from notices.compose import Draft, recipient_language, render
 from registrations.messaging import audience_of, checked_message
 from registrations.waitlist import waitlist_position
 
@@ -104,7 +104,7 @@ async def preview_send(
         position=await waitlist_position(session, first),
         send=send,
     )
-    masked = translations(settings.default_language).gettext(MASKED_LINK)
+    masked = translations(recipient_language(first, settings)).gettext(MASKED_LINK)
     mail = render(draft, settings, now, mask_links=masked)
     return Preview(
         event,

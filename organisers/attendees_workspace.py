@@ -98,9 +98,11 @@ async def add_attendee(
     consent: bool,
     secret_key: str,
     now: datetime,
+    language: str = "sv",
 ) -> booking.BookingResult:
     """Book someone by hand after the public form's checks (consent given by the organiser
-    on their behalf); they get the usual mail. Raises InvalidAttendee, EventNotFound,
+    on their behalf); they get the usual mail, in `language` (the organiser's choice for
+    them, "sv" or "en"), as every later one. Raises InvalidAttendee, EventNotFound,
     BookingClosed (see registrations.booking.add_by_hand)."""
     try:
         attendee = validate_attendee(
@@ -109,6 +111,7 @@ async def add_attendee(
             organisation=organisation,
             municipality=municipality,
             consent=consent,
+            language=language,
         )
     except InvalidAttendee as exc:
         # The public form's words speak to the person booking; here to the organiser.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+from foundation.i18n import LANGUAGES
 from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_name
 from registrations import errors
 
@@ -22,6 +23,8 @@ class Attendee:
     email: str
     organisation: str = ""
     municipality: str = ""
+    # The language of every later mail to this person (foundation.i18n.LANGUAGES).
+    language: str = "sv"
 
     @property
     def email_normalised(self) -> str:
@@ -35,9 +38,18 @@ def normalise_email(email: str) -> str:
 
 
 def validate_attendee(
-    *, name: str, email: str, organisation: str = "", municipality: str = "", consent: bool
+    *,
+    name: str,
+    email: str,
+    organisation: str = "",
+    municipality: str = "",
+    consent: bool,
+    language: str = "sv",
 ) -> Attendee:
     """Return a clean Attendee or raise InvalidAttendee with a message per field.
+
+    `language` is the one the booking is made in, and every later mail comes in: one of
+    foundation.i18n.LANGUAGES, else the field `language` is refused.
 
     Text fields follow foundation.text's rule (no controls, bidi overrides or encoded words;
     a name holds a letter), so nothing typed here can become a mail header or an iCalendar
@@ -63,9 +75,17 @@ def validate_attendee(
     municipality = _optional_line(municipality, "municipality", problems)
     if not consent:
         problems["consent"] = errors.MSG_CONSENT_REQUIRED
+    if language not in LANGUAGES:
+        problems["language"] = errors.MSG_LANGUAGE
     if problems:
         raise errors.InvalidAttendee(problems)
-    return Attendee(name=name, email=email, organisation=organisation, municipality=municipality)
+    return Attendee(
+        name=name,
+        email=email,
+        organisation=organisation,
+        municipality=municipality,
+        language=language,
+    )
 
 
 def _optional_line(value: str, field: str, problems: dict[str, str]) -> str:

@@ -155,6 +155,7 @@ async def _seat(
     registration.email = attendee.email
     registration.organisation = attendee.organisation
     registration.municipality = attendee.municipality
+    registration.language = attendee.language
     registration.consent_at = now
     registration.updated_at = now
     if seat_free:

@@ -48,6 +48,8 @@ MSG_EMAIL_REQUIRED = N_("Skriv din e-postadress.")
 MSG_EMAIL_INVALID = N_("Skriv en giltig e-postadress, till exempel namn@kommun.se.")
 MSG_TEXT_TOO_LONG = N_("Högst 200 tecken.")
 MSG_CONSENT_REQUIRED = N_("Du behöver godkänna hur vi hanterar dina personuppgifter för att boka.")
+# The language mails come in: the API's `language` member, the organiser's choice.
+MSG_LANGUAGE = N_("Välj språk: sv (svenska) eller en (engelska).")
 
 
 # An organiser's work on an event's list (registrations/booking.py, waitlist.py, attendance.py).

@@ -17,12 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.errors import DraftNotCancelled, EventNotFound, InvalidEvent
 from events.models import Event, EventStatus
-from events.schedule import EventChanges, apply_changes, mark_cancelled, plan_changes
+from events.schedule import (
+    EventChanges,
+    apply_changes,
+    lock_event,
+    mark_cancelled,
+    plan_changes,
+)
 from foundation.errors import N_
 from foundation.ids import is_id
 from foundation.text import MSG_TOO_LONG, TextRefused, clean_text
 from mail.models import MessageKind
-from mail.outbox import enqueue
+from mail.outbox import enqueue, unsent_payloads
+from registrations.change_notice import seen_of, told
 from registrations.models import Registration, RegistrationStatus
 from registrations.waitlist import count_confirmed, promote_from_waitlist, seat_counts
 
@@ -142,27 +149,44 @@ async def update_event(
     EventNotFound, InvalidEvent or EventInPast, having written nothing.
     """
     note = checked_note(note)
+    # What people knew, read under the event's lock before the change, in its transaction:
+    # the notices carry it, so a mail composed later cannot take the new values for old.
+    locked = await lock_event(session, event_id)
+    was = seen_of(locked, join_link=True) if locked is not None else {}
     update = await apply_changes(session, event_id, changes, count_confirmed=count_confirmed)
     event = update.event
     await session.flush()
     if update.calendar_changed:
-        await _tell_changed(session, event, RegistrationStatus.CONFIRMED, note)
+        await _tell_changed(session, event, RegistrationStatus.CONFIRMED, note, was)
     if update.capacity_raised:
         await promote_from_waitlist(session, event)
     if update.public_changed:
         # After promotion: whoever moved up has an invite with the new details already.
-        await _tell_changed(session, event, RegistrationStatus.WAITLISTED, note)
+        await _tell_changed(session, event, RegistrationStatus.WAITLISTED, note, was)
     return event
 
 
 async def _tell_changed(
-    session: AsyncSession, event: Event, status: RegistrationStatus, note: str
+    session: AsyncSession,
+    event: Event,
+    status: RegistrationStatus,
+    note: str,
+    was: dict[str, Any],
 ) -> None:
     """Queue the changed notice for everyone with `status`: the confirmed with an updated
-    invite (their own SEQUENCE), those in line without one."""
+    invite (their own SEQUENCE), those in line without one (and without the join link,
+    old or new). Each says what changed since the person was last told (`was`, or an
+    earlier change's notice that has not gone out and never will, being superseded)."""
+    confirmed = status == RegistrationStatus.CONFIRMED
+    now = seen_of(event, join_link=confirmed)
+    was = {name: value for name, value in was.items() if name in now}
+    unsent = await unsent_payloads(session, kind=MessageKind.EVENT_CHANGED, event_id=event.id)
     for registration in await _registrations(session, event.id, status):
-        payload: dict[str, Any] = {"event_sequence": event.sequence}
-        if status == RegistrationStatus.CONFIRMED:
+        earlier = unsent.get(registration.id)
+        if earlier is not None and bool(earlier.get("waitlisted")) == confirmed:
+            earlier = None  # told while in the other state: they know the event from then on
+        payload: dict[str, Any] = {"event_sequence": event.sequence, **told(was, now, earlier)}
+        if confirmed:
             payload["sequence"] = registration.invite_sequence(event)
         else:
             payload["waitlisted"] = True

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from foundation import ids  # also registers {name:id} before the routes compile
 from foundation.body_limit import API_LIMIT
+from foundation.i18n import accepted_language
 from foundation.json_body import json_object
 from foundation.openapi import Operation, Reply, versioned
 from foundation.ratelimit import client_host
@@ -57,6 +58,7 @@ class RegistrationRequest(BaseModel):
                     "organisation": "Exempelkommun",
                     "municipality": "Exempelby",
                     "consent": True,
+                    "language": "sv",
                 }
             ]
         }
@@ -81,6 +83,13 @@ class RegistrationRequest(BaseModel):
             "const": True,
             "description": "Must be true: the attendee accepts the privacy notice",
         }
+    )
+    language: Literal["sv", "en"] | None = Field(
+        default=None,
+        description="The language of every mail about this booking and of its calendar "
+        "invite: `sv` (Swedish) or `en` (English). Without it, the first of these the "
+        "request's `Accept-Language` header accepts (RFC 9110 §12.5.4), else the site's "
+        "default language. Any other value is refused with 422, `fields.language` saying so",
     )
 
 
@@ -115,12 +124,14 @@ async def create_registration(request: Request) -> Response:
             organisation=typed.text("organisation"),
             municipality=typed.text("municipality"),
             consent=typed.flag("consent"),
+            # Given, it must be a language of ours (an empty string too); absent, the header's.
+            language=typed.text("language") if "language" in typed.values else _accepted(request),
         )
     except errors.InvalidAttendee as exc:
         # A wrong type says more than "empty": the model's message wins for its field.
-        raise errors.InvalidAttendee({**exc.fields, **typed.errors}) from None
+        raise errors.InvalidAttendee({**exc.fields, **_said(typed.errors)}) from None
     if typed.errors:
-        raise errors.InvalidAttendee(typed.errors)
+        raise errors.InvalidAttendee(_said(typed.errors))
 
     # Refusals (no such event, closed, too many bookings) answer as problem documents
     # through the app's one handler for domain errors (foundation.error_pages).
@@ -132,6 +143,20 @@ async def create_registration(request: Request) -> Response:
     received = receipt.for_event(attendee.email, result.event)
     answer = BookingReceipt.model_validate(receipt.as_json(received))
     return JSONResponse(answer.model_dump(mode="json"), status_code=202)
+
+
+def _said(typed_errors: dict[str, str]) -> dict[str, str]:
+    """The model's messages, but for the language the choices: "Ogiltigt värde." tells
+    nobody what would do."""
+    if "language" in typed_errors:
+        return {**typed_errors, "language": errors.MSG_LANGUAGE}
+    return typed_errors
+
+
+def _accepted(request: Request) -> str:
+    """The language the request's Accept-Language prefers, else the site's default."""
+    header = request.headers.get("accept-language", "")
+    return accepted_language(header) or services(request).settings.default_language
 
 
 async def delete_registration(request: Request) -> Response:

@@ -36,13 +36,15 @@ def _values(form: FormData) -> dict[str, str]:
     return values
 
 
-def _attendee(values: dict[str, str]) -> Any:
+def _attendee(request: Request, values: dict[str, str]) -> Any:
+    # Booked on the English page, mailed in English from then on (registrations.models).
     return validate_attendee(
         name=values["name"],
         email=values["email"],
         organisation=values["organisation"],
         municipality=values["municipality"],
         consent=values["consent"] == "yes",
+        language=language_of(request),
     )
 
 
@@ -53,7 +55,7 @@ async def book_event(request: Request) -> Response:
     values = _values(form)
     try:
         honeypot.check(form)
-        attendee = _attendee(values)
+        attendee = _attendee(request, values)
         await booking.book_within_limits(app, client_host(request), attendee, event_id=event_id)
     except honeypot.Filled as exc:
         return await _event_with_errors(request, event_id, values, refused=said(request, exc))
@@ -185,7 +187,7 @@ async def book_series(request: Request) -> Response:
     values = _values(form)
     try:
         honeypot.check(form)
-        attendee = _attendee(values)
+        attendee = _attendee(request, values)
         await booking.book_series_within_limits(
             app, client_host(request), attendee, series_slug=slug
         )

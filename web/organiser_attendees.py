@@ -146,6 +146,7 @@ async def add_attendee(request: Request) -> Response:
     form = await csrf.checked_form(request, app.settings.secret_key)
     values = {name: str(form.get(name, ""))[:1000] for name in FIELDS}
     values["consent"] = "yes" if form.get("consent") == "yes" else ""
+    values["language"] = str(form.get("language", "sv"))[:10]
     try:
         async with app.transaction() as session:
             result = await workspace.add_attendee(
@@ -157,6 +158,7 @@ async def add_attendee(request: Request) -> Response:
                 organisation=values["organisation"],
                 municipality=values["municipality"],
                 consent=values["consent"] == "yes",
+                language=values["language"],
                 secret_key=app.settings.secret_key,
                 now=utcnow(),
             )

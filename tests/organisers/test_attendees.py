@@ -208,6 +208,34 @@ async def test_adding_someone_by_hand_sends_them_the_confirmation(
     assert "personen står i kön" in text_of(listed)
 
 
+async def test_someone_added_by_hand_is_mailed_in_the_language_chosen_for_them(
+    mail: Mail, mailing_organiser: httpx.AsyncClient
+) -> None:
+    event = await make_event(mail.services)
+    path = f"/organiser/events/{event.id}/attendees/new"
+    form = await mailing_organiser.get(path)
+    # A choice, Swedish unless the organiser says otherwise.
+    assert '<option value="sv" selected>Svenska</option>' in form.text
+    assert '<option value="en">Engelska</option>' in form.text
+    fields = {"csrf_token": csrf_in(form.text), "consent": "yes"}
+    for n, language in ((1, None), (2, "en")):
+        chosen = {"language": language} if language else {}
+        added = await mailing_organiser.post(
+            path, data={**fields, "name": f"Person {n}", "email": address(n), **chosen}
+        )
+        assert added.status_code == 303
+    refused = await mailing_organiser.post(
+        path, data={**fields, "name": "Person 3", "email": address(3), "language": "fi"}
+    )
+    assert refused.status_code == 422
+    assert "Välj språk: sv (svenska) eller en (engelska)." in text_of(refused)
+
+    await mail.deliver()
+    assert str(mail.only(address(1))["Subject"]).startswith("Bekräftad plats:")
+    assert str(mail.only(address(2))["Subject"]).startswith("Seat confirmed:")
+    assert (await registration_of(mail.services, event.id, address(2))).language == "en"
+
+
 async def test_cancelling_someone_tells_them_and_gives_the_seat_to_the_first_in_line(
     mail: Mail, mailing_organiser: httpx.AsyncClient
 ) -> None:
