@@ -11,6 +11,7 @@ from events.models import Event
 from foundation.conditional import CalendarFile
 from foundation.site_paths import url
 from registrations.booking import find_by_token
+from registrations.listing import public_event
 from registrations.models import RegistrationStatus
 
 
@@ -23,11 +24,12 @@ async def booking_file(
     invite's SEQUENCE (the event's plus the attendee's own), so the file and the mailed
     invite are one calendar entry; anyone else (in line, cancelled) gets the public entry,
     without the join link. Last-Modified counts the registration too: a promotion or a
-    cancellation changes the file. Raises RegistrationNotFound for an unknown token.
+    cancellation changes the file. Raises RegistrationNotFound for an unknown token, and
+    EventNotFound when the event has gone back to being a draft, as the manage page does: a
+    draft is never public, not even to one who booked it while it was.
     """
     registration = await find_by_token(session, token)
-    await session.refresh(registration, ["event"])
-    event = registration.event
+    event = (await public_event(session, registration.event_id)).event
     event_url = url(base_url, "event", event_id=event.id)
     if registration.status == RegistrationStatus.CONFIRMED:
         entry = attendee_entry(
