@@ -82,6 +82,9 @@ class Settings:
     session_idle: timedelta = timedelta(hours=1)
     session_max_age: timedelta = timedelta(hours=12)
     smtp_connections: int = DEFAULT_SMTP_CONNECTIONS
+    # Whether the relay (or the local mailbox, standing in for it) takes SMTPUTF8 (RFC 6531):
+    # only then is an address with a local part beyond ASCII accepted (mail/addresses.py).
+    smtp_utf8: bool = False
     log_format: str = "text"
     log_level: str = "INFO"
 
@@ -210,6 +213,7 @@ class Settings:
             session_idle=_duration(environ, "SESSION_IDLE", "1h"),
             session_max_age=_duration(environ, "SESSION_MAX_AGE", "12h"),
             smtp_connections=smtp_connections,
+            smtp_utf8=_on_off(environ, "SMTP_UTF8"),
             log_format=log_format,
             log_level=log_level,
         )
@@ -295,6 +299,13 @@ def _rate_limits(name: str, raw: str | None, default: str) -> tuple[RateLimitIte
             f"(several separated by ';'), or 'off'; got {raw!r}"
         )
     return items
+
+
+def _on_off(environ: Mapping[str, str], name: str) -> bool:
+    raw = (environ.get(name) or "off").strip().lower()
+    if raw not in ("on", "off"):
+        raise ConfigurationError(f"{name} must be 'on' or 'off', got {environ.get(name)!r}")
+    return raw == "on"
 
 
 def _mailbox_pages(raw: str, environ: Mapping[str, str]) -> bool:

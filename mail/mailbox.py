@@ -30,14 +30,22 @@ class MailboxEntry:
 
 
 class LocalMailbox:
-    """A directory of .eml files. Blocking file I/O on small files; call from a thread pool."""
+    """A directory of .eml files. Blocking file I/O on small files; call from a thread pool.
 
-    def __init__(self, directory: Path) -> None:
+    It stands in for the relay, so it writes each message as a relay with or without SMTPUTF8
+    (`smtputf8`, Settings.smtp_utf8) would receive it: the addresses UTF-8 or ASCII with the
+    domain in A-labels (mail/addresses.py), never an encoded word inside an address.
+    """
+
+    def __init__(self, directory: Path, *, smtputf8: bool = False) -> None:
         self.directory = directory
         self._last: datetime | None = None
+        self._policy = policy.SMTPUTF8 if smtputf8 else policy.SMTP
 
     def deliver(self, message: EmailMessage) -> str:
-        """Store the message and return its id."""
+        """Store the message and return its id. Raises mail.addresses.Undeliverable for an
+        address that only SMTPUTF8 carries, when this mailbox stands in for a relay without."""
+        data = message.as_bytes(policy=self._policy)
         self.directory.mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC)
         # Two deliveries inside one clock tick, or a clock stepped back, must still list in
@@ -51,7 +59,7 @@ class LocalMailbox:
         # a name it ignores and rename, which is atomic within one directory. No fsync: losing
         # the last development mail in a power cut is acceptable, slowing every delivery is not.
         partial = self.directory / f".{message_id}.tmp"
-        partial.write_bytes(message.as_bytes(policy=policy.SMTP))
+        partial.write_bytes(data)
         os.replace(partial, final)
         return message_id
 

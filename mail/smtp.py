@@ -15,6 +15,9 @@ from typing import Literal, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
+from aiosmtplib.email import extract_recipients, extract_sender
+
+from mail import addresses
 
 log = logging.getLogger("lunchkafe.mail")
 _ENHANCED_CODE = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")
@@ -224,8 +227,20 @@ class SmtpTransport:
             self._drop()
             return _from_exception("retry", exc), False
 
+        # The relay's EHLO decides the form of every address (mail/addresses.py): as written
+        # with SMTPUTF8, else ASCII with the domain in A-labels, in the envelope and headers.
+        smtputf8 = client.supports_extension("smtputf8")
         try:
-            refused, reply = await client.send_message(message)
+            sender = addresses.on_the_wire(_sender(message), smtputf8=smtputf8)
+            recipients = [addresses.on_the_wire(r, smtputf8=smtputf8) for r in _recipients(message)]
+        except addresses.Undeliverable as exc:
+            # Only SMTPUTF8 carries the address (SMTP_UTF8=on promised the relay offers it),
+            # or it is no address at all: no retry changes either.
+            return DeliveryOutcome("failed", str(exc), "Undeliverable"), False
+        try:
+            refused, reply = await client.send_message(
+                message, sender=sender, recipients=recipients
+            )
         except asyncio.CancelledError:
             # A reply may still be on its way; a later send must not read it as its own.
             self._drop()
@@ -282,6 +297,13 @@ class SmtpTransport:
         )
         try:
             await client.connect()
+            # Greeted now, not at the first MAIL: the relay's extensions (SMTPUTF8) decide
+            # how each address is written (mail/addresses.py) before the message is.
+            if client.is_ehlo_or_helo_needed:
+                try:
+                    await client.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await client.helo()
         except BaseException:
             client.close()
             raise
@@ -310,6 +332,20 @@ def _reply_code(code: int, message: str) -> str:
     (RFC 3463), which say what went wrong without the rest of the reply."""
     enhanced = _ENHANCED_CODE.match(message)
     return f"{code} {enhanced.group(0)}" if enhanced else str(code)
+
+
+def _sender(message: EmailMessage) -> str:
+    sender = extract_sender(message)
+    if sender is None:
+        raise ValueError("No From header provided in message")
+    return sender
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    recipients = extract_recipients(message)
+    if not recipients:
+        raise ValueError("No recipient headers provided in message")
+    return recipients
 
 
 def _message_id(message: EmailMessage) -> str:

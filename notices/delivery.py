@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from foundation.services import Services
 from foundation.settings import Settings
 from foundation.timestamps import utcnow
+from mail.addresses import Undeliverable
 from mail.mailbox import LocalMailbox
 from mail.models import OutboxMessage, OutboxStatus
 from mail.smtp import MAX_ATTEMPTS, DeliveryOutcome, SmtpTransport, backoff_delay, parse_smtp_url
@@ -55,7 +56,11 @@ class MailboxPostbox:
         self._mailbox = mailbox
 
     async def send(self, message: EmailMessage) -> DeliveryOutcome:
-        message_id = await asyncio.to_thread(self._mailbox.deliver, message)
+        try:
+            message_id = await asyncio.to_thread(self._mailbox.deliver, message)
+        except Undeliverable as exc:
+            # As a relay without SMTPUTF8 would refuse it: for good, saying why.
+            return DeliveryOutcome("failed", f"local mailbox: {exc}", "Undeliverable")
         return DeliveryOutcome("sent", f"local mailbox {message_id}")
 
 
@@ -63,7 +68,8 @@ class MailboxPostbox:
 async def open_postboxes(settings: Settings, count: int) -> AsyncIterator[list[Postbox]]:
     """`count` SMTP connections (opened lazily), or the local mailbox without SMTP_URL."""
     if not settings.smtp_url:
-        yield [MailboxPostbox(LocalMailbox(settings.mailbox_dir))]
+        mailbox = LocalMailbox(settings.mailbox_dir, smtputf8=settings.smtp_utf8)
+        yield [MailboxPostbox(mailbox)]
         return
     config = parse_smtp_url(settings.smtp_url)
     transports = [SmtpTransport(config) for _ in range(count)]

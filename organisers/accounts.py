@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.text import TextRefused, clean_name
+from mail import addresses
 from organisers import audit, passwords
 from organisers.errors import (
     MSG_EMAIL,
@@ -53,8 +53,10 @@ async def add_organiser(
     except TextRefused:
         problems["name"] = MSG_NAME
     try:
-        email = validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
+        # The rule for an address we can mail (mail/addresses.py), for any relay: an account
+        # lives longer than a relay's configuration, and its mail is how it signs in again.
+        email = addresses.deliverable(email.strip(), smtputf8=False)
+    except addresses.Undeliverable:
         problems["email"] = MSG_EMAIL
     if role not in {r.value for r in Role}:
         problems["role"] = MSG_ROLE

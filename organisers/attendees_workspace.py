@@ -99,6 +99,7 @@ async def add_attendee(
     secret_key: str,
     now: datetime,
     language: str = "sv",
+    smtputf8: bool = False,
 ) -> booking.BookingResult:
     """Book someone by hand after the public form's checks (consent given by the organiser
     on their behalf); they get the usual mail, in `language` (the organiser's choice for
@@ -112,6 +113,7 @@ async def add_attendee(
             municipality=municipality,
             consent=consent,
             language=language,
+            smtputf8=smtputf8,
         )
     except InvalidAttendee as exc:
         # The public form's words speak to the person booking; here to the organiser.

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
-
 from foundation.i18n import LANGUAGES
 from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_name
+from mail import addresses
 from registrations import errors
 
 MAX_LENGTH = 200  # characters, for the name, organisation and municipality
@@ -45,6 +44,7 @@ def validate_attendee(
     municipality: str = "",
     consent: bool,
     language: str = "sv",
+    smtputf8: bool = False,
 ) -> Attendee:
     """Return a clean Attendee or raise InvalidAttendee with a message per field.
 
@@ -53,7 +53,9 @@ def validate_attendee(
 
     Text fields follow foundation.text's rule (no controls, bidi overrides or encoded words;
     a name holds a letter), so nothing typed here can become a mail header or an iCalendar
-    parameter; the address is checked by email-validator (RFC 5321/5322 syntax).
+    parameter. The address must be one we can deliver to (mail/addresses.py: RFC 5321/5322
+    syntax, and a local part beyond ASCII only when `smtputf8`, Settings.smtp_utf8, says the
+    relay takes it), so no seat is confirmed for an address its mail cannot reach.
     """
     problems: dict[str, str] = {}
     try:
@@ -68,8 +70,14 @@ def validate_attendee(
         try:
             # The shared rule first: an address may not hide an encoded word either.
             clean_line(email, max_length=MAX_EMAIL_LENGTH)
-            email = validate_email(email, check_deliverability=False).normalized
-        except (TextRefused, EmailNotValidError):
+            email = addresses.deliverable(email, smtputf8=smtputf8)
+        except addresses.Undeliverable as exc:
+            problems["email"] = (
+                addresses.MSG_LOCAL_PART_NOT_ASCII
+                if exc.needs_smtputf8
+                else errors.MSG_EMAIL_INVALID
+            )
+        except TextRefused:
             problems["email"] = errors.MSG_EMAIL_INVALID
     organisation = _optional_line(organisation, "organisation", problems)
     municipality = _optional_line(municipality, "municipality", problems)

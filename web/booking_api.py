@@ -126,6 +126,7 @@ async def create_registration(request: Request) -> Response:
             consent=typed.flag("consent"),
             # Given, it must be a language of ours (an empty string too); absent, the header's.
             language=typed.text("language") if "language" in typed.values else _accepted(request),
+            smtputf8=app.settings.smtp_utf8,
         )
     except errors.InvalidAttendee as exc:
         # A wrong type says more than "empty": the model's message wins for its field.

@@ -45,6 +45,7 @@ def _attendee(request: Request, values: dict[str, str]) -> Any:
         municipality=values["municipality"],
         consent=values["consent"] == "yes",
         language=language_of(request),
+        smtputf8=services(request).settings.smtp_utf8,
     )
 
 

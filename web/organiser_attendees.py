@@ -159,6 +159,7 @@ async def add_attendee(request: Request) -> Response:
                 municipality=values["municipality"],
                 consent=values["consent"] == "yes",
                 language=values["language"],
+                smtputf8=app.settings.smtp_utf8,
                 secret_key=app.settings.secret_key,
                 now=utcnow(),
             )
