@@ -47,6 +47,7 @@ from web import (
     organiser_events,
     organiser_messages,
     organiser_pages,
+    organiser_series,
     organiser_tokens,
 )
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *organiser_attendees.routes,
         *organiser_messages.routes,
         *organiser_events.routes,
+        *organiser_series.routes,
         *organiser_audit.routes,
         *organiser_tokens.routes,
         *organiser_api.routes,

@@ -74,7 +74,7 @@ async def event_desk(session: AsyncSession, event_id: int) -> EventDesk:
     return EventDesk(event, confirmed, waitlisted, linked, choices)
 
 
-def _local(moment: datetime | None, tz: str) -> str:
+def local_field(moment: datetime | None, tz: str) -> str:
     """A stored instant as a datetime-local field's value in `tz` ('' for None)."""
     if moment is None:
         return ""
@@ -88,19 +88,21 @@ def event_values(event: Event, tz: str) -> dict[str, str]:
         "kind": event.kind.value,
         "summary": event.summary,
         "description": event.description,
-        "starts_at": _local(event.starts_at, tz),
-        "ends_at": _local(event.ends_at, tz),
+        "starts_at": local_field(event.starts_at, tz),
+        "ends_at": local_field(event.ends_at, tz),
         "capacity": str(event.capacity),
         "join_url": event.join_url or "",
         "venue": event.venue or "",
         "host": event.host,
         "reminder_offsets": written_offsets(event.reminder_offsets),
-        "registration_opens_at": _local(event.registration_opens_at, tz),
-        "registration_closes_at": _local(event.registration_closes_at, tz),
+        "registration_opens_at": local_field(event.registration_opens_at, tz),
+        "registration_closes_at": local_field(event.registration_closes_at, tz),
     }
 
 
-def _moment(values: Form, name: str, tz: str, errors: dict[str, str]) -> datetime | None:
+def read_local_field(values: Form, name: str, tz: str, errors: dict[str, str]) -> datetime | None:
+    """A datetime-local field's wall-clock time in `tz`, in UTC (None when empty); a fault
+    goes to `errors[name]`."""
     raw = values.get(name, "").strip()
     if not raw:
         return None
@@ -136,14 +138,14 @@ def _read_event(values: Form, tz: str, *, times: bool) -> _EventFields:
     starts = ends = None
     capacity = 0
     if times:
-        starts = _moment(values, "starts_at", tz, errors)
-        ends = _moment(values, "ends_at", tz, errors)
+        starts = read_local_field(values, "starts_at", tz, errors)
+        ends = read_local_field(values, "ends_at", tz, errors)
         for name, moment in (("starts_at", starts), ("ends_at", ends)):
             if moment is None and name not in errors:
                 errors[name] = MSG_MOMENT
         capacity = _number(values, "capacity", errors)
-    opens = _moment(values, "registration_opens_at", tz, errors)
-    closes = _moment(values, "registration_closes_at", tz, errors)
+    opens = read_local_field(values, "registration_opens_at", tz, errors)
+    closes = read_local_field(values, "registration_closes_at", tz, errors)
     offsets = read_reminder_offsets(values.get("reminder_offsets", ""), errors)
     kind = EventKind.WORKSHOP if values.get("kind") == EventKind.WORKSHOP.value else EventKind.CAFE
     if errors:

@@ -319,7 +319,8 @@ async def new_series_page(request: Request) -> Response:
 @requires()
 async def create_series(request: Request) -> Response:
     """Two steps on one form: "preview" shows the dates (holidays flagged, each with a box
-    to keep it), "create" makes the series and the dates still ticked."""
+    to keep it), "create" makes the series and the dates still ticked, then shows the
+    series' page."""
     app = services(request)
     # One box per date (up to MAX_DATES) besides the series' own fields.
     form = await csrf.checked_form(
@@ -336,7 +337,7 @@ async def create_series(request: Request) -> Response:
                 )
                 keep = {p.day.isoformat() for p in preview.dates if p.holiday is None}
                 return _series_form(request, values=values, errors={}, preview=preview, chosen=keep)
-            _, events = await desk.create_series(
+            series, _ = await desk.create_series(
                 session,
                 current(request),
                 values,
@@ -360,7 +361,18 @@ async def create_series(request: Request) -> Response:
             chosen=set(chosen),
             status=exc.status,
         )
-    return _to_event(request, events[0].id, "series_created")
+    # The series' own page, where all its dates are (web/organiser_series.py reads the note).
+    path = page_link(request, "organiser_series", series_id=series.id)
+    response = RedirectResponse(path, status_code=303)
+    settings = app.settings
+    flash.leave(
+        response,
+        "created",
+        path=path,
+        secret_key=settings.secret_key,
+        secure=settings.base_url.startswith("https://"),
+    )
+    return response
 
 
 routes = [

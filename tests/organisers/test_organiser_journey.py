@@ -120,7 +120,9 @@ async def test_an_organiser_runs_a_series_from_the_browser(
     await page.get_by_role("button", name="Skapa serien").click()
     await page.get_by_text("Serien är skapad.").wait_for()
     await accessible(page, base)
-    first_id = int(re.sub(r"\D", "", page.url.rsplit("/", 1)[1]))
+    # The series' page lists its dates in order, each linking to its own page.
+    first_link = page.locator("tbody th a").first
+    first_id = int((await first_link.get_attribute("href") or "").rsplit("/", 1)[1])
 
     # -- Publish each of the four from its own page -------------------------------------------
     for _ in range(4):

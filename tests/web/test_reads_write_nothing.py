@@ -148,6 +148,7 @@ async def seed(services: Services) -> Seeded:
         await beat(session, worker="test:1", started_at=now, redis_ok=False, now=now)
         feeds = [feed_token(f, SECRET) for f in await session.scalars(select(AttendeeFeed))]
         events = [str(i) for i in await session.scalars(select(Event.id))]
+        series_ids = [str(i) for i in await session.scalars(select(Series.id))]
         slugs = [
             *await session.scalars(select(Series.slug)),
             *await session.scalars(select(GuideExample.slug)),
@@ -158,6 +159,7 @@ async def seed(services: Services) -> Seeded:
     return Seeded(
         samples={
             "event_id": [*events, UNKNOWN_ID],
+            "series_id": [*series_ids, UNKNOWN_ID],
             "slug": [*slugs, "finns-inte"],
             "token": [*tokens, *feeds, revoked, UNKNOWN_TOKEN, "kort"],
             "message_id": [*messages, "finns-inte"],

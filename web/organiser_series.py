@@ -1,0 +1,303 @@
+"""A series' own page in the organiser workspace, and what reaches all its dates at once:
+publish the drafts (after a confirmation), edit the series, one registration window, link
+or unlink a guide example, add a date. Each handler reads its form, makes one call to
+organisers.series_workspace inside a transaction, and renders or redirects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from events.errors import EventStateRefused, InvalidEvent
+from events.series_dates import MAX_DATES
+from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id})
+from foundation.rendering import page_link, render, said
+from foundation.services import services
+from foundation.timestamps import utcnow
+from guide.errors import ExampleNotFound, InvalidExample
+from organisers import series_workspace as desk
+from organisers.access import current, requires
+
+SERIES_FIELDS = ("title", "summary", "description", "host", "reminder_offsets")
+WINDOW_FIELDS = ("opens", "opens_days", "opens_at", "closes", "closes_hours", "closes_at")
+
+
+def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: str(form.get(name, ""))[:25_000] for name in names}
+
+
+def _series_id(request: Request) -> int:
+    return int(request.path_params["series_id"])
+
+
+def _to_series(request: Request, series_id: int, note: str, anchor: str = "") -> Response:
+    """Back to the series page, leaving it `note` ("published:3": a kind and a count)."""
+    path = page_link(request, "organiser_series", series_id=series_id)
+    response = RedirectResponse(path + anchor, status_code=303)
+    settings = services(request).settings
+    flash.leave(
+        response,
+        note,
+        path=path,
+        secret_key=settings.secret_key,
+        secure=settings.base_url.startswith("https://"),
+    )
+    return response
+
+
+async def _desk(request: Request, series_id: int) -> desk.SeriesDesk:
+    app = services(request)
+    async with app.transaction() as session:
+        return await desk.series_desk(session, series_id, now=utcnow(), tz=app.settings.timezone)
+
+
+async def _series_page(
+    request: Request,
+    series_id: int,
+    *,
+    refused: str | None = None,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    seen = await _desk(request, series_id)
+    note = None
+    if refused is None and not errors:
+        note = flash.read(request, services(request).settings.secret_key)
+    kind, _, count = (note or "").partition(":")
+    return render(
+        request,
+        "organiser/series/page.html",
+        {
+            "organiser": current(request),
+            "desk": seen,
+            "refused": refused,
+            "note": kind or None,
+            "note_count": int(count) if count.isdigit() else 0,
+            "errors": errors or {},
+            "values": values or {"day": seen.next_day.isoformat()},
+        },
+        status_code=status,
+    )
+
+
+@requires()
+async def series_page(request: Request) -> Response:
+    return await _series_page(request, _series_id(request))
+
+
+def _form(
+    request: Request,
+    seen: desk.SeriesDesk,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "organiser/series/form.html",
+        {"organiser": current(request), "desk": seen, "values": values, "errors": errors},
+        status_code=status,
+    )
+
+
+@requires()
+async def edit_page(request: Request) -> Response:
+    seen = await _desk(request, _series_id(request))
+    return _form(request, seen, values=desk.series_values(seen.series), errors={})
+
+
+@requires()
+async def save(request: Request) -> Response:
+    app = services(request)
+    form = await csrf.checked_form(request, app.settings.secret_key)
+    values = _values(form, SERIES_FIELDS)
+    series_id = _series_id(request)
+    try:
+        async with app.transaction() as session:
+            await desk.save_series(session, current(request), series_id, values, now=utcnow())
+    except InvalidEvent as exc:
+        seen = await _desk(request, series_id)
+        return _form(request, seen, values=values, errors=exc.fields, status=exc.status)
+    return _to_series(request, series_id, "saved")
+
+
+@requires()
+async def publish_page(request: Request) -> Response:
+    seen = await _desk(request, _series_id(request))
+    return render(
+        request, "organiser/series/publish.html", {"organiser": current(request), "desk": seen}
+    )
+
+
+@requires()
+async def publish(request: Request) -> Response:
+    app = services(request)
+    # One id per listed draft besides the token.
+    form = await csrf.checked_form(request, app.settings.secret_key, max_fields=MAX_DATES * 4)
+    series_id = _series_id(request)
+    chosen = [str(raw)[:12] for raw in form.getlist("event")]
+    try:
+        async with app.transaction() as session:
+            published = await desk.publish_drafts(
+                session, current(request), series_id, chosen, now=utcnow()
+            )
+    except (InvalidEvent, EventStateRefused) as exc:
+        return await _series_page(request, series_id, refused=said(request, exc), status=exc.status)
+    return _to_series(request, series_id, f"published:{len(published)}")
+
+
+def _window_form(
+    request: Request,
+    seen: desk.SeriesDesk,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "organiser/series/window.html",
+        {"organiser": current(request), "desk": seen, "values": values, "errors": errors},
+        status_code=status,
+    )
+
+
+@requires()
+async def window_page(request: Request) -> Response:
+    seen = await _desk(request, _series_id(request))
+    values = desk.window_values(seen.window, services(request).settings.timezone)
+    return _window_form(request, seen, values=values, errors={})
+
+
+@requires()
+async def set_window(request: Request) -> Response:
+    app = services(request)
+    form = await csrf.checked_form(request, app.settings.secret_key)
+    values = _values(form, WINDOW_FIELDS)
+    series_id = _series_id(request)
+    try:
+        async with app.transaction() as session:
+            dates = await desk.set_window(
+                session,
+                current(request),
+                series_id,
+                values,
+                tz=app.settings.timezone,
+                now=utcnow(),
+            )
+    except InvalidEvent as exc:
+        seen = await _desk(request, series_id)
+        return _window_form(request, seen, values=values, errors=exc.fields, status=exc.status)
+    return _to_series(request, series_id, f"window:{len(dates)}")
+
+
+async def _on_page(request: Request, step: Any, note: str, anchor: str, *names: str) -> Response:
+    """A form on the series page: the step, then back to the page at `anchor`, or the page
+    with the fault next to the field and what was typed kept."""
+    app = services(request)
+    form = await csrf.checked_form(request, app.settings.secret_key)
+    series_id = _series_id(request)
+    args = [str(form.get(name, ""))[:2_000] for name in names]
+    try:
+        async with app.transaction() as session:
+            done = await step(session, current(request), series_id, *args)
+    except (InvalidEvent, InvalidExample, ExampleNotFound) as exc:
+        return await _series_page(
+            request,
+            series_id,
+            status=exc.status,
+            errors=exc.fields or {names[0]: exc.msgid},
+            values=dict(zip(names, args, strict=True)),
+        )
+    count = done if isinstance(done, int) else 1
+    return _to_series(request, series_id, f"{note}:{count}", anchor)
+
+
+@requires()
+async def link_example(request: Request) -> Response:
+    async def step(session: Any, organiser: Any, series_id: int, slug: str, note: str) -> int:
+        return await desk.link_example(session, organiser, series_id, slug, note, utcnow())
+
+    return await _on_page(request, step, "linked", "#examples-title", "example", "note")
+
+
+@requires()
+async def unlink_example(request: Request) -> Response:
+    async def step(session: Any, organiser: Any, series_id: int, example_id: str) -> int:
+        return await desk.unlink_example(session, organiser, series_id, example_id, utcnow())
+
+    return await _on_page(request, step, "unlinked", "#examples-title", "example_id")
+
+
+@requires()
+async def add_date(request: Request) -> Response:
+    settings = services(request).settings
+
+    async def step(session: Any, organiser: Any, series_id: int, day: str) -> Any:
+        return await desk.add_date(
+            session,
+            organiser,
+            series_id,
+            day,
+            tz=settings.timezone,
+            site_domain=settings.site_domain,
+            now=utcnow(),
+        )
+
+    return await _on_page(request, step, "added", "#dates-title", "day")
+
+
+routes = [
+    Route("/organiser/series/{series_id:id}", series_page, name="organiser_series"),
+    Route("/organiser/series/{series_id:id}/edit", edit_page, name="organiser_series_edit"),
+    Route(
+        "/organiser/series/{series_id:id}/edit",
+        save,
+        methods=["POST"],
+        name="organiser_series_save",
+    ),
+    Route(
+        "/organiser/series/{series_id:id}/publish", publish_page, name="organiser_series_publish"
+    ),
+    Route(
+        "/organiser/series/{series_id:id}/publish",
+        publish,
+        methods=["POST"],
+        name="organiser_series_publish_confirmed",
+    ),
+    Route(
+        "/organiser/series/{series_id:id}/registration",
+        window_page,
+        name="organiser_series_window",
+    ),
+    Route(
+        "/organiser/series/{series_id:id}/registration",
+        set_window,
+        methods=["POST"],
+        name="organiser_series_window_save",
+    ),
+    Route(
+        "/organiser/series/{series_id:id}/examples",
+        link_example,
+        methods=["POST"],
+        name="organiser_series_link_example",
+    ),
+    Route(
+        "/organiser/series/{series_id:id}/examples/remove",
+        unlink_example,
+        methods=["POST"],
+        name="organiser_series_unlink_example",
+    ),
+    Route(
+        "/organiser/series/{series_id:id}/dates",
+        add_date,
+        methods=["POST"],
+        name="organiser_series_add_date",
+    ),
+]
