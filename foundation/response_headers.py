@@ -86,16 +86,19 @@ class HeaderPolicy:
     def apply(self, path: str, headers: list[Header]) -> list[Header]:
         """`headers` of an answer at `path`, with the policy's replacing any of the same name,
         except, in the local mailbox (development only), an answer's own policy that sandboxes
-        it (a mail's HTML): that isolates it further than the site's could."""
+        it (a mail's HTML, shown in a frame of the mailbox's page as a mail client shows it):
+        that policy and its framing rule stand instead of the site's, since the site's
+        `style-src 'self'` would strip the mail's inline styles and `DENY` its frame."""
         sandboxed = path.startswith("/mailbox/") and any(
             name.lower() == CSP and value.lstrip().startswith(b"sandbox") for name, value in headers
         )
-        own = [h for h in self.for_path(path) if not (sandboxed and h[0] == CSP)]
+        own = [h for h in self.for_path(path) if not (sandboxed and h[0] in _FRAMING)]
         names = {name for name, _ in own}
         return [h for h in headers if h[0].lower() not in names] + own
 
 
 CSP = b"content-security-policy"
+_FRAMING = (CSP, b"x-frame-options")
 
 
 class SecurityHeaders:

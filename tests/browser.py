@@ -10,6 +10,7 @@ skipped, except under CI=true, where they fail.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -17,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from foundation.services import Services
+from tests.conftest import uvicorn_serving
+from tests.ports import free_port
 
 try:
     from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -121,6 +126,28 @@ async def axe_violations(page: Page, base: str) -> list[dict[str, Any]]:
         WCAG_TAGS,
     )
     return violations
+
+
+@pytest.fixture
+async def mailbox_server(services: Services) -> AsyncIterator[str]:
+    """Like `live_server`, with the local mailbox pages on (MAILBOX_PAGES=on, as `make run`
+    serves them); yields the base URL."""
+    settings = dataclasses.replace(
+        services.settings, base_url=f"http://127.0.0.1:{free_port()}", mailbox_pages=True
+    )
+    async with uvicorn_serving(dataclasses.replace(services, settings=settings)) as url:
+        yield url
+
+
+@pytest.fixture
+async def mailbox_visitor(browser: Browser, mailbox_server: str) -> AsyncIterator[Visitor]:
+    """A `visitor` of `mailbox_server`; the test fails if the CSP blocked anything."""
+    made = Visitor(browser, mailbox_server)
+    try:
+        yield made
+    finally:
+        await made.close()
+    assert made.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 @pytest.fixture

@@ -45,24 +45,41 @@ async def mailbox_message(request: Request) -> Response:
     return render(
         request,
         "mailbox/message.html",
-        {"message_id": message_id, "message": message, "text": text, "has_invite": has_invite},
+        {
+            "message_id": message_id,
+            "message": message,
+            "text": text,
+            "has_html": message.get_body(("html",)) is not None,
+            "has_invite": has_invite,
+        },
     )
 
 
+# What a mail client does with a mail: no script, nothing fetched, its own inline styles;
+# links open in a new window. Framed only by the mailbox's own message page, and sandboxed
+# there too (templates/mailbox/message.html), so nothing in it runs with this site's origin.
+MAIL_POLICY = (
+    "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; "
+    "style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+)
+_NEW_WINDOW = '<base target="_blank">'
+
+
 async def mailbox_html(request: Request) -> Response:
+    """The mail's HTML part as sent, with one <base> so its links leave the frame (as a
+    webmail client opens them in a new window), under MAIL_POLICY, the site's
+    policy's one exception (foundation/response_headers.py)."""
     mailbox = _mailbox(request)
     message = await asyncio.to_thread(mailbox.get, request.path_params["message_id"])
     html_part = message.get_body(("html",)) if message is not None else None
     if html_part is None:
         raise HTTPException(404, N_("Meddelandet har ingen HTML-del."))
-    # The mail's own HTML, shown as the recipient's client would; sandboxed so nothing in
-    # it runs with this site's origin.
+    html = html_part.get_content()
+    head = html.find("<head>")
+    html = html[: head + 6] + _NEW_WINDOW + html[head + 6 :] if head >= 0 else _NEW_WINDOW + html
     return HTMLResponse(
-        html_part.get_content(),
-        headers={
-            "content-security-policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; "
-            "frame-ancestors 'none'"
-        },
+        html,
+        headers={"content-security-policy": MAIL_POLICY, "x-frame-options": "SAMEORIGIN"},
     )
 
 

@@ -34,6 +34,7 @@ from registrations.feeds import feed_for, feed_token
 from tests.conftest import SECRET, uvicorn_serving
 from tests.factories import csrf_in, make_event, person
 from tests.ports import free_port
+from web.mailbox_pages import MAIL_POLICY
 
 ONLY_SQLITE = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
 MB = 1024 * 1024
@@ -221,11 +222,11 @@ async def test_mailbox_is_served_when_turned_on(services: Services) -> None:
     assert "Bekräftelse: Lunchkafé om förenkling" in index.text
     assert message.status_code == 200
     assert "no-store" in index.headers["cache-control"]
-    # A mail's own HTML stays sandboxed: the site's policy does not replace its own.
+    # A mail's own HTML stays sandboxed: the site's policy does not replace its own, and
+    # only the mailbox's own page may frame it (tests/web/test_mailbox_preview_browser.py).
     assert html.status_code == 200
-    assert html.headers.get_list("content-security-policy") == [
-        "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-    ]
+    assert html.headers.get_list("content-security-policy") == [MAIL_POLICY]
+    assert html.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
 
 
 @pytest.mark.parametrize(
