@@ -6,13 +6,14 @@ upcoming cafés.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from events.models import Event, EventKind
 from events.schedule import EventDraft, create_event, create_series
+from events.working_days import first_working_day
 from foundation.errors import N_, DomainError
 from foundation.services import Services
 from foundation.timestamps import utcnow
@@ -199,9 +200,9 @@ async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
             "Utvecklingsguiden och sedan samtal.\n\nTa med din lunch!",
             host="Landsbygdsnätverket",
         )
-        first = _next_weekday(utcnow().astimezone(tz), weekday=2) + timedelta(days=7)
+        cafe_days, workshop_day = demo_days(utcnow().astimezone(tz).date())
         for week, (title, summary, links) in enumerate(CAFES):
-            day = first + timedelta(weeks=2 * week)
+            day = cafe_days[week]
             starts = datetime.combine(day, time(12, 0), tz)
             event = await create_event(
                 session,
@@ -223,7 +224,6 @@ async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
             for example_slug, note in links:
                 await link_example(session, event_id=event.id, example_slug=example_slug, note=note)
 
-        workshop_day = first + timedelta(days=15)
         starts = datetime.combine(workshop_day, time(9, 0), tz)
         workshop = await create_event(
             session,
@@ -255,6 +255,14 @@ async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
     return True
 
 
-def _next_weekday(now: datetime, *, weekday: int) -> datetime:
-    days = (weekday - now.weekday()) % 7 or 7
-    return (now + timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+def demo_days(today: date) -> tuple[list[date], date]:
+    """The four cafés' days and the workshop's for a demo loaded on `today`: cafés on
+    Wednesdays every other week from the second Wednesday after today, the workshop on the
+    Thursday after the second café; a day off (events.working_days) moves a café a week on
+    and the workshop to the next working day, so nobody is invited on julafton."""
+    first = today + timedelta(days=(2 - today.weekday()) % 7 or 7) + timedelta(weeks=1)
+    cafes: list[date] = []
+    for _ in CAFES:
+        candidate = cafes[-1] + timedelta(weeks=2) if cafes else first
+        cafes.append(first_working_day(candidate, step=timedelta(weeks=1)))
+    return cafes, first_working_day(cafes[1] + timedelta(days=1))
