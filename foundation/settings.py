@@ -87,6 +87,20 @@ class Settings:
     smtp_utf8: bool = False
     log_format: str = "text"
     log_level: str = "INFO"
+    # Whether BASE_URL was given, rather than the development default http://127.0.0.1:$PORT.
+    base_url_set: bool = True
+
+    def check_mail_links(self) -> None:
+        """Refuse (ConfigurationError) to make mail that reaches people (SMTP_URL set) with
+        links from the development default of BASE_URL: a command run beside a server on
+        another port or host would otherwise mail links to http://127.0.0.1:8000. The local
+        mailbox (no SMTP_URL) is development, where the default is what `make run` serves."""
+        if self.smtp_url and not self.base_url_set:
+            raise ConfigurationError(
+                f"BASE_URL is not set, so the links in mail would point to {self.base_url}. "
+                "Set BASE_URL to the site's public address, as the web process has it "
+                "(for example BASE_URL=https://lunchkafe.example.se)"
+            )
 
     def __repr__(self) -> str:
         # Settings end up in tracebacks and debug lines: no password of any URL, no key.
@@ -141,7 +155,7 @@ class Settings:
         language = environ.get("DEFAULT_LANGUAGE", "sv")
         if language not in ("sv", "en"):
             raise ConfigurationError("DEFAULT_LANGUAGE must be 'sv' or 'en'")
-        base_url = environ.get("BASE_URL", f"http://127.0.0.1:{port}").rstrip("/")
+        base_url = (environ.get("BASE_URL", "").strip() or f"http://127.0.0.1:{port}").rstrip("/")
         if urlsplit(base_url).scheme not in ("http", "https"):
             raise ConfigurationError("BASE_URL must start with http:// or https://")
         retention_days = _int(environ, "RETENTION_DAYS", 180)
@@ -216,6 +230,7 @@ class Settings:
             smtp_utf8=_on_off(environ, "SMTP_UTF8"),
             log_format=log_format,
             log_level=log_level,
+            base_url_set=bool(environ.get("BASE_URL", "").strip()),
         )
 
 
