@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from foundation import csrf
 from foundation.ratelimit import TooManyBookings, client_host
 from foundation.services import services
 from foundation.settings import Settings
@@ -84,7 +85,8 @@ def session_token(request: Request) -> str | None:
 
 
 async def signed_in(request: Request) -> Organiser | None:
-    """The organiser this request's session signs in, or None; looked up once per request."""
+    """The organiser this request's session signs in, or None; looked up once per request.
+    A signed-in request's forms are bound to its session (foundation.csrf.bind)."""
     if hasattr(request.state, "organiser"):
         found: Organiser | None = request.state.organiser
         return found
@@ -96,6 +98,8 @@ async def signed_in(request: Request) -> Organiser | None:
             organiser = await sessions.resolve(
                 session, token, utcnow(), max_age=app.settings.session_max_age
             )
+    if organiser is not None and token is not None:
+        csrf.bind(request, token)
     request.state.organiser = organiser
     return organiser
 

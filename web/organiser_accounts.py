@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from foundation import csrf, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.ratelimit import client_host
 from foundation.rendering import page_link, render, said
 from foundation.services import services
@@ -20,7 +20,7 @@ from organisers.errors import InvalidAccount
 from organisers.models import Role
 from organisers.password_links import InvitationNotNeeded
 
-# What an account page says after an action redirected to it (?done=…).
+# What an account page says after an action redirected to it (a note, foundation/flash.py).
 DONE_NOTICES = {"invited", "signed_out"}
 
 
@@ -74,6 +74,7 @@ async def set_password(request: Request) -> Response:
         )
     response = RedirectResponse(page_link(request, "organiser_home"), status_code=303)
     access.set_session_cookie(response, session_token, app.settings)
+    csrf.rotate(request, response, secure=app.settings.base_url.startswith("https"))
     return response
 
 
@@ -126,8 +127,9 @@ async def add_account(request: Request) -> Response:
 
 @requires(Role.ADMIN)
 async def account_page(request: Request) -> Response:
-    done = request.query_params.get("done")
-    return await _account(request, done=done if done in DONE_NOTICES else None)
+    done = flash.read(request, services(request).settings.secret_key)
+    response = await _account(request, done=done if done in DONE_NOTICES else None)
+    return flash.forget(request, response)
 
 
 async def _account(
@@ -146,8 +148,9 @@ async def _account(
 
 
 def _done(request: Request, account_id: int, done: str) -> Response:
-    target = page_link(request, "organiser_account", account_id=account_id)
-    return RedirectResponse(f"{target}?done={done}", status_code=303)
+    return flash.redirect(
+        request, page_link(request, "organiser_account", account_id=account_id), done
+    )
 
 
 @requires(Role.ADMIN)

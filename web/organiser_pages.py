@@ -47,15 +47,20 @@ async def login(request: Request) -> Response:
         return _login(request, email=email, refused=said(request, exc), status=401)
     response = RedirectResponse(access.safe_next(str(form.get("next", ""))), status_code=303)
     access.set_session_cookie(response, token, app.settings)
+    csrf.rotate(request, response, secure=app.settings.base_url.startswith("https"))
     return response
 
 
 async def logout(request: Request) -> Response:
     app = services(request)
-    await csrf.checked_form(request, app.settings.secret_key)
-    await signing_in.sign_out(app, access.session_token(request), utcnow())
+    # A signed-in request's form must come from its own session; with no session left
+    # (it idled out) there is nothing to sign out, so nothing to protect.
+    if await access.signed_in(request) is not None:
+        await csrf.checked_form(request, app.settings.secret_key)
+        await signing_in.sign_out(app, access.session_token(request), utcnow())
     response = RedirectResponse(page_link(request, "organiser_login"), status_code=303)
     access.clear_session_cookie(response, app.settings)
+    csrf.rotate(request, response, secure=app.settings.base_url.startswith("https"))
     return response
 
 

@@ -25,7 +25,7 @@ from notices.delivery import DeliveryReport
 from organisers.models import AccessToken, AccountLink, AuditEntry, LinkPurpose, Organiser
 from organisers.secrets import hash_of
 from tests.conftest import SECRET, Mail
-from tests.factories import csrf_in
+from tests.factories import csrf_in, csrf_of
 from tests.signing_in import PASSWORD, add, sign_in, text_of
 
 NEW_PASSWORD = "ett helt nytt lösenord för hösten"
@@ -158,9 +158,11 @@ async def test_an_invited_organiser_sets_a_password_from_the_mail_and_is_signed_
         again = await nora.get(f"/organiser/password/{token}")
         assert again.status_code == 404
         assert "Länken har redan använts eller gått ut" in text_of(again)
+        # Signing in gave the browser a new CSRF cookie, so the replay takes a fresh token.
+        fresh = await csrf_of(nora, "/organiser/forgot")
         replay = await nora.post(
             f"/organiser/password/{token}",
-            data={"csrf_token": csrf_in(form.text), "password": "någon annans lösenord här"},
+            data={"csrf_token": fresh, "password": "någon annans lösenord här"},
         )
         assert replay.status_code == 404
 
