@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from foundation.rendering import page_link, render
 from foundation.services import services
-from organisers import audit
+from organisers import audit, audit_reading
 from organisers.access import current, requires
 from organisers.models import Role
 
@@ -37,7 +37,7 @@ async def audit_log(request: Request) -> Response:
     before = _before(request)
     action = request.query_params.get("action", "")[: audit.MAX_ACTION]
     async with services(request).transaction() as session:
-        log = await audit.page(session, before=before, action=action or None)
+        log = await audit_reading.readable_page(session, before=before, action=action or None)
     response = render(
         request,
         "organiser/audit/log.html",
