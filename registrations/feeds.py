@@ -202,6 +202,7 @@ async def personal_feed_file(
             r.event,
             event_url=url(base_url, "event", event_id=r.event_id),
             sequence=r.invite_sequence(r.event),
+            language=r.language,  # each booking's own, as its invite said
         )
         for r in bookings
     ]

@@ -32,6 +32,7 @@ from registrations.organising import cancel_event, update_event
 from registrations.reminders import create_due_follow_ups
 from tests.conftest import SECRET, Mail
 from tests.factories import (
+    csrf_in,
     csrf_of,
     mailed_manage_token,
     make_event,
@@ -164,9 +165,10 @@ async def test_every_mail_and_invite_comes_in_the_language_of_the_booking(
     for client, who, event_id in ((sv, SIV, event.id), (en, EVE, second.id)):
         token = await mailed_manage_token(services, event_id, who["email"])
         page = f"/manage/{token}"
-        cancelled = await client.post(
-            f"{page}/cancel", data={"csrf_token": await csrf_of(client, page)}
-        )
+        # Cancelling asks first, on a page of its own where there is one.
+        confirm = await client.get(f"{page}/cancel")
+        form = confirm if confirm.status_code == 200 else await client.get(page)
+        cancelled = await client.post(f"{page}/cancel", data={"csrf_token": csrf_in(form.text)})
         assert cancelled.status_code == 303
     await check_everyone(mail, seen)
 
@@ -176,6 +178,22 @@ async def test_every_mail_and_invite_comes_in_the_language_of_the_booking(
     await book_on_page(en, f"/events/{first.id}", EVE)
     await book_on_page(sv, f"/events/{first.id}", SIV)
     await check_everyone(mail, seen)
+
+    # The booking's own .ics and the personal feed speak the booking's language too.
+    for client, who, words in ((en, EVE, INVITE_ENGLISH), (sv, SIV, INVITE_SWEDISH)):
+        token = await mailed_manage_token(services, first.id, who["email"])
+        async with services.transaction() as session:
+            feed = feed_token(await feed_for(session, who["email"], SECRET), SECRET)
+        download = await client.get(f"/manage/{token}/event.ics")
+        personal = await client.get(f"/feeds/{feed}.ics")
+        for calendar in (download, personal):
+            assert calendar.status_code == 200
+            descriptions = [
+                str(vevent["DESCRIPTION"])
+                for vevent in icalendar.Calendar.from_ical(calendar.content).events
+            ]
+            assert descriptions
+            assert all(words[0] in text for text in descriptions), (who, descriptions)
 
     # Siv joins the line again; a reminder and a message go out, the event moves, then is off.
     await book_on_page(sv, f"/events/{event.id}", SIV)
