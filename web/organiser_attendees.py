@@ -39,19 +39,10 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
     return response
 
 
-def _back(request: Request, route: str, note: str, *, fragment: str = "") -> Response:
+def _back(request: Request, route: str, note: str) -> Response:
     """303 to `route` of this event, carrying `note` in a signed cookie for that page."""
-    settings = services(request).settings
     path = page_link(request, route, event_id=request.path_params["event_id"])
-    response = RedirectResponse(path + fragment, status_code=303)
-    flash.leave(
-        response,
-        note,
-        path=path,
-        secret_key=settings.secret_key,
-        secure=settings.base_url.startswith("https"),
-    )
-    return response
+    return flash.redirect(request, path, note)
 
 
 def _note(request: Request) -> dict[str, str] | None:
@@ -64,13 +55,6 @@ def _note(request: Request) -> dict[str, str] | None:
     return None
 
 
-def _forget_note(request: Request, response: Response) -> Response:
-    """Shown once: a reload after the note was read shows the page without it."""
-    if flash.COOKIE in request.cookies:
-        response.delete_cookie(flash.COOKIE, path=request.url.path, httponly=True, samesite="lax")
-    return response
-
-
 # --- the list ---------------------------------------------------------------------------
 
 
@@ -81,7 +65,7 @@ async def attendees_page(request: Request) -> Response:
     async with services(request).transaction() as session:
         roster = await workspace.attendee_list(session, current(request), event_id, query, utcnow())
     response = _page(request, "list.html", {"roster": roster, "note": _note(request)})
-    return _forget_note(request, response)
+    return flash.forget(request, response)
 
 
 async def _export(request: Request, file_format: workspace.ExportFormat) -> Response:
@@ -220,7 +204,7 @@ async def check_in_page(request: Request) -> Response:
     async with services(request).transaction() as session:
         found = await workspace.check_in_list(session, request.path_params["event_id"])
     response = _page(request, "check_in.html", {"check_in": found, "note": _note(request)})
-    return _forget_note(request, response)
+    return flash.forget(request, response)
 
 
 @requires()

@@ -64,19 +64,8 @@ def _event_id(request: Request) -> int:
     return int(request.path_params["event_id"])
 
 
-def _to_event(request: Request, event_id: int, note: str | None = None) -> Response:
-    path = page_link(request, "organiser_event", event_id=event_id)
-    response = RedirectResponse(path, status_code=303)
-    if note:
-        settings = services(request).settings
-        flash.leave(
-            response,
-            note,
-            path=path,
-            secret_key=settings.secret_key,
-            secure=settings.base_url.startswith("https://"),
-        )
-    return response
+def _to_event(request: Request, event_id: int, note: str) -> Response:
+    return flash.redirect(request, page_link(request, "organiser_event", event_id=event_id), note)
 
 
 async def _event_page(
@@ -95,7 +84,8 @@ async def _event_page(
         "values": {},
     }
     context.update(more)
-    return render(request, "organiser/events/event.html", context, status_code=status)
+    response = render(request, "organiser/events/event.html", context, status_code=status)
+    return flash.forget(request, response)
 
 
 @requires()
@@ -362,17 +352,9 @@ async def create_series(request: Request) -> Response:
             status=exc.status,
         )
     # The series' own page, where all its dates are (web/organiser_series.py reads the note).
-    path = page_link(request, "organiser_series", series_id=series.id)
-    response = RedirectResponse(path, status_code=303)
-    settings = app.settings
-    flash.leave(
-        response,
-        "created",
-        path=path,
-        secret_key=settings.secret_key,
-        secure=settings.base_url.startswith("https://"),
+    return flash.redirect(
+        request, page_link(request, "organiser_series", series_id=series.id), "created"
     )
-    return response
 
 
 routes = [

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from events.errors import EventStateRefused, InvalidEvent
@@ -37,16 +37,7 @@ def _series_id(request: Request) -> int:
 def _to_series(request: Request, series_id: int, note: str, anchor: str = "") -> Response:
     """Back to the series page, leaving it `note` ("published:3": a kind and a count)."""
     path = page_link(request, "organiser_series", series_id=series_id)
-    response = RedirectResponse(path + anchor, status_code=303)
-    settings = services(request).settings
-    flash.leave(
-        response,
-        note,
-        path=path,
-        secret_key=settings.secret_key,
-        secure=settings.base_url.startswith("https://"),
-    )
-    return response
+    return flash.redirect(request, path, note, fragment=anchor)
 
 
 async def _desk(request: Request, series_id: int) -> desk.SeriesDesk:
@@ -69,7 +60,7 @@ async def _series_page(
     if refused is None and not errors:
         note = flash.read(request, services(request).settings.secret_key)
     kind, _, count = (note or "").partition(":")
-    return render(
+    response = render(
         request,
         "organiser/series/page.html",
         {
@@ -83,6 +74,7 @@ async def _series_page(
         },
         status_code=status,
     )
+    return flash.forget(request, response)
 
 
 @requires()

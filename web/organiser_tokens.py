@@ -8,10 +8,10 @@ changed something.
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from foundation import csrf, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.rendering import page_link, render
 from foundation.services import services
 from foundation.timestamps import utcnow
@@ -30,19 +30,20 @@ async def _page(
 ) -> Response:
     async with services(request).transaction() as session:
         held = await tokens.tokens_of(session, current(request))
-    return render(
+    response = render(
         request,
         "organiser/tokens/list.html",
         {
             "organiser": current(request),
             "tokens": held,
             "created": created,
-            "revoked": request.query_params.get("revoked") == "1",
+            "revoked": flash.read(request, services(request).settings.secret_key) == "revoked",
             "values": values or {},
             "errors": errors or {},
         },
         status_code=status,
     )
+    return flash.forget(request, response)
 
 
 @requires()
@@ -80,7 +81,7 @@ async def revoke_token(request: Request) -> Response:
         )
     async with app.transaction() as session:
         await tokens.revoke_token(session, current(request), token_id, utcnow())
-    return RedirectResponse(page_link(request, "organiser_tokens") + "?revoked=1", 303)
+    return flash.redirect(request, page_link(request, "organiser_tokens"), "revoked")
 
 
 routes = [
