@@ -40,7 +40,6 @@ import sqlite3
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -738,7 +737,6 @@ def measure(
         headers={"Content-Type": "application/json"},
         markers=MARKERS,
     )
-    started = time.time()
     try:
         with serve(argv, port=port, env=env) as server:
             cpu_before = cpu_seconds(server.pid)
@@ -746,25 +744,27 @@ def measure(
             cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         if args.redis_url and variant == "lunchkafe":
-            asyncio.run(_clear_nudges(args.redis_url, started, time.time()))
+            asyncio.run(_clear_nudges(args.redis_url))
     check = asyncio.run(_check(target))
     if profile_to is not None and profile_to.exists():
         _print_profile(profile_to, f"{backend} lunchkafe")
     return Measured(backend, variant, round_, load, check, cpu * 1000 / max(load.total_ok, 1))
 
 
-async def _clear_nudges(redis_url: str, started: float, ended: float) -> None:
-    """Remove the deliver_mail jobs this run's nudges queued (no worker ran to take them)."""
+async def _clear_nudges(redis_url: str) -> None:
+    """Remove the deliver_mail job this run's nudges queued (no worker ran to take it).
+
+    With no worker the delivery round never moves, so every nudge of the run folded into the
+    one job of the current round (workers/nudges.py)."""
     from redis.asyncio import Redis
 
-    first, last = int(started * 10), int(ended * 10) + 1
+    from workers.nudges import ROUND_KEY, job_id
+
     client = Redis.from_url(redis_url)
     try:
-        async for key in client.scan_iter(match="arq:job:deliver:*", count=1000):
-            job_id = key.decode().removeprefix("arq:job:")
-            if job_id.split(":")[-1].isdigit() and first <= int(job_id.split(":")[-1]) <= last:
-                await client.delete(key)
-                await client.zrem("arq:queue", job_id)
+        queued = job_id(int(await client.get(ROUND_KEY) or 0))
+        await client.delete(f"arq:job:{queued}")
+        await client.zrem("arq:queue", queued)
     finally:
         await client.aclose()
 

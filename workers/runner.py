@@ -1,9 +1,10 @@
 """How background work runs for a web process: arq on Redis, or in-process without REDIS_URL.
 
 With Redis, the web process only nudges: after a commit that wrote outbox rows it enqueues
-`deliver_mail` under a job id fixed per tenth of a second, so a burst of bookings becomes
-one job. If Redis is away the nudge is dropped with a warning; the worker's cron sweep
-still finds the rows. Without Redis, one task here runs the same jobs.
+`deliver_mail` under the id of the current delivery round (workers/nudges.py), so a burst of
+bookings becomes one job and a booking committed while a job runs past its last claim gets a
+job of its own. If Redis is away the nudge is dropped with a warning; the worker's outbox
+timer and cron sweep still find the rows. Without Redis, one task here runs the same jobs.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from workers.jobs import (
     record_heartbeat,
     sweep,
 )
-from workers.settings import DELIVER_JOB, redis_settings
+from workers.nudges import nudge_delivery
+from workers.settings import redis_settings
 
 log = logging.getLogger("lunchkafe.workers")
 
@@ -61,7 +63,7 @@ async def _start_arq_nudges(services: Services) -> Stop:
         try:
             if pool is None:
                 pool = await create_pool(settings)
-            await pool.enqueue_job(DELIVER_JOB, _job_id=f"deliver:{int(time.time() * 10)}")
+            await nudge_delivery(pool)
         except Exception as exc:  # the row is committed; the sweep will deliver it
             log.warning("could not nudge the mail worker (%s); the sweep will deliver", exc)
 

@@ -11,9 +11,8 @@ from arq.connections import RedisSettings
 
 from foundation.services import Services
 from foundation.settings import Settings
-from workers.jobs import deliver_mail, job_context, sweep
-
-DELIVER_JOB = "deliver_mail"
+from workers.jobs import job_context, sweep
+from workers.nudges import DELIVER_JOB, deliver_nudged
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -35,7 +34,7 @@ def redis_settings(settings: Settings) -> RedisSettings:
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [
-        func(deliver_mail, name=DELIVER_JOB, keep_result=0, max_tries=3)
+        func(deliver_nudged, name=DELIVER_JOB, keep_result=0, max_tries=3)
     ]
     # run_at_startup: a worker that was down catches up at once instead of in a minute.
     cron_jobs: ClassVar[list[Any]] = [
