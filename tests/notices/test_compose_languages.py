@@ -183,9 +183,9 @@ async def test_every_mail_and_invite_comes_in_the_language_of_the_booking(
     for client, who, words in ((en, EVE, INVITE_ENGLISH), (sv, SIV, INVITE_SWEDISH)):
         token = await mailed_manage_token(services, first.id, who["email"])
         async with services.transaction() as session:
-            feed = feed_token(await feed_for(session, who["email"], SECRET), SECRET)
+            personal_token = feed_token(await feed_for(session, who["email"], SECRET), SECRET)
         download = await client.get(f"/manage/{token}/event.ics")
-        personal = await client.get(f"/feeds/{feed}.ics")
+        personal = await client.get(f"/feeds/{personal_token}.ics")
         for calendar in (download, personal):
             assert calendar.status_code == 200
             descriptions = [
