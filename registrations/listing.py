@@ -46,6 +46,27 @@ async def upcoming(session: AsyncSession, now: datetime) -> list[EventListing]:
     return await with_counts(session, events)
 
 
+async def next_dates(
+    session: AsyncSession, event: Event, now: datetime, *, limit: int = 3
+) -> list[EventListing]:
+    """Where to go instead of `event` (cancelled, or given up): the next published dates of
+    its series that have not begun, or, when there are none, the next published events of
+    any kind; soonest first, at most `limit`, never a draft nor `event` itself."""
+    coming = (
+        select(Event)
+        .options(selectinload(Event.series))
+        .where(Event.status == EventStatus.PUBLISHED, Event.starts_at > now, Event.id != event.id)
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )
+    found: Sequence[Event] = []
+    if event.series_id is not None:
+        found = (await session.scalars(coming.where(Event.series_id == event.series_id))).all()
+    if not found:
+        found = (await session.scalars(coming)).all()
+    return await with_counts(session, found)
+
+
 async def public_event(session: AsyncSession, event_id: int) -> EventListing:
     """A published or cancelled event (never a draft), with its counts; EventNotFound if none."""
     event = await session.scalar(

@@ -7,28 +7,30 @@ handler makes one call and renders (README, "Architecture"). They only read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Series
+from events.models import EventStatus, Series
 from events.opening import BookingClosed, check_bookable
 from guide.catalogue import LinkedExample, examples_for_event, examples_for_events
 from registrations import listing
 from registrations.booking import find_by_token
-from registrations.models import Registration
+from registrations.models import Registration, RegistrationStatus
 from registrations.waitlist import waitlist_position
 
 
 @dataclass(frozen=True)
 class EventOverview:
-    """One event with its seat counts, its examples in the organiser's order, and why it
-    cannot be booked at the moment asked (None when it can)."""
+    """One event with its seat counts, its examples in the organiser's order, why it
+    cannot be booked at the moment asked (None when it can), and, once it is cancelled,
+    the next dates to go to instead (listing.next_dates)."""
 
     item: listing.EventListing
     examples: list[LinkedExample]
     closed: BookingClosed | None
+    next_dates: list[listing.EventListing] = field(default_factory=list)
 
 
 async def event_overview(
@@ -41,7 +43,10 @@ async def event_overview(
         check_bookable(item.event, now, tz_name=tz_name)
     except BookingClosed as exc:
         closed = exc
-    return EventOverview(item, await examples_for_event(session, event_id), closed)
+    instead = []
+    if item.event.status == EventStatus.CANCELLED:
+        instead = await listing.next_dates(session, item.event, now)
+    return EventOverview(item, await examples_for_event(session, event_id), closed, instead)
 
 
 @dataclass(frozen=True)
@@ -71,21 +76,41 @@ async def programme(session: AsyncSession, now: datetime) -> Programme:
 @dataclass(frozen=True)
 class BookingOverview:
     """One booking, as its manage page shows it: the registration, its event with counts,
-    its place in line (1 = next; None unless waitlisted) and the event's examples."""
+    its place in line (1 = next; None unless waitlisted), the event's examples, whether
+    the event can be booked again now (None) or why not, and, once the booking or the
+    event is cancelled, the next dates to go to instead."""
 
     registration: Registration
     item: listing.EventListing
     position: int | None
     examples: list[LinkedExample]
+    closed: BookingClosed | None = None
+    next_dates: list[listing.EventListing] = field(default_factory=list)
 
 
-async def booking_overview(session: AsyncSession, token: str) -> BookingOverview:
-    """The booking a manage link points to. Raises RegistrationNotFound for a token that
-    points nowhere, EventNotFound when its event has gone back to being a draft."""
+async def booking_overview(
+    session: AsyncSession, token: str, now: datetime, *, tz_name: str = "Europe/Stockholm"
+) -> BookingOverview:
+    """The booking a manage link points to, at `now`. Raises RegistrationNotFound for a
+    token that points nowhere, EventNotFound when its event has gone back to being a draft."""
     registration = await find_by_token(session, token)
+    item = await listing.public_event(session, registration.event_id)
+    closed = None
+    try:
+        check_bookable(item.event, now, tz_name=tz_name)
+    except BookingClosed as exc:
+        closed = exc
+    instead = []
+    if (
+        registration.status == RegistrationStatus.CANCELLED
+        or item.event.status == EventStatus.CANCELLED
+    ):
+        instead = await listing.next_dates(session, item.event, now)
     return BookingOverview(
         registration,
-        await listing.public_event(session, registration.event_id),
+        item,
         await waitlist_position(session, registration),
         await examples_for_event(session, registration.event_id),
+        closed,
+        instead,
     )

@@ -146,6 +146,7 @@ async def _event_with_errors(
         {
             "item": overview.item,
             "examples": overview.examples,
+            "instead": overview.next_dates,
             "errors": field_errors or {},
             "values": values,
             "closed": closed,
@@ -250,23 +251,41 @@ async def series_received(request: Request) -> Response:
 
 
 async def manage(request: Request) -> Response:
-    """One booking: its details, its own .ics, cancelling. Whoever booked with an address
-    may not be its owner, so nothing here reaches the address's other bookings or its
-    personal feed; that link goes only by mail. Reading the page writes nothing."""
+    """One booking: its details, its own .ics, a link to cancel, and once cancelled a form
+    to book again filled with its details (they are on this page already, behind the
+    token) and the next dates. Whoever booked with an address may not be its owner, so
+    nothing here reaches the address's other bookings or its personal feed; that link
+    goes only by mail. Reading the page writes nothing."""
+    return await _booking_page(request, "registrations/manage.html")
+
+
+async def cancel_page(request: Request) -> Response:
+    """ "Vill du avboka?": cancelling takes a second, deliberate step, a form without
+    JavaScript; the page itself changes nothing."""
+    return await _booking_page(request, "registrations/cancel.html")
+
+
+async def _booking_page(request: Request, template: str) -> Response:
+    app = services(request)
     token = request.path_params["token"]
-    async with services(request).transaction() as session:
-        overview = await booking_overview(session, token)
+    async with app.transaction() as session:
+        overview = await booking_overview(session, token, utcnow(), tz_name=app.settings.timezone)
+    registration = overview.registration
     return render(
         request,
-        "registrations/manage.html",
+        template,
         {
-            "registration": overview.registration,
+            "registration": registration,
             "item": overview.item,
             "position": overview.position,
             "token": token,
             "examples": overview.examples,
+            "closed": overview.closed,
+            "instead": overview.next_dates,
+            "values": {name: getattr(registration, name) or "" for name in FIELDS},
+            "errors": {},
             "cancelled": request.query_params.get("done") == "cancelled"
-            and overview.registration.status == RegistrationStatus.CANCELLED,
+            and registration.status == RegistrationStatus.CANCELLED,
             "statuses": RegistrationStatus,
         },
     )
@@ -290,5 +309,6 @@ routes = [
     Route("/series/{slug:slug}/book", book_series, methods=["POST"], name="book_series"),
     Route("/series/{slug:slug}/received", series_received, name="series_received"),
     Route(ROUTES["manage"], manage, name="manage"),
+    Route("/manage/{token}/cancel", cancel_page, name="cancel_confirm"),
     Route("/manage/{token}/cancel", cancel, methods=["POST"], name="cancel"),
 ]

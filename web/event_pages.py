@@ -23,7 +23,8 @@ async def home(request: Request) -> Response:
         request,
         "events/home.html",
         {
-            "groups": on.groups,
+            "items": on.items,
+            "series_list": [series for series, _ in on.groups if series is not None],
             "linked": on.examples,
             **links.for_pages(services(request).settings.base_url),
         },
@@ -42,6 +43,7 @@ async def event_page(request: Request) -> Response:
         {
             "item": overview.item,
             "examples": overview.examples,
+            "instead": overview.next_dates,
             "errors": {},
             "values": {},
             "closed": closed_reason(request, overview.closed),

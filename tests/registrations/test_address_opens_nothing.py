@@ -444,7 +444,7 @@ async def test_the_manage_page_shows_one_booking_and_writes_nothing(
         assert await session.scalar(select(func.count()).select_from(AttendeeFeed)) == 0
 
     # The old way to replace the feed from a manage link is gone.
-    csrf = await csrf_of(client, f"/manage/{mine.manage_token}")
+    csrf = await csrf_of(client, f"/manage/{mine.manage_token}/cancel")
     async with services.transaction() as session:
         feed = await feed_for(session, VICTIM.email.lower(), SECRET)
         token = feed_token(feed, SECRET)

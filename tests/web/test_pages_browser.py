@@ -121,8 +121,8 @@ async def test_home_lists_the_demo_series_and_workshop_with_seats_left(
         "heading", level=1, name="Kommande lunchkaféer och workshoppar"
     ).wait_for()
 
-    series_link = page.get_by_role("heading", level=2).get_by_role("link", name=SERIES_TITLE)
-    assert await series_link.count() >= 1
+    series_link = page.locator("ul.series-list").get_by_role("link", name=SERIES_TITLE)
+    assert await series_link.count() == 1
     href = await series_link.first.get_attribute("href")
     assert href is not None
     assert href.endswith("/series/levande-landsbygder")
@@ -136,7 +136,15 @@ async def test_home_lists_the_demo_series_and_workshop_with_seats_left(
     await workshop.get_by_role("link", name=WORKSHOP_TITLE).wait_for()
     assert "25 platser kvar" in await workshop.inner_text()
     assert "Exempel ur Utvecklingsguiden:" in await workshop.inner_text()
-    assert await page.get_by_role("heading", level=2, name="Enstaka evenemang").count() == 1
+    # Each card says where: the workshop in Stockholm, the cafés online.
+    assert "Tillväxthuset, Stockholm" in await workshop.locator(".where").inner_text()
+    assert (await cafe.locator(".where").inner_text()).split() == ["Var:", "Digitalt"]
+    # The calendar is one list in date order.
+    starts = [
+        str(await card.get_attribute("data-starts"))
+        for card in await page.locator(".event-card").all()
+    ]
+    assert starts == sorted(starts)
 
     # The calendar leads to the event page.
     await workshop.get_by_role("link", name=WORKSHOP_TITLE).click()
@@ -146,10 +154,8 @@ async def test_home_lists_the_demo_series_and_workshop_with_seats_left(
 
 async def test_home_shows_each_series_once(demo: Services, live_server: str, page: Page) -> None:
     await page.goto(live_server)
-    headings = page.get_by_role("heading", level=2, name=SERIES_TITLE)
-    assert await headings.count() == 1
-    series = page.locator("section.group", has=headings)
-    assert await series.locator(".event-card").count() == 4
+    assert await page.locator("ul.series-list").get_by_role("link", name=SERIES_TITLE).count() == 1
+    assert await page.locator(".event-card", has_text=f"I serien {SERIES_TITLE}").count() == 4
 
 
 async def test_empty_booking_shows_error_summary_and_keeps_what_was_typed(
@@ -256,7 +262,7 @@ async def test_filled_in_booking_confirms_the_seat(
     assert await page.get_by_role("heading", level=1).inner_text() == "Din bokning"
     assert await status_text(page) == "Plats bekräftad"
     assert "Ada Lindqvist" in await page.locator(".facts").inner_text()
-    await page.get_by_role("button", name="Avboka min plats").wait_for()
+    await page.get_by_role("link", name="Avboka min plats").wait_for()
 
     # The event page counts the seat.
     await page.get_by_role("link", name=WORKSHOP_TITLE).click()
@@ -287,17 +293,21 @@ async def test_a_cancelled_seat_goes_to_the_first_in_line(
     assert await status_text(second) == "I kö, plats 1"
     assert await second.get_by_text("https://meet.example.se/secret-room").count() == 0
 
-    await first.get_by_role("button", name="Avboka min plats").click()
+    await first.get_by_role("link", name="Avboka min plats").click()
+    await first.get_by_role("heading", level=1, name="Vill du avboka din plats?").wait_for()
+    await first.get_by_role("button", name="Ja, avboka min plats").click()
     await first.wait_for_url(re.compile(r"\?done=cancelled$"))
     assert "Din bokning är avbokad." in await first.get_by_role("status").inner_text()
     assert await status_text(first) == "Avbokad"
-    await first.get_by_role("link", name="Boka igen").wait_for()
+    # Booking again starts from the person's own details.
+    await first.get_by_role("heading", level=2, name="Boka igen").wait_for()
+    assert await first.get_by_label("Namn", exact=True).input_value() == "Första Person"
 
     await second.reload()
     assert await status_text(second) == "Plats bekräftad"
     # Now that the seat is theirs, so is the link to the meeting.
     await second.get_by_role("link", name="https://meet.example.se/secret-room").wait_for()
-    await second.get_by_role("button", name="Avboka min plats").wait_for()
+    await second.get_by_role("link", name="Avboka min plats").wait_for()
 
 
 async def test_keyboard_alone_reaches_the_skip_link_and_books(
@@ -368,7 +378,8 @@ async def test_booking_and_cancelling_work_without_javascript(
     await page.goto(f"{live_server}/manage/{token}")
     assert await status_text(page) == "Plats bekräftad"
 
-    await page.get_by_role("button", name="Avboka min plats").click()
+    await page.get_by_role("link", name="Avboka min plats").click()
+    await page.get_by_role("button", name="Ja, avboka min plats").click()
     await page.wait_for_url(re.compile(r"\?done=cancelled$"))
     assert await status_text(page) == "Avbokad"
 
@@ -484,7 +495,8 @@ async def _manage_waitlisted(page: Page, base: str, services: Services) -> None:
 
 async def _manage_cancelled(page: Page, base: str, services: Services) -> None:
     await _manage_confirmed(page, base, services)
-    await page.get_by_role("button", name="Avboka min plats").click()
+    await page.get_by_role("link", name="Avboka min plats").click()
+    await page.get_by_role("button", name="Ja, avboka min plats").click()
     await page.get_by_text("Din bokning är avbokad.").wait_for()
 
 
