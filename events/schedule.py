@@ -111,6 +111,25 @@ async def lock_event(session: AsyncSession, event_id: int) -> Event | None:
     return found.first()
 
 
+async def locked_event(session: AsyncSession, event_id: int) -> Event:
+    """`lock_event` for a change: the event holding its row lock. Raises EventNotFound
+    (naming the id: the command line's asker typed it)."""
+    event = await lock_event(session, event_id)
+    if event is None:
+        raise EventNotFound(event_id)
+    return event
+
+
+async def event_by_id(session: AsyncSession, event_id: int, *, say_id: bool = False) -> Event:
+    """The event with `event_id` in any state, drafts included, for an organiser or the
+    command line. Raises EventNotFound, naming the id when `say_id` (where the asker typed
+    it); ids no row can have (outside 1..2³¹−1) are not found without a query."""
+    event = await session.get(Event, event_id) if is_id(event_id) else None
+    if event is None:
+        raise EventNotFound(event_id if say_id else None)
+    return event
+
+
 async def create_series(
     session: AsyncSession,
     *,
@@ -202,9 +221,7 @@ async def create_event(session: AsyncSession, draft: EventDraft, *, site_domain:
 
 async def publish_event(session: AsyncSession, event_id: int) -> Event:
     """Make a draft visible and bookable. Raises EventNotFound or InvalidEvent."""
-    event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
+    event = await locked_event(session, event_id)
     if event.status == EventStatus.CANCELLED:
         raise InvalidEvent({"status": N_("Ett inställt evenemang kan inte publiceras.")})
     event.status = EventStatus.PUBLISHED
@@ -326,9 +343,7 @@ async def apply_changes(
     raises. Telling attendees and promoting from the waitlist is the caller's next step
     (`registrations.organising.update_event` does both), in the same transaction.
     """
-    event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
+    event = await locked_event(session, event_id)
     plan = await plan_changes(session, event, changes, count_confirmed=count_confirmed)
     for name, value in plan.new.items():
         setattr(event, name, value)
@@ -350,9 +365,7 @@ async def mark_cancelled(session: AsyncSession, event_id: int) -> Event:
     Cancelling twice is harmless. Raises EventNotFound, or DraftNotCancelled for a draft:
     a cancelled event is shown as cancelled, and a draft must never become public.
     """
-    event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
+    event = await locked_event(session, event_id)
     if event.status == EventStatus.CANCELLED:
         return event
     if event.status == EventStatus.DRAFT:
@@ -397,9 +410,7 @@ async def unpublish_event(
     """Take a published event nobody has booked back to a draft, out of every public page
     and feed. Raises EventNotFound, NotPublished, or HasRegistrations when anyone is
     confirmed or waiting (counted under the event's lock): they are told by cancelling."""
-    event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
+    event = await locked_event(session, event_id)
     if event.status != EventStatus.PUBLISHED:
         raise NotPublished()
     booked = await count_registrations(session, event.id)
@@ -415,9 +426,7 @@ async def delete_draft(session: AsyncSession, event_id: int) -> None:
     """Delete a draft for good (its guide links go with it). Raises EventNotFound or
     NotADraft: a published or cancelled event stays, so its calendar entries keep a
     meaning."""
-    event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
+    event = await locked_event(session, event_id)
     if event.status != EventStatus.DRAFT:
         raise NotADraft()
     await session.delete(event)
@@ -431,9 +440,7 @@ async def duplicate_event(
     and registration window, every time moved by `shift`; a new calendar UID. Raises
     EventNotFound, or InvalidEvent when the moved times break the rules (a copy may start
     in the past only if the original's copy would: a draft is a draft)."""
-    source = await session.get(Event, event_id) if is_id(event_id) else None
-    if source is None:
-        raise EventNotFound(event_id)
+    source = await event_by_id(session, event_id, say_id=True)
 
     def moved(moment: datetime | None) -> datetime | None:
         return None if moment is None else moment + shift
@@ -491,9 +498,7 @@ async def set_event_settings(
     the start; None: the series' or the site's) and registration window (None: opens at
     once, closes at the start). None of them moves a calendar entry. Raises EventNotFound
     or InvalidEvent."""
-    event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
+    event = await locked_event(session, event_id)
     errors: dict[str, str] = {}
     text = clean_text_fields({"host": host}, errors)
     check_times(

@@ -13,9 +13,8 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.errors import EventNotFound
 from events.models import Event
-from foundation.ids import is_id
+from events.schedule import event_by_id
 from organisers import audit
 from organisers.errors import MSG_EMAIL, MSG_NAME
 from organisers.models import Organiser
@@ -138,10 +137,7 @@ async def add_attendee(
 
 async def event_of(session: AsyncSession, event_id: int) -> Event:
     """The event whose list a page is about (drafts too). Raises EventNotFound."""
-    event = await session.get(Event, event_id) if is_id(event_id) else None
-    if event is None:
-        raise EventNotFound()
-    return event
+    return await event_by_id(session, event_id)
 
 
 async def one_attendee(

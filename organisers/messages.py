@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.errors import EventNotFound
 from events.models import Event
+from events.schedule import event_by_id
 from mail import outbox
 from mail.models import Audience, OrganiserSend, OutboxMessage
 from organisers import audit
@@ -33,16 +33,9 @@ class MessagesPage:
     sends: list[tuple[OrganiserSend, dict[str, int]]]
 
 
-async def _event(session: AsyncSession, event_id: int) -> Event:
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise EventNotFound()
-    return event
-
-
 async def messages_page(session: AsyncSession, event_id: int) -> MessagesPage:
     """What the event's messages page shows; EventNotFound for an unknown id."""
-    event = await _event(session, event_id)
+    event = await event_by_id(session, event_id)
     everyone = await messaging.audience_of(session, event.id, Audience.ALL)
     confirmed = sum(r.status == RegistrationStatus.CONFIRMED for r in everyone)
     return MessagesPage(
@@ -120,7 +113,7 @@ async def send_status(session: AsyncSession, send_id: int) -> SendStatus:
     progress = await outbox.send_progress(session, send_id)
     send = await session.get(OrganiserSend, send_id)
     assert send is not None  # send_progress found it
-    return SendStatus(send=send, event=await _event(session, send.event_id), progress=progress)
+    return SendStatus(send=send, event=await event_by_id(session, send.event_id), progress=progress)
 
 
 @dataclass(frozen=True)
@@ -133,7 +126,7 @@ class EventOutbox:
 
 async def event_outbox(session: AsyncSession, event_id: int) -> EventOutbox:
     """An event's outbox; EventNotFound for an unknown id."""
-    event = await _event(session, event_id)
+    event = await event_by_id(session, event_id)
     return EventOutbox(event=event, messages=await outbox.messages_of_event(session, event.id))
 
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.errors import EventNotFound
 from events.models import Event
+from events.schedule import event_by_id
 from foundation.ids import is_id
 from registrations import errors
 from registrations.models import Registration, RegistrationStatus
@@ -45,9 +45,7 @@ class CheckInList:
 
 async def check_in_list(session: AsyncSession, event_id: int) -> CheckInList:
     """Everyone with a seat at the event, sorted by name. Raises EventNotFound."""
-    event = await session.get(Event, event_id) if is_id(event_id) else None
-    if event is None:
-        raise EventNotFound()
+    event = await event_by_id(session, event_id)
     confirmed = await session.scalars(
         select(Registration).where(
             Registration.event_id == event_id,

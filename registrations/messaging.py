@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.errors import EventNotFound
 from events.models import Event, EventStatus
 from events.opening import MSG_NOT_PUBLISHED, BookingClosed
+from events.schedule import event_by_id
 from foundation.errors import N_
 from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_text
 from mail.models import Audience, MessageKind, OrganiserSend
@@ -90,9 +90,7 @@ async def audience_of(
 
 
 async def _open_event(session: AsyncSession, event_id: int) -> Event:
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise EventNotFound()
+    event = await event_by_id(session, event_id)
     if event.status != EventStatus.PUBLISHED:
         raise BookingClosed(MSG_NOT_PUBLISHED)
     return event

@@ -15,17 +15,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.errors import DraftNotCancelled, EventNotFound, InvalidEvent
+from events.errors import DraftNotCancelled, InvalidEvent
 from events.models import Event, EventStatus
 from events.schedule import (
     EventChanges,
     apply_changes,
+    event_by_id,
     lock_event,
     mark_cancelled,
     plan_changes,
 )
 from foundation.errors import N_
-from foundation.ids import is_id
 from foundation.text import MSG_TOO_LONG, TextRefused, clean_text
 from mail.models import MessageKind
 from mail.outbox import enqueue, unsent_payloads
@@ -91,7 +91,7 @@ async def preview_update(
 ) -> ChangePreview:
     """What `update_event(session, event_id, changes, note=note)` would do now; writes
     nothing. Raises what it would raise: EventNotFound, InvalidEvent, EventInPast."""
-    event = await _event(session, event_id)
+    event = await event_by_id(session, event_id, say_id=True)
     checked_note(note)
     plan = await plan_changes(session, event, changes, count_confirmed=count_confirmed)
     confirmed, waitlisted = (await seat_counts(session, [event.id]))[event.id]
@@ -117,7 +117,7 @@ async def preview_update(
 async def preview_cancel(session: AsyncSession, event_id: int, *, note: str = "") -> ChangePreview:
     """What `cancel_event(session, event_id, note=note)` would do now; writes nothing.
     Raises what it would raise: EventNotFound, DraftNotCancelled, InvalidEvent (the note)."""
-    event = await _event(session, event_id)
+    event = await event_by_id(session, event_id, say_id=True)
     checked_note(note)
     if event.status == EventStatus.DRAFT:
         raise DraftNotCancelled()
@@ -242,13 +242,6 @@ def _version(
     request = repr(sorted((name, str(value)) for name, value in asked.items())) + "\x00" + note
     digest = hashlib.sha256(request.encode()).hexdigest()[:16]
     return f"{event.sequence}-{stamp}-{confirmed}-{waitlisted}-{digest}"
-
-
-async def _event(session: AsyncSession, event_id: int) -> Event:
-    event = await session.get(Event, event_id) if is_id(event_id) else None
-    if event is None:
-        raise EventNotFound(event_id)
-    return event
 
 
 async def _registrations(

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.errors import EventNotFound
 from events.models import Event
+from events.schedule import event_by_id
 from foundation.ids import is_id
 from registrations import errors
 from registrations.models import Registration, RegistrationStatus
@@ -57,9 +57,7 @@ async def roster(session: AsyncSession, event_id: int, query: str = "") -> Roste
     """The event's list, narrowed to those whose name, address or organisation contains
     `query`, case-insensitively in any language (str.casefold: "åsa" finds "Åsa"). Raises
     EventNotFound. Places in line are counted on the whole waitlist, searched or not."""
-    event = await session.get(Event, event_id) if is_id(event_id) else None
-    if event is None:
-        raise EventNotFound()
+    event = await event_by_id(session, event_id)
     everyone = await _entries(session, event_id)
     query = " ".join(query.split())[:MAX_QUERY]
     needle = query.casefold()
