@@ -15,10 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.errors import EventNotFound
 from events.models import Event
-from events.schedule import EventChanges, lock_event
-from foundation.ids import is_id
+from events.schedule import EventChanges, event_by_id, locked_event
 from organisers import audit
 from organisers.errors import ChangedSincePreview
 from organisers.models import Organiser
@@ -85,9 +83,7 @@ async def preview_form(
 ) -> ChangePreview:
     """What the form's change would do now (no form: the event as it is, nothing
     changing); writes nothing. Raises EventNotFound, InvalidEvent or EventInPast."""
-    event = await session.get(Event, event_id) if is_id(event_id) else None
-    if event is None:
-        raise EventNotFound(event_id)
+    event = await event_by_id(session, event_id, say_id=True)
     if form is None:
         return await preview_update(session, event_id, EventChanges())
     changes = changes_from_form(event, form, tz)
@@ -105,7 +101,7 @@ async def change_from_form(
     now: datetime,
 ) -> ChangePreview:
     """`change_event` with the changes the form makes to the event as it is under its lock."""
-    event = await _lock(session, event_id)
+    event = await locked_event(session, event_id)
     changes = changes_from_form(event, form, tz)
     return await change_event(
         session, organiser, event_id, changes, note=form.note, seen=seen, now=now
@@ -126,7 +122,7 @@ async def change_event(
     `version` was `seen` said; the preview it applied. Raises ChangedSincePreview (with the
     preview as things are now) when the event or its list changed since, or what
     `registrations.organising.update_event` raises. `organiser` None: the command line."""
-    await _lock(session, event_id)
+    await locked_event(session, event_id)
     preview = await preview_update(session, event_id, changes, note=note)
     if preview.version != seen:
         _refuse_stale(session, preview)
@@ -158,7 +154,7 @@ async def cancel_event_as_previewed(
     """Cancel the event (with the organiser's `note`) as the preview whose `version` was
     `seen` said; the preview it applied. Raises ChangedSincePreview, or what
     `registrations.organising.cancel_event` raises."""
-    await _lock(session, event_id)
+    await locked_event(session, event_id)
     preview = await preview_cancel(session, event_id, note=note)
     if preview.version != seen:
         _refuse_stale(session, preview)
@@ -180,11 +176,3 @@ def _refuse_stale(session: AsyncSession, preview: ChangePreview) -> NoReturn:
     # Detached first, so the rollback that follows leaves the new preview readable.
     session.expunge(preview.event)
     raise ChangedSincePreview(preview)
-
-
-async def _lock(session: AsyncSession, event_id: int) -> Event:
-    """Take the event's lock before counting, so no booking slips in before the change."""
-    event = await lock_event(session, event_id)
-    if event is None:
-        raise EventNotFound(event_id)
-    return event
