@@ -130,6 +130,8 @@ async def public_feed(
             # What the feed holds also moves with time: the last moment an event aged out
             # is part of the key, so the feed drops it at once, with a later date.
             count, latest = await _latest_change(session, series_id)
+            if series is not None:  # its title is the feed's name
+                latest = max(latest, series.updated_at)
             aged = await _aged_out(session, now, series_id)
             modified = last_modified([latest], **aged)
             stamps = ":".join(s.isoformat() if s else "-" for s in (latest, *aged.values()))

@@ -35,6 +35,8 @@ class Series(Base):
     # Minutes before start; None means the events' own setting or the site default.
     reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The series' own last change: its title names its calendar feed (events.feeds).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     events: Mapped[list[Event]] = relationship(back_populates="series", order_by="Event.starts_at")
 

@@ -88,6 +88,7 @@ async def update_series(
     series.host = text["host"]
     series.reminder_offsets = reminder_offsets
     await session.flush()
+    session.info["events_changed"] = True  # its title names the series feed
     return series
 
 

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events import schedule
 from events.feeds import PAST_KEPT
-from events.models import Event
+from events.models import Event, Series
 from events.schedule import create_series
+from events.series_upkeep import update_series
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from registrations import booking
@@ -120,6 +121,8 @@ async def _age_every_change(services: Services, by: timedelta = timedelta(hours=
             event.updated_at -= by
         for registration in await session.scalars(select(Registration)):
             registration.updated_at -= by
+        for series in await session.scalars(select(Series)):
+            series.updated_at -= by
         session.info["events_changed"] = True
 
 
@@ -194,7 +197,26 @@ async def test_last_modified_moves_whenever_the_bytes_do(
     after = await _snapshot(client, urls.every)
     async with services.transaction() as session:
         await update_event(session, world.future.id, schedule.EventChanges(title="Framtid, ny"))
-    await _assert_truthful(client, after, set(urls.every))
+    after = await _assert_truthful(client, after, set(urls.every))
+
+    # The series renamed: its title is the series feed's name, and only that feed changes.
+    await _age_every_change(services)
+    after = await _snapshot(client, urls.every)
+    async with services.transaction() as session:
+        series = await session.scalar(select(Series).where(Series.slug == SLUG))
+        assert series is not None
+        await update_series(
+            session,
+            series.id,
+            title="Ålderns vårkaféer",
+            summary="",
+            description="",
+            host="",
+            reminder_offsets=None,
+        )
+    after = await _assert_truthful(client, after, {urls.public[1]})
+    unfolded = after[urls.public[1]].content.replace(b"\r\n ", b"")  # RFC 5545 3.1
+    assert "NAME:Lunchkafé: Ålderns vårkaféer".encode() in unfolded
 
 
 async def test_every_calendar_url_passes_the_rfc_5546_tables(
