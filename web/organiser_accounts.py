@@ -3,12 +3,11 @@ a mailed link, and the admins' pages to add, invite, disable and sign out an acc
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.ratelimit import client_host
 from foundation.rendering import page_link, render, said
 from foundation.services import services
@@ -24,10 +23,6 @@ from organisers.password_links import InvitationNotNeeded
 DONE_NOTICES = {"invited", "signed_out"}
 
 
-def _field(form: FormData, name: str, limit: int = 320) -> str:
-    return str(form.get(name, ""))[:limit]
-
-
 # --- forgot password, and setting one from a mailed link --------------------------------------
 
 
@@ -38,7 +33,9 @@ async def forgot_page(request: Request) -> Response:
 async def forgot(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
-    await password_links.request_reset(app, client_host(request), _field(form, "email"), utcnow())
+    await password_links.request_reset(
+        app, client_host(request), form_text.field(form, "email", 320), utcnow()
+    )
     return render(request, "organiser/password/forgot.html", {"sent": True})
 
 
@@ -66,11 +63,11 @@ async def set_password(request: Request) -> Response:
     form = await csrf.checked_form(request, app.settings.secret_key)
     try:
         session_token = await password_links.set_password(
-            app, token, _field(form, "password", 2000), utcnow()
+            app, token, form_text.field(form, "password", 2000), utcnow()
         )
     except InvalidAccount as exc:
         return _set_password(
-            request, token, _field(form, "purpose", 20), errors=exc.fields, status=422
+            request, token, form_text.field(form, "purpose", 20), errors=exc.fields, status=422
         )
     response = RedirectResponse(page_link(request, "organiser_home"), status_code=303)
     access.set_session_cookie(response, session_token, app.settings)
@@ -107,9 +104,9 @@ async def add_account(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
     values = {
-        "name": _field(form, "name", 400),
-        "email": _field(form, "email"),
-        "role": _field(form, "role", 20),
+        "name": form_text.field(form, "name", 400),
+        "email": form_text.field(form, "email", 320),
+        "role": form_text.field(form, "role", 20),
     }
     try:
         async with app.transaction() as session:

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events.opening import BookingClosed
-from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.rendering import page_link, render, said
 from foundation.services import services
 from foundation.timestamps import utcnow
@@ -128,7 +128,7 @@ async def _new_attendee(
 async def add_attendee(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
-    values = {name: str(form.get(name, ""))[:1000] for name in FIELDS}
+    values = form_text.fields(form, FIELDS, 1000)
     values["consent"] = "yes" if form.get("consent") == "yes" else ""
     values["language"] = str(form.get("language", "sv"))[:10]
     try:
@@ -220,7 +220,7 @@ async def mark_attendance(request: Request) -> Response:
                 current(request),
                 request.path_params["event_id"],
                 registration_id,
-                str(form.get("mark", ""))[:20],
+                form_text.field(form, "mark", 20),
                 utcnow(),
             )
     except errors.NotConfirmed as exc:

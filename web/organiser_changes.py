@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import NoMatchFound, Route
 
 from events.errors import InvalidEvent
-from foundation import csrf, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, form_text, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.errors import N_
 from foundation.i18n import translations
 from foundation.rendering import language_of, page_link, render, said
@@ -65,7 +65,7 @@ def _after(request: Request, event_id: int) -> str:
 
 
 def _values(form: FormData) -> dict[str, str]:
-    return {name: str(form.get(name, ""))[: LONGEST.get(name, 100)] for name in FIELDS}
+    return {name: form_text.field(form, name, LONGEST.get(name, 100)) for name in FIELDS}
 
 
 def _shown(preview: ChangePreview, tz: str) -> dict[str, str]:
@@ -247,7 +247,7 @@ async def cancel(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
     event_id: int = request.path_params["event_id"]
-    values = {"message": str(form.get("message", ""))[: LONGEST["message"]]}
+    values = {"message": form_text.field(form, "message", LONGEST["message"])}
     try:
         async with app.transaction() as session:
             if "edit" in form:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events.errors import EventStateRefused, InvalidEvent
 from events.series_dates import MAX_DATES
-from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id})
+from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers {name:id})
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
 from foundation.timestamps import utcnow
@@ -54,10 +53,6 @@ SERIES_FIELDS = (
     "reminder_offsets",
     "publish",
 )
-
-
-def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: str(form.get(name, ""))[:25_000] for name in names}
 
 
 def _event_id(request: Request) -> int:
@@ -118,7 +113,7 @@ async def new_event_page(request: Request) -> Response:
 async def create_event(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
-    values = _values(form, EVENT_FIELDS)
+    values = form_text.fields(form, EVENT_FIELDS)
     try:
         async with app.transaction() as session:
             event = await desk.create_event(
@@ -151,7 +146,7 @@ async def edit_event_page(request: Request) -> Response:
 async def save_event(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
-    values = _values(form, EVENT_FIELDS)
+    values = form_text.fields(form, EVENT_FIELDS)
     event_id = _event_id(request)
     try:
         async with app.transaction() as session:
@@ -238,7 +233,7 @@ async def _examples_step(request: Request, step: Any, *names: str) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
     event_id = _event_id(request)
-    args = [str(form.get(name, ""))[:2_000] for name in names]
+    args = [form_text.field(form, name, 2_000) for name in names]
     try:
         async with app.transaction() as session:
             await step(session, current(request), event_id, *args, utcnow())
@@ -316,7 +311,7 @@ async def create_series(request: Request) -> Response:
     form = await csrf.checked_form(
         request, app.settings.secret_key, max_fields=len(SERIES_FIELDS) + MAX_DATES + 10
     )
-    values = _values(form, SERIES_FIELDS)
+    values = form_text.fields(form, SERIES_FIELDS)
     tz = app.settings.timezone
     chosen = [str(day) for day in form.getlist("dates")]
     try:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from foundation import csrf, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, form_text, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.errors import DomainError
 from foundation.rendering import page_link, render, said
 from foundation.services import services
@@ -53,8 +53,8 @@ async def _message_form(request: Request) -> tuple[dict[str, str], Audience]:
     form = await csrf.checked_form(request, services(request).settings.secret_key)
     values = {
         "audience": str(form.get("audience", "")),
-        "subject": str(form.get("subject", ""))[:1000],
-        "body": str(form.get("body", ""))[:40_000],
+        "subject": form_text.field(form, "subject", 1000),
+        "body": form_text.field(form, "body", 40_000),
     }
     audience = AUDIENCES.get(values["audience"], Audience.CONFIRMED)
     values["audience"] = audience.value

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from events.errors import EventStateRefused, InvalidEvent
 from events.series_dates import MAX_DATES
-from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id})
+from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers {name:id})
 from foundation.rendering import page_link, render, said
 from foundation.services import services
 from foundation.timestamps import utcnow
@@ -24,10 +23,6 @@ from organisers.access import current, requires
 
 SERIES_FIELDS = ("title", "summary", "description", "host", "reminder_offsets")
 WINDOW_FIELDS = ("opens", "opens_days", "opens_at", "closes", "closes_hours", "closes_at")
-
-
-def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: str(form.get(name, ""))[:25_000] for name in names}
 
 
 def _series_id(request: Request) -> int:
@@ -108,7 +103,7 @@ async def edit_page(request: Request) -> Response:
 async def save(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
-    values = _values(form, SERIES_FIELDS)
+    values = form_text.fields(form, SERIES_FIELDS)
     series_id = _series_id(request)
     try:
         async with app.transaction() as session:
@@ -171,7 +166,7 @@ async def window_page(request: Request) -> Response:
 async def set_window(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
-    values = _values(form, WINDOW_FIELDS)
+    values = form_text.fields(form, WINDOW_FIELDS)
     series_id = _series_id(request)
     try:
         async with app.transaction() as session:
@@ -195,7 +190,7 @@ async def _on_page(request: Request, step: Any, note: str, anchor: str, *names: 
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
     series_id = _series_id(request)
-    args = [str(form.get(name, ""))[:2_000] for name in names]
+    args = [form_text.field(form, name, 2_000) for name in names]
     try:
         async with app.transaction() as session:
             done = await step(session, current(request), series_id, *args)

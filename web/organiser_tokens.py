@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.rendering import page_link, render
 from foundation.services import services
 from foundation.timestamps import utcnow
@@ -55,7 +55,7 @@ async def tokens_page(request: Request) -> Response:
 async def create_token(request: Request) -> Response:
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
-    name = str(form.get("name", ""))[:1000]
+    name = form_text.field(form, "name", 1000)
     try:
         async with app.transaction() as session:
             made = await tokens.create_token(session, current(request), name, utcnow())
