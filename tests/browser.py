@@ -22,6 +22,7 @@ import pytest
 from foundation.services import Services
 from tests.conftest import uvicorn_serving
 from tests.ports import free_port
+from tests.signing_in import PASSWORD, add
 
 try:
     from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -126,6 +127,27 @@ async def axe_violations(page: Page, base: str) -> list[dict[str, Any]]:
         WCAG_TAGS,
     )
     return violations
+
+
+async def assert_accessible(page: Page, base: str) -> None:
+    """No axe-core violation (WCAG 2.1 AA) on the page as it is now."""
+    violations = await axe_violations(page, base)
+    assert violations == [], (page.url, violations)
+
+
+async def signed_in_page(
+    visitor: Visitor, services: Services, email: str = "olle@myndigheten.example.se"
+) -> Page:
+    """A page of its own (own cookies) for a new organiser account `email`, signed in through
+    the sign-in form and on the overview."""
+    await add(services, email)
+    page = await visitor.page()
+    await page.goto(f"{visitor.base}/organiser/login")
+    await page.get_by_label("E-postadress").fill(email)
+    await page.get_by_label("Lösenord").fill(PASSWORD)
+    await page.get_by_role("button", name="Logga in").click()
+    await page.wait_for_url(f"{visitor.base}/organiser/")
+    return page
 
 
 @pytest.fixture

@@ -8,32 +8,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import icalendar
-from playwright.async_api import Page
 
 from events.schedule import EventChanges
 from foundation.services import Services
 from mail.mailbox import LocalMailbox
 from notices.delivery import deliver_due
 from registrations.organising import update_event
-from tests.browser import Visitor, axe_violations
+from tests.browser import Visitor, assert_accessible, signed_in_page
 from tests.factories import address, book, make_event
-from tests.signing_in import PASSWORD, add
-
-
-async def signed_in(visitor: Visitor, services: Services) -> Page:
-    await add(services, "olle@myndigheten.example.se")
-    page = await visitor.page()
-    await page.goto(f"{visitor.base}/organiser/login")
-    await page.get_by_label("E-postadress").fill("olle@myndigheten.example.se")
-    await page.get_by_label("Lösenord").fill(PASSWORD)
-    await page.get_by_role("button", name="Logga in").click()
-    await page.wait_for_url(f"{visitor.base}/organiser/")
-    return page
-
-
-async def assert_accessible(page: Page, base: str) -> None:
-    violations = await axe_violations(page, base)
-    assert violations == [], (page.url, violations)
 
 
 async def test_a_reschedule_by_keyboard_reaches_the_mailbox(
@@ -43,7 +25,7 @@ async def test_a_reschedule_by_keyboard_reaches_the_mailbox(
     await book(services, event.id, 1)
     await book(services, event.id, 2)  # in line
     await deliver_due(services)
-    page = await signed_in(visitor, services)
+    page = await signed_in_page(visitor, services)
     base = visitor.base
 
     await page.goto(f"{base}/organiser/events/{event.id}/change")
@@ -90,7 +72,7 @@ async def test_change_and_cancel_pages_pass_axe_in_both_languages(
     event = await make_event(services, title="Kafé att ändra", capacity=2)
     for n in (1, 2, 3):
         await book(services, event.id, n)
-    page = await signed_in(visitor, services)
+    page = await signed_in_page(visitor, services)
     base = visitor.base
     for language in ("sv", "en"):
         await page.goto(f"{base}/organiser/events/{event.id}/change?lang={language}")

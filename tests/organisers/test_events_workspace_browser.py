@@ -3,30 +3,11 @@ and every page passes axe-core (WCAG 2.1 AA) in Swedish and English, errors show
 
 from __future__ import annotations
 
-from playwright.async_api import Page
-
 from foundation.services import Services
 from guide.catalogue import add_example, link_example
 from lunchkafe.demo import load_demo
-from tests.browser import Visitor, axe_violations
+from tests.browser import Visitor, assert_accessible, signed_in_page
 from tests.factories import make_event
-from tests.signing_in import PASSWORD, add
-
-
-async def signed_in(visitor: Visitor, services: Services) -> Page:
-    await add(services, "olle@myndigheten.example.se")
-    page = await visitor.page()
-    await page.goto(f"{visitor.base}/organiser/login")
-    await page.get_by_label("E-postadress").fill("olle@myndigheten.example.se")
-    await page.get_by_label("Lösenord").fill(PASSWORD)
-    await page.get_by_role("button", name="Logga in").click()
-    await page.wait_for_url(f"{visitor.base}/organiser/")
-    return page
-
-
-async def assert_accessible(page: Page, base: str) -> None:
-    violations = await axe_violations(page, base)
-    assert violations == [], (page.url, violations)
 
 
 async def test_series_and_event_pages_pass_axe_in_both_languages(
@@ -44,7 +25,7 @@ async def test_series_and_event_pages_pass_axe_in_both_languages(
         )
         await link_example(session, event_id=event.id, example_slug="ett-exempel", note="Läs först")
         await link_example(session, event_id=event.id, example_slug="tva-exempel", note="Sedan")
-    page = await signed_in(visitor, services)
+    page = await signed_in_page(visitor, services)
     base = visitor.base
     for language in ("sv", "en"):
         for path in (

@@ -13,22 +13,10 @@ from sqlalchemy import select
 from events.models import Event, EventStatus, Series
 from foundation.services import Services
 from guide.catalogue import add_example
-from tests.browser import Visitor, axe_violations
+from tests.browser import Visitor, axe_violations, signed_in_page
 from tests.factories import SOON, add_confirmed, make_event, make_series
-from tests.signing_in import PASSWORD, add
 
 WIDTHS = (1280, 320)
-
-
-async def signed_in(visitor: Visitor, services: Services) -> Page:
-    await add(services, "olle@myndigheten.example.se")
-    page = await visitor.page()
-    await page.goto(f"{visitor.base}/organiser/login")
-    await page.get_by_label("E-postadress").fill("olle@myndigheten.example.se")
-    await page.get_by_label("Lösenord").fill(PASSWORD)
-    await page.get_by_role("button", name="Logga in").click()
-    await page.wait_for_url(f"{visitor.base}/organiser/")
-    return page
 
 
 async def checked(page: Page, base: str) -> None:
@@ -65,7 +53,7 @@ async def test_a_series_page_by_mouse_and_keyboard_in_both_languages(
         )
         series_id = await session.scalar(select(Series.id))
     base = visitor.base
-    page = await signed_in(visitor, services)
+    page = await signed_in_page(visitor, services)
 
     # From the overview to the series' page.
     await page.get_by_role("link", name="Serien: Lunchkaféer").first.click()
