@@ -3,8 +3,11 @@ time in the site's zone, with Swedish public holidays flagged before anything is
 
 Wall-clock times stay put across daylight saving time (12.00 in March and in April is 12.00
 both times, an hour apart in UTC), as RFC 5545 §3.3.5's local time with a zone reference
-does. Public holidays come from the `holidays` package (holidays.Sweden: the days of
-lagen (1989:253) om allmänna helgdagar, Sundays left out).
+does. A date whose start or end the clocks skip or repeat that night (02.30 on the last
+Sunday of March or October in Stockholm) is flagged and not created, never moved: its time
+is placed by the one rule for typed times (foundation.typed_times). Public holidays come
+from the `holidays` package (holidays.Sweden: the days of lagen (1989:253) om allmänna
+helgdagar, Sundays left out).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,8 +28,10 @@ from events.rules import (
     raise_if_any,
 )
 from events.schedule import EventDraft, create_event, create_series
-from foundation.errors import N_
+from foundation.errors import N_, FilledMessage
+from foundation.timeparse import UnclearLocalTime
 from foundation.timestamps import utcnow
+from foundation.typed_times import place_typed, unclear_message
 
 MAX_DATES = 52
 RHYTHMS = (1, 2)  # weeks between dates: every week, every other week
@@ -40,12 +44,20 @@ MSG_DATE_NOT_PLANNED = N_("Ett av de valda datumen hör inte till planen. Förha
 @dataclass(frozen=True)
 class PlannedDate:
     """One date of the plan: the day, its start and end in UTC, and the name of the Swedish
-    public holiday it falls on (None: an ordinary day)."""
+    public holiday it falls on (None: an ordinary day). `clock_edge`: why the date cannot
+    be created at the plan's time (a start or end the clocks skip or repeat that night);
+    its start and end are None then, and `noon` (noon UTC of the day) is there to show it."""
 
     day: date
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime | None
+    ends_at: datetime | None
     holiday: str | None
+    clock_edge: FilledMessage | None = None
+
+    @property
+    def noon(self) -> datetime:
+        """An instant on the day, for writing the day when the date has no times."""
+        return datetime.combine(self.day, time(12), UTC)
 
 
 @dataclass
@@ -83,19 +95,22 @@ def plan_dates(plan: SeriesPlan, *, tz: str, language: str = "sv") -> list[Plann
         errors["every_weeks"] = MSG_RHYTHM
     if errors:
         raise InvalidEvent(errors)
-    zone = ZoneInfo(tz)
     days = [plan.first_day + timedelta(weeks=plan.every_weeks * n) for n in range(plan.count)]
     named = Sweden(years={d.year for d in days}, language="en_US" if language == "en" else "sv")
     planned = []
     for day in days:
-        starts = datetime.combine(day, plan.starts, zone).astimezone(UTC)
-        ends = datetime.combine(day, plan.ends, zone).astimezone(UTC)
+        try:
+            starts = place_typed(datetime.combine(day, plan.starts), tz)
+            ends = place_typed(datetime.combine(day, plan.ends), tz)
+        except UnclearLocalTime as unclear:
+            planned.append(PlannedDate(day, None, None, named.get(day), unclear_message(unclear)))
+            continue
         planned.append(PlannedDate(day, starts, ends, named.get(day)))
-    check_times(
-        errors, starts_at=planned[0].starts_at, ends_at=planned[0].ends_at, opens=None, closes=None
-    )
-    last = planned[-1]
-    check_times(errors, starts_at=last.starts_at, ends_at=last.ends_at, opens=None, closes=None)
+    placed = [p for p in planned if p.starts_at is not None and p.ends_at is not None]
+    for edge in placed[:1] + placed[-1:]:
+        assert edge.starts_at is not None
+        assert edge.ends_at is not None
+        check_times(errors, starts_at=edge.starts_at, ends_at=edge.ends_at, opens=None, closes=None)
     if "starts_at" in errors or "ends_at" in errors:
         # The form asks for a first day and two clock times, so say it there.
         for name, own in (("starts_at", "starts"), ("ends_at", "ends")):
@@ -139,8 +154,14 @@ async def create_planned_series(
         raise InvalidEvent({"dates": MSG_NO_DATES})
     if any(day not in planned for day in chosen):
         raise InvalidEvent({"dates": MSG_DATE_NOT_PLANNED})
+    placed: dict[date, tuple[datetime, datetime]] = {}
+    for day in chosen:
+        starts, ends, edge = planned[day].starts_at, planned[day].ends_at, planned[day].clock_edge
+        if edge is not None or starts is None or ends is None:
+            raise InvalidEvent({"dates": edge or MSG_DATE_NOT_PLANNED})
+        placed[day] = starts, ends
     now = utcnow()
-    if any(planned[day].starts_at < now for day in chosen):
+    if any(starts < now for starts, _ in placed.values()):
         raise_if_any({"first_day": MSG_STARTS_IN_PAST})
     series = await create_series(
         session,
@@ -160,8 +181,8 @@ async def create_planned_series(
                     title=plan.title,
                     summary=plan.summary,
                     description=plan.description,
-                    starts_at=planned[day].starts_at,
-                    ends_at=planned[day].ends_at,
+                    starts_at=placed[day][0],
+                    ends_at=placed[day][1],
                     capacity=plan.capacity,
                     series_slug=plan.slug,
                     join_url=plan.join_url,

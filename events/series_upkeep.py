@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,9 @@ from events.rules import (
 from events.schedule import duplicate_event, set_event_settings
 from foundation.errors import N_
 from foundation.ids import is_id
+from foundation.timeparse import UnclearLocalTime
 from foundation.timestamps import utcnow
+from foundation.typed_times import place_typed, unclear_message
 
 MSG_NO_COMING_DATES = N_("Serien har inga kommande datum att ändra.")
 MSG_NOTHING_TO_COPY = N_("Serien har inget datum att utgå från. Skapa ett evenemang i stället.")
@@ -205,13 +207,22 @@ def next_day(series: Series, tz: str, today: date) -> date:
 
 
 async def add_date(
-    session: AsyncSession, series_id: int, day: date, *, tz: str, site_domain: str
+    session: AsyncSession,
+    series_id: int,
+    day: date,
+    *,
+    tz: str,
+    site_domain: str,
+    offset: str = "",
 ) -> tuple[Event, Event]:
     """A new draft on `day` like the series' latest date (cancelled ones only when it has
     no other): the same wall-clock start in `tz` (RFC 5545 §3.3.5, kept across daylight
     saving time), length, title, texts, capacity, place, co-host, reminders and
-    registration window (moved with it). Returns (new, the date copied). Raises
-    SeriesNotFound, or InvalidEvent (EventInPast) under "day"."""
+    registration window (moved with it). Where the clocks skip that start on `day`, or
+    repeat it and `offset` ("+02:00") does not pick a reading, nothing is made: the start
+    is placed by the one rule for typed times (foundation.typed_times), never shifted.
+    Returns (new, the date copied). Raises SeriesNotFound, or InvalidEvent (EventInPast,
+    the clock edge's message) under "day"."""
     series = await series_with_dates(session, series_id)
     kept = [e for e in series.events if e.status != EventStatus.CANCELLED] or series.events
     if not kept:
@@ -220,10 +231,12 @@ async def add_date(
     if any(e.starts_at.astimezone(zone).date() == day for e in kept):
         raise InvalidEvent({"day": MSG_DAY_TAKEN})
     latest = kept[-1]
-    clock = latest.starts_at.astimezone(zone).time()
+    clock = latest.starts_at.astimezone(zone).time().replace(fold=0)
     try:
-        starts = datetime.combine(day, clock, zone).astimezone(UTC)
-    except OverflowError:  # the first or last day datetime can hold, moved to UTC
+        starts = place_typed(datetime.combine(day, clock), tz, offset)
+    except UnclearLocalTime as unclear:
+        raise InvalidEvent({"day": unclear_message(unclear)}) from None
+    except ValueError:  # the first or last day datetime can hold, moved to UTC
         raise InvalidEvent({"day": MSG_OUT_OF_RANGE}) from None
     if starts < utcnow():
         raise_if_any({"day": MSG_STARTS_IN_PAST})

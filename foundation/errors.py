@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from foundation.i18n import format_datetime
+from foundation.i18n import format_clock, format_datetime
 
 
 def N_(message: str) -> str:
@@ -30,21 +30,39 @@ class FilledMessage(str):
     field's error): as a str it is the Swedish sentence filled in, so the API and the
     command line show it as they show any message; a page translates `msgid` and then fills
     in `params` (foundation.rendering), so "Högst %(n)d tecken." reads "At most 200
-    characters." in English. Parameters are numbers or plain words, never the reader's input.
+    characters." in English. Parameters are numbers or plain words, never the reader's input,
+    or times written as clock text in the reader's language: an aware datetime by the one
+    rule (foundation.i18n.format_clock, in its own zone: "02.30 (sommartid)"), a naive one
+    as the wall time it is ("02.30", "02:30").
     """
 
     msgid: str
     params: dict[str, object]
 
     def __new__(cls, msgid: str, /, **params: object) -> FilledMessage:
-        filled = super().__new__(cls, msgid % params)
+        filled = super().__new__(cls, msgid % _clocks_written(params, "sv"))
         filled.msgid = msgid
         filled.params = params
         return filled
 
-    def translated(self, gettext: Callable[[str], str]) -> str:
-        """The sentence in the language `gettext` translates into, parameters filled."""
-        return gettext(self.msgid) % self.params
+    def translated(self, gettext: Callable[[str], str], language: str = "sv") -> str:
+        """The sentence in the language `gettext` translates into (`language`, for the
+        clock texts), parameters filled."""
+        return gettext(self.msgid) % _clocks_written(self.params, language)
+
+
+def _clocks_written(params: dict[str, object], language: str) -> dict[str, object]:
+    return {
+        name: _clock(value, language) if isinstance(value, datetime) else value
+        for name, value in params.items()
+    }
+
+
+def _clock(moment: datetime, language: str) -> str:
+    if moment.tzinfo is None:
+        return moment.strftime("%H.%M" if language == "sv" else "%H:%M")
+    zone = moment.tzinfo
+    return format_clock(moment, zone.key if isinstance(zone, ZoneInfo) else "UTC", language)
 
 
 def _swedish_moment(moment: datetime) -> str:

@@ -13,9 +13,17 @@ from starlette.responses import HTMLResponse
 import templates
 from foundation import csrf
 from foundation.errors import DomainError, FilledMessage
-from foundation.i18n import LANGUAGES, format_date_long, format_datetime, format_span, translations
+from foundation.i18n import (
+    LANGUAGES,
+    format_clock,
+    format_date_long,
+    format_datetime,
+    format_span,
+    translations,
+)
 from foundation.markdown import to_html
 from foundation.services import services
+from foundation.typed_times import repeated_choice
 
 TEMPLATE_DIR = templates.DIRECTORY
 LANGUAGE_COOKIE = "lk_lang"
@@ -38,7 +46,7 @@ def environment(language: str) -> jinja2.Environment:
         if isinstance(message, FilledMessage):
             # Filled now, in this language; `%` doubled, since newstyle gettext formats the
             # result once more (with no variables).
-            return message.translated(catalogue.gettext).replace("%", "%%")
+            return message.translated(catalogue.gettext, language).replace("%", "%%")
         return catalogue.gettext(message)
 
     env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -83,6 +91,9 @@ def render(
     def day(moment: datetime) -> str:
         return format_date_long(moment, tz, language)
 
+    def clock(moment: datetime) -> str:
+        return format_clock(moment, tz, language)
+
     template_obj = environment(language).get_template(template)
     html = template_obj.render(
         request=request,
@@ -93,6 +104,9 @@ def render(
         when=when,
         url_for=lambda name, **params: page_link(request, name, **params),
         day=day,
+        clock=clock,
+        # The two readings of a typed wall time the clocks repeat ([] for any other).
+        repeated_choice=lambda typed: repeated_choice(str(typed), tz),
         # A domain error's message in the visitor's words: `said(error)`.
         said=lambda error: said(request, error),
         **context,

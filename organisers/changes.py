@@ -15,8 +15,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.errors import InvalidEvent
 from events.models import Event
 from events.schedule import EventChanges, event_by_id, locked_event
+from foundation.timeparse import UnclearLocalTime
+from foundation.typed_times import place_typed, unclear_message
 from organisers import audit
 from organisers.errors import ChangedSincePreview
 from organisers.models import Organiser
@@ -34,7 +37,9 @@ class ChangeForm:
     """What the change form asks for, read but not yet checked: the day and the local start
     and end times (an end at or before the start is refused, never moved to the next day:
     see `changes_from_form`), the title, the venue and join
-    link ("" removes them), the capacity, and a note to attendees."""
+    link ("" removes them), the capacity, and a note to attendees. `starts_offset` and
+    `ends_offset` ("+02:00"; "" when not asked) pick the reading of a time the clocks
+    repeat that night (foundation.typed_times)."""
 
     day: date
     starts: time
@@ -44,6 +49,8 @@ class ChangeForm:
     capacity: int
     note: str = ""
     title: str | None = None  # None: the form did not ask (the title stays)
+    starts_offset: str = ""
+    ends_offset: str = ""
 
 
 def changes_from_form(event: Event, form: ChangeForm, tz: str) -> EventChanges:
@@ -53,11 +60,23 @@ def changes_from_form(event: Event, form: ChangeForm, tz: str) -> EventChanges:
     The end is on the form's day (or as many days after it as the event's end is now after
     its start, so an event made through the API to run past midnight keeps its shape): an
     end at or before the start is passed on as typed, and the one rule for every way an
-    event is changed (events.rules.check_times) refuses it on the end field."""
+    event is changed (events.rules.check_times) refuses it on the end field.
+
+    Times are placed by the one rule for typed times (foundation.typed_times): raises
+    InvalidEvent under "starts_at" or "ends_at" for a time the clocks skip that night, or
+    repeat without its offset chosen; never shifted."""
     zone = ZoneInfo(tz)
     spans = event.ends_at.astimezone(zone).date() - event.starts_at.astimezone(zone).date()
-    starts_at = datetime.combine(form.day, form.starts, zone)
-    ends_at = datetime.combine(form.day + spans, form.ends, zone)
+    errors: dict[str, str] = {}
+    starts_at = _placed(datetime.combine(form.day, form.starts), form.starts_offset, tz)
+    ends_at = _placed(datetime.combine(form.day + spans, form.ends), form.ends_offset, tz)
+    for name, placed in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if isinstance(placed, UnclearLocalTime):
+            errors[name] = unclear_message(placed)
+    if errors:
+        raise InvalidEvent(errors)
+    assert isinstance(starts_at, datetime)
+    assert isinstance(ends_at, datetime)
     changes = EventChanges()
     if form.title is not None and form.title.strip() != event.title:
         changes.title = form.title
@@ -72,6 +91,13 @@ def changes_from_form(event: Event, form: ChangeForm, tz: str) -> EventChanges:
     if form.capacity != event.capacity:
         changes.capacity = form.capacity
     return changes
+
+
+def _placed(wall: datetime, offset: str, tz: str) -> datetime | UnclearLocalTime:
+    try:
+        return place_typed(wall, tz, offset.strip())
+    except UnclearLocalTime as unclear:
+        return unclear
 
 
 def _to_minute(moment: datetime, zone: ZoneInfo) -> datetime:

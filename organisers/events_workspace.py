@@ -2,7 +2,9 @@
 and its audit entry, in the caller's transaction.
 
 Forms arrive as text (`Mapping[str, str]`); times are wall-clock times in the site's zone
-(`tz`, Europe/Stockholm), as typed into date and time fields, and are stored in UTC.
+(`tz`, Europe/Stockholm), as typed into date and time fields, and are stored in UTC. A wall
+time the clocks skip or repeat is placed only as the form confirms it (foundation.typed_times:
+`<field>_offset` picks a reading of a repeated time), never shifted.
 A published event's time, place and capacity are changed through the change flow with its
 preview (registrations.organising), never here: only drafts take them from this module.
 """
@@ -25,7 +27,8 @@ from events.rules import MSG_SLUG, read_reminder_offsets, written_offsets
 from foundation.errors import N_
 from foundation.ids import is_id
 from foundation.slugs import is_slug
-from foundation.timeparse import to_utc
+from foundation.timeparse import UnclearLocalTime
+from foundation.typed_times import chosen_offset, offset_field, place_typed, unclear_message
 from guide import catalogue
 from guide.catalogue import LinkedExample
 from guide.models import GuideExample
@@ -42,6 +45,8 @@ MSG_NUMBER = N_("Skriv ett heltal.")
 MSG_WEEKS = N_("Välj hur många veckor kopian ska flyttas (0–52).")
 MSG_SERIES_TAKEN = N_("Det finns redan en serie med den adressen.")
 MAX_SHIFT_WEEKS = 52
+# The event form's times, each with its `<name>_offset` (foundation.typed_times).
+TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 
 
 @dataclass(frozen=True)
@@ -81,9 +86,16 @@ def local_field(moment: datetime | None, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
+def local_offset(moment: datetime | None, tz: str) -> str:
+    """A stored instant's reading as a `<field>_offset` value: its offset where its wall
+    time in `tz` repeats, "" elsewhere (and for None)."""
+    return "" if moment is None else chosen_offset(moment, tz)
+
+
 def event_values(event: Event, tz: str) -> dict[str, str]:
-    """An event's fields as its edit form shows them."""
-    return {
+    """An event's fields as its edit form shows them (with the reading of each time whose
+    wall time repeats, so saving it unchanged keeps it)."""
+    values = {
         "title": event.title,
         "kind": event.kind.value,
         "summary": event.summary,
@@ -98,16 +110,24 @@ def event_values(event: Event, tz: str) -> dict[str, str]:
         "registration_opens_at": local_field(event.registration_opens_at, tz),
         "registration_closes_at": local_field(event.registration_closes_at, tz),
     }
+    for name in TIME_FIELDS:
+        values[offset_field(name)] = local_offset(getattr(event, name), tz)
+    return values
 
 
 def read_local_field(values: Form, name: str, tz: str, errors: dict[str, str]) -> datetime | None:
-    """A datetime-local field's wall-clock time in `tz`, in UTC (None when empty); a fault
-    goes to `errors[name]`."""
+    """A datetime-local field's wall-clock time in `tz`, in UTC (None when empty), the
+    reading of a repeated wall time as `values["<name>_offset"]` confirms; a fault goes to
+    `errors[name]`: a time that is not one, or one the clocks skip or repeat unconfirmed."""
     raw = values.get(name, "").strip()
     if not raw:
         return None
     try:
-        return to_utc(datetime.fromisoformat(raw.replace(" ", "T")).replace(tzinfo=None), tz)
+        wall = datetime.fromisoformat(raw.replace(" ", "T")).replace(tzinfo=None)
+        return place_typed(wall, tz, values.get(offset_field(name), "").strip())
+    except UnclearLocalTime as unclear:
+        errors[name] = unclear_message(unclear)
+        return None
     except ValueError:
         errors[name] = MSG_MOMENT
         return None

@@ -28,7 +28,7 @@ from guide import catalogue
 from guide.errors import ExampleNotFound, InvalidExample
 from guide.models import GuideExample
 from organisers import audit, events_workspace
-from organisers.events_workspace import MSG_DAY, local_field, read_local_field
+from organisers.events_workspace import MSG_DAY, local_field, local_offset, read_local_field
 from organisers.models import Organiser
 from registrations.waitlist import seat_counts
 
@@ -198,12 +198,20 @@ def window_values(rule: WindowRule, tz: str) -> dict[str, str]:
     """A window rule as the window form shows it."""
     values = {"opens": "now", "closes": "start"}
     if rule.opens_at is not None:
-        values.update(opens="at", opens_at=local_field(rule.opens_at, tz))
+        values.update(
+            opens="at",
+            opens_at=local_field(rule.opens_at, tz),
+            opens_at_offset=local_offset(rule.opens_at, tz),
+        )
     elif rule.opens_before is not None:
         days, rest = divmod(rule.opens_before, timedelta(days=1))
         values.update(opens="days", opens_days=str(days) if not rest else "")
     if rule.closes_at is not None:
-        values.update(closes="at", closes_at=local_field(rule.closes_at, tz))
+        values.update(
+            closes="at",
+            closes_at=local_field(rule.closes_at, tz),
+            closes_at_offset=local_offset(rule.closes_at, tz),
+        )
     elif rule.closes_before:
         hours, rest = divmod(rule.closes_before, timedelta(hours=1))
         values.update(closes="hours", closes_hours=str(hours) if not rest else "")
@@ -340,20 +348,22 @@ async def add_date(
     organiser: Organiser,
     series_id: int,
     day: str,
+    offset: str = "",
     *,
     tz: str,
     site_domain: str,
     now: datetime,
 ) -> Event:
     """A new draft on `day` (ISO, as a date field sends it) like the series' latest date,
-    with its guide examples in the same order and notes. Raises SeriesNotFound or
-    InvalidEvent (EventInPast) under "day"."""
+    with its guide examples in the same order and notes; `offset` (the form's `day_offset`)
+    picks a reading where the clocks repeat its time that night. Raises SeriesNotFound or
+    InvalidEvent (EventInPast, a time the clocks skip or repeat unchosen) under "day"."""
     try:
         chosen = date.fromisoformat(day.strip())
     except ValueError:
         raise InvalidEvent({"day": MSG_DAY}) from None
     copy, source = await series_upkeep.add_date(
-        session, series_id, chosen, tz=tz, site_domain=site_domain
+        session, series_id, chosen, tz=tz, site_domain=site_domain, offset=offset.strip()
     )
     examples = await catalogue.copy_links(session, from_event_id=source.id, to_event_id=copy.id)
     await audit.record(

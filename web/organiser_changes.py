@@ -24,6 +24,7 @@ from foundation.i18n import translations
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
 from foundation.timestamps import utcnow
+from foundation.typed_times import chosen_offset
 from organisers import change_wording, changes
 from organisers.access import current, requires
 from organisers.changes import ChangeForm
@@ -34,7 +35,18 @@ from registrations.organising import ChangePreview, preview_cancel
 # that page exists.
 AFTER_CHANGE = ("organiser_event", "organiser_home")
 
-FIELDS = ("title", "day", "starts", "ends", "venue", "join_url", "capacity", "message")
+FIELDS = (
+    "title",
+    "day",
+    "starts",
+    "starts_offset",  # the reading chosen of a time the clocks repeat (foundation.typed_times)
+    "ends",
+    "ends_offset",
+    "venue",
+    "join_url",
+    "capacity",
+    "message",
+)
 # The rules say less; cut before.
 LONGEST = {"message": 6_000, "title": 400, "venue": 400, "join_url": 600}
 # The domain names times starts_at and ends_at; the form asks for a day and two clock times.
@@ -77,7 +89,9 @@ def _shown(preview: ChangePreview, tz: str) -> dict[str, str]:
         "title": event.title,
         "day": starts.date().isoformat(),
         "starts": starts.strftime("%H:%M"),
+        "starts_offset": chosen_offset(event.starts_at, tz),
         "ends": ends.strftime("%H:%M"),
+        "ends_offset": chosen_offset(event.ends_at, tz),
         "venue": event.venue or "",
         "join_url": event.join_url or "",
         "capacity": str(event.capacity),
@@ -110,6 +124,8 @@ def _read(values: dict[str, str]) -> ChangeForm:
         join_url=values["join_url"],
         capacity=int(number),
         note=values["message"],
+        starts_offset=values["starts_offset"],
+        ends_offset=values["ends_offset"],
     )
 
 

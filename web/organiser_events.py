@@ -16,6 +16,7 @@ from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
 from foundation.timestamps import utcnow
+from foundation.typed_times import offset_field
 from guide.errors import ExampleNotFound, InvalidExample
 from organisers import events_workspace as desk
 from organisers.access import current, requires
@@ -35,6 +36,8 @@ EVENT_FIELDS = (
     "reminder_offsets",
     "registration_opens_at",
     "registration_closes_at",
+    # The reading chosen of a time the clocks repeat (foundation.typed_times).
+    *(offset_field(name) for name in desk.TIME_FIELDS),
 )
 SERIES_FIELDS = (
     "slug",
@@ -320,7 +323,11 @@ async def create_series(request: Request) -> Response:
                 preview = await desk.preview_series(
                     session, values, tz=tz, language=language_of(request)
                 )
-                keep = {p.day.isoformat() for p in preview.dates if p.holiday is None}
+                keep = {
+                    p.day.isoformat()
+                    for p in preview.dates
+                    if p.holiday is None and p.clock_edge is None
+                }
                 return _series_form(request, values=values, errors={}, preview=preview, chosen=keep)
             series, _ = await desk.create_series(
                 session,

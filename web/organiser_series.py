@@ -22,7 +22,16 @@ from organisers import series_workspace as desk
 from organisers.access import current, requires
 
 SERIES_FIELDS = ("title", "summary", "description", "host", "reminder_offsets")
-WINDOW_FIELDS = ("opens", "opens_days", "opens_at", "closes", "closes_hours", "closes_at")
+WINDOW_FIELDS = (
+    "opens",
+    "opens_days",
+    "opens_at",
+    "opens_at_offset",  # the reading chosen of a time the clocks repeat (foundation.typed_times)
+    "closes",
+    "closes_hours",
+    "closes_at",
+    "closes_at_offset",
+)
 
 
 def _series_id(request: Request) -> int:
@@ -226,18 +235,19 @@ async def unlink_example(request: Request) -> Response:
 async def add_date(request: Request) -> Response:
     settings = services(request).settings
 
-    async def step(session: Any, organiser: Any, series_id: int, day: str) -> Any:
+    async def step(session: Any, organiser: Any, series_id: int, day: str, offset: str) -> Any:
         return await desk.add_date(
             session,
             organiser,
             series_id,
             day,
+            offset,
             tz=settings.timezone,
             site_domain=settings.site_domain,
             now=utcnow(),
         )
 
-    return await _on_page(request, step, "added", "#dates-title", "day")
+    return await _on_page(request, step, "added", "#dates-title", "day", "day_offset")
 
 
 routes = [
