@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,7 @@ from foundation.errors import N_, FilledMessage
 from foundation.ids import is_id
 from foundation.slugs import is_slug
 from foundation.timestamps import utcnow
+from foundation.typed_times import place_typed
 
 # Changing any of these moves the event in attendees' calendars, so SEQUENCE must grow.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "venue", "join_url", "title")
@@ -431,6 +433,16 @@ async def delete_draft(session: AsyncSession, event_id: int) -> None:
         raise NotADraft()
     await session.delete(event)
     await session.flush()
+
+
+def weeks_later(moment: datetime, weeks: int, tz: str) -> datetime:
+    """`moment` (aware) `weeks` later at the same wall-clock time in `tz`, in UTC: a copy
+    made across a change to or from summer time keeps its 12.00 instead of moving an hour.
+    Raises UnclearLocalTime when that wall time is skipped or repeated on the new day."""
+    if weeks == 0:
+        return moment
+    wall = moment.astimezone(ZoneInfo(tz)).replace(tzinfo=None, fold=0)
+    return place_typed(wall + timedelta(weeks=weeks), tz)
 
 
 async def duplicate_event(

@@ -96,7 +96,13 @@ def plan_dates(plan: SeriesPlan, *, tz: str, language: str = "sv") -> list[Plann
     if errors:
         raise InvalidEvent(errors)
     days = [plan.first_day + timedelta(weeks=plan.every_weeks * n) for n in range(plan.count)]
-    named = Sweden(years={d.year for d in days}, language="en_US" if language == "en" else "sv")
+    # The eves that are days off in practice (julafton, midsommarafton, nyårsafton) too,
+    # as events.working_days counts them: nobody comes to a café on julafton.
+    named = Sweden(
+        years={d.year for d in days},
+        categories=("public", "de_facto"),
+        language="en_US" if language == "en" else "sv",
+    )
     planned = []
     for day in days:
         try:

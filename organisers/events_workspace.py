@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -285,16 +285,23 @@ async def duplicate(
     event_id: int,
     weeks: str,
     *,
+    tz: str,
     site_domain: str,
     now: datetime,
 ) -> Event:
-    """A new draft like the event, `weeks` later (text from the form, 0–52), with its guide
-    examples in the same order. Raises EventNotFound or InvalidEvent."""
+    """A new draft like the event, `weeks` later (text from the form, 0–52) at the same
+    wall-clock time in `tz`, with its guide examples in the same order. Raises
+    EventNotFound or InvalidEvent."""
     raw = weeks.strip()
     if not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_SHIFT_WEEKS):
         raise InvalidEvent({"weeks": MSG_WEEKS})
+    source = await schedule.event_by_id(session, event_id, say_id=True)
+    try:
+        starts = schedule.weeks_later(source.starts_at, int(raw), tz)
+    except UnclearLocalTime as unclear:
+        raise InvalidEvent({"weeks": unclear_message(unclear)}) from None
     copy = await schedule.duplicate_event(
-        session, event_id, shift=timedelta(weeks=int(raw)), site_domain=site_domain
+        session, event_id, shift=starts - source.starts_at, site_domain=site_domain
     )
     linked = await catalogue.copy_links(session, from_event_id=event_id, to_event_id=copy.id)
     await audit.record(

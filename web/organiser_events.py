@@ -198,6 +198,7 @@ async def duplicate(request: Request) -> Response:
                 current(request),
                 event_id,
                 str(form.get("weeks", "1")),
+                tz=app.settings.timezone,
                 site_domain=app.settings.site_domain,
                 now=utcnow(),
             )

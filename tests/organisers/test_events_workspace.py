@@ -4,7 +4,7 @@ delete a draft, plan a series of dates with holidays flagged, link guide example
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -443,3 +443,52 @@ async def test_a_series_of_a_whole_term_is_created(
         series = (await session.scalars(select(Series))).one()
         count = len(list(await session.scalars(select(Event).where(Event.series_id == series.id))))
     assert count == len(ticked)
+
+
+async def test_a_copy_across_a_clock_change_keeps_its_wall_clock_time(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """A café at 12.00 on the last Wednesday of summer time, copied a week later, is at
+    12.00 again (normal time), not at 11.00: copies move by weeks on the wall clock."""
+    await signed_in_organiser(services, client)
+    starts = datetime(2027, 10, 27, 12, tzinfo=STOCKHOLM)
+    original = await make_event(services, starts_at=starts, ends_at=starts + timedelta(hours=1))
+    copied = await post_form(
+        client,
+        f"/organiser/events/{original.id}",
+        f"/organiser/events/{original.id}/duplicate",
+        {"weeks": "1"},
+    )
+    assert copied.status_code == 303
+    async with services.transaction() as session:
+        copy = await session.get_one(Event, event_id_of(copied))
+    assert copy.starts_at.astimezone(STOCKHOLM) == datetime(2027, 11, 3, 12, tzinfo=STOCKHOLM)
+    assert copy.ends_at.astimezone(STOCKHOLM) == datetime(2027, 11, 3, 13, tzinfo=STOCKHOLM)
+
+
+async def test_a_series_flags_the_eves_that_are_days_off_too(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """Julafton and nyårsafton are no public holidays by law, but nobody comes to a café on
+    them: the planner flags them as it flags trettondedag jul, and leaves them unticked."""
+    await signed_in_organiser(services, client)
+    form = {
+        "title": "Fredagskaféer",
+        "slug": "fredagar",
+        "capacity": "50",
+        "join_url": "https://meet.example.se/fredag",
+        "first_day": "2027-12-17",
+        "starts": "12:00",
+        "ends": "13:00",
+        "every_weeks": "1",
+        "count": "4",
+    }
+    preview = await post_form(
+        client, "/organiser/series/new", "/organiser/series/new", {**form, "step": "preview"}
+    )
+    assert preview.status_code == 200
+    seen = text_of(preview)
+    assert "Helgdag: Julafton" in seen
+    assert "Helgdag: Nyårsafton" in seen
+    ticked = re.findall(r'name="dates" type="checkbox" value="([0-9-]+)" checked', preview.text)
+    assert ticked == ["2027-12-17", "2028-01-07"]
