@@ -32,6 +32,7 @@ from mail import headers
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
 from notices.changes_told import sentences
 from notices.greeting import first_name, without_greeting
+from notices.subjects import subject_day
 from registrations.booking import manage_token
 from registrations.change_notice import what_changed
 from registrations.feeds import feed_token, feeds_for_emails
@@ -173,6 +174,8 @@ def render(
         # Greeted once, by first name (notices.greeting).
         "first_name": first_name(registration.name),
         "when": format_span(event.starts_at, event.ends_at, settings.timezone, language),
+        # The day a subject names (notices.subjects): each date of a series apart.
+        "day": subject_day(event.starts_at, settings.timezone, language, now=now),
         # What a change changed, old and new, as the change captured it.
         "changed": sentences(changed, language=language, tz_name=settings.timezone),
         "event_url": event_url,
@@ -192,6 +195,8 @@ def render(
             for link in draft.examples
         ],
         "was_confirmed": bool(row.payload.get("was_confirmed")),
+        # A seat or place in line cancelled by an organiser, not by the person themselves.
+        "by_organiser": bool(row.payload.get("by_organiser")),
         "offset_minutes": int(row.payload.get("offset", 0)),
         "message_subject": send.subject if send else "",
         "message_body": without_greeting(send.body) if send else "",

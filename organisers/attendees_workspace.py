@@ -13,6 +13,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.errors import InvalidEvent
 from events.models import Event
 from events.schedule import event_by_id
 from organisers import audit
@@ -23,6 +24,7 @@ from registrations import errors as registration_errors
 from registrations.attendee import validate_attendee
 from registrations.errors import InvalidAttendee
 from registrations.models import Registration
+from registrations.organising import checked_note
 
 VIEWED = "attendees.viewed"
 EXPORTED = "attendees.exported"
@@ -153,12 +155,25 @@ async def cancel_attendee(
     event_id: int,
     registration_id: int,
     now: datetime,
+    *,
+    reason: str = "",
 ) -> Registration:
-    """Cancel someone's seat or place in line; they are told, the first in line moves up.
-    Raises RegistrationNotFound."""
+    """Cancel someone's seat or place in line; they are told that the organiser did it, with
+    `reason` when given (multi-line text, at most 5,000 characters), and the first in line
+    moves up. Raises RegistrationNotFound, or InvalidAttendee naming `reason`."""
+    try:
+        reason = checked_note(reason)
+    except InvalidEvent as exc:
+        raise InvalidAttendee({"reason": exc.fields["message"]}) from None
     cancelled = await booking.cancel_by_id(
-        session, event_id=event_id, registration_id=registration_id, now=now
+        session,
+        event_id=event_id,
+        registration_id=registration_id,
+        now=now,
+        by_organiser=True,
+        note=reason,
     )
+    # Whether a reason went with it, never its words: they may name the person.
     await audit.record(
         session,
         organiser,
@@ -166,6 +181,7 @@ async def cancel_attendee(
         _subject(event_id),
         now=now,
         registration=registration_id,
+        note=bool(reason),
     )
     return cancelled
 

@@ -339,12 +339,19 @@ async def cancel(session: AsyncSession, *, token: str, now: datetime | None = No
 
 
 async def cancel_by_id(
-    session: AsyncSession, *, event_id: int, registration_id: int, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    event_id: int,
+    registration_id: int,
+    now: datetime | None = None,
+    by_organiser: bool = False,
+    note: str = "",
 ) -> Registration:
     """Cancel registration `registration_id` of event `event_id` as its manage link would:
     the person gets the cancellation mail, a freed seat goes to the first in line. Cancelling
-    a cancelled one changes nothing. Raises RegistrationNotFound when the event has no such
-    registration."""
+    a cancelled one changes nothing. With `by_organiser` the mail says the organiser did it,
+    with `note` (the organiser's reason, already cleaned; "" for none). Raises
+    RegistrationNotFound when the event has no such registration."""
     now = now or utcnow()
     event = await lock_event(session, event_id)
     registration = (
@@ -376,6 +383,8 @@ async def cancel_by_id(
         payload={
             "sequence": registration.invite_sequence(event),
             "was_confirmed": was_confirmed,
+            **({"by_organiser": True} if by_organiser else {}),
+            **({"note": note} if note else {}),
         },
     )
     # Once the event has begun a freed seat is of no use: nobody is promoted into it.

@@ -20,6 +20,7 @@ from organisers.access import current, requires
 from registrations import errors
 
 FIELDS = ("name", "email", "organisation", "municipality")
+MAX_REASON = 6_000  # characters read of a cancellation's reason; its rule allows 5,000
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -167,15 +168,30 @@ async def cancel_attendee(request: Request) -> Response:
     form = await csrf.checked_form(request, app.settings.secret_key)
     event_id: int = request.path_params["event_id"]
     registration_id: int = request.path_params["registration_id"]
-    if form.get("confirmed") != "yes":
-        async with app.transaction() as session:
-            person = await workspace.one_attendee(session, event_id, registration_id)
-        return _page(request, "cancel.html", {"person": person, "event_id": event_id})
-    async with app.transaction() as session:
-        await workspace.cancel_attendee(
-            session, current(request), event_id, registration_id, utcnow()
+    reason = form_text.field(form, "reason", MAX_REASON)
+    if form.get("confirmed") == "yes":
+        try:
+            async with app.transaction() as session:
+                await workspace.cancel_attendee(
+                    session, current(request), event_id, registration_id, utcnow(), reason=reason
+                )
+        except errors.InvalidAttendee as exc:
+            return await _cancel_page(request, reason, exc.fields, status=422)
+        return _back(request, "organiser_attendees", OK + "cancelled")
+    return await _cancel_page(request, reason, {})
+
+
+async def _cancel_page(
+    request: Request, reason: str, field_errors: dict[str, str], status: int = 200
+) -> Response:
+    """The confirmation step: who, what they will be told, and a box for the reason."""
+    event_id: int = request.path_params["event_id"]
+    async with services(request).transaction() as session:
+        person = await workspace.one_attendee(
+            session, event_id, request.path_params["registration_id"]
         )
-    return _back(request, "organiser_attendees", OK + "cancelled")
+    context = {"person": person, "event_id": event_id, "reason": reason, "errors": field_errors}
+    return _page(request, "cancel.html", context, status)
 
 
 @requires()
