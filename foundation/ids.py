@@ -9,6 +9,8 @@ route modules import this module so the registration happens before their patter
 
 from __future__ import annotations
 
+import re
+
 from starlette.convertors import Convertor, register_url_convertor
 
 MAX_ID = 2**31 - 1
@@ -18,6 +20,15 @@ ID = "id"  # the convertor's name in route patterns: "/events/{event_id:id}"
 def is_id(value: int) -> bool:
     """Whether `value` can be a row id (1..2**31-1); anything else is "not found" unasked."""
     return 1 <= value <= MAX_ID
+
+
+def parse_id(text: str) -> int | None:
+    """`text` as a row id when it is one as a route would take it (a canonical decimal
+    1..2**31-1: ASCII digits, no sign, space or leading zero); None for anything else, so
+    a form's or a query's value that is no id is never queried and never overflows."""
+    if _ID_TEXT.fullmatch(text) is None:
+        return None
+    return int(text)
 
 
 def decimal_range_regex(maximum: int) -> str:
@@ -53,3 +64,4 @@ class IdConvertor(Convertor[int]):
 
 
 register_url_convertor(ID, IdConvertor())
+_ID_TEXT = re.compile(IdConvertor.regex)

@@ -25,7 +25,7 @@ from events.errors import EventNotFound, InvalidEvent
 from events.models import Event, EventKind, EventStatus, Series
 from events.rules import MSG_SLUG, read_reminder_offsets, written_offsets
 from foundation.errors import N_
-from foundation.ids import is_id
+from foundation.ids import is_id, parse_id
 from foundation.slugs import is_slug
 from foundation.timeparse import UnclearLocalTime
 from foundation.typed_times import chosen_offset, offset_field, place_typed, unclear_message
@@ -360,10 +360,11 @@ async def move_example(
     """Move a linked example one place up or down (`direction` "up" or "down"); a move
     past either end changes nothing. Raises EventNotFound."""
     event = (await event_desk(session, event_id)).event
-    if not (example_id.isascii() and example_id.isdigit() and is_id(int(example_id))):
+    number = parse_id(example_id)
+    if number is None:
         return
     moved = await catalogue.move_example(
-        session, event_id=event.id, example_id=int(example_id), by=-1 if direction == "up" else 1
+        session, event_id=event.id, example_id=number, by=-1 if direction == "up" else 1
     )
     if moved:
         await audit.record(
@@ -372,7 +373,7 @@ async def move_example(
             "event.example_moved",
             f"event:{event.id}",
             now=now,
-            example=int(example_id),
+            example=number,
         )
 
 
@@ -381,16 +382,17 @@ async def unlink_example(
 ) -> None:
     """Remove a linked example from the event's list. Raises EventNotFound."""
     event = (await event_desk(session, event_id)).event
-    if not (example_id.isascii() and example_id.isdigit() and is_id(int(example_id))):
+    number = parse_id(example_id)
+    if number is None:
         return
-    if await catalogue.unlink_example(session, event_id=event.id, example_id=int(example_id)):
+    if await catalogue.unlink_example(session, event_id=event.id, example_id=number):
         await audit.record(
             session,
             organiser,
             "event.example_unlinked",
             f"event:{event.id}",
             now=now,
-            example=int(example_id),
+            example=number,
         )
 
 

@@ -22,7 +22,7 @@ from events.models import Event, EventStatus, Series
 from events.rules import read_reminder_offsets, written_offsets
 from events.series_upkeep import WindowRule
 from foundation.errors import N_
-from foundation.ids import is_id
+from foundation.ids import parse_id
 from foundation.slugs import is_slug
 from guide import catalogue
 from guide.errors import ExampleNotFound, InvalidExample
@@ -181,7 +181,7 @@ async def publish_drafts(
     event page's own step with its own audit entry. Raises SeriesNotFound, or
     NoDraftsToPublish when none of them is still a coming draft."""
     series = await series_upkeep.series_with_dates(session, series_id)
-    wanted = {int(raw) for raw in chosen if raw.isascii() and raw.isdigit() and len(raw) <= 10}
+    wanted = {number for raw in chosen if (number := parse_id(raw)) is not None}
     drafts = [
         e
         for e in series_upkeep.coming_dates(series, now)
@@ -323,13 +323,12 @@ async def unlink_example(
     """Remove a guide example from every date of the series; how many dates had it.
     Raises SeriesNotFound."""
     series = await series_upkeep.series_with_dates(session, series_id)
-    if not (example_id.isascii() and example_id.isdigit() and is_id(int(example_id))):
+    number = parse_id(example_id)
+    if number is None:
         return 0
     removed = 0
     for event in series.events:
-        removed += await catalogue.unlink_example(
-            session, event_id=event.id, example_id=int(example_id)
-        )
+        removed += await catalogue.unlink_example(session, event_id=event.id, example_id=number)
     if removed:
         await audit.record(
             session,
@@ -337,7 +336,7 @@ async def unlink_example(
             "series.example_unlinked",
             f"series:{series.id}",
             now=now,
-            example=int(example_id),
+            example=number,
             events=removed,
         )
     return removed
