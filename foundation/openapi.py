@@ -64,7 +64,9 @@ class Operation:
     """What an API route does: `summary` (one line), `replies` by HTTP status, `body` the
     model of its JSON request body (None: no body). `public` marks a read that any site
     may embed: it is answered with CORS headers (foundation.cors). `bearer` marks one that
-    takes an organiser's access token (organisers.access.requires_token)."""
+    takes an organiser's access token (organisers.access.requires_token). `headers` maps a
+    request header it reads to its Parameter Object's fields (`description`, `required`,
+    `schema`)."""
 
     summary: str
     replies: Mapping[int, Reply]
@@ -72,6 +74,7 @@ class Operation:
     description: str = ""
     public: bool = False
     bearer: bool = False
+    headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class ApiRoute(Route):
@@ -191,7 +194,7 @@ def document(
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": parameter_schema(conv)}
             for name, conv in route.param_convertors.items()
-        ]
+        ] + [{"name": name, "in": "header", **spec} for name, spec in operation.headers.items()]
         if parameters:
             item["parameters"] = parameters
         if operation.body is not None:

@@ -98,6 +98,11 @@ def client_of(host: str) -> str:
 
 # Reset links one address may be sent: a person who lost a mail asks again, a script is held.
 RESET_RATE_LIMIT_PER_ADDRESS: tuple[RateLimitItem, ...] = tuple(parse_many("3/hour;10/day"))
+# An organiser's sends (messages and reminders to everyone on an event): per sender (an
+# access token, or an account in the workspace) and per event, whoever sends. Far above
+# what a person writes, far below a script's flood of everyone's inbox.
+SEND_RATE_LIMIT_PER_SENDER: tuple[RateLimitItem, ...] = tuple(parse_many("10/minute;100/day"))
+SEND_RATE_LIMIT_PER_EVENT: tuple[RateLimitItem, ...] = tuple(parse_many("5/minute;30/day"))
 
 
 class Created(Protocol):
@@ -167,6 +172,14 @@ class AttemptLimiter:
         lock an account's sign-in nor flood its inbox."""
         return cls._built(
             settings, settings.sign_in_rate_limit, RESET_RATE_LIMIT_PER_ADDRESS, "reset-limits"
+        )
+
+    @classmethod
+    def for_sends(cls, settings: Settings) -> AttemptLimiter:
+        """Organisers' sends: SEND_RATE_LIMIT_PER_SENDER per sender, SEND_RATE_LIMIT_PER_EVENT
+        per event (`check_send`)."""
+        return cls._built(
+            settings, SEND_RATE_LIMIT_PER_SENDER, SEND_RATE_LIMIT_PER_EVENT, "send-limits"
         )
 
     @classmethod
@@ -263,6 +276,30 @@ class AttemptLimiter:
                 await self.strategy.hit(item, self._key("email", mailbox_budget(email_normalised)))
         except StorageError as exc:
             self._warn(exc)
+
+    async def check_send(self, sender: str, event_id: int) -> None:
+        """Count one send attempt of `sender` ("token:…", "account:3") to the people of event
+        `event_id` against the per-client and per-email limits (for_sends: per sender, per
+        event); raise TooManyBookings when over one, counting none. Every attempt counts,
+        a repeated one too. A failing storage lets the send through (and warns)."""
+        counted = [(item, self._key("sender", sender)) for item in self.per_client] + [
+            (item, self._key("event", str(event_id))) for item in self.per_email
+        ]
+        try:
+            waits = [
+                await self._wait(item, key)
+                for item, key in counted
+                if not await self.strategy.test(item, key)
+            ]
+            if not waits:
+                for item, key in counted:
+                    if not await self.strategy.hit(item, key):  # another process came first
+                        waits.append(await self._wait(item, key))
+        except StorageError as exc:
+            self._warn(exc)
+            return
+        if waits:
+            raise TooManyBookings(max(waits))
 
     async def check_failures(self, client: str) -> None:
         """Raise TooManyBookings when `client` has used up its per-client limits on failed

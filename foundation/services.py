@@ -26,6 +26,7 @@ class Services:
     booking_limiter: AttemptLimiter
     sign_in_limiter: AttemptLimiter
     reset_limiter: AttemptLimiter
+    send_limiter: AttemptLimiter
     feed_memo: FeedMemo = field(default_factory=FeedMemo)
     # Called after a commit that wrote outbox rows; set by the job runner in use.
     after_commit: list[Nudge] = field(default_factory=list)
@@ -44,6 +45,7 @@ class Services:
             booking_limiter=AttemptLimiter.from_settings(settings),
             sign_in_limiter=AttemptLimiter.for_sign_in(settings),
             reset_limiter=AttemptLimiter.for_password_resets(settings),
+            send_limiter=AttemptLimiter.for_sends(settings),
         )
 
     @asynccontextmanager
@@ -61,6 +63,7 @@ class Services:
         await self.booking_limiter.close()
         await self.sign_in_limiter.close()
         await self.reset_limiter.close()
+        await self.send_limiter.close()
         if isinstance(self.feed_cache, RedisFeedCache):
             await self.feed_cache.close()
         await self.engine.dispose()

@@ -131,7 +131,8 @@ WORDS: dict[str, dict[str, str]] = {
     "format": {"csv": N_("CSV"), "xlsx": N_("Excel (xlsx)")},
 }
 YES, NO = N_("ja"), N_("nej")
-HIDDEN = frozenset({"link"})  # a one-time link's row id tells a reader nothing
+# A one-time link's row id, and a send key's hash (organisers.send_keys), tell a reader nothing.
+HIDDEN = frozenset({"link", "send_key"})
 
 
 @dataclass(frozen=True)

@@ -55,27 +55,39 @@ async def send_message(
     body: str,
     audience: Audience,
     now: datetime,
+    send_key: str | None = None,
 ) -> OrganiserSend:
     """Queue an organiser's message to `audience` (registrations.messaging.send_message, which
-    raises what it refuses) and log it with the send's id and recipient count."""
+    raises what it refuses) and log it with the send's id and recipient count, and the hash
+    of its one-time key (`send_key`, organisers.send_keys) when it has one."""
     send = await messaging.send_message(
         session, event_id, subject=subject, body=body, audience=audience
     )
-    await _log(session, organiser, "message.sent", send, now)
+    await _log(session, organiser, "message.sent", send, now, send_key)
     return send
 
 
 async def remind_now(
-    session: AsyncSession, organiser: Organiser, event_id: int, now: datetime
+    session: AsyncSession,
+    organiser: Organiser,
+    event_id: int,
+    now: datetime,
+    send_key: str | None = None,
 ) -> OrganiserSend:
-    """Queue a reminder to every confirmed attendee now, and log it."""
+    """Queue a reminder to every confirmed attendee now, and log it (with `send_key`, as
+    send_message)."""
     send = await messaging.send_reminder_now(session, event_id)
-    await _log(session, organiser, "reminder.sent", send, now)
+    await _log(session, organiser, "reminder.sent", send, now, send_key)
     return send
 
 
 async def _log(
-    session: AsyncSession, organiser: Organiser, action: str, send: OrganiserSend, now: datetime
+    session: AsyncSession,
+    organiser: Organiser,
+    action: str,
+    send: OrganiserSend,
+    now: datetime,
+    send_key: str | None,
 ) -> None:
     progress = await outbox.send_progress(session, send.id)
     await audit.record(
@@ -87,6 +99,7 @@ async def _log(
         send=send.id,
         audience=send.audience.value,
         recipients=sum(progress.values()),
+        **({"send_key": send_key} if send_key else {}),
     )
 
 

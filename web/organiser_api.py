@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from limits import RateLimitItem
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,14 +34,15 @@ from foundation import ids  # also registers {name:id} before the routes compile
 from foundation.body_limit import ORGANISER_API_LIMIT
 from foundation.json_body import json_object
 from foundation.openapi import Operation, Reply, v1_only
+from foundation.ratelimit import SEND_RATE_LIMIT_PER_EVENT, SEND_RATE_LIMIT_PER_SENDER
 from foundation.services import services
 from foundation.site_paths import url
 from foundation.timestamps import utcnow
 from foundation.typed_body import Moment, validated
 from mail.models import Audience
 from mail.outbox import send_progress
-from organisers import event_actions, messages
-from organisers.access import current, requires_token
+from organisers import event_actions, send_keys
+from organisers.access import bearer_of, current, requires_token
 from organisers.attendees_workspace import attendee_list
 from registrations import listing
 from registrations.messaging import MAX_BODY, MAX_SUBJECT
@@ -316,21 +318,28 @@ async def list_registrations(request: Request) -> Response:
 
 @requires_token()
 async def send_event_message(request: Request) -> Response:
+    app = services(request)
     message: MessageRequest = await _body(request, MessageRequest)
-    async with services(request).transaction() as session:
-        send = await messages.send_message(
+    key = send_keys.checked_key(request.headers.get("idempotency-key"))
+    event_id = request.path_params["event_id"]
+    # Per token (its hash: foundation.ratelimit keys it) and per event, every attempt.
+    await send_keys.within_limits(app.send_limiter, f"token:{bearer_of(request)}", event_id)
+    async with app.transaction() as session:
+        sent = await send_keys.message_once(
             session,
             current(request),
-            request.path_params["event_id"],
+            event_id,
             subject=message.subject,
             body=message.body,
             audience=message.to,
+            key=key,
             now=utcnow(),
         )
     # From BASE_URL, never the request's Host (foundation.site_paths).
-    base = services(request).settings.base_url.rstrip("/")
-    progress = base + request.app.url_path_for("organiser_api_send", send_id=send.id)
-    return _json(SendAccepted(send_id=send.id, progress=progress), 202)
+    base = app.settings.base_url.rstrip("/")
+    progress = base + request.app.url_path_for("organiser_api_send", send_id=sent.send.id)
+    accepted = SendAccepted(send_id=sent.send.id, progress=progress)
+    return _json(accepted, 200 if sent.repeated else 202)
 
 
 @requires_token()
@@ -368,6 +377,16 @@ BODY = {
     422: Reply("Invalid fields; `fields` maps each to a message"),
 }
 NOT_FOUND = {404: Reply("No such event")}
+IDEMPOTENCY_KEY = {
+    "description": "A key of the client's choosing for this message (draft-ietf-httpapi-"
+    "idempotency-key-header); repeated, it answers the send it made",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": send_keys.MAX_KEY},
+}
+
+
+def _limits(items: tuple[RateLimitItem, ...]) -> str:
+    return ", ".join(str(item) for item in items)
 
 
 def _operation(summary: str, replies: dict[int, Reply], **options: Any) -> Operation:
@@ -413,14 +432,34 @@ REGISTRATIONS = _operation(
 MESSAGE = _operation(
     "Send a message to the people on an event",
     {
+        200: Reply(
+            "Already sent with this `Idempotency-Key` and this body: the same send, nothing "
+            "queued again",
+            SendAccepted,
+        ),
         202: Reply("Queued; read its progress at `progress`", SendAccepted),
         **NOT_FOUND,
         409: Reply("The event is not published"),
         **BODY,
+        422: Reply(
+            "Invalid fields (`fields` maps each to a message), or an `Idempotency-Key` "
+            "already used for another body (`code`: `idempotency_key_reused`)"
+        ),
+        429: Reply(
+            "Too many sends (per token: "
+            f"{_limits(SEND_RATE_LIMIT_PER_SENDER)}; per event, whoever sends: "
+            f"{_limits(SEND_RATE_LIMIT_PER_EVENT)}; every attempt counts), or too many refused "
+            "tokens from this client; try again after Retry-After seconds",
+            headers={"Retry-After": RETRY_AFTER},
+        ),
     },
     body=MessageRequest,
+    headers={"Idempotency-Key": IDEMPOTENCY_KEY},
     description="One mail to each person in `to`, with the event's time and links (the join "
-    "link to the confirmed only), sent in the background.",
+    "link to the confirmed only), sent in the background. Send an `Idempotency-Key` "
+    "(1–200 visible characters, any value unique to this message, such as a UUID) to make a "
+    "retry safe: for 24 hours the same key with the same body answers 200 with the same "
+    "send and sends nothing more; with another body, 422.",
 )
 SEND = _operation(
     "The progress of a send",

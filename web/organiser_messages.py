@@ -16,7 +16,7 @@ from foundation.services import services
 from foundation.timestamps import utcnow
 from mail.models import Audience, MessageKind
 from notices.preview import preview_send
-from organisers import messages
+from organisers import messages, send_keys
 from organisers.access import current, requires
 
 AUDIENCES = {a.value: a for a in Audience}
@@ -55,6 +55,7 @@ async def _message_form(request: Request) -> tuple[dict[str, str], Audience]:
         "audience": str(form.get("audience", "")),
         "subject": form_text.field(form, "subject", 1000),
         "body": form_text.field(form, "body", 40_000),
+        "send_key": form_text.field(form, "send_key", send_keys.MAX_KEY),
     }
     audience = AUDIENCES.get(values["audience"], Audience.CONFIRMED)
     values["audience"] = audience.value
@@ -63,8 +64,15 @@ async def _message_form(request: Request) -> tuple[dict[str, str], Audience]:
 
 @requires()
 async def message_preview(request: Request) -> Response:
-    app = services(request)
     values, audience = await _message_form(request)
+    return await _preview(request, values, audience)
+
+
+async def _preview(
+    request: Request, values: dict[str, str], audience: Audience, note: str | None = None
+) -> Response:
+    """The message as its first recipient gets it, with a fresh one-time key in its form."""
+    app = services(request)
     try:
         async with app.transaction() as session:
             preview = await preview_send(
@@ -81,34 +89,50 @@ async def message_preview(request: Request) -> Response:
         if exc.status == 404:
             raise
         return await _messages(request, values, refused=said(request, exc), status=422)
-    return _page(request, "preview.html", {"preview": preview, "values": values})
+    values = {**values, "send_key": send_keys.new_key()}
+    context = {"preview": preview, "values": values, "note": note}
+    return _page(request, "preview.html", context, 200 if note is None else 409)
 
 
 @requires()
 async def message_send(request: Request) -> Response:
     app = services(request)
     values, audience = await _message_form(request)
+    event_id = request.path_params["event_id"]
+    if not values["send_key"]:  # a page from before keys: show what it would send first
+        return await _preview(request, values, audience, said(request, send_keys.SendKeyMissing()))
+    await send_keys.within_limits(app.send_limiter, f"account:{current(request).id}", event_id)
     try:
         async with app.transaction() as session:
-            send = await messages.send_message(
+            sent = await send_keys.message_once(
                 session,
                 current(request),
-                request.path_params["event_id"],
+                event_id,
                 subject=values["subject"],
                 body=values["body"],
                 audience=audience,
+                key=values["send_key"],
                 now=utcnow(),
             )
     except DomainError as exc:
         if exc.status == 404:
             raise
         return await _messages(request, values, refused=said(request, exc), status=422)
-    return RedirectResponse(page_link(request, "organiser_send", send_id=send.id), 303)
+    # A repeated post of the form lands where the first one did, and sends nothing more.
+    return RedirectResponse(page_link(request, "organiser_send", send_id=sent.send.id), 303)
 
 
 @requires()
 async def reminder_page(request: Request) -> Response:
+    return await _reminder(request)
+
+
+async def _reminder(request: Request, status: int = 200) -> Response:
+    """The reminder as its first recipient gets it, a fresh one-time key, and when the last
+    reminder went if that was within send_keys.REMIND_AGAIN_WITHIN (then sending confirms
+    another)."""
     app = services(request)
+    now = utcnow()
     async with app.transaction() as session:
         preview = await preview_send(
             session,
@@ -116,20 +140,36 @@ async def reminder_page(request: Request) -> Response:
             request.path_params["event_id"],
             kind=MessageKind.REMINDER,
             audience=Audience.CONFIRMED,
-            now=utcnow(),
+            now=now,
         )
-    return _page(request, "reminder.html", {"preview": preview})
+        last = await send_keys.last_reminder(session, preview.event.id, now)
+    context = {"preview": preview, "send_key": send_keys.new_key(), "last": last}
+    return _page(request, "reminder.html", context, status)
 
 
 @requires()
 async def reminder_send(request: Request) -> Response:
     app = services(request)
-    await csrf.checked_form(request, app.settings.secret_key)
-    async with app.transaction() as session:
-        send = await messages.remind_now(
-            session, current(request), request.path_params["event_id"], utcnow()
-        )
-    return RedirectResponse(page_link(request, "organiser_send", send_id=send.id), 303)
+    form = await csrf.checked_form(request, app.settings.secret_key)
+    key = form_text.field(form, "send_key", send_keys.MAX_KEY)
+    again = form_text.field(form, "again", 12)
+    event_id = request.path_params["event_id"]
+    if not key:  # a page from before keys: show it again
+        return await _reminder(request, 409)
+    await send_keys.within_limits(app.send_limiter, f"account:{current(request).id}", event_id)
+    try:
+        async with app.transaction() as session:
+            sent = await send_keys.remind_once(
+                session,
+                current(request),
+                event_id,
+                key=key,
+                again=int(again) if again.isdigit() else None,
+                now=utcnow(),
+            )
+    except send_keys.RemindedRecently:
+        return await _reminder(request, 409)  # it says when the last one went, and asks
+    return RedirectResponse(page_link(request, "organiser_send", send_id=sent.send.id), 303)
 
 
 @requires()
