@@ -53,12 +53,17 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     app = services(request)
-    # A signed-in request's form must come from its own session; with no session left
-    # (it idled out) there is nothing to sign out, so nothing to protect.
-    if await access.signed_in(request) is not None:
-        await csrf.checked_form(request, app.settings.secret_key)
-        await signing_in.sign_out(app, access.session_token(request), utcnow())
     response = RedirectResponse(page_link(request, "organiser_login"), status_code=303)
+    # Only the signed-in browser's own form signs out. Another site's form (Sec-Fetch-Site,
+    # sent by every current browser) or one without a session (another site's, which the
+    # SameSite=Lax cookie stays away from, or one that idled out) changes nothing at all,
+    # not even a cookie: nothing else is checked for it.
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return response
+    if await access.signed_in(request) is None:
+        return response
+    await csrf.checked_form(request, app.settings.secret_key)
+    await signing_in.sign_out(app, access.session_token(request), utcnow())
     access.clear_session_cookie(response, app.settings)
     csrf.rotate(request, response, secure=app.settings.base_url.startswith("https"))
     return response

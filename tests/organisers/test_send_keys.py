@@ -22,7 +22,8 @@ INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 def hidden_of(page: str, action: str) -> dict[str, str]:
     """The hidden fields of the form posting to `action`, as a browser sends them."""
-    form = re.search(rf'<form method="post" action="[^"]*{re.escape(action)}">(.*?)</form>', page, re.S)
+    opening = rf'<form method="post" action="[^"]*{re.escape(action)}">'
+    form = re.search(opening + "(.*?)</form>", page, re.S)
     assert form, action
     return {name: unescape(value) for name, value in INPUT.findall(form.group(1))}
 
