@@ -21,9 +21,8 @@ def preview_lines(
     if preview.cancelling and not preview.already_cancelled:
         lines.append(words.gettext("Så här blir det om du ställer in"))
     elif not preview.cancelling:
+        # Never empty: a change of nothing is refused before a preview is made.
         facts = changed_facts(preview, language=language, tz=tz)
-        if not facts:
-            return [*lines, words.gettext("Inget ändras: allt i formuläret är som förut.")]
         lines.append(words.gettext("Det här ändras"))
         none = words.gettext("ingen")
         lines += [f"  {f.label}: {f.before or none} → {f.after or none}" for f in facts]

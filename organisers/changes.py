@@ -26,6 +26,7 @@ from organisers.models import Organiser
 from registrations.organising import (
     ChangePreview,
     cancel_event,
+    preview_as_is,
     preview_cancel,
     preview_update,
     update_event,
@@ -108,10 +109,11 @@ async def preview_form(
     session: AsyncSession, event_id: int, form: ChangeForm | None, *, tz: str
 ) -> ChangePreview:
     """What the form's change would do now (no form: the event as it is, nothing
-    changing); writes nothing. Raises EventNotFound, InvalidEvent or EventInPast."""
-    event = await event_by_id(session, event_id, say_id=True)
+    changing); writes nothing. Raises EventNotFound, InvalidEvent, EventInPast, or
+    NothingToChange for a form with every value as it is."""
     if form is None:
-        return await preview_update(session, event_id, EventChanges())
+        return await preview_as_is(session, event_id)
+    event = await event_by_id(session, event_id, say_id=True)
     changes = changes_from_form(event, form, tz)
     return await preview_update(session, event_id, changes, note=form.note)
 
@@ -145,9 +147,10 @@ async def change_event(
     now: datetime,
 ) -> ChangePreview:
     """Apply `changes` (with the organiser's `note` to attendees) as the preview whose
-    `version` was `seen` said; the preview it applied. Raises ChangedSincePreview (with the
-    preview as things are now) when the event or its list changed since, or what
-    `registrations.organising.update_event` raises. `organiser` None: the command line."""
+    `version` was `seen` said; the preview it applied. Raises NothingToChange when every
+    value is (now) as it is, ChangedSincePreview (with the preview as things are now) when
+    the event or its list changed since, or what `registrations.organising.update_event`
+    raises. `organiser` None: the command line."""
     await locked_event(session, event_id)
     preview = await preview_update(session, event_id, changes, note=note)
     if preview.version != seen:

@@ -8,7 +8,6 @@ the same transaction with ids and field names only, and answers the event with i
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,9 +21,8 @@ from foundation.ids import is_id
 from organisers import audit
 from organisers.models import Organiser
 from registrations import listing
-from registrations.organising import cancel_event, update_event
-
-CHANGEABLE = tuple(f.name for f in fields(EventChanges) if f.name not in ("extra", "allow_past"))
+from registrations.errors import NothingToChange
+from registrations.organising import cancel_event, preview_update, update_event
 
 
 async def event_of(session: AsyncSession, event_id: int) -> listing.EventListing:
@@ -74,11 +72,20 @@ async def change(
 ) -> listing.EventListing:
     """Change an event's fields (confirmed attendees get an updated invite when its time,
     place, link or title moves; more seats promote from the waitlist), then publish it
-    when `publish`. Each step is logged with the names of the fields changed, never their
-    values. Raises EventNotFound or InvalidEvent; nothing is changed when it raises."""
+    when `publish` and it is not published yet. Each step is logged with the names of the
+    fields changed, never their values. Raises EventNotFound, InvalidEvent, or
+    NothingToChange when neither a field nor the state would change (the one rule of
+    registrations.organising); nothing is changed when it raises."""
     subject = f"event:{event_id}"
-    changed = [name for name in CHANGEABLE if getattr(changes, name) is not None]
-    if changed:
+    publish = publish and (await event_of(session, event_id)).event.status != (
+        EventStatus.PUBLISHED
+    )
+    try:
+        preview = await preview_update(session, event_id, changes)
+    except NothingToChange:
+        if not publish:
+            raise
+    else:
         event = await update_event(session, event_id, changes)
         await audit.record(
             session,
@@ -87,7 +94,7 @@ async def change(
             "event.changed",
             subject,
             now=now,
-            fields=",".join(changed),
+            fields=",".join(sorted(preview.changes)),
             sequence=event.sequence,
         )
     if publish:

@@ -99,3 +99,14 @@ class InvalidMark(RegistrationError):
 
     def __init__(self) -> None:
         super().__init__(N_("Välj närvarande, uteblev eller ångra."))
+
+
+class NothingToChange(RegistrationError):
+    """A change to an event in which every value is as it already is (a note alone is no
+    change): refused, so no updated invite, notice or audit entry says something moved."""
+
+    code = "nothing_to_change"
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__(N_("Inget att ändra: allt är redan som du skrev."))

@@ -3,7 +3,9 @@
 Pages, the command line and the API call these, never `events.schedule` directly, so
 a reschedule always reaches every attendee's calendar however it was made. Each change
 has a preview (`preview_update`, `preview_cancel`) counted by the same rules, writing
-nothing, so what an organiser is told before is what then happens.
+nothing, so what an organiser is told before is what then happens. A change in which every
+value is as it already is, is no change: both refuse it (NothingToChange), so nobody gets an
+updated invite or a notice, and no audit entry says something moved.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from foundation.text import MSG_TOO_LONG, TextRefused, clean_text
 from mail.models import MessageKind
 from mail.outbox import enqueue, unsent_payloads
 from registrations.change_notice import seen_of, told
+from registrations.errors import NothingToChange
 from registrations.models import Registration, RegistrationStatus
 from registrations.waitlist import count_confirmed, promote_from_waitlist, seat_counts
 
@@ -90,7 +93,23 @@ async def preview_update(
     session: AsyncSession, event_id: int, changes: EventChanges, *, note: str = ""
 ) -> ChangePreview:
     """What `update_event(session, event_id, changes, note=note)` would do now; writes
-    nothing. Raises what it would raise: EventNotFound, InvalidEvent, EventInPast."""
+    nothing. Raises what it would raise: EventNotFound, InvalidEvent, EventInPast,
+    NothingToChange."""
+    preview = await _preview_update(session, event_id, changes, note=note)
+    if not preview.changes:
+        raise NothingToChange()
+    return preview
+
+
+async def preview_as_is(session: AsyncSession, event_id: int) -> ChangePreview:
+    """The event as it is, nothing changing, with its counts: what a change form starts
+    from. Raises EventNotFound, or InvalidEvent for a cancelled event."""
+    return await _preview_update(session, event_id, EventChanges())
+
+
+async def _preview_update(
+    session: AsyncSession, event_id: int, changes: EventChanges, *, note: str = ""
+) -> ChangePreview:
     event = await event_by_id(session, event_id, say_id=True)
     checked_note(note)
     plan = await plan_changes(session, event, changes, count_confirmed=count_confirmed)
@@ -146,13 +165,18 @@ async def update_event(
     (no invite; the join link is not theirs).
 
     `note` is the organiser's own words, carried in every changed notice. Raises
-    EventNotFound, InvalidEvent or EventInPast, having written nothing.
+    EventNotFound, InvalidEvent, EventInPast, or NothingToChange when every value is as it
+    already is, having written nothing.
     """
     note = checked_note(note)
     # What people knew, read under the event's lock before the change, in its transaction:
     # the notices carry it, so a mail composed later cannot take the new values for old.
     locked = await lock_event(session, event_id)
     was = seen_of(locked, join_link=True) if locked is not None else {}
+    if locked is not None:
+        plan = await plan_changes(session, locked, changes, count_confirmed=count_confirmed)
+        if not plan.differing(locked):
+            raise NothingToChange()
     update = await apply_changes(session, event_id, changes, count_confirmed=count_confirmed)
     event = update.event
     await session.flush()

@@ -29,6 +29,7 @@ from organisers import change_wording, changes
 from organisers.access import current, requires
 from organisers.changes import ChangeForm
 from organisers.errors import ChangedSincePreview
+from registrations.errors import NothingToChange
 from registrations.organising import ChangePreview, preview_cancel
 
 # Where a confirmed change leads: the event's own organiser page, or the overview until
@@ -192,7 +193,7 @@ async def change(request: Request) -> Response:
     try:
         asked = _read(values)
         if "edit" in form:  # back from the preview to the form, values kept
-            return await _change_refused(request, event_id, values, InvalidEvent({}))
+            return await _change_refused(request, event_id, values)
         async with app.transaction() as session:
             if form.get("confirm") == "yes":
                 await changes.change_from_form(
@@ -210,18 +211,27 @@ async def change(request: Request) -> Response:
         return _preview_page(request, exc.preview, values, stale=said(request, exc))
     except InvalidEvent as exc:
         return await _change_refused(request, event_id, values, exc)
+    except NothingToChange as exc:
+        return await _change_refused(request, event_id, values, refused=said(request, exc))
     return _preview_page(request, preview, values)
 
 
 async def _change_refused(
-    request: Request, event_id: int, values: dict[str, str], exc: InvalidEvent
+    request: Request,
+    event_id: int,
+    values: dict[str, str],
+    exc: InvalidEvent | None = None,
+    *,
+    refused: str | None = None,
 ) -> Response:
-    """The form again with what was typed, each fault next to its field."""
+    """The form again with what was typed, each fault next to its field, and `refused`
+    (or a fault no field shows) above it."""
     app = services(request)
     async with app.transaction() as session:
         shown = await changes.preview_form(session, event_id, None, tz=app.settings.timezone)
-    fields, general = _field_errors(exc)
-    refused = translations(language_of(request)).gettext(general) if general else None
+    fields, general = _field_errors(exc) if exc is not None else ({}, None)
+    if general:
+        refused = translations(language_of(request)).gettext(general)
     return _change_form(request, shown, values, fields, refused)
 
 
