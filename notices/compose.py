@@ -153,7 +153,9 @@ def render(
     """The mail for a draft: text, HTML and, for invites, the calendar part.
 
     `mask_links`, when given, stands in for every link that belongs to the recipient (the
-    manage link, the personal feed, the join link), so an organiser can be shown the mail.
+    manage link, the personal feed), so an organiser can be shown the mail. The join link
+    is the event's, the same for every confirmed attendee, and the organiser's own: it is
+    shown as it is, to those it goes to.
     """
     row, registration, event = draft.row, draft.registration, draft.event
     base = settings.base_url
@@ -164,7 +166,7 @@ def render(
     join_url = event.join_url if gets_join_link(row.kind, registration) else None
     language = recipient_language(registration, settings)
     changed = what_changed(row.payload) if row.kind == MessageKind.EVENT_CHANGED else []
-    if join_url is None or mask_links:
+    if join_url is None:
         changed = [c for c in changed if c.what != "join_url"]
     context: dict[str, Any] = {
         "site_name": settings.site_name,
@@ -183,7 +185,7 @@ def render(
         # The page for the personal calendar (subscribe, replace the address), not the
         # bare .ics: it spans every booking of the address, so only mail carries it.
         "feed_url": mask_links or url(base, "feed_page", token=draft.feed_token),
-        "join_url": mask_links if mask_links and join_url else join_url,
+        "join_url": join_url,
         "position": draft.position,
         "examples": [
             {

@@ -2,8 +2,9 @@
 
 The mail is composed by notices.compose.render, the code that composes it at delivery, from
 a message that is never queued: nothing is written. Links that belong to the recipient (the
-manage link, the personal feed, the join link) are masked, so the organiser's screen never
-holds a link that opens someone's booking.
+manage link, the personal feed) are masked, so the organiser's screen never holds a link
+that opens someone's booking; the join link, the same for everyone and the organiser's own,
+is shown as it will be sent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from guide.catalogue import examples_for_events
 from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
 from notices.compose import Draft, recipient_language, render
 from registrations.messaging import audience_of, checked_message
+from registrations.models import Registration, RegistrationStatus
 from registrations.waitlist import waitlist_position
 
 # What stands in for a recipient's own links, in the mail's language.
@@ -35,7 +37,10 @@ MASKED_LINK = N_("(personlig länk)")
 @dataclass(frozen=True)
 class Preview:
     """The send as its first recipient will get it (None when nobody would get it), and how
-    many will get it. `subject`, `text` and `html` are the mail's, links masked."""
+    many will get it. `subject`, `text` and `html` are the mail's, personal links masked.
+    A message to both the confirmed and the waitlist also shows the text part as the first
+    in line gets it (`waitlisted_name`, `waitlisted_text`), framed by their place in line and
+    without the join link; None otherwise."""
 
     event: Event
     kind: MessageKind
@@ -47,6 +52,8 @@ class Preview:
     mail_subject: str | None
     text: str | None
     html: str | None
+    waitlisted_name: str | None = None
+    waitlisted_text: str | None = None
 
 
 async def preview_send(
@@ -81,31 +88,39 @@ async def preview_send(
     if not everyone:
         return Preview(event, kind, audience, subject, body, 0, None, None, None, None)
     first = everyone[0]
+    examples = (await examples_for_events(session, [event.id]))[event.id]
     # Neither object is added to the session: they exist only to be composed.
     send = OrganiserSend(
         event_id=event.id, kind=kind, audience=audience, subject=subject, body=body
     )
-    row = OutboxMessage(
-        kind=kind,
-        recipient=first.email,
-        dedupe_key="preview",
-        event_id=event.id,
-        registration_id=first.id,
-        payload={"offset": 0, "manual": True},
-        status=OutboxStatus.PENDING,
-        attempts=0,
-    )
-    draft = Draft(
-        row=row,
-        registration=first,
-        event=event,
-        examples=(await examples_for_events(session, [event.id]))[event.id],
-        feed_token="",  # masked below; asking for it could create the feed
-        position=await waitlist_position(session, first),
-        send=send,
-    )
-    masked = translations(recipient_language(first, settings)).gettext(MASKED_LINK)
-    mail = render(draft, settings, now, mask_links=masked)
+
+    async def composed(recipient: Registration) -> EmailMessage:
+        row = OutboxMessage(
+            kind=kind,
+            recipient=recipient.email,
+            dedupe_key="preview",
+            event_id=event.id,
+            registration_id=recipient.id,
+            payload={"offset": 0, "manual": True},
+            status=OutboxStatus.PENDING,
+            attempts=0,
+        )
+        draft = Draft(
+            row=row,
+            registration=recipient,
+            event=event,
+            examples=examples,
+            feed_token="",  # masked below; asking for it could create the feed
+            position=await waitlist_position(session, recipient),
+            send=send,
+        )
+        masked = translations(recipient_language(recipient, settings)).gettext(MASKED_LINK)
+        return render(draft, settings, now, mask_links=masked)
+
+    mail = await composed(first)
+    # A message to both: the first in line reads a frame of their own (their place, no link).
+    waiting = next((r for r in everyone if r.status == RegistrationStatus.WAITLISTED), None)
+    in_line = _part(await composed(waiting), "plain") if waiting and waiting is not first else None
     return Preview(
         event,
         kind,
@@ -117,6 +132,8 @@ async def preview_send(
         str(mail["Subject"]),
         _part(mail, "plain"),
         _part(mail, "html"),
+        waitlisted_name=waiting.name if waiting and in_line else None,
+        waitlisted_text=in_line,
     )
 
 

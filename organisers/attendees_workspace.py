@@ -186,17 +186,35 @@ async def cancel_attendee(
     return cancelled
 
 
-async def promote_attendee(
+async def seat_offer(
+    session: AsyncSession, event_id: int, registration_id: int, now: datetime
+) -> waitlist.SeatOffer:
+    """What giving someone in line a seat would do, for its confirmation page; not logged
+    (nothing happens). Raises RegistrationNotFound, NotWaitlisted, BookingClosed."""
+    return await waitlist.seat_offer(
+        session, event_id=event_id, registration_id=registration_id, now=now
+    )
+
+
+async def give_seat(
     session: AsyncSession,
     organiser: Organiser,
     event_id: int,
     registration_id: int,
+    seen: str,
     now: datetime,
-) -> Registration:
-    """Give a free seat to someone in line ahead of the others. Raises NoSeatFree,
-    NotWaitlisted, RegistrationNotFound, BookingClosed (registrations.waitlist)."""
-    promoted = await waitlist.promote_ahead(
-        session, event_id=event_id, registration_id=registration_id, now=now
+) -> waitlist.SeatGiven:
+    """Give someone in line a seat of their own, one more than the capacity when all are
+    taken (registrations.waitlist.give_seat); logged with the new capacity when it grew.
+    Raises SeatsChanged, NotWaitlisted, RegistrationNotFound, BookingClosed."""
+    given = await waitlist.give_seat(
+        session, event_id=event_id, registration_id=registration_id, seen=seen, now=now
+    )
+    # A seat added for them changed the event itself: said as a change of its capacity.
+    grew: dict[str, int | str] = (
+        {"fields": "capacity", "capacity": given.capacity}
+        if given.capacity_before != given.capacity
+        else {}
     )
     await audit.record(
         session,
@@ -205,8 +223,9 @@ async def promote_attendee(
         _subject(event_id),
         now=now,
         registration=registration_id,
+        **grew,
     )
-    return promoted
+    return given
 
 
 async def check_in_list(session: AsyncSession, event_id: int) -> attendance.CheckInList:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from babel.lists import format_list
+
 from foundation.errors import N_
 from foundation.i18n import format_datetime, format_span, translations
 from registrations.organising import ChangePreview
@@ -129,11 +131,11 @@ def outcome(preview: ChangePreview, *, language: str) -> list[str]:
         if preview.promoted:
             said.append(
                 words.ngettext(
-                    "%(num)d flyttas upp från kön och får en kalenderinbjudan.",
-                    "%(num)d flyttas upp från kön och får en kalenderinbjudan.",
+                    "%(num)d flyttas upp från kön och får en kalenderinbjudan: %(names)s.",
+                    "%(num)d flyttas upp från kön och får en kalenderinbjudan: %(names)s.",
                     preview.promoted,
                 )
-                % {"num": preview.promoted}
+                % {"num": preview.promoted, "names": _names(preview.promoted_names, language)}
             )
         if preview.waitlist_told:
             said.append(
@@ -155,6 +157,19 @@ def outcome(preview: ChangePreview, *, language: str) -> list[str]:
         % {"num": preview.mails}
     )
     return said
+
+
+NAMES_SHOWN = 10  # a raise by many seats names the first ten, then says how many more
+
+
+def _names(names: tuple[str, ...], language: str) -> str:
+    """'Anna Berg, Bo Ek och Cia Lund'; past NAMES_SHOWN, '… och 5 till'."""
+    words = translations(language)
+    shown = list(names[:NAMES_SHOWN])
+    more = len(names) - len(shown)
+    if more:
+        shown.append(words.ngettext("%(num)d till", "%(num)d till", more) % {"num": more})
+    return format_list(shown, locale=language)
 
 
 def note_reach(preview: ChangePreview, *, language: str) -> str:

@@ -60,17 +60,19 @@ MSG_EVENT_OVER = N_("Evenemanget är redan slut.")
 MSG_CONSENT_BY_ORGANISER = N_("Kryssa i rutan när personen har godkänt hur uppgifterna hanteras.")
 
 
-class NoSeatFree(RegistrationError):
-    """Promoting ahead of the line needs a free seat; confirmed seats never exceed capacity."""
+class SeatsChanged(RegistrationError):
+    """Giving someone a seat was confirmed for seats that have changed since the organiser
+    was shown them (another organiser gave one, a raise, a cancellation): refused, so no seat
+    is ever added that the confirmation page did not announce."""
 
-    code = "no_seat_free"
+    code = "seats_changed"
     status = 409
 
     def __init__(self) -> None:
         super().__init__(
             N_(
-                "Det finns ingen ledig plats, så ingen kan flyttas upp före kön. En plats som "
-                "blir ledig går till den som står först i kön."
+                "Antalet platser har ändrats sedan du tittade, så ingen plats gavs. Titta på "
+                "listan igen och ge platsen på nytt om den fortfarande ska ges."
             )
         )
 

@@ -11,6 +11,7 @@ updated invite or a notice, and no audit entry says something moved.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,12 @@ from mail.outbox import enqueue, unsent_payloads
 from registrations.change_notice import seen_of, told
 from registrations.errors import NothingToChange
 from registrations.models import Registration, RegistrationStatus
-from registrations.waitlist import count_confirmed, promote_from_waitlist, seat_counts
+from registrations.waitlist import (
+    count_confirmed,
+    first_in_line,
+    promote_from_waitlist,
+    seat_counts,
+)
 
 MAX_NOTE = 5_000  # characters: an organiser's few words to attendees about a change
 MSG_NOTE_TOO_LONG = N_("Meddelandet får vara högst 5 000 tecken.")
@@ -46,14 +52,14 @@ class ChangePreview:
 
     `event` is the event as it is now, before the change; `changes` maps each field that
     would change to (now, after); empty when nothing would.
-    Changing: `invited` confirmed get an updated invite (iTIP REQUEST, SEQUENCE one
-    higher), `promoted` move up from the waitlist with an invite of their own, and
-    `waitlist_told` stay in line and are told of the change (no invite). Cancelling:
-    `cancelled` confirmed get a CANCEL that takes the event out of their calendars and
-    `waitlist_told` are told it is off. `note_mails` is how many of these mails carry the
-    organiser's note. `version` is the event and its list as seen (sequence, last change,
-    confirmed, waiting): a confirmation carries it back and is refused when it no longer
-    holds (organisers.changes).
+    Changing: `invited` confirmed get an updated invite (iTIP REQUEST, SEQUENCE one higher),
+    `promoted` move up from the waitlist with an invite of their own (named in
+    `promoted_names`), and `waitlist_told` stay in line and are told of the change (no
+    invite). Cancelling: `cancelled` confirmed get a CANCEL that takes the event out of
+    their calendars and `waitlist_told` are told it is off. `note_mails` is how many of
+    these mails carry the organiser's note. `version` is the event and its list as seen
+    (sequence, last change, confirmed, waiting): a confirmation carries it back and is
+    refused when it no longer holds (organisers.changes).
     """
 
     event: Event
@@ -68,6 +74,7 @@ class ChangePreview:
     version: str
     already_cancelled: bool = False
     calendar_changed: bool = False  # the time, place, link or title changes
+    promoted_names: tuple[str, ...] = ()  # who moves up, first in line first
 
     @property
     def note_mails(self) -> int:
@@ -117,6 +124,7 @@ async def _preview_update(
     # promote_from_waitlist fills every free seat from the head of the line.
     free = plan.new.get("capacity", event.capacity) - confirmed
     promoted = min(max(free, 0), waitlisted) if plan.capacity_raised else 0
+    moving = await first_in_line(session, event.id, promoted)
     return ChangePreview(
         event=event,
         cancelling=False,
@@ -126,10 +134,11 @@ async def _preview_update(
         invited=confirmed if plan.calendar_changed else 0,
         calendar_changed=plan.calendar_changed,
         promoted=promoted,
+        promoted_names=tuple(moving),
         # The join link is not theirs: a change of it alone tells the waitlist nothing.
         waitlist_told=waitlisted - promoted if plan.public_changed else 0,
         cancelled=0,
-        version=_version(event, confirmed, waitlisted, plan.new, note),
+        version=_version(event, confirmed, waitlisted, plan.new, note, moving),
     )
 
 
@@ -257,13 +266,20 @@ async def cancel_event(session: AsyncSession, event_id: int, *, note: str = "") 
 
 
 def _version(
-    event: Event, confirmed: int, waitlisted: int, asked: dict[str, Any], note: str
+    event: Event,
+    confirmed: int,
+    waitlisted: int,
+    asked: dict[str, Any],
+    note: str,
+    moving: Sequence[str] = (),
 ) -> str:
     """The event and its list as seen, and what was asked of them (the new values and the
-    note, hashed): a confirmation whose values differ from the previewed ones, or that
-    comes after the list changed, no longer matches."""
+    note, hashed, with the names of who was said to move up): a confirmation whose values
+    differ from the previewed ones, or that comes after the list changed, no longer
+    matches."""
     stamp = int(event.updated_at.timestamp() * 1_000_000)
     request = repr(sorted((name, str(value)) for name, value in asked.items())) + "\x00" + note
+    request += "\x00" + repr(list(moving))
     digest = hashlib.sha256(request.encode()).hexdigest()[:16]
     return f"{event.sequence}-{stamp}-{confirmed}-{waitlisted}-{digest}"
 

@@ -1,13 +1,16 @@
-"""The FIFO waitlist: positions, and promotion when a seat frees."""
+"""The FIFO waitlist: positions, promotion when a seat frees, and an organiser's seat for
+someone in line."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.capacity import add_seat
 from events.errors import EventNotFound
 from events.models import Event, EventStatus
 from events.opening import MSG_CANCELLED, MSG_NOT_PUBLISHED, BookingClosed
@@ -72,20 +75,92 @@ async def promote_from_waitlist(session: AsyncSession, event: Event) -> Sequence
     return promoted
 
 
-async def promote_ahead(
-    session: AsyncSession, *, event_id: int, registration_id: int, now: datetime | None = None
-) -> Registration:
-    """An organiser gives a free seat to someone in line, whatever their place; they get the
-    invite as anyone promoted does. Raises RegistrationNotFound, BookingClosed (the event is
-    cancelled, not published or over), NotWaitlisted, or NoSeatFree: confirmed seats never
-    exceed capacity, and a seat freed before the event starts has already gone to the first
-    in line."""
+@dataclass(frozen=True)
+class SeatOffer:
+    """What giving `registration` (in line) a seat would do now: with a seat free (an event
+    that has begun keeps a freed seat empty) they take it; otherwise `adds_seat`, and the
+    capacity grows from `capacity` to `capacity + 1` for them alone. `seen` is these seats
+    as shown, which the confirmation carries back (give_seat)."""
+
+    registration: Registration
+    position: int
+    capacity: int
+    confirmed: int
+
+    @property
+    def adds_seat(self) -> bool:
+        return self.confirmed >= self.capacity
+
+    @property
+    def seen(self) -> str:
+        return f"{self.capacity}:{self.confirmed}"
+
+
+@dataclass(frozen=True)
+class SeatGiven:
+    """Who got a seat, and the capacity before and after (equal when a free seat was used)."""
+
+    registration: Registration
+    capacity_before: int
+    capacity: int
+
+
+async def seat_offer(
+    session: AsyncSession, *, event_id: int, registration_id: int, now: datetime
+) -> SeatOffer:
+    """What `give_seat` would do now, for the organiser's confirmation page; writes
+    nothing. Raises what give_seat raises but SeatsChanged."""
+    event = await session.get(Event, event_id) if is_id(event_id) else None
+    registration = await _waiting(session, event, registration_id, now)
+    assert event is not None  # _waiting refuses a missing event
+    return SeatOffer(
+        registration=registration,
+        position=await waitlist_position(session, registration) or 0,
+        capacity=event.capacity,
+        confirmed=await count_confirmed(session, event.id),
+    )
+
+
+async def give_seat(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    registration_id: int,
+    seen: str,
+    now: datetime | None = None,
+) -> SeatGiven:
+    """An organiser gives someone in line a seat, whatever their place; they get the invite
+    as anyone promoted does. A free seat is theirs; when every seat is taken the capacity
+    grows by one for them (events.capacity.add_seat), so nobody else in line moves and
+    confirmed seats still never exceed the capacity. Under the event's lock.
+
+    `seen` is the SeatOffer.seen the organiser confirmed. Raises SeatsChanged when the seats
+    are no longer as seen (no seat is added that was not announced), RegistrationNotFound,
+    BookingClosed (the event is cancelled, not published or over), or NotWaitlisted.
+    """
     now = now or utcnow()
     event = await lock_event(session, event_id)
+    registration = await _waiting(session, event, registration_id, now)
+    assert event is not None  # _waiting refuses a missing event
+    confirmed = await count_confirmed(session, event.id)
+    if seen != f"{event.capacity}:{confirmed}":
+        raise errors.SeatsChanged()
+    before = event.capacity
+    if confirmed >= event.capacity:
+        add_seat(session, event, now)
+    await _promote(session, event, registration, now)
+    return SeatGiven(registration=registration, capacity_before=before, capacity=event.capacity)
+
+
+async def _waiting(
+    session: AsyncSession, event: Event | None, registration_id: int, now: datetime
+) -> Registration:
+    """The registration `registration_id` of `event`, in line for an event that still seats
+    people. Raises RegistrationNotFound, BookingClosed or NotWaitlisted."""
     registration = (
         await session.scalar(
             select(Registration)
-            .where(Registration.id == registration_id, Registration.event_id == event_id)
+            .where(Registration.id == registration_id, Registration.event_id == event.id)
             .execution_options(populate_existing=True)
         )
         if event is not None and is_id(registration_id)
@@ -96,10 +171,24 @@ async def promote_ahead(
     refuse_unless_seatable(event, now)
     if registration.status != RegistrationStatus.WAITLISTED:
         raise errors.NotWaitlisted()
-    if await count_confirmed(session, event.id) >= event.capacity:
-        raise errors.NoSeatFree()
-    await _promote(session, event, registration, now)
     return registration
+
+
+async def first_in_line(session: AsyncSession, event_id: int, number: int) -> list[str]:
+    """The names of the first `number` in line, in order: who a raise of the capacity by
+    `number` seats moves up."""
+    if number <= 0:
+        return []
+    names = await session.scalars(
+        select(Registration.name)
+        .where(
+            Registration.event_id == event_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+        .order_by(Registration.waitlist_number)
+        .limit(number)
+    )
+    return list(names.all())
 
 
 def refuse_unless_seatable(event: Event | None, now: datetime) -> None:

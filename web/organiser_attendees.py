@@ -28,6 +28,7 @@ MEDIA_TYPES = {
 # A note left for the page a form redirects to: "ok:" and what was done (the page says it
 # in the organiser's words), or "refused:" and the refusal already in them. It names nobody.
 OK, REFUSED = "ok:", "refused:"
+SEAT_ADDED = "seat_added:"  # then the new capacity
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -196,19 +197,30 @@ async def _cancel_page(
 
 @requires()
 async def promote_attendee(request: Request) -> Response:
+    """'Ge plats': without `confirmed=yes` the confirmation step, saying whether a free seat
+    is used or one is added; with it (and the seats as shown, `seen`), the seat."""
     app = services(request)
-    await csrf.checked_form(request, app.settings.secret_key)
+    form = await csrf.checked_form(request, app.settings.secret_key)
+    event_id: int = request.path_params["event_id"]
+    registration_id: int = request.path_params["registration_id"]
     try:
+        if form.get("confirmed") != "yes":
+            async with app.transaction() as session:
+                offer = await workspace.seat_offer(session, event_id, registration_id, utcnow())
+            return _page(request, "give_seat.html", {"offer": offer, "event_id": event_id})
         async with app.transaction() as session:
-            await workspace.promote_attendee(
+            given = await workspace.give_seat(
                 session,
                 current(request),
-                request.path_params["event_id"],
-                request.path_params["registration_id"],
+                event_id,
+                registration_id,
+                form_text.field(form, "seen", 40),
                 utcnow(),
             )
-    except (errors.NoSeatFree, errors.NotWaitlisted, BookingClosed) as exc:
+    except (errors.SeatsChanged, errors.NotWaitlisted, BookingClosed) as exc:
         return _back(request, "organiser_attendees", REFUSED + said(request, exc))
+    if given.capacity != given.capacity_before:
+        return _back(request, "organiser_attendees", f"{OK}{SEAT_ADDED}{given.capacity}")
     return _back(request, "organiser_attendees", OK + "promoted")
 
 

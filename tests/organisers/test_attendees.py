@@ -267,7 +267,7 @@ async def test_cancelling_someone_tells_them_and_gives_the_seat_to_the_first_in_
     assert mail.to(address(3)) == []
 
 
-async def test_promoting_ahead_of_the_line_needs_a_free_seat(
+async def test_a_seat_freed_after_the_start_is_given_without_adding_one(
     services: Services, organiser: httpx.AsyncClient
 ) -> None:
     # Begun, not over: a seat freed now is not given away by itself.
@@ -277,25 +277,29 @@ async def test_promoting_ahead_of_the_line_needs_a_free_seat(
     )
     for n in (1, 2, 3):
         await book(services, event.id, n, now=began - timedelta(days=1))
+    first = await registration_of(services, event.id, address(1))
+    async with services.transaction() as session:
+        await booking.cancel_by_id(session, event_id=event.id, registration_id=first.id)
     third = await registration_of(services, event.id, address(3))
     list_path = f"/organiser/events/{event.id}/attendees"
     promote = f"/organiser/events/{event.id}/attendees/{third.id}/promote"
     token = await csrf_of(organiser, list_path)
 
-    refused = await organiser.post(promote, data={"csrf_token": token})
-    assert refused.status_code == 303
-    assert "Det finns ingen ledig plats" in text_of(await organiser.get(list_path))
-    assert (await registration_of(services, event.id, address(3))).status == "waitlisted"
-
-    first = await registration_of(services, event.id, address(1))
-    async with services.transaction() as session:
-        await booking.cancel_by_id(session, event_id=event.id, registration_id=first.id)
-    promoted = await organiser.post(promote, data={"csrf_token": token})
-    assert promoted.status_code == 303
+    asked = await organiser.post(promote, data={"csrf_token": token})
+    assert asked.status_code == 200
+    assert "Ge Person 3 den lediga platsen?" in text_of(asked)
+    assert "Antalet platser ändras inte." in text_of(asked)
+    seen = re.search(r'name="seen" value="([^"]+)"', asked.text)
+    assert seen
+    given = await organiser.post(
+        promote, data={"csrf_token": token, "confirmed": "yes", "seen": seen[1]}
+    )
+    assert given.status_code == 303
     text = text_of(await organiser.get(list_path))
     assert "Personen har fått platsen" in text
     assert "Person 3" in section(text, "Bokade (1)", "I kö (1)")
     assert re.search(r"1 Person 2", section(text, "I kö (1)", "Avbokade (1)"))
+    assert "Platser 0 lediga platser av 1" in text
 
 
 async def test_check_in_marks_present_and_no_show_and_undoes(

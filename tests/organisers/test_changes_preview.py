@@ -272,14 +272,14 @@ async def test_more_seats_promote_the_first_in_line(services: Services) -> None:
         values = await change_form(client, event.id)
         preview = await client.post(path, data={**values, "capacity": "3"})
         said = text_of(preview)
-        assert "1 flyttas upp från kön och får en kalenderinbjudan." in said
+        assert "1 flyttas upp från kön och får en kalenderinbjudan: Person 3." in said
         assert "ingen kalenderpost ändras" in said
         assert "Totalt 1 mejl." in said
         assert (await confirm(client, preview, path)).status_code == 303
 
     rows = await written_since(services, before)
     assert [r.kind for r in rows] == [MessageKind.PROMOTED]
-    assert len(rows) == number(said, "flyttas upp från kön och får en kalenderinbjudan.")
+    assert len(rows) == number(said, "flyttas upp från kön och får en kalenderinbjudan:")
     assert rows[0].recipient == address(3)
     assert (await statuses(services, event.id))[address(3)] == RegistrationStatus.CONFIRMED
     assert (await statuses(services, event.id))[address(4)] == RegistrationStatus.WAITLISTED
@@ -484,7 +484,7 @@ async def test_dry_run_prints_the_preview_and_changes_nothing(services: Services
     )
     assert code == 0
     assert "2 bekräftade får en uppdaterad kalenderinbjudan." in out
-    assert "1 flyttas upp från kön och får en kalenderinbjudan." in out
+    assert "1 flyttas upp från kön och får en kalenderinbjudan: Person 3." in out
     assert "i kön får veta om ändringen" not in out  # the one in line moves up instead
     assert "Antal platser: 2 → 3" in out
     assert "inget har ändrats" in out

@@ -1,19 +1,29 @@
-"""'Ge plats' on the attendee list only when a seat is free; otherwise the list says why."""
+"""'Ge plats' on someone in line: a seat beyond the capacity for this person (capacity + 1,
+nobody else moves), after a confirmation page that says exactly that; they get the usual
+promotion mail and invite, the audit log says so, and a confirmation made after the seats
+changed is refused rather than adding a seat nobody was told about. A capacity raise's
+preview names who moves up. Through the app's client and the recording SMTP server."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from email.message import EmailMessage
+from html import unescape
 
 import httpx
+from sqlalchemy import select
 
 from events.models import Event
 from foundation.services import Services
 from lunchkafe.app import create_app
-from tests.factories import book, make_event
+from organisers.models import AuditEntry
+from tests.conftest import Mail
+from tests.factories import address, book, csrf_of, make_event, registration_of
 from tests.signing_in import add, sign_in, text_of
 
-FULL = "Fullt – höj antalet platser för att ge plats"
+INPUT = re.compile(r'<input[^>]*\bname="(\w+)"[^>]*\bvalue="([^"]*)"')
 
 
 @asynccontextmanager
@@ -26,27 +36,109 @@ async def signed_in(services: Services) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def test_a_full_event_offers_no_seat_and_says_why(services: Services) -> None:
-    event = await make_event(services, capacity=1)
-    await book(services, event.id, 1)
-    await book(services, event.id, 2)  # in line
-    async with signed_in(services) as client:
-        page = await client.get(f"/organiser/events/{event.id}/attendees")
-    assert page.status_code == 200
-    assert "/promote" not in page.text  # no "Ge plats" button
-    assert FULL in text_of(page)
+def fields_of(page: str) -> dict[str, str]:
+    return {name: unescape(value) for name, value in INPUT.findall(page)}
 
 
-async def test_a_free_seat_offers_it_to_anyone_in_line(services: Services) -> None:
-    event = await make_event(services, capacity=1)
-    await book(services, event.id, 1)
-    await book(services, event.id, 2)
+def calendar_method(message: EmailMessage) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    return str(part.get_param("method"))
+
+
+async def capacity_of(services: Services, event_id: int) -> int:
     async with services.transaction() as session:
-        found = await session.get(Event, event.id)
+        found = await session.get(Event, event_id)
         assert found is not None
-        found.capacity = 2  # a seat freed without promoting, as a raise by hand would leave it
+        return found.capacity
+
+
+async def test_a_full_event_gives_someone_in_line_a_seat_of_their_own(mail: Mail) -> None:
+    services = mail.services
+    event = await make_event(services, capacity=1)
+    for n in (1, 2, 3):  # 2 and 3 wait
+        await book(services, event.id, n)
+    await mail.deliver()
+    mail.clear()
+    third = await registration_of(services, event.id, address(3))
+    list_path = f"/organiser/events/{event.id}/attendees"
+    promote = f"{list_path}/{third.id}/promote"
     async with signed_in(services) as client:
-        page = await client.get(f"/organiser/events/{event.id}/attendees")
-    assert "Ge plats" in text_of(page)
-    assert "/promote" in page.text
-    assert FULL not in text_of(page)
+        listed = await client.get(list_path)
+        assert promote in listed.text  # offered although every seat is taken
+        assert "Ge plats" in text_of(listed)
+
+        asked = await client.post(promote, data={"csrf_token": await csrf_of(client, list_path)})
+        assert asked.status_code == 200  # the confirmation step, nothing done yet
+        said = text_of(asked)
+        assert "Ge Person 3 en extra plats?" in said
+        assert "Antalet platser höjs från 1 till 2" in said
+        assert "Person 3 får platsen och ett mejl med kalenderinbjudan" in said
+        assert "Ingen annan i kön flyttas" in said
+        assert (await registration_of(services, event.id, address(3))).status == "waitlisted"
+        assert await capacity_of(services, event.id) == 1
+
+        done = await client.post(promote, data={**fields_of(asked.text), "confirmed": "yes"})
+        assert done.status_code == 303
+        text = text_of(await client.get(done.headers["location"]))
+        assert "Personen har fått en extra plats" in text
+        assert "antalet platser är nu 2" in text
+    assert await capacity_of(services, event.id) == 2
+    assert (await registration_of(services, event.id, address(3))).status == "confirmed"
+    assert (await registration_of(services, event.id, address(2))).status == "waitlisted"
+
+    await mail.deliver()
+    promoted = mail.only(address(3))
+    assert str(promoted["Subject"]).startswith("Du har fått en plats:")
+    assert calendar_method(promoted) == "REQUEST"
+    assert mail.to(address(2)) == []
+    async with services.transaction() as session:
+        (entry,) = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "registration.promoted")
+            )
+        ).all()
+    assert entry.detail["registration"] == third.id
+    assert entry.detail["fields"] == "capacity"
+    assert entry.detail["capacity"] == 2
+
+
+async def test_a_confirmation_after_the_seats_changed_is_refused(services: Services) -> None:
+    event = await make_event(services, capacity=1)
+    for n in (1, 2, 3):
+        await book(services, event.id, n)
+    second = await registration_of(services, event.id, address(2))
+    third = await registration_of(services, event.id, address(3))
+    list_path = f"/organiser/events/{event.id}/attendees"
+    async with signed_in(services) as client:
+        token = await csrf_of(client, list_path)
+        asked = await client.post(f"{list_path}/{second.id}/promote", data={"csrf_token": token})
+        shown = fields_of(asked.text)
+        # Meanwhile another organiser gives person 3 a seat: the capacity is now 2.
+        other = await client.post(f"{list_path}/{third.id}/promote", data={"csrf_token": token})
+        assert (
+            await client.post(
+                f"{list_path}/{third.id}/promote",
+                data={**fields_of(other.text), "confirmed": "yes"},
+            )
+        ).status_code == 303
+        late = await client.post(
+            f"{list_path}/{second.id}/promote", data={**shown, "confirmed": "yes"}
+        )
+        assert late.status_code == 303
+        text = text_of(await client.get(late.headers["location"]))
+        assert "Antalet platser har ändrats sedan du tittade" in text
+    assert await capacity_of(services, event.id) == 2
+    assert (await registration_of(services, event.id, address(2))).status == "waitlisted"
+
+
+async def test_a_capacity_raise_names_who_moves_up(services: Services) -> None:
+    event = await make_event(services, capacity=1)
+    for n in (1, 2, 3, 4):
+        await book(services, event.id, n)
+    path = f"/organiser/events/{event.id}/change"
+    async with signed_in(services) as client:
+        page = await client.get(path)
+        preview = await client.post(path, data={**fields_of(page.text), "capacity": "3"})
+    said = text_of(preview)
+    assert "2 flyttas upp från kön och får en kalenderinbjudan: Person 2 och Person 3." in said
+    assert "Person 4" not in said
