@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from events.models import Event
 from events.rules import MSG_SLUG
 from events.schedule import published_events
 from foundation.errors import N_
+from foundation.ids import is_id
 from foundation.slugs import is_slug
 from foundation.text import MSG_TOO_LONG, TextRefused, clean_line
 from guide.errors import ExampleNotFound, InvalidExample
@@ -66,6 +68,16 @@ async def get_example(session: AsyncSession, slug: str) -> GuideExample | None:
         .where(GuideExample.slug == slug)
     )
     return found.first()
+
+
+async def examples_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, GuideExample]:
+    """Each example among `ids` that exists, by its id (a deleted one is left out), for a
+    page that names many (the audit log). One query, none for no ids."""
+    wanted = sorted(i for i in set(ids) if is_id(i))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(GuideExample).where(GuideExample.id.in_(wanted)))
+    return {example.id: example for example in rows.all()}
 
 
 @dataclass(frozen=True)

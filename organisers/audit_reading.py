@@ -4,9 +4,10 @@ The log stores codes ("event.published", "event:6", `rows=12`) so it outlives th
 and names it speaks of; this turns a page of it into rows the log page renders: the
 account's name and address, one catalogue phrase per action (an unknown code stays as it is),
 the event, series or account by its title or name (an event since deleted as "evenemang 6
-(borttaget)"), and each detail with a label. Titles and names are looked up with one query
-per kind for the whole page, never one per row. Texts are catalogue ids, translated where
-they are shown.
+(borttaget)"), and each detail with a label. Titles and names are looked up through their
+packages' service functions (events.titles, guide.catalogue, organisers.accounts and
+organisers.tokens), one query per kind for the whole page, never one per row. Texts are
+catalogue ids, translated where they are shown.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event, Series
+from events.titles import EventTitle, event_titles, series_titles
 from foundation.errors import N_
+from foundation.ids import is_id, parse_id
+from guide.catalogue import examples_by_ids
 from guide.models import GuideExample
-from organisers import audit
-from organisers.models import AccessToken, AuditEntry, Organiser
+from organisers import accounts, audit, tokens
+from organisers.models import AuditEntry, Organiser
 
 # One phrase per action, said of its subject: "Anna Berg publicerade <the event>".
 PHRASES: dict[str, str] = {
     "signed_in": N_("loggade in"),
     "password.set": N_("valde ett lösenord"),
-    "password.reset_requested": N_("skickade en länk för nytt lösenord till"),
+    "password.reset_requested": N_("bad om en länk för nytt lösenord till"),
     "account.added": N_("lade till kontot"),
     "account.invited": N_("skickade en inbjudan till"),
     "account.disabled": N_("stängde av kontot"),
@@ -58,7 +60,7 @@ PHRASES: dict[str, str] = {
     "mail.retried": N_("skickade om ett misslyckat mejl om"),
     "series.created": N_("skapade serien"),
     "series.updated": N_("redigerade serien"),
-    "series.window_set": N_("ställde in anmälningstiden för serien"),
+    "series.window_set": N_("ändrade anmälningstiden för serien"),
     "series.date_added": N_("lade till ett datum i serien"),
     "series.example_linked": N_("kopplade ett exempel till serien"),
     "series.example_unlinked": N_("tog bort ett exempel från serien"),
@@ -67,17 +69,25 @@ RESCHEDULED = N_("flyttade")  # event.changed when only its time changed
 TIME_FIELDS = frozenset({"starts_at", "ends_at"})
 # Actions on one's own account say so without naming it again: "Anna loggade in".
 ON_ONESELF = frozenset({"signed_in", "password.set"})
+# Actions nobody signed in takes: a visitor of a public page asked, and who is not kept.
+# "Någon bad om en länk för nytt lösenord till Bea", not "Systemet … skickade".
+BY_SOMEONE = frozenset({"password.reset_requested"})
+SOMEONE = N_("Någon")
+SYSTEM = N_("Systemet eller kommandoraden")
+# A token's name as its owner typed it, in the reader's quotation marks.
+QUOTED = N_("”%(name)s”")
 
-# The event's fields as a change names them.
+# The event's fields as a change names them, in the change form's words and order (time as
+# start then end); a field the form does not ask for after the one it follows elsewhere.
 FIELDS: dict[str, str] = {
     "title": N_("titel"),
     "summary": N_("ingress"),
     "description": N_("beskrivning"),
-    "starts_at": N_("start"),
-    "ends_at": N_("slut"),
-    "capacity": N_("platser"),
-    "join_url": N_("möteslänk"),
+    "starts_at": N_("börjar"),
+    "ends_at": N_("slutar"),
     "venue": N_("plats"),
+    "join_url": N_("länk till mötet"),
+    "capacity": N_("antal platser"),
     "registration_opens_at": N_("anmälan öppnar"),
     "registration_closes_at": N_("anmälan stänger"),
 }
@@ -118,7 +128,7 @@ LABELS: dict[str, str] = {
 }
 # Stored words shown in the reader's words, per detail.
 WORDS: dict[str, dict[str, str]] = {
-    "status": {"confirmed": N_("bekräftad"), "waitlisted": N_("på väntelistan")},
+    "status": {"confirmed": N_("bekräftad"), "waitlisted": N_("i kö")},
     "audience": {
         "confirmed": N_("bekräftade"),
         "waitlisted": N_("de i kön"),
@@ -138,8 +148,9 @@ HIDDEN = frozenset({"link", "send_key"})
 @dataclass(frozen=True)
 class Target:
     """What an entry or a detail is about, as the page links it: `text` (a title or name,
-    shown as it is) or, when `text` is "", `missing` (a catalogue text with `%(id)s`);
-    `route` and `params` for a link (route "": none); `starts_at` for an event's date."""
+    shown as it is, or inside `quoted`, a catalogue text with `%(name)s`) or, when `text`
+    is "", `missing` (a catalogue text with `%(id)s`); `route` and `params` for a link
+    (route "": none); `starts_at` for an event's date."""
 
     text: str
     route: str = ""
@@ -147,6 +158,7 @@ class Target:
     starts_at: datetime | None = None
     missing: str = ""
     id: int = 0
+    quoted: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,7 +174,8 @@ class Detail:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who: `name` and `email` of the account ("" when it is gone), or `system`."""
+    """Who: `name` and `email` of the account ("" when it is gone), or, when `system`, a
+    catalogue text (the system or the command line; someone not signed in)."""
 
     name: str
     email: str = ""
@@ -225,21 +238,23 @@ async def readable_page(
 def _ref(value: str) -> tuple[str, int] | None:
     """ "event:6" as ("event", 6); None for anything else."""
     kind, _, raw = value.partition(":")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 10:
-        return kind, int(raw)
-    return None
+    number = parse_id(raw)
+    return None if number is None else (kind, number)
 
 
 def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A detail's row id (stored as a JSON number); None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool) and is_id(value):
+        return value
+    return None
 
 
 @dataclass
 class _Names:
-    events: dict[int, Event]
-    series: dict[int, Series]
+    events: dict[int, EventTitle]
+    series: dict[int, str]
     accounts: dict[int, Organiser]
-    tokens: dict[int, AccessToken]
+    tokens: dict[int, str]
     examples: dict[int, GuideExample]
 
     @classmethod
@@ -258,11 +273,11 @@ class _Names:
             if (number := _int(entry.detail.get("example"))) is not None:
                 examples.add(number)
         return cls(
-            events=await _by_id(session, Event, wanted["event"]),
-            series=await _by_id(session, Series, wanted["series"]),
-            accounts=await _by_id(session, Organiser, wanted["account"]),
-            tokens=await _by_id(session, AccessToken, wanted["token"]),
-            examples=await _by_id(session, GuideExample, examples),
+            events=await event_titles(session, wanted["event"]),
+            series=await series_titles(session, wanted["series"]),
+            accounts=await accounts.accounts_by_ids(session, wanted["account"]),
+            tokens=await tokens.token_names(session, wanted["token"]),
+            examples=await examples_by_ids(session, examples),
         )
 
     def event(self, event_id: int) -> Target:
@@ -279,7 +294,7 @@ class _Names:
             series = self.series.get(number)
             if series is None:
                 return Target("", missing=N_("serie %(id)s (borttagen)"), id=number)
-            return Target(series.title, "organiser_series", {"series_id": number})
+            return Target(series, "organiser_series", {"series_id": number})
         if kind == "account":
             account = self.accounts.get(number)
             if account is None:
@@ -289,15 +304,8 @@ class _Names:
             token = self.tokens.get(number)
             if token is None:
                 return Target("", missing=N_("nyckel %(id)s"), id=number)
-            return Target(f"”{token.name}”")
+            return Target(token, quoted=QUOTED)
         return Target(f"{kind} {number}")
-
-
-async def _by_id(session: AsyncSession, model: Any, ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    rows = await session.scalars(select(model).where(model.id.in_(sorted(ids))))
-    return {row.id: row for row in rows.all()}
 
 
 def _readable(entry: AuditEntry, names: _Names) -> ReadableEntry:
@@ -314,7 +322,9 @@ def _readable(entry: AuditEntry, names: _Names) -> ReadableEntry:
     else:
         target = names.target(*ref)
     phrase = phrase_of(entry.action)
-    if entry.action == "event.changed" and set(_fields(detail)) <= TIME_FIELDS:
+    changed = set(_fields(detail))
+    # Only a change that names its fields, all of them times, moved the event.
+    if entry.action == "event.changed" and changed and changed <= TIME_FIELDS:
         phrase = RESCHEDULED
     return ReadableEntry(
         id=entry.id,
@@ -332,13 +342,16 @@ def _actor(entry: AuditEntry, names: _Names) -> Actor:
     if account is not None:
         return Actor(account.name, account.email)
     if entry.organiser_id is None and entry.actor == "system":
-        return Actor(N_("Systemet eller kommandoraden"), system=True)
+        return Actor(SOMEONE if entry.action in BY_SOMEONE else SYSTEM, system=True)
     return Actor(entry.actor)  # the account is gone; its name then is kept
 
 
 def _fields(detail: dict[str, Any]) -> list[str]:
+    """The changed fields' names, in the change form's order (FIELDS; others after)."""
     raw = detail.get("fields")
-    return [name for name in raw.split(",") if name] if isinstance(raw, str) else []
+    names = [name for name in raw.split(",") if name] if isinstance(raw, str) else []
+    order = {name: n for n, name in enumerate(FIELDS)}
+    return sorted(names, key=lambda name: (order.get(name, len(order)), name))
 
 
 def _details(detail: dict[str, Any], names: _Names) -> list[Detail]:

@@ -8,22 +8,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from foundation.ids import parse_id
 from foundation.rendering import page_link, render
 from foundation.services import services
 from organisers import audit, audit_reading
 from organisers.access import current, requires
 from organisers.models import Role
 
-_DIGITS = 10  # an id is at most 2³¹−1: ten digits
-
 
 def _before(request: Request) -> int | None:
     """`?before=<id>`: where the page starts (None: at the newest). A value that is no
-    number is read as 0, which names no entry, so the page says the log has none there."""
+    id is read as 0, which names no entry, so the page says the log has none there."""
     raw = request.query_params.get("before")
     if raw is None or raw == "":
         return None
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= _DIGITS else 0
+    return parse_id(raw) or 0
 
 
 def _link(request: Request, **query: str | int) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import ast
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import event as sa_event
@@ -17,15 +19,17 @@ from sqlalchemy import select
 import organisers
 from events.models import Series
 from foundation.services import Services
-from organisers import audit
+from organisers import audit, audit_reading, tokens
 from organisers.audit_reading import PHRASES, readable_page
-from organisers.models import Organiser
-from tests.factories import make_event, make_series
+from organisers.models import AuditEntry, Organiser
+from tests.factories import csrf_in, make_event, make_series
 from tests.signing_in import add, sign_in, text_of
 
 BOSS = "boss@myndigheten.example.se"
 HOUR = timedelta(hours=1)
 WINTER = datetime(2026, 1, 14, 11, 0, tzinfo=UTC)  # a Wednesday, 12.00 in Stockholm
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+INPUT = re.compile(r'<input[^>]*\bname="(\w+)"[^>]*\bvalue="([^"]*)"')
 
 
 async def _record(
@@ -80,7 +84,7 @@ async def test_each_entry_reads_as_a_sentence_with_names_titles_and_labelled_det
     )
     assert f'<a href="/organiser/events/{event_id}">Lunchkafé om förenkling</a>' in page.text
     assert "flyttade Lunchkafé om förenkling" in table  # only its time changed
-    assert "Ändrat: slut, start" in table
+    assert "Ändrat: börjar, slutar" in table  # the change form's words, in its order
     assert "Fick en uppdaterad inbjudan: 12" in table
     assert "I kön som fick veta: 3" in table
     assert "Meddelande till deltagarna: ja" in table
@@ -232,3 +236,155 @@ async def test_entries_before_and_after_keep_their_order_and_paging(
         log = await readable_page(session, size=2)
     assert [e.phrase for e in log.entries] == ["redigerade", "redigerade"]
     assert log.older == log.entries[-1].id
+
+
+async def test_a_change_of_no_fields_reads_changed_never_moved(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """An entry stored before empty changes were refused names no field: it did not move."""
+    boss = await add(services, BOSS, role="admin")
+    event = await make_event(services, title="Kafé utan ändring")
+    await _record(services, boss, "event.changed", f"event:{event.id}", fields="", invited=0)
+    await sign_in(client, BOSS)
+    table = _table(await client.get("/organiser/audit"))
+    assert "ändrade Kafé utan ändring" in table
+    assert "flyttade" not in table
+
+
+async def test_phrases_say_what_happened_never_cancelled_for_set(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    boss = await add(services, BOSS, role="admin")
+    await make_series(services, events=1)
+    async with services.transaction() as session:
+        series_id = (await session.scalars(select(Series.id))).one()
+    await _record(services, boss, "series.window_set", f"series:{series_id}", events=1)
+    await sign_in(client, BOSS)
+    table = _table(await client.get("/organiser/audit"))
+    assert "ändrade anmälningstiden för serien Lunchkaféer" in table
+    assert "ställde in" not in table  # "ställa in" is to cancel
+    english = _table(await client.get("/organiser/audit?lang=en"), "Details")
+    assert "changed the registration window of the series Lunchkaféer" in english
+    for code, phrase in PHRASES.items():
+        if not code.endswith(".cancelled"):
+            assert not phrase.startswith("ställde in"), code
+
+
+async def test_a_reset_asked_for_at_forgot_reads_as_someone_asking_and_keeps_no_more(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await add(services, BOSS, role="admin")
+    await add(services, "bea@kommun.example.se")
+    page = await client.get("/organiser/forgot")
+    asked = await client.post(
+        "/organiser/forgot",
+        data={"csrf_token": csrf_in(page.text), "email": "bea@kommun.example.se"},
+        headers={"user-agent": "Testlasaren/1.0"},
+    )
+    assert asked.status_code == 200
+    async with services.transaction() as session:
+        (entry,) = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "password.reset_requested")
+            )
+        ).all()
+    # The account and the link's row; nothing of who asked (address, browser).
+    assert (entry.organiser_id, set(entry.detail)) == (None, {"link"})
+    stored = repr((entry.actor, entry.subject, entry.detail))
+    for personal in ("127.0.0.1", "Testlasaren", "bea@"):
+        assert personal not in stored
+
+    await sign_in(client, BOSS)
+    table = _table(await client.get("/organiser/audit"))
+    assert "Någon bad om en länk för nytt lösenord till Bea" in table
+    assert "skickade en länk för nytt lösenord" not in table
+    english = _table(await client.get("/organiser/audit?lang=en"), "Details")
+    assert "Someone asked for a new-password link for Bea" in english
+
+
+async def test_words_field_order_and_quotes_are_the_apps_own(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    boss = await add(services, BOSS, role="admin")
+    event = await make_event(services)
+    async with services.transaction() as session:
+        await tokens.create_token(session, await session.merge(boss), "Intranätet", WINTER)
+    subject = f"event:{event.id}"
+    await _record(
+        services, boss, "registration.added", subject, registration=3, status="waitlisted"
+    )
+    await _record(
+        services,
+        boss,
+        "event.changed",
+        subject,
+        fields="capacity,ends_at,join_url,starts_at,title,venue",
+    )
+    await sign_in(client, BOSS)
+    table = _table(await client.get("/organiser/audit"))
+    assert "Status: i kö" in table
+    assert "väntelista" not in table
+    assert "Ändrat: titel, börjar, slutar, plats, länk till mötet, antal platser" in table
+    assert "skapade åtkomstnyckeln ”Intranätet”" in table
+    english = _table(await client.get("/organiser/audit?lang=en"), "Details")
+    assert "Changed: title, starts, ends, location, meeting link, number of seats" in english
+    assert "created the access token “Intranätet”" in english
+    assert "”" not in english
+
+
+async def test_a_real_publish_and_move_in_the_workspace_read_in_the_log(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """Not hand-built entries: the workspace's own steps, then the log page."""
+    await add(services, BOSS, role="admin")
+    starts = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=9)
+    draft = await make_event(
+        services, title="Kafé på riktigt", starts_at=starts, ends_at=starts + HOUR, publish=False
+    )
+    await sign_in(client, BOSS)
+    event_page = await client.get(f"/organiser/events/{draft.id}")
+    published = await client.post(
+        f"/organiser/events/{draft.id}/publish", data={"csrf_token": csrf_in(event_page.text)}
+    )
+    assert published.status_code == 303
+    path = f"/organiser/events/{draft.id}/change"
+    form = await client.get(path)
+    values = {name: unescape(value) for name, value in INPUT.findall(form.text)}
+    later = (starts + HOUR).astimezone(STOCKHOLM)
+    values.update(
+        starts=later.strftime("%H:%M"),
+        ends=(later + HOUR).strftime("%H:%M"),
+        csrf_token=csrf_in(form.text),
+    )
+    preview = await client.post(path, data=values)
+    assert preview.status_code == 200, text_of(preview)
+    seen = {name: unescape(value) for name, value in INPUT.findall(preview.text)}
+    moved = await client.post(path, data={**seen, "confirm": "yes"})
+    assert moved.status_code == 303
+
+    table = _table(await client.get("/organiser/audit"))
+    day = later.strftime("%-d")
+    assert f"Boss ({BOSS}) publicerade Kafé på riktigt" in table
+    assert f"Boss ({BOSS}) flyttade Kafé på riktigt" in table
+    assert f" {day} " in table
+    assert "Ändrat: börjar, slutar" in table
+    assert "Fick en uppdaterad inbjudan: 0" in table
+
+
+def test_the_reader_names_things_through_their_packages_services() -> None:
+    """CONVENTIONS §2: events, series, guide examples and tokens are looked up through their
+    packages' service functions, not read from their tables here."""
+    source = Path(audit_reading.__file__).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    imported = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert {m for m, _ in imported if m and m.startswith("sqlalchemy")} <= {
+        "sqlalchemy.ext.asyncio"  # the session it passes on
+    }
+    for table in ("Event", "Series", "AccessToken"):
+        assert not any(name == table for _, name in imported), table
+    assert not re.search(r"session\.(get|scalars?|execute)\(", source)
