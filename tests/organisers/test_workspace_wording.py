@@ -47,12 +47,15 @@ async def test_counts_use_the_plural_forms(services: Services, client: httpx.Asy
     event = await make_event(services, capacity=1)
     await book(services, event.id, 1)
     await signed_in(services, client)
-    for path in (f"/organiser/events/{event.id}/cancel", f"/organiser/events/{event.id}/messages"):
+    paths = (f"/organiser/events/{event.id}/cancel", f"/organiser/events/{event.id}/messages")
+    for path in paths:
         page = text_of(await client.get(path))
         assert "1 bekräftad, 0 i kön." in page, path
         assert "1 bekräftade" not in page, path
+    for path in paths:  # the language chosen stays with the browser
         english = text_of(await client.get(f"{path}?lang=en"))
         assert "1 confirmed, 0 on the waiting list." in english, path
+    await client.get(f"{paths[0]}?lang=sv")
     await book(services, event.id, 2)
     page = text_of(await client.get(f"/organiser/events/{event.id}/cancel"))
     assert "1 bekräftad, 1 i kön." in page
