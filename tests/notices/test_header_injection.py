@@ -130,7 +130,9 @@ async def test_crlf_in_the_organisation_and_title_stays_out_of_the_headers(mail:
     message = assert_one_header_each(await delivered(mail))
     subject = str(message["Subject"])
     assert harmless(subject)
-    assert subject.endswith(neutral_line(f"Kafé {ISSUE_NAME}\r\nBcc: x"))
+    # The title as one neutral line, then the day (notices.subjects).
+    title = neutral_line(f"Kafé {ISSUE_NAME}\r\nBcc: x")
+    assert subject.startswith(f"Bekräftad plats: {title}, ")
 
 
 @pytest.mark.parametrize("subject", [ISSUE_NAME, "Ny länk\r\nBcc: all@evil.example", "Ny\x00"])
