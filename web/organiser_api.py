@@ -412,7 +412,9 @@ PATCH = _operation(
     description="Confirmed attendees get an updated invite (a higher SEQUENCE) when the "
     "time, place, join link or title changes; raising the capacity promotes from the "
     "waitlist at once. The capacity never goes below the seats already confirmed. A "
-    "cancelled event cannot be changed (422).",
+    "cancelled event cannot be changed (422). A request that changes nothing (every value "
+    "as it is, no field, or publishing a published event) is refused with 422 and the code "
+    "`nothing_to_change`, and nobody is told anything.",
 )
 CANCEL = _operation(
     "Cancel an event",
