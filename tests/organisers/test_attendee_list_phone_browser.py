@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.async_api import Page
+from playwright.async_api import Page, ViewportSize
 
 from foundation.services import Services
 from registrations import booking
@@ -15,7 +15,7 @@ from tests.browser import Visitor, assert_accessible, signed_in_page
 from tests.conftest import SECRET
 from tests.factories import book, make_event, person
 
-PHONE = {"width": 320, "height": 640}
+PHONE: ViewportSize = {"width": 320, "height": 640}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
