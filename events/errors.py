@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 from foundation.errors import N_, DomainError
 
@@ -100,3 +102,30 @@ class DraftNotCancelled(EventStateRefused):
 
     def __init__(self) -> None:
         super().__init__(N_("Ett utkast ställs inte in. Radera det i stället."))
+
+
+class DateShown(NamedTuple):
+    """A date as a refusal names it, readable after its transaction has rolled back."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+
+
+class WindowClosesBooking(EventStateRefused):
+    """A series' new registration window would close booking at once on `dates`, which
+    are open for booking now: nothing is written until the organiser has seen them and
+    confirms with their ids (events.series_upkeep.set_window's `closing_seen`)."""
+
+    code = "closes_booking"
+    status = 409
+
+    def __init__(self, dates: Sequence[DateShown]) -> None:
+        super().__init__(
+            N_(
+                "Anmälningstiden stänger bokningen direkt för datum som går att boka nu. "
+                "Se efter vilka och bekräfta."
+            )
+        )
+        self.dates = list(dates)

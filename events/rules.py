@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from events.errors import EventInPast, InvalidEvent
-from foundation.errors import N_, FilledMessage
+from foundation.errors import N_, DomainError, FilledMessage
 from foundation.text import (
     MSG_REQUIRED,
     MSG_TOO_LONG,
@@ -156,6 +156,27 @@ def check_times(
 def check_capacity(errors: dict[str, str], capacity: int) -> None:
     if not MIN_CAPACITY <= capacity <= MAX_CAPACITY:
         errors["capacity"] = MSG_CAPACITY
+
+
+MSG_PLACE_REQUIRED = N_("Ange en plats eller en länk till mötet.")
+
+
+def check_place(
+    errors: dict[str, str], *, published: bool, venue: str | None, join_url: str | None
+) -> None:
+    """A published event (being published, or staying so) has a venue or a join link, or
+    its invite and reminders say nowhere to go; a draft may wait for its place. The fault
+    goes on `venue`, unless either field is at fault already."""
+    if published and not (venue or join_url) and not {"venue", "join_url"} & errors.keys():
+        errors["venue"] = MSG_PLACE_REQUIRED
+
+
+class PlaceMissing(InvalidEvent):
+    """Publishing an event with neither venue nor join link (check_place): the sentence
+    itself is the message, for a button's page that shows no fields."""
+
+    def __init__(self) -> None:
+        DomainError.__init__(self, MSG_PLACE_REQUIRED, fields={"venue": MSG_PLACE_REQUIRED})
 
 
 def raise_if_any(errors: dict[str, str]) -> None:

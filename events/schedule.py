@@ -28,7 +28,9 @@ from events.rules import (
     MSG_SLUG,
     MSG_STARTS_IN_PAST,
     TEXT_FIELD_NAMES,
+    PlaceMissing,
     check_capacity,
+    check_place,
     check_times,
     clean_text_fields,
     raise_if_any,
@@ -183,6 +185,9 @@ async def create_event(session: AsyncSession, draft: EventDraft, *, site_domain:
         closes=draft.registration_closes_at,
     )
     check_capacity(errors, draft.capacity)
+    check_place(
+        errors, published=draft.publish, venue=text.get("venue"), join_url=text.get("join_url")
+    )
     if not draft.allow_past and "starts_at" not in errors and draft.starts_at < utcnow():
         errors["starts_at"] = MSG_STARTS_IN_PAST
     raise_if_any(errors)
@@ -226,6 +231,8 @@ async def publish_event(session: AsyncSession, event_id: int) -> Event:
     event = await locked_event(session, event_id)
     if event.status == EventStatus.CANCELLED:
         raise InvalidEvent({"status": N_("Ett inställt evenemang kan inte publiceras.")})
+    if not (event.venue or event.join_url):  # events.rules.check_place, said as itself
+        raise PlaceMissing()
     event.status = EventStatus.PUBLISHED
     event.updated_at = utcnow()
     session.info["events_changed"] = True
@@ -311,6 +318,12 @@ async def plan_changes(
             errors["starts_at"] = MSG_STARTS_IN_PAST
         elif ends != event.ends_at and ends < now:
             errors["ends_at"] = MSG_ENDS_IN_PAST
+    check_place(
+        errors,
+        published=event.status == EventStatus.PUBLISHED,
+        venue=new.get("venue", event.venue),
+        join_url=new.get("join_url", event.join_url),
+    )
     if "capacity" in new:
         check_capacity(errors, new["capacity"])
         if "capacity" not in errors:

@@ -1,5 +1,5 @@
 """Keeping a series after it is made: its own texts and reminders, one registration window
-for all its coming dates, and one more date like its latest.
+for all its coming dates, and one more date like its latest, with the series' window.
 
 None of these moves an entry in anyone's calendar: the series row is not in an invite, a
 registration window is not either, and a new date is a draft. A published date's time,
@@ -10,7 +10,7 @@ which tells attendees.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,25 +20,29 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from events.errors import InvalidEvent, SeriesNotFound
+from events.errors import DateShown, InvalidEvent, SeriesNotFound, WindowClosesBooking
 from events.models import Event, EventStatus, Series
+from events.opening import BookingClosed, check_bookable
 from events.rules import (
+    MSG_OPENS_AFTER_START,
     MSG_OUT_OF_RANGE,
     MSG_STARTS_IN_PAST,
-    check_times,
     clean_text_fields,
     raise_if_any,
 )
-from events.schedule import duplicate_event, set_event_settings
-from foundation.errors import N_
+from events.schedule import duplicate_event, set_registration_window
+from foundation.errors import N_, FilledMessage
 from foundation.ids import is_id
 from foundation.timeparse import UnclearLocalTime
-from foundation.timestamps import utcnow
 from foundation.typed_times import place_typed, unclear_message
 
 MSG_NO_COMING_DATES = N_("Serien har inga kommande datum att ändra.")
 MSG_NOTHING_TO_COPY = N_("Serien har inget datum att utgå från. Skapa ett evenemang i stället.")
 MSG_DAY_TAKEN = N_("Serien har redan ett datum den dagen.")
+MSG_OPENS_AFTER_DATES = N_(
+    "Anmälan skulle öppna först efter att %(num)d av datumen har börjat. Välj en tid före "
+    "det första datumet, eller ett antal dagar före start."
+)
 
 
 async def series_with_dates(session: AsyncSession, series_id: int) -> Series:
@@ -98,7 +102,9 @@ async def update_series(
 class WindowRule:
     """When booking opens and closes for every date of a series. Opening: `opens_before`
     the start, or at `opens_at` for all; neither, at once. Closing: `closes_before` the
-    start, or at `closes_at` for all; neither (or zero before), at the start."""
+    start, or at `closes_at` for all, a date starting before then closing when it starts
+    (booking never reaches past a start: events.rules.check_times); neither (or zero
+    before), at the start."""
 
     opens_before: timedelta | None = None
     opens_at: datetime | None = None
@@ -111,7 +117,9 @@ class WindowRule:
         if opens is None and self.opens_before is not None:
             opens = starts_at - self.opens_before
         closes = self.closes_at
-        if closes is None and self.closes_before:
+        if closes is not None and closes >= starts_at:
+            closes = None  # the default: closes at the start
+        if self.closes_at is None and self.closes_before:
             closes = starts_at - self.closes_before
         return opens, closes
 
@@ -134,11 +142,23 @@ def _readings(moment: datetime | None, starts_at: datetime) -> list[Reading]:
     return [("before", starts_at - moment), ("at", moment)]
 
 
-def _commonest(offered: list[list[Reading]]) -> Reading:
-    """The reading most dates share (each date offering its readings once); ties go to
-    the reading offered first, a time before the start over an instant."""
+def _commonest(offered: list[list[Reading]], follows_at: Counter[Reading] | None = None) -> Reading:
+    """The reading most dates share (each date offering its readings once, and an instant
+    also followed by the dates in `follows_at`); ties go to the reading offered first, a
+    time before the start over an instant."""
     counts: Counter[Reading] = Counter(r for readings in offered for r in readings)
+    counts.update({r: n for r, n in (follows_at or Counter()).items() if r in counts})
     return counts.most_common(1)[0][0]
+
+
+def _closing_at_start(events: Sequence[Event]) -> Counter[Reading]:
+    """For each instant some date closes at: how many dates closing at their start (the
+    default) begin by then, and so follow it too (WindowRule.window_for)."""
+    instants = {e.registration_closes_at for e in events} - {None}
+    starts = [e.starts_at for e in events if e.registration_closes_at is None]
+    return Counter(
+        {("at", at): sum(1 for s in starts if s <= at) for at in instants if at is not None}
+    )
 
 
 def common_window(events: Sequence[Event]) -> WindowRule:
@@ -147,7 +167,10 @@ def common_window(events: Sequence[Event]) -> WindowRule:
     if not events:
         return WindowRule()
     how, opens = _commonest([_readings(e.registration_opens_at, e.starts_at) for e in events])
-    kind, closes = _commonest([_readings(e.registration_closes_at, e.starts_at) for e in events])
+    kind, closes = _commonest(
+        [_readings(e.registration_closes_at, e.starts_at) for e in events],
+        _closing_at_start(events),
+    )
     return WindowRule(
         opens_before=opens if how == "before" else None,
         opens_at=opens if how == "at" else None,
@@ -156,39 +179,68 @@ def common_window(events: Sequence[Event]) -> WindowRule:
     )
 
 
+def closing_now(dates: Sequence[Event], rule: WindowRule, now: datetime) -> list[Event]:
+    """The dates among `dates` open for booking at `now` (events.opening) that `rule`'s
+    window would close at `now`: not yet open again, or closed."""
+    closing = []
+    for event in dates:
+        try:
+            check_bookable(event, now)
+        except BookingClosed:
+            continue  # not open now: the rule closes nothing
+        opens, closes = rule.window_for(event.starts_at)
+        # The same rule read on the window as it would be (a transient row, never added).
+        after = Event(
+            status=event.status,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            registration_opens_at=opens,
+            registration_closes_at=closes,
+        )
+        try:
+            check_bookable(after, now)
+        except BookingClosed:
+            closing.append(event)
+    return closing
+
+
 async def set_window(
-    session: AsyncSession, series_id: int, rule: WindowRule, *, now: datetime
+    session: AsyncSession,
+    series_id: int,
+    rule: WindowRule,
+    *,
+    now: datetime,
+    closing_seen: Collection[int] = (),
 ) -> list[Event]:
-    """Write `rule`'s window onto each coming date (`coming_dates`), each under its lock,
-    and return them. Checked for every date before any is written: a fault is raised as
-    InvalidEvent under "opens" or "closes". Raises SeriesNotFound."""
+    """Write `rule`'s window onto each coming date (`coming_dates`), each under its lock
+    (events.schedule.set_registration_window), and return them. Raises SeriesNotFound;
+    InvalidEvent under "opens" or "closes" when a date's window breaks the rules (an
+    opening after some dates' start says how many); WindowClosesBooking when the rule would
+    close booking now on dates open now (`closing_now`) other than `closing_seen`, the ids
+    the organiser confirmed. Raising, it leaves the caller's transaction to roll back."""
     series = await series_with_dates(session, series_id)
     dates = coming_dates(series, now)
     if not dates:
         raise InvalidEvent({"dates": MSG_NO_COMING_DATES})
+    closing = closing_now(dates, rule, now)  # read before any date is written
     errors: dict[str, str] = {}
+    opening_late = 0
     for event in dates:
-        opens, closes = rule.window_for(event.starts_at)
-        found: dict[str, str] = {}
-        check_times(
-            found, starts_at=event.starts_at, ends_at=event.ends_at, opens=opens, closes=closes
-        )
-        for name, side in (
-            ("registration_opens_at", "opens"),
-            ("registration_closes_at", "closes"),
-        ):
-            if name in found:
-                errors.setdefault(side, found[name])
+        try:
+            await set_registration_window(session, event.id, *rule.window_for(event.starts_at))
+        except InvalidEvent as exc:
+            opens_fault = exc.fields.get("registration_opens_at")
+            opening_late += opens_fault == MSG_OPENS_AFTER_START
+            if opens_fault is not None:
+                errors.setdefault("opens", opens_fault)
+            if "registration_closes_at" in exc.fields:
+                errors.setdefault("closes", exc.fields["registration_closes_at"])
+    if opening_late:
+        errors["opens"] = FilledMessage(MSG_OPENS_AFTER_DATES, num=opening_late)
     raise_if_any(errors)
-    for event in dates:
-        opens, closes = rule.window_for(event.starts_at)
-        await set_event_settings(
-            session,
-            event.id,
-            host=event.host,
-            reminder_offsets=event.reminder_offsets,
-            registration_opens_at=opens,
-            registration_closes_at=closes,
+    if closing and {e.id for e in closing} != set(closing_seen):
+        raise WindowClosesBooking(
+            [DateShown(e.id, e.starts_at, e.ends_at, e.title) for e in closing]
         )
     return dates
 
@@ -213,16 +265,18 @@ async def add_date(
     *,
     tz: str,
     site_domain: str,
+    now: datetime,
     offset: str = "",
 ) -> tuple[Event, Event]:
     """A new draft on `day` like the series' latest date (cancelled ones only when it has
     no other): the same wall-clock start in `tz` (RFC 5545 §3.3.5, kept across daylight
-    saving time), length, title, texts, capacity, place, co-host, reminders and
-    registration window (moved with it). Where the clocks skip that start on `day`, or
+    saving time), length, title, texts, capacity, place, co-host and reminders, and the
+    registration window most of the series' coming dates share (`common_window`; with none
+    coming, most of its dates). Where the clocks skip that start on `day`, or
     repeat it and `offset` ("+02:00") does not pick a reading, nothing is made: the start
     is placed by the one rule for typed times (foundation.typed_times), never shifted.
-    Returns (new, the date copied). Raises SeriesNotFound, or InvalidEvent (EventInPast,
-    the clock edge's message) under "day"."""
+    Returns (new, the date copied). Raises SeriesNotFound, or InvalidEvent (EventInPast:
+    before `now`; the clock edge's message; a window the rules refuse) under "day"."""
     series = await series_with_dates(session, series_id)
     kept = [e for e in series.events if e.status != EventStatus.CANCELLED] or series.events
     if not kept:
@@ -238,11 +292,16 @@ async def add_date(
         raise InvalidEvent({"day": unclear_message(unclear)}) from None
     except ValueError:  # the first or last day datetime can hold, moved to UTC
         raise InvalidEvent({"day": MSG_OUT_OF_RANGE}) from None
-    if starts < utcnow():
+    if starts < now:
         raise_if_any({"day": MSG_STARTS_IN_PAST})
+    window = common_window(coming_dates(series, now) or kept)
     try:
         copy = await duplicate_event(
-            session, latest.id, shift=starts - latest.starts_at, site_domain=site_domain
+            session,
+            latest.id,
+            shift=starts - latest.starts_at,
+            site_domain=site_domain,
+            window=window.window_for,
         )
     except InvalidEvent as exc:
         raise InvalidEvent({"day": next(iter(exc.fields.values()))}) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from events.errors import EventStateRefused
 from foundation.errors import N_, DomainError
 from registrations.organising import ChangePreview
 
@@ -162,3 +163,23 @@ class ChangedSincePreview(DomainError):
             )
         )
         self.preview = preview
+
+
+class NoDraftsToPublish(EventStateRefused):
+    """None of the dates asked for is still a coming draft (published since, say)."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("Det finns inga kommande utkast att publicera i serien."))
+
+
+class DraftsChangedSinceShown(EventStateRefused):
+    """A draft listed on a series' publish confirmation was changed (re-timed, renamed)
+    after the page was shown: nothing is published, and the list is shown again."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "Ett eller flera utkast har ändrats sedan du såg listan, så inget är "
+                "publicerat. Se efter hur de ser ut nu och bekräfta igen."
+            )
+        )

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events import series_upkeep
-from events.errors import EventStateRefused, InvalidEvent
+from events.errors import InvalidEvent
 from events.models import Event, EventStatus, Series
 from events.rules import read_reminder_offsets, written_offsets
 from events.series_upkeep import WindowRule
@@ -28,6 +28,7 @@ from guide import catalogue
 from guide.errors import ExampleNotFound, InvalidExample
 from guide.models import GuideExample
 from organisers import audit, events_workspace
+from organisers.errors import DraftsChangedSinceShown, NoDraftsToPublish
 from organisers.events_workspace import MSG_DAY, local_field, local_offset, read_local_field
 from organisers.models import Organiser
 from registrations.waitlist import seat_counts
@@ -40,13 +41,6 @@ MSG_DAYS = N_("Skriv ett antal dagar mellan 1 och 365.")
 MSG_HOURS = N_("Skriv ett antal timmar mellan 0 och 720.")
 MAX_OPENS_DAYS = 365
 MAX_CLOSES_HOURS = 720
-
-
-class NoDraftsToPublish(EventStateRefused):
-    """None of the dates asked for is still a coming draft (published since, say)."""
-
-    def __init__(self) -> None:
-        super().__init__(N_("Det finns inga kommande utkast att publicera i serien."))
 
 
 # The window form: how each side is given, and the field holding its value.
@@ -90,6 +84,17 @@ class SeriesDesk:
     examples: list[SeriesExample]
     choices: list[GuideExample]
     next_day: date
+
+    @property
+    def drafts_seen(self) -> list[str]:
+        """Each coming draft as the publish confirmation sends it back (`seen_as`)."""
+        return [seen_as(event) for event in self.drafts]
+
+
+def seen_as(event: Event) -> str:
+    """`id:version` of a date as shown: the version is its last change, so a draft re-timed
+    or renamed after a page listed it is told apart from the one shown."""
+    return f"{event.id}:{event.updated_at:%Y%m%dT%H%M%S%f}"
 
 
 async def series_desk(
@@ -176,17 +181,22 @@ async def publish_drafts(
     *,
     now: datetime,
 ) -> list[Event]:
-    """Publish the coming drafts of the series among `chosen` (event ids from the
-    confirmation page, so a draft added since is not published unseen), each through the
-    event page's own step with its own audit entry. Raises SeriesNotFound, or
-    NoDraftsToPublish when none of them is still a coming draft."""
+    """Publish the coming drafts of the series among `chosen` (`seen_as` pairs from the
+    confirmation page, so a draft added or changed since is not published unseen), each
+    through the event page's own step with its own audit entry. Raises SeriesNotFound,
+    DraftsChangedSinceShown (nothing published) when one of them was changed since it was
+    shown, or NoDraftsToPublish when none of them is still a coming draft."""
     series = await series_upkeep.series_with_dates(session, series_id)
-    wanted = {number for raw in chosen if (number := parse_id(raw)) is not None}
+    shown = {
+        number: raw for raw in chosen if (number := parse_id(raw.partition(":")[0])) is not None
+    }
     drafts = [
         e
         for e in series_upkeep.coming_dates(series, now)
-        if e.status == EventStatus.DRAFT and e.id in wanted
+        if e.status == EventStatus.DRAFT and e.id in shown
     ]
+    if any(seen_as(e) != shown[e.id] for e in drafts):
+        raise DraftsChangedSinceShown()
     if not drafts:
         raise NoDraftsToPublish()
     for event in drafts:
@@ -263,11 +273,17 @@ async def set_window(
     tz: str,
     now: datetime,
 ) -> list[Event]:
-    """Write the window form onto every coming date of the series. Raises SeriesNotFound or
-    InvalidEvent (a date's window at fault is named under the field that sets it)."""
+    """Write the window form onto every coming date of the series; its `closing` holds the
+    ids (comma-separated) of the dates open now that the organiser was shown would close
+    for booking. Raises SeriesNotFound, InvalidEvent (a date's window at fault is named
+    under the field that sets it) or WindowClosesBooking (nothing written: the dates it
+    would close now differ from those shown)."""
     rule = read_window(values, tz)
+    closing = [n for raw in values.get("closing", "").split(",") if (n := parse_id(raw.strip()))]
     try:
-        dates = await series_upkeep.set_window(session, series_id, rule, now=now)
+        dates = await series_upkeep.set_window(
+            session, series_id, rule, now=now, closing_seen=closing
+        )
     except InvalidEvent as exc:
         fields = {
             "opens": OPENS_FIELDS.get(values.get("opens", ""), "opens"),
@@ -354,15 +370,16 @@ async def add_date(
     now: datetime,
 ) -> Event:
     """A new draft on `day` (ISO, as a date field sends it) like the series' latest date,
-    with its guide examples in the same order and notes; `offset` (the form's `day_offset`)
-    picks a reading where the clocks repeat its time that night. Raises SeriesNotFound or
+    with its guide examples in the same order and notes, and the series' common window;
+    `offset` (the form's `day_offset`) picks a reading where the clocks repeat its time
+    that night. Raises SeriesNotFound or
     InvalidEvent (EventInPast, a time the clocks skip or repeat unchosen) under "day"."""
     try:
         chosen = date.fromisoformat(day.strip())
     except ValueError:
         raise InvalidEvent({"day": MSG_DAY}) from None
     copy, source = await series_upkeep.add_date(
-        session, series_id, chosen, tz=tz, site_domain=site_domain, offset=offset.strip()
+        session, series_id, chosen, tz=tz, site_domain=site_domain, now=now, offset=offset.strip()
     )
     examples = await catalogue.copy_links(session, from_event_id=source.id, to_event_id=copy.id)
     await audit.record(

@@ -5,13 +5,14 @@ organisers.series_workspace inside a transaction, and renders or redirects."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events.errors import EventStateRefused, InvalidEvent
+from events.errors import EventStateRefused, InvalidEvent, WindowClosesBooking
 from events.series_dates import MAX_DATES
 from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers {name:id})
 from foundation.rendering import page_link, render, said
@@ -20,6 +21,8 @@ from foundation.timestamps import utcnow
 from guide.errors import ExampleNotFound, InvalidExample
 from organisers import series_workspace as desk
 from organisers.access import current, requires
+from organisers.errors import DraftsChangedSinceShown
+from organisers.models import Organiser
 
 SERIES_FIELDS = ("title", "summary", "description", "host", "reminder_offsets")
 WINDOW_FIELDS = (
@@ -31,6 +34,7 @@ WINDOW_FIELDS = (
     "closes_hours",
     "closes_at",
     "closes_at_offset",
+    "closing",  # the ids of the dates shown to close for booking now (WindowClosesBooking)
 )
 
 
@@ -88,16 +92,25 @@ async def series_page(request: Request) -> Response:
 
 def _form(
     request: Request,
+    template: str,
     seen: desk.SeriesDesk,
     *,
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
+    **more: object,
 ) -> Response:
+    """A form of the series' own (`template` under organiser/series/)."""
     return render(
         request,
-        "organiser/series/form.html",
-        {"organiser": current(request), "desk": seen, "values": values, "errors": errors},
+        f"organiser/series/{template}",
+        {
+            "organiser": current(request),
+            "desk": seen,
+            "values": values,
+            "errors": errors,
+            **more,
+        },
         status_code=status,
     )
 
@@ -105,7 +118,7 @@ def _form(
 @requires()
 async def edit_page(request: Request) -> Response:
     seen = await _desk(request, _series_id(request))
-    return _form(request, seen, values=desk.series_values(seen.series), errors={})
+    return _form(request, "form.html", seen, values=desk.series_values(seen.series), errors={})
 
 
 @requires()
@@ -119,16 +132,27 @@ async def save(request: Request) -> Response:
             await desk.save_series(session, current(request), series_id, values, now=utcnow())
     except InvalidEvent as exc:
         seen = await _desk(request, series_id)
-        return _form(request, seen, values=values, errors=exc.fields, status=exc.status)
+        return _form(
+            request, "form.html", seen, values=values, errors=exc.fields, status=exc.status
+        )
     return _to_series(request, series_id, "saved")
+
+
+async def _publish_page(
+    request: Request, series_id: int, *, refused: str | None = None, status: int = 200
+) -> Response:
+    seen = await _desk(request, series_id)
+    return render(
+        request,
+        "organiser/series/publish.html",
+        {"organiser": current(request), "desk": seen, "refused": refused},
+        status_code=status,
+    )
 
 
 @requires()
 async def publish_page(request: Request) -> Response:
-    seen = await _desk(request, _series_id(request))
-    return render(
-        request, "organiser/series/publish.html", {"organiser": current(request), "desk": seen}
-    )
+    return await _publish_page(request, _series_id(request))
 
 
 @requires()
@@ -137,38 +161,26 @@ async def publish(request: Request) -> Response:
     # One id per listed draft besides the token.
     form = await csrf.checked_form(request, app.settings.secret_key, max_fields=MAX_DATES * 4)
     series_id = _series_id(request)
-    chosen = [str(raw)[:12] for raw in form.getlist("event")]
+    chosen = [str(raw)[:40] for raw in form.getlist("event")]
     try:
         async with app.transaction() as session:
             published = await desk.publish_drafts(
                 session, current(request), series_id, chosen, now=utcnow()
             )
+    except DraftsChangedSinceShown as exc:  # the list as it is now, to confirm again
+        return await _publish_page(
+            request, series_id, refused=said(request, exc), status=exc.status
+        )
     except (InvalidEvent, EventStateRefused) as exc:
         return await _series_page(request, series_id, refused=said(request, exc), status=exc.status)
     return _to_series(request, series_id, f"published:{len(published)}")
-
-
-def _window_form(
-    request: Request,
-    seen: desk.SeriesDesk,
-    *,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status: int = 200,
-) -> Response:
-    return render(
-        request,
-        "organiser/series/window.html",
-        {"organiser": current(request), "desk": seen, "values": values, "errors": errors},
-        status_code=status,
-    )
 
 
 @requires()
 async def window_page(request: Request) -> Response:
     seen = await _desk(request, _series_id(request))
     values = desk.window_values(seen.window, services(request).settings.timezone)
-    return _window_form(request, seen, values=values, errors={})
+    return _form(request, "window.html", seen, values=values, errors={})
 
 
 @requires()
@@ -189,44 +201,70 @@ async def set_window(request: Request) -> Response:
             )
     except InvalidEvent as exc:
         seen = await _desk(request, series_id)
-        return _window_form(request, seen, values=values, errors=exc.fields, status=exc.status)
+        return _form(
+            request, "window.html", seen, values=values, errors=exc.fields, status=exc.status
+        )
+    except WindowClosesBooking as exc:  # said first: saved only once confirmed
+        seen = await _desk(request, series_id)
+        values["closing"] = ",".join(str(d.id) for d in exc.dates)
+        return _form(
+            request,
+            "window.html",
+            seen,
+            values=values,
+            errors={},
+            status=exc.status,
+            closing=exc.dates,
+        )
     return _to_series(request, series_id, f"window:{len(dates)}")
 
 
-async def _on_page(request: Request, step: Any, note: str, anchor: str, *names: str) -> Response:
+# A form's step on the series page: (session, organiser, series id, the form's fields by
+# name) → how many dates it reached.
+Step = Callable[[AsyncSession, Organiser, int, dict[str, str]], Awaitable[int]]
+
+
+async def _on_page(request: Request, step: Step, note: str, anchor: str, *names: str) -> Response:
     """A form on the series page: the step, then back to the page at `anchor`, or the page
-    with the fault next to the field and what was typed kept."""
+    with the fault next to the field (or the first of `names`) and what was typed kept."""
     app = services(request)
     form = await csrf.checked_form(request, app.settings.secret_key)
     series_id = _series_id(request)
-    args = [form_text.field(form, name, 2_000) for name in names]
+    fields = {name: form_text.field(form, name, 2_000) for name in names}
     try:
         async with app.transaction() as session:
-            done = await step(session, current(request), series_id, *args)
+            count = await step(session, current(request), series_id, fields)
     except (InvalidEvent, InvalidExample, ExampleNotFound) as exc:
         return await _series_page(
             request,
             series_id,
             status=exc.status,
             errors=exc.fields or {names[0]: exc.msgid},
-            values=dict(zip(names, args, strict=True)),
+            values=fields,
         )
-    count = done if isinstance(done, int) else 1
     return _to_series(request, series_id, f"{note}:{count}", anchor)
 
 
 @requires()
 async def link_example(request: Request) -> Response:
-    async def step(session: Any, organiser: Any, series_id: int, slug: str, note: str) -> int:
-        return await desk.link_example(session, organiser, series_id, slug, note, utcnow())
+    async def step(
+        session: AsyncSession, organiser: Organiser, series_id: int, form: dict[str, str]
+    ) -> int:
+        return await desk.link_example(
+            session, organiser, series_id, form["example"], form["note"], utcnow()
+        )
 
     return await _on_page(request, step, "linked", "#examples-title", "example", "note")
 
 
 @requires()
 async def unlink_example(request: Request) -> Response:
-    async def step(session: Any, organiser: Any, series_id: int, example_id: str) -> int:
-        return await desk.unlink_example(session, organiser, series_id, example_id, utcnow())
+    async def step(
+        session: AsyncSession, organiser: Organiser, series_id: int, form: dict[str, str]
+    ) -> int:
+        return await desk.unlink_example(
+            session, organiser, series_id, form["example_id"], utcnow()
+        )
 
     return await _on_page(request, step, "unlinked", "#examples-title", "example_id")
 
@@ -235,17 +273,20 @@ async def unlink_example(request: Request) -> Response:
 async def add_date(request: Request) -> Response:
     settings = services(request).settings
 
-    async def step(session: Any, organiser: Any, series_id: int, day: str, offset: str) -> Any:
-        return await desk.add_date(
+    async def step(
+        session: AsyncSession, organiser: Organiser, series_id: int, form: dict[str, str]
+    ) -> int:
+        await desk.add_date(
             session,
             organiser,
             series_id,
-            day,
-            offset,
+            form["day"],
+            form["day_offset"],
             tz=settings.timezone,
             site_domain=settings.site_domain,
             now=utcnow(),
         )
+        return 1
 
     return await _on_page(request, step, "added", "#dates-title", "day", "day_offset")
 

@@ -14,10 +14,12 @@ import httpx
 from sqlalchemy import select
 
 from events.models import Event, EventStatus, Series
-from events.schedule import mark_cancelled
+from events.schedule import EventChanges, mark_cancelled
 from foundation.services import Services
 from guide.catalogue import add_example, examples_for_event, link_example
+from mail.models import MessageKind, OutboxMessage
 from organisers.models import AuditEntry
+from registrations.organising import update_event
 from tests.factories import SOON, add_confirmed, csrf_in, make_event, make_series
 from tests.signing_in import add, sign_in, text_of
 
@@ -162,8 +164,8 @@ async def test_publish_all_drafts_after_a_confirmation_one_audit_entry_each(
 
     confirm = await client.get(f"/organiser/series/{sid}/publish")
     assert confirm.status_code == 200
-    listed = re.findall(r'name="event" value="(\d+)"', confirm.text)
-    assert listed == [str(d.id) for d in drafts]  # the coming drafts only
+    listed = re.findall(r'name="event" value="(\d+:[^"]+)"', confirm.text)
+    assert [pair.split(":")[0] for pair in listed] == [str(d.id) for d in drafts]  # coming only
     assert "Ja, publicera 2 datum" in text_of(confirm)
     # Looking wrote nothing.
     assert {e.status for e in await dates_of(services, sid) if e.id != published.id} == {
@@ -280,18 +282,18 @@ async def test_one_registration_window_for_every_coming_date(
         client,
         window,
         window,
-        {"opens": "days", "opens_days": "14", "closes": "hours", "closes_hours": "2"},
+        {"opens": "days", "opens_days": "30", "closes": "hours", "closes_hours": "2"},
     )
     assert done.status_code == 303
     dates = {e.id: e for e in await dates_of(services, sid)}
     for event in events:
         stored = dates[event.id]
-        assert stored.registration_opens_at == stored.starts_at - timedelta(days=14)
+        assert stored.registration_opens_at == stored.starts_at - timedelta(days=30)
         assert stored.registration_closes_at == stored.starts_at - timedelta(hours=2)
     assert dates[began.id].registration_opens_at is None  # a date that began is left alone
     assert ("series.window_set", f"series:{sid}", {"events": 3}) in await audit(services)
     shown = await client.get(window)
-    assert 'value="14"' in shown.text
+    assert 'value="30"' in shown.text
     assert 'value="2"' in shown.text
 
     # One date's window set on its own page is shown as its own.
@@ -300,10 +302,10 @@ async def test_one_registration_window_for_every_coming_date(
         stored.registration_closes_at = stored.starts_at - timedelta(hours=5)
     page = text_of(await client.get(f"/organiser/series/{sid}"))
     assert page.count("egen anmälningstid") == 1
-    assert "öppnar 14 dagar före start, stänger 2 timmar före start" in page
+    assert "öppnar 30 dagar före start, stänger 2 timmar före start" in page
 
-    # One instant for all, typed in Stockholm time.
-    opens = (SOON - timedelta(days=3)).astimezone(STOCKHOLM).strftime("%Y-%m-%dT%H:%M")
+    # One instant for all, typed in Stockholm time (gone by: every date stays open).
+    opens = (SOON - timedelta(days=11)).astimezone(STOCKHOLM).strftime("%Y-%m-%dT%H:%M")
     assert (
         await post(client, window, window, {"opens": "at", "opens_at": opens, "closes": "start"})
     ).status_code == 303
@@ -451,27 +453,216 @@ async def test_a_new_date_copies_the_latest_date_and_keeps_its_wall_clock_time(
 async def test_a_published_dates_time_is_not_changed_from_the_series_page(
     services: Services, client: httpx.AsyncClient
 ) -> None:
-    """The series' steps never move an entry in an attendee's calendar: that is the change
-    flow's, which tells them first."""
+    """No step of the series page moves an entry in an attendee's calendar or writes them a
+    mail: that is the change flow's, which tells them first. Every step is taken (and
+    answers 303, done) on a series whose published date has people booked."""
     events = await make_series(services, events=2)
     await add_confirmed(services, events[0].id, range(2))
+    async with services.transaction() as session:
+        await add_example(session, slug="varberg", title="Varberg", organisation="V", summary="")
+    draft = await make_event(
+        services,
+        title="Kafé utkast",
+        series_slug="cafeer",
+        publish=False,
+        starts_at=SOON + timedelta(days=21),
+        ends_at=SOON + timedelta(days=21, hours=1),
+    )
     sid = await series_id(services)
     await signed_in(services, client)
-    before = [(e.starts_at, e.ends_at, e.title, e.venue, e.capacity, e.sequence) for e in events]
+    mails_before = await attendee_mails(services)
+
+    def calendar(found: list[Event]) -> list[tuple[object, ...]]:
+        return [
+            (e.starts_at, e.ends_at, e.title, e.venue, e.join_url, e.capacity, e.sequence)
+            for e in found
+            if e.id in {events[0].id, events[1].id}
+        ]
+
+    before = calendar(events)
     page = f"/organiser/series/{sid}"
-    await post(client, f"{page}/edit", f"{page}/edit", {"title": "Nytt namn"})
-    await post(
+    edited = await post(
         client,
-        f"{page}/registration",
-        f"{page}/registration",
-        {"opens": "days", "opens_days": "3", "closes": "start"},
+        f"{page}/edit",
+        f"{page}/edit",
+        {"title": "Nytt namn", "summary": "", "description": "", "host": "Nätverket"},
     )
-    after = [
-        (e.starts_at, e.ends_at, e.title, e.venue, e.capacity, e.sequence)
-        for e in await dates_of(services, sid)
-    ]
-    assert after == before
+    assert edited.status_code == 303
+    window = f"{page}/registration"
+    said = await post(
+        client, window, window, {"opens": "days", "opens_days": "3", "closes": "start"}
+    )
+    assert said.status_code == 409  # both open dates would close for booking now: asked first
+    closing = re.search(r'name="closing" value="([^"]*)"', said.text)
+    assert closing is not None
+    windowed = await client.post(
+        window,
+        data={
+            "csrf_token": csrf_in(said.text),
+            "opens": "days",
+            "opens_days": "3",
+            "closes": "start",
+            "closing": closing.group(1),
+        },
+    )
+    assert windowed.status_code == 303
+    day = (SOON + timedelta(days=28)).astimezone(STOCKHOLM).date().isoformat()
+    assert (await post(client, page, f"{page}/dates", {"day": day})).status_code == 303
+    linked = await post(client, page, f"{page}/examples", {"example": "varberg", "note": "Läs"})
+    assert linked.status_code == 303
+    async with services.transaction() as session:
+        example_id = (await examples_for_event(session, events[0].id))[0].example.id
+    unlinked = await post(client, page, f"{page}/examples/remove", {"example_id": str(example_id)})
+    assert unlinked.status_code == 303
+    confirm = await client.get(f"{page}/publish")
+    listed = re.findall(r'name="event" value="([^"]+)"', confirm.text)
+    assert len(listed) == 2  # the draft and the date just added
+    published = await client.post(
+        f"{page}/publish", data={"csrf_token": csrf_in(confirm.text), "event": listed}
+    )
+    assert published.status_code == 303
+
+    after = await dates_of(services, sid)
+    assert calendar(after) == before
+    assert {e.id for e in after if e.status == EventStatus.PUBLISHED} >= {draft.id}
+    assert await attendee_mails(services) == mails_before
     assert (
         "Ändra tid, plats eller platser"
         in (await client.get(f"/organiser/events/{events[0].id}")).text
     )
+
+
+async def attendee_mails(services: Services) -> list[tuple[str, str]]:
+    """Every outbox row telling someone booked of a change to their event."""
+    async with services.transaction() as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind.in_(
+                    [
+                        MessageKind.EVENT_CHANGED,
+                        MessageKind.EVENT_CANCELLED,
+                        MessageKind.REGISTRATION_CANCELLED,
+                        MessageKind.PROMOTED,
+                        MessageKind.ORGANISER_MESSAGE,
+                    ]
+                )
+            )
+        )
+        return [(row.kind.value, row.recipient) for row in rows]
+
+
+async def test_a_fixed_closing_time_closes_each_date_at_the_latest_when_it_starts(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    events = await make_series(services, events=3)  # SOON, a week and two weeks later
+    sid = await series_id(services)
+    await signed_in(services, client)
+    window = f"/organiser/series/{sid}/registration"
+    shown = await client.get(window)
+    assert "Ett datum som börjar före den tiden stänger när det börjar." in text_of(shown)
+    closes = (SOON + timedelta(days=10)).astimezone(STOCKHOLM)
+    typed = closes.strftime("%Y-%m-%dT%H:%M")
+    done = await post(client, window, window, {"opens": "now", "closes": "at", "closes_at": typed})
+    assert done.status_code == 303
+    stored = {e.id: e for e in await dates_of(services, sid)}
+    at = datetime.fromisoformat(typed).replace(tzinfo=STOCKHOLM).astimezone(UTC)
+    # The first two start before that time: each closes when it starts, never after.
+    assert [stored[e.id].registration_closes_at for e in events] == [None, None, at]
+    page = text_of(await client.get(f"/organiser/series/{sid}"))
+    assert "egen anmälningstid" not in page
+    assert page.count("stänger när evenemanget börjar") == 2
+
+
+async def test_a_window_that_closes_booking_now_is_said_before_it_is_saved(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    events = await make_series(services, events=2)  # 10 and 17 days away, open now
+    sid = await series_id(services)
+    await signed_in(services, client)
+    window = f"/organiser/series/{sid}/registration"
+    form = {"opens": "now", "closes": "hours", "closes_hours": "264"}  # 11 days before
+
+    said = await post(client, window, window, form)
+    assert said.status_code == 409
+    seen = text_of(said)
+    assert "1 datum som går att boka nu stänger för bokning direkt" in seen
+    assert 'value="264"' in said.text  # what was typed is kept
+    assert [e.registration_closes_at for e in await dates_of(services, sid)] == [None, None]
+    assert ("series.window_set", f"series:{sid}", {"events": 2}) not in await audit(services)
+    closing = re.search(r'name="closing" value="([^"]*)"', said.text)
+    assert closing is not None
+    assert closing.group(1) == str(events[0].id)
+
+    saved = await client.post(
+        window, data={"csrf_token": csrf_in(said.text), **form, "closing": closing.group(1)}
+    )
+    assert saved.status_code == 303
+    assert [e.registration_closes_at for e in await dates_of(services, sid)] == [
+        e.starts_at - timedelta(hours=264) for e in events
+    ]
+    # A rule closing nothing that is open now is saved at once.
+    again = await post(client, window, window, {"opens": "now", "closes": "start"})
+    assert again.status_code == 303
+
+
+async def test_a_draft_changed_after_the_confirmation_is_not_published_unseen(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await make_series(services, events=1)
+    drafts = [
+        await make_event(
+            services,
+            title="Kafé",
+            series_slug="cafeer",
+            publish=False,
+            starts_at=SOON + timedelta(days=7 * n),
+            ends_at=SOON + timedelta(days=7 * n, hours=1),
+        )
+        for n in (1, 2)
+    ]
+    sid = await series_id(services)
+    await signed_in(services, client)
+    confirm = await client.get(f"/organiser/series/{sid}/publish")
+    listed = re.findall(r'name="event" value="([^"]+)"', confirm.text)
+    async with services.transaction() as session:
+        await update_event(session, drafts[1].id, EventChanges(title="Omdöpt kafé"))
+
+    refused = await client.post(
+        f"/organiser/series/{sid}/publish",
+        data={"csrf_token": csrf_in(confirm.text), "event": listed},
+    )
+    assert refused.status_code == 409
+    seen = text_of(refused)
+    assert "har ändrats sedan" in seen
+    assert "Omdöpt kafé" in seen  # the list as it is now
+    assert {e.status for e in await dates_of(services, sid) if e.id in {d.id for d in drafts}} == {
+        EventStatus.DRAFT
+    }
+    fresh = re.findall(r'name="event" value="([^"]+)"', refused.text)
+    assert fresh != listed
+    done = await client.post(
+        f"/organiser/series/{sid}/publish",
+        data={"csrf_token": csrf_in(refused.text), "event": fresh},
+    )
+    assert done.status_code == 303
+    assert {e.status for e in await dates_of(services, sid)} == {EventStatus.PUBLISHED}
+
+
+async def test_removing_an_example_already_gone_does_not_say_zero_dates(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    events = await make_series(services, events=2)
+    async with services.transaction() as session:
+        await add_example(session, slug="varberg", title="Varberg", organisation="V", summary="")
+        await link_example(session, event_id=events[0].id, example_slug="varberg")
+        example_id = (await examples_for_event(session, events[0].id))[0].example.id
+    sid = await series_id(services)
+    await signed_in(services, client)
+    page = f"/organiser/series/{sid}"
+    remove = {"example_id": str(example_id)}
+    assert (await post(client, page, f"{page}/examples/remove", remove)).status_code == 303
+    assert "Exemplet är borttaget från 1 datum." in text_of(await client.get(page))
+    assert (await post(client, page, f"{page}/examples/remove", remove)).status_code == 303
+    shown = text_of(await client.get(page))
+    assert "0 datum" not in shown
+    assert "Exemplet var inte kopplat till något datum i serien." in shown
