@@ -16,6 +16,7 @@ from urllib.parse import quote
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Match, Route
 
 from foundation import csrf
 from foundation.ratelimit import TooManyBookings, client_host
@@ -104,11 +105,35 @@ async def signed_in(request: Request) -> Organiser | None:
     return organiser
 
 
-def safe_next(value: str | None) -> str:
-    """Where to go after signing in: an organiser page's path, never another site."""
-    if value and value.startswith("/organiser") and "//" not in value and "\\" not in value:
-        return value
-    return "/organiser/"
+HOME = "/organiser/"
+
+
+def safe_next(request: Request, value: str | None) -> str:
+    """Where to go after signing in, the one rule for choosing `next` and following it: a
+    workspace page a browser can open (a gated GET route of this app), with its query;
+    for any other path under /organiser/ (a form's POST-only action, say, after an idle
+    timeout) the nearest page above it, without the query; never another site. Else the
+    overview."""
+    path, mark, query = (value or "").partition("?")
+    if not path.startswith(HOME) or "//" in path or "\\" in path:
+        return HOME
+    if _is_page(request, path):
+        return f"{path}{mark}{query}"
+    while path.startswith(HOME):
+        path = path.rstrip("/").rpartition("/")[0]
+        if _is_page(request, path):
+            return path
+    return HOME
+
+
+def _is_page(request: Request, path: str) -> bool:
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    return any(
+        isinstance(route, Route)
+        and getattr(route.endpoint, "gated", False)
+        and route.matches(scope)[0] is Match.FULL
+        for route in request.app.router.routes
+    )
 
 
 def requires(role: Role | None = None) -> Callable[[Handler], Handler]:
@@ -123,7 +148,7 @@ def requires(role: Role | None = None) -> Callable[[Handler], Handler]:
             if organiser is None:
                 if request.url.path.startswith("/api/"):
                     raise NotSignedIn()
-                target = quote(request.url.path, safe="/")
+                target = quote(safe_next(request, request.url.path), safe="/")
                 return RedirectResponse(f"/organiser/login?next={target}", status_code=303)
             if role is Role.ADMIN and not organiser.is_admin:
                 raise Forbidden()

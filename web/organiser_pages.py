@@ -19,7 +19,7 @@ from organisers.models import Role
 
 async def login_page(request: Request) -> Response:
     if await access.signed_in(request) is not None:
-        return RedirectResponse(access.safe_next(request.query_params.get("next")), 303)
+        return RedirectResponse(access.safe_next(request, request.query_params.get("next")), 303)
     return _login(request, email="", refused=None)
 
 
@@ -30,7 +30,7 @@ def _login(request: Request, *, email: str, refused: str | None, status: int = 2
         {
             "email": email,
             "refused": refused,
-            "next": access.safe_next(request.query_params.get("next")),
+            "next": access.safe_next(request, request.query_params.get("next")),
         },
         status_code=status,
     )
@@ -45,7 +45,9 @@ async def login(request: Request) -> Response:
         token = await signing_in.sign_in(app, client_host(request), email, password, utcnow())
     except SignInRefused as exc:
         return _login(request, email=email, refused=said(request, exc), status=401)
-    response = RedirectResponse(access.safe_next(str(form.get("next", ""))), status_code=303)
+    response = RedirectResponse(
+        access.safe_next(request, str(form.get("next", ""))), status_code=303
+    )
     access.set_session_cookie(response, token, app.settings)
     csrf.rotate(request, response, secure=app.settings.base_url.startswith("https"))
     return response
