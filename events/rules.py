@@ -55,6 +55,8 @@ MSG_BELOW_CONFIRMED = N_(
 MSG_JOIN_URL_SCHEME = N_("Länken måste börja med https:// eller http://.")
 MSG_JOIN_URL_INVALID = N_("Länken är inte en giltig webbadress.")
 MSG_WINDOW = N_("Anmälan måste stänga efter att den öppnar.")
+MSG_OPENS_AFTER_START = N_("Anmälan måste öppna före starttiden.")
+MSG_CLOSES_AFTER_START = N_("Anmälan kan inte stänga efter starttiden.")
 MSG_SLUG = N_("Använd gemena bokstäver (a–z), siffror och bindestreck, högst 80 tecken.")
 
 
@@ -127,6 +129,9 @@ def check_times(
     opens: datetime | None,
     closes: datetime | None,
 ) -> None:
+    """Each time within EARLIEST..LATEST and aware; the end a minute to a day after the
+    start; registration (None: the defaults) opening before the start, closing no later
+    than the start and after it opens. Faults go to `errors` under the field's name."""
     named = {
         "starts_at": starts_at,
         "ends_at": ends_at,
@@ -148,6 +153,12 @@ def check_times(
         errors["ends_at"] = MSG_TOO_SHORT
     elif ends_at - starts_at > LONGEST:
         errors["ends_at"] = MSG_TOO_LONG_EVENT
+    # Booking lies before the start: a window reaching past it would let people book a
+    # date already begun, or never open at all.
+    if opens is not None and "registration_opens_at" not in errors and opens >= starts_at:
+        errors["registration_opens_at"] = MSG_OPENS_AFTER_START
+    if closes is not None and "registration_closes_at" not in errors and closes > starts_at:
+        errors["registration_closes_at"] = MSG_CLOSES_AFTER_START
     window_faults = {"registration_opens_at", "registration_closes_at"} & errors.keys()
     if opens is not None and closes is not None and not window_faults and closes <= opens:
         errors["registration_closes_at"] = MSG_WINDOW

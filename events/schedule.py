@@ -312,6 +312,11 @@ async def plan_changes(
             opens=new.get("registration_opens_at", event.registration_opens_at),
             closes=new.get("registration_closes_at", event.registration_closes_at),
         )
+        # A form that shows no window (the change form) moves the start past it: the fault
+        # is the new start's, said where the organiser typed it.
+        for name in ("registration_opens_at", "registration_closes_at"):
+            if name in errors and name not in new and "starts_at" not in errors:
+                errors["starts_at"] = errors.pop(name)
     if not changes.allow_past and not {"starts_at", "ends_at"} & errors.keys():
         now = utcnow()
         if starts != event.starts_at and starts < now:
@@ -410,8 +415,10 @@ async def published_events(session: AsyncSession, event_ids: Sequence[int]) -> l
 
 
 def registration_window(event: Event) -> tuple[datetime | None, datetime]:
-    """When booking opens (None: at once) and closes (default: when the event starts)."""
-    return event.registration_opens_at, event.registration_closes_at or event.starts_at
+    """When booking opens (None: at once) and closes (default, and at the latest: when the
+    event starts; a row stored before events.rules refused a later closing keeps one)."""
+    closes = event.registration_closes_at
+    return event.registration_opens_at, min(closes, event.starts_at) if closes else event.starts_at
 
 
 # How many people hold a registration (confirmed or waiting) for an event;
@@ -458,11 +465,22 @@ def weeks_later(moment: datetime, weeks: int, tz: str) -> datetime:
     return place_typed(wall + timedelta(weeks=weeks), tz)
 
 
+# A registration window for a copy: (opens, closes) from the copy's start, None each for
+# the default (opens at once, closes at the start).
+WindowFor = Callable[[datetime], tuple[datetime | None, datetime | None]]
+
+
 async def duplicate_event(
-    session: AsyncSession, event_id: int, *, shift: timedelta, site_domain: str
+    session: AsyncSession,
+    event_id: int,
+    *,
+    shift: timedelta,
+    site_domain: str,
+    window: WindowFor | None = None,
 ) -> Event:
-    """A new draft with the event's title, texts, capacity, place, host, reminders, series
-    and registration window, every time moved by `shift`; a new calendar UID. Raises
+    """A new draft with the event's title, texts, capacity, place, host, reminders and
+    series, every time moved by `shift`, and a new calendar UID; its registration window
+    is `window`'s for the new start (None: the event's own, moved too). Raises
     EventNotFound, or InvalidEvent when the moved times break the rules (a copy may start
     in the past only if the original's copy would: a draft is a draft)."""
     source = await event_by_id(session, event_id, say_id=True)
@@ -472,13 +490,12 @@ async def duplicate_event(
 
     errors: dict[str, str] = {}
     starts, ends = source.starts_at + shift, source.ends_at + shift
-    check_times(
-        errors,
-        starts_at=starts,
-        ends_at=ends,
-        opens=moved(source.registration_opens_at),
-        closes=moved(source.registration_closes_at),
+    opens, closes = (
+        window(starts)
+        if window is not None
+        else (moved(source.registration_opens_at), moved(source.registration_closes_at))
     )
+    check_times(errors, starts_at=starts, ends_at=ends, opens=opens, closes=closes)
     raise_if_any(errors)
     now = utcnow()
     copy = Event(
@@ -492,8 +509,8 @@ async def duplicate_event(
         capacity=source.capacity,
         join_url=source.join_url,
         venue=source.venue,
-        registration_opens_at=moved(source.registration_opens_at),
-        registration_closes_at=moved(source.registration_closes_at),
+        registration_opens_at=opens,
+        registration_closes_at=closes,
         status=EventStatus.DRAFT,
         uid=f"event-{uuid.uuid4()}@{site_domain}",
         sequence=0,
@@ -539,6 +556,26 @@ async def set_event_settings(
     event.reminder_offsets = reminder_offsets
     event.registration_opens_at = registration_opens_at
     event.registration_closes_at = registration_closes_at
+    event.updated_at = utcnow()
+    session.info["events_changed"] = True
+    return event
+
+async def set_registration_window(
+    session: AsyncSession, event_id: int, opens: datetime | None, closes: datetime | None
+) -> Event:
+    """When booking for an event opens and closes (None: opens at once, closes at the
+    start), under the event's lock; nothing else of it changes, and no calendar entry
+    moves. Raises EventNotFound, or InvalidEvent under "registration_opens_at" or
+    "registration_closes_at" (events.rules.check_times)."""
+    event = await locked_event(session, event_id)
+    errors: dict[str, str] = {}
+    check_times(
+        errors, starts_at=event.starts_at, ends_at=event.ends_at, opens=opens, closes=closes
+    )
+    errors.pop("ends_at", None)  # an event stored under older, looser rules keeps its times
+    raise_if_any(errors)
+    event.registration_opens_at = opens
+    event.registration_closes_at = closes
     event.updated_at = utcnow()
     session.info["events_changed"] = True
     return event

@@ -364,3 +364,44 @@ async def test_any_text_is_refused_or_stored_clean(
     if not multiline:
         assert "\n" not in stored
         assert stored == stored.strip()
+
+
+# === registration window ====================================================================
+
+
+async def test_the_registration_window_is_set_alone_and_checked_once(services: Services) -> None:
+    from events.rules import MSG_CLOSES_AFTER_START
+    from events.schedule import set_registration_window
+
+    event = await make_event(services)
+    async with services.transaction() as session:
+        stored = await session.get_one(Event, event.id)
+        stored.host = "Nätverket"
+        stored.reminder_offsets = [90]
+    opens, closes = SOON - timedelta(days=7), SOON - 2 * HOUR
+    async with services.transaction() as session:
+        await set_registration_window(session, event.id, opens, closes)
+    kept = await reload(services, event.id)
+    assert (kept.registration_opens_at, kept.registration_closes_at) == (opens, closes)
+    assert (kept.host, kept.reminder_offsets, kept.sequence) == ("Nätverket", [90], 0)
+    with pytest.raises(InvalidEvent) as refused:
+        async with services.transaction() as session:
+            await set_registration_window(session, event.id, None, SOON + HOUR)
+    assert refused.value.fields == {"registration_closes_at": MSG_CLOSES_AFTER_START}
+
+
+async def test_moving_a_start_before_its_fixed_closing_is_the_new_starts_fault(
+    services: Services,
+) -> None:
+    """The change form shows no window: a move past it is said on the start."""
+    event = await make_event(
+        services, registration_closes_at=SOON - timedelta(days=1), allow_past=False
+    )
+    with pytest.raises(InvalidEvent) as refused:
+        await change(
+            services,
+            event.id,
+            starts_at=SOON - timedelta(days=2),
+            ends_at=SOON - timedelta(days=2) + HOUR,
+        )
+    assert set(refused.value.fields) == {"starts_at"}
