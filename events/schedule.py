@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from events.errors import (
     DraftNotCancelled,
@@ -127,8 +128,11 @@ async def locked_event(session: AsyncSession, event_id: int) -> Event:
 async def event_by_id(session: AsyncSession, event_id: int, *, say_id: bool = False) -> Event:
     """The event with `event_id` in any state, drafts included, for an organiser or the
     command line. Raises EventNotFound, naming the id when `say_id` (where the asker typed
-    it); ids no row can have (outside 1..2³¹−1) are not found without a query."""
-    event = await session.get(Event, event_id) if is_id(event_id) else None
+    it); ids no row can have (outside 1..2³¹−1) are not found without a query. Its series
+    comes with it, for the organiser's pages that name it."""
+    event = None
+    if is_id(event_id):
+        event = await session.get(Event, event_id, options=[selectinload(Event.series)])
     if event is None:
         raise EventNotFound(event_id if say_id else None)
     return event

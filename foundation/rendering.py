@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 import jinja2
+import sqlalchemy
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -68,6 +69,14 @@ def language_of(request: Request) -> str:
     return services(request).settings.default_language
 
 
+def loaded(row: object, name: str) -> Any:
+    """`row.name` when it was read with the row (a relationship loaded with it), else None:
+    a page shows what its handler read and never reads the database while it renders."""
+    if row is None or name in sqlalchemy.inspect(row).unloaded:
+        return None
+    return getattr(row, name)
+
+
 def page_link(request: Request, name: str, **params: Any) -> str:
     """A link within the site, as a path, so forms post to the host their CSRF cookie was
     set on. Absolute URLs for mails, feeds and the API come from route names and BASE_URL
@@ -106,6 +115,7 @@ def render(
         day=day,
         clock=clock,
         # The two readings of a typed wall time the clocks repeat ([] for any other).
+        loaded=loaded,
         repeated_choice=lambda typed: repeated_choice(str(typed), tz),
         # A domain error's message in the visitor's words: `said(error)`.
         said=lambda error: said(request, error),

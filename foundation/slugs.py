@@ -8,7 +8,9 @@ Registered with Starlette when this module is imported; route modules import it 
 
 from __future__ import annotations
 
+import re
 import string
+import unicodedata
 
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -20,6 +22,18 @@ SLUG = "slug"  # the convertor's name in route patterns: "/series/{slug:slug}"
 def is_slug(value: str) -> bool:
     """Whether `value` can name a series or an example in a URL."""
     return 0 < len(value) <= MAX_SLUG and set(value) <= SLUG_CHARACTERS
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug_from(title: str) -> str:
+    """A slug made from `title` ("Lunchkaféer på Åland" → "lunchkafeer-pa-aland"): letters
+    lose their marks (å, ä → a, ö → o, é → e), every run of anything else is one hyphen,
+    cut to MAX_SLUG. "" when nothing of the title is left (a title of only symbols)."""
+    bare = unicodedata.normalize("NFKD", title.casefold())
+    letters = "".join(char for char in bare if not unicodedata.combining(char))
+    return _NOT_SLUG.sub("-", letters).strip("-")[:MAX_SLUG].rstrip("-")
 
 
 class SlugConvertor(Convertor[str]):

@@ -26,7 +26,7 @@ from events.models import Event, EventKind, EventStatus, Series
 from events.rules import MSG_SLUG, read_reminder_offsets, written_offsets
 from foundation.errors import N_
 from foundation.ids import is_id, parse_id
-from foundation.slugs import is_slug
+from foundation.slugs import is_slug, slug_from
 from foundation.timeparse import UnclearLocalTime
 from foundation.typed_times import chosen_offset, offset_field, place_typed, unclear_message
 from guide import catalogue
@@ -59,6 +59,12 @@ class EventDesk:
     waitlisted: int
     examples: list[LinkedExample]
     choices: list[GuideExample]
+
+    @property
+    def booked(self) -> int:
+        """Confirmed and waiting: while anyone is, the event cannot become a draft again
+        (events.schedule.unpublish_event), as they would not be told; it is cancelled."""
+        return self.confirmed + self.waitlisted
 
 
 async def event_desk(session: AsyncSession, event_id: int) -> EventDesk:
@@ -409,7 +415,8 @@ class SeriesPreview:
 
 def _read_series(values: Form) -> series_dates.SeriesPlan:
     errors: dict[str, str] = {}
-    slug = values.get("slug", "").strip()
+    # Left empty, the address is made from the title; only a typed one can be wrong.
+    slug = values.get("slug", "").strip() or slug_from(values.get("title", ""))
     if not is_slug(slug):
         errors["slug"] = MSG_SLUG
     first_day = date(2000, 1, 1)

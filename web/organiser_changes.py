@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import NoMatchFound, Route
+from starlette.responses import Response
+from starlette.routing import Route
 
 from events.errors import InvalidEvent
-from foundation import csrf, form_text, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.errors import N_
 from foundation.i18n import translations
 from foundation.rendering import language_of, page_link, render, said
@@ -31,10 +31,6 @@ from organisers.changes import ChangeForm
 from organisers.errors import ChangedSincePreview
 from registrations.errors import NothingToChange
 from registrations.organising import ChangePreview, preview_cancel
-
-# Where a confirmed change leads: the event's own organiser page, or the overview until
-# that page exists.
-AFTER_CHANGE = ("organiser_event", "organiser_home")
 
 FIELDS = (
     "title",
@@ -70,11 +66,12 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
     )
 
 
-def _after(request: Request, event_id: int) -> str:
-    try:
-        return page_link(request, AFTER_CHANGE[0], event_id=event_id)
-    except NoMatchFound:
-        return page_link(request, AFTER_CHANGE[1])
+def _done(request: Request, event_id: int, kind: str, done: ChangePreview) -> Response:
+    """Back to the event's own page, which says what was done ("changed" or "cancelled")
+    and who is told, in the organiser's words (change_wording.outcome)."""
+    told = " ".join(change_wording.outcome(done, language=language_of(request)))
+    path = page_link(request, "organiser_event", event_id=event_id)
+    return flash.redirect(request, path, f"{kind}:{told}")
 
 
 def _values(form: FormData) -> dict[str, str]:
@@ -196,7 +193,7 @@ async def change(request: Request) -> Response:
             return await _change_refused(request, event_id, values)
         async with app.transaction() as session:
             if form.get("confirm") == "yes":
-                await changes.change_from_form(
+                done = await changes.change_from_form(
                     session,
                     current(request),
                     event_id,
@@ -205,7 +202,7 @@ async def change(request: Request) -> Response:
                     seen=str(form.get("seen", "")),
                     now=utcnow(),
                 )
-                return RedirectResponse(_after(request, event_id), status_code=303)
+                return _done(request, event_id, "changed", done)
             preview = await changes.preview_form(session, event_id, asked, tz=tz)
     except ChangedSincePreview as exc:
         return _preview_page(request, exc.preview, values, stale=said(request, exc))
@@ -282,7 +279,7 @@ async def cancel(request: Request) -> Response:
                     request, "cancel.html", {"preview": preview, "values": values, "errors": {}}
                 )
             if form.get("confirm") == "yes":
-                await changes.cancel_event_as_previewed(
+                done = await changes.cancel_event_as_previewed(
                     session,
                     current(request),
                     event_id,
@@ -290,7 +287,7 @@ async def cancel(request: Request) -> Response:
                     seen=str(form.get("seen", "")),
                     now=utcnow(),
                 )
-                return RedirectResponse(_after(request, event_id), status_code=303)
+                return _done(request, event_id, "cancelled", done)
             preview = await preview_cancel(session, event_id, note=values["message"])
     except ChangedSincePreview as exc:
         return _preview_page(request, exc.preview, values, stale=said(request, exc))

@@ -73,11 +73,14 @@ async def _event_page(
     async with app.transaction() as session:
         seen = await desk.event_desk(session, event_id)
     note = flash.read(request, app.settings.secret_key) if refused is None else None
+    # "changed:" and "cancelled:" carry who is told, already in the organiser's words.
+    kind, _, told = (note or "").partition(":")
     context: dict[str, Any] = {
         "organiser": current(request),
         "desk": seen,
         "refused": refused,
-        "note": note,
+        "note": kind or None,
+        "told": told,
         "errors": {},
         "values": {},
     }

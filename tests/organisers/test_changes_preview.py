@@ -100,8 +100,9 @@ async def change_form(client: httpx.AsyncClient, event_id: int) -> dict[str, str
 
 
 async def confirm(client: httpx.AsyncClient, preview: httpx.Response, path: str) -> httpx.Response:
-    """Press "Bekräfta" on a preview page: its hidden fields, as they were shown."""
-    assert "Bekräfta" in text_of(preview)
+    """Press the confirming button on a preview page ("Bekräfta ändringen av …", "Ställ in
+    …"): its hidden fields, as they were shown."""
+    assert 'name="confirm" value="yes"' in preview.text
     return await client.post(path, data={**fields_of(preview.text), "confirm": "yes"})
 
 

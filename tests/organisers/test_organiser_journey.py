@@ -103,7 +103,7 @@ async def test_an_organiser_runs_a_series_from_the_browser(
     await accessible(page, base)
     first_day = first_wednesday_after(date.today() + timedelta(days=14))
     await page.get_by_label("Titel").fill(TITLE)
-    await page.get_by_label("Adress", exact=True).fill("varens-lunchkafeer")
+    await page.get_by_label("Adress (frivilligt)").fill("varens-lunchkafeer")
     await page.get_by_label("Antal platser per tillfälle").fill("30")
     await page.get_by_label("Länk till mötet").fill("https://meet.example.se/varkafe")
     await page.get_by_label("Första datum").fill(first_day.isoformat())
