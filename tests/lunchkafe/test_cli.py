@@ -150,6 +150,8 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
                     f"{YEAR}-01-15T13:00",
                     "--capacity",
                     "10",
+                    "--venue",
+                    "Sal 1",  # to be published, it needs a place
                     env=env,
                 )
             ).strip()
@@ -384,6 +386,8 @@ async def test_postgres_url_from_a_hosting_platform_works(
                 "60",
                 "--capacity",
                 "3",
+                "--join-url",
+                "https://meet.example.se/rum",
                 "--publish",
                 env=env,
             )
@@ -434,6 +438,8 @@ async def cli_sqlite(tmp_path: Path) -> AsyncIterator[CliDatabase]:
                 "60",
                 "--capacity",
                 "40",
+                "--venue",
+                "Sal 1",
                 "--publish",
                 env=env,
             )
@@ -794,6 +800,7 @@ async def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Pa
                         starts_at=SOON + timedelta(days=n % 300),
                         ends_at=SOON + timedelta(days=n % 300, hours=1),
                         capacity=20,
+                        join_url="https://meet.example.se/rum",
                         publish=True,
                     ),
                     site_domain="test.example",
