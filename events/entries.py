@@ -33,6 +33,22 @@ def public_entry(event: Event, *, event_url: str) -> CalendarEntry:
     )
 
 
+def cancel_entry(
+    event: Event,
+    *,
+    event_url: str,
+    sequence: int,
+    manage_url: str | None = None,
+    language: str = "sv",
+) -> CalendarEntry:
+    """For a CANCEL (an event cancelled, or one person's seat): the attendee's entry without
+    the join link, in DESCRIPTION or as LOCATION ("Digitalt" instead), since it goes to
+    someone losing their seat. RFC 5546 §3.2.5 asks of a CANCEL only UID, SEQUENCE, DTSTAMP,
+    ORGANIZER and ATTENDEE; the title, times, place, page and manage link stay, as clients
+    show them when saying what was cancelled (ICAL.md rule 7)."""
+    return _entry(event, event_url, sequence, manage_url, language, join_url=None)
+
+
 def attendee_entry(
     event: Event,
     *,
@@ -47,15 +63,28 @@ def attendee_entry(
     and travels further (shared calendars, sync services), so its entries carry none.
     `language` ("sv", "en") is the attendee's: the description's words are in it.
     """
+    return _entry(event, event_url, sequence, manage_url, language, join_url=event.join_url)
+
+
+def _entry(
+    event: Event,
+    event_url: str,
+    sequence: int,
+    manage_url: str | None,
+    language: str,
+    *,
+    join_url: str | None,
+) -> CalendarEntry:
     said = translations(language).gettext
     parts = [event.summary]
-    if event.join_url:
-        parts.append(said(JOIN) % {"url": event.join_url})
+    if join_url:
+        parts.append(said(JOIN) % {"url": join_url})
     if event.venue:
         parts.append(said(PLACE) % {"venue": event.venue})
     if manage_url:
         parts.append(said(MANAGE) % {"url": manage_url})
-    location = event.join_url if event.join_url and not event.venue else event.venue
+    online = "Digitalt" if event.join_url else None  # as the public entry says it
+    location = event.venue or join_url or online
     return CalendarEntry(
         uid=event.uid,
         sequence=sequence,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 import templates
 from events.calendar import build_invite
-from events.entries import attendee_entry
+from events.entries import attendee_entry, cancel_entry
 from events.models import Event
 from foundation.i18n import LANGUAGES, format_span, translations
 from foundation.settings import Settings
@@ -230,7 +230,8 @@ def render(
     if row.kind in CANCEL_KINDS and row.payload.get("was_confirmed"):
         method = "CANCEL"
     if method:
-        entry = attendee_entry(
+        # One rule for what a CANCEL holds (events.entries.cancel_entry): never the join link.
+        entry = (cancel_entry if method == "CANCEL" else attendee_entry)(
             event,
             event_url=event_url,
             manage_url=manage_url,
