@@ -66,10 +66,14 @@ def _answer(request: Request, status: int, msgid: str, headers: Any = None) -> R
 
 
 def _page(request: Request, status: int, message: str, headers: Any) -> Response:
-    """The error page; `message` is already in the visitor's language."""
-    response = render(
-        request, "error.html", {"status": status, "message": message}, status_code=status
-    )
+    """The error page; `message` is already in the visitor's language. A signed-in
+    organiser (set on request.state by organisers.access) is led back to the workspace."""
+    context = {
+        "status": status,
+        "message": message,
+        "workspace": getattr(request.state, "organiser", None) is not None,
+    }
+    response = render(request, "error.html", context, status_code=status)
     if headers:
         response.headers.update(headers)
     return response

@@ -49,6 +49,7 @@ from web import (
     organiser_pages,
     organiser_series,
     organiser_tokens,
+    site_icon,
 )
 
 STATIC_DIR = templates.DIRECTORY / "static"
@@ -90,6 +91,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *booking_api.routes,
         *api_docs.routes,
         *health.routes,
+        *site_icon.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     header_policy = HeaderPolicy(https=settings.base_url.startswith("https://"))

@@ -36,6 +36,9 @@ from organisers.errors import InvalidAccount, LinkExpired, TooManySignIns
 from organisers.models import AccountLink, LinkPurpose, Organiser
 from organisers.secrets import hash_of, looks_like_token
 
+# A typo in a password nobody sees is found only at the next sign-in: typed twice, it is caught.
+MSG_PASSWORDS_DIFFER = N_("Lösenorden är inte likadana. Skriv samma lösenord i båda fälten.")
+
 LIFETIME = {LinkPurpose.INVITE: timedelta(days=7), LinkPurpose.RESET: timedelta(hours=1)}
 MAIL_KIND = {
     LinkPurpose.INVITE: MessageKind.ORGANISER_INVITE,
@@ -192,19 +195,27 @@ async def open_link(session: AsyncSession, token: str, now: datetime) -> Account
     return found
 
 
-async def set_password(services: Services, token: str, password: str, now: datetime) -> str:
+async def set_password(
+    services: Services, token: str, password: str, now: datetime, *, repeated: str | None = None
+) -> str:
     """Set the password of the account the link `token` opens and sign it in: the link is
     used up, the account's other links and every session it had end, and the new session's
     token is returned (for the cookie; never stored).
 
     Raises LinkExpired (checked first, and again when the link is taken, so two tabs racing
     with one link cannot both succeed) and InvalidAccount for a password breaking the rules
-    (organisers.passwords).
+    (organisers.passwords, naming `password`) or, when the form asked for it twice,
+    `repeated` differing from it (naming `password_again`).
     """
     async with services.transaction() as session:
         await open_link(session, token, now)
+    errors = {}
     if problem := passwords.problem(password):
-        raise InvalidAccount({"password": problem})
+        errors["password"] = problem
+    if repeated is not None and repeated != password:
+        errors["password_again"] = MSG_PASSWORDS_DIFFER
+    if errors:
+        raise InvalidAccount(errors)
     # Hashed outside any transaction: it takes a while, and SQLite's write lock is held
     # from BEGIN.
     password_hash = await passwords.hash_password(password)

@@ -63,13 +63,17 @@ async def set_password(request: Request) -> Response:
     form = await csrf.checked_form(request, app.settings.secret_key)
     try:
         session_token = await password_links.set_password(
-            app, token, form_text.field(form, "password", 2000), utcnow()
+            app,
+            token,
+            form_text.field(form, "password", 2000),
+            utcnow(),
+            repeated=form_text.field(form, "password_again", 2000),
         )
     except InvalidAccount as exc:
         return _set_password(
             request, token, form_text.field(form, "purpose", 20), errors=exc.fields, status=422
         )
-    response = RedirectResponse(page_link(request, "organiser_home"), status_code=303)
+    response = flash.redirect(request, page_link(request, "organiser_home"), "password_set")
     access.set_session_cookie(response, session_token, app.settings)
     csrf.rotate(request, response, secure=app.settings.base_url.startswith("https"))
     return response

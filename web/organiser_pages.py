@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from foundation import csrf, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, flash, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.ratelimit import client_host
 from foundation.rendering import page_link, render, said
 from foundation.services import services
@@ -73,13 +73,16 @@ async def logout(request: Request) -> Response:
 
 @requires()
 async def home(request: Request) -> Response:
-    async with services(request).transaction() as session:
+    app = services(request)
+    async with app.transaction() as session:
         seen = await workspace.overview(session, utcnow())
-    return render(
+    note = flash.read(request, app.settings.secret_key)  # "password_set", from a mailed link
+    response = render(
         request,
         "organiser/home.html",
-        {"organiser": current(request), "overview": seen},
+        {"organiser": current(request), "overview": seen, "note": note},
     )
+    return flash.forget(request, response)
 
 
 @requires(Role.ADMIN)

@@ -87,7 +87,7 @@ async def set_password(
     assert form.status_code == 200, form.text
     return await client.post(
         f"/organiser/password/{token}",
-        data={"csrf_token": csrf_in(form.text), "password": password},
+        data={"csrf_token": csrf_in(form.text), "password": password, "password_again": password},
     )
 
 
@@ -140,13 +140,17 @@ async def test_an_invited_organiser_sets_a_password_from_the_mail_and_is_signed_
         assert "Välj ditt lösenord" in text_of(form)
         short = await nora.post(
             f"/organiser/password/{token}",
-            data={"csrf_token": csrf_in(form.text), "password": "kort"},
+            data={"csrf_token": csrf_in(form.text), "password": "kort", "password_again": "kort"},
         )
         assert short.status_code == 422
         assert "minst 12 tecken" in text_of(short)
         done = await nora.post(
             f"/organiser/password/{token}",
-            data={"csrf_token": csrf_in(form.text), "password": NEW_PASSWORD},
+            data={
+                "csrf_token": csrf_in(form.text),
+                "password": NEW_PASSWORD,
+                "password_again": NEW_PASSWORD,
+            },
         )
         assert done.status_code == 303
         assert done.headers["location"] == "/organiser/"

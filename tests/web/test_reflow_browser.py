@@ -172,7 +172,7 @@ def pages(services: Services, site: Site) -> list[str]:
     for route in create_app(services.settings, services).routes:
         if not isinstance(route, Route) or "GET" not in (route.methods or ()):
             continue
-        if route.path.startswith(("/api/v1/organiser", "/healthz", "/readyz")):
+        if route.path.startswith(("/api/v1/organiser", "/healthz", "/readyz", "/favicon")):
             continue
         if re.search(r"\.(ics|csv|xlsx|json)$", route.path) or "openapi" in route.path:
             continue
