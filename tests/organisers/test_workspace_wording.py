@@ -54,7 +54,7 @@ async def test_counts_use_the_plural_forms(services: Services, client: httpx.Asy
         assert "1 bekräftade" not in page, path
     for path in paths:  # the language chosen stays with the browser
         english = text_of(await client.get(f"{path}?lang=en"))
-        assert "1 confirmed, 0 on the waiting list." in english, path
+        assert "1 confirmed seat, 0 people waiting." in english, path
     await client.get(f"{paths[0]}?lang=sv")
     await book(services, event.id, 2)
     page = text_of(await client.get(f"/organiser/events/{event.id}/cancel"))
