@@ -203,7 +203,7 @@ async def test_an_organiser_runs_a_series_from_the_browser(
     await page.evaluate("window.notReloaded = true")
     await deliver_due(services)
     await progress.locator("[data-field=sent]").filter(has_text=re.compile(r"^1$")).wait_for()
-    await progress.get_by_text("Klart: inget väntar i kön.").wait_for()
+    await progress.get_by_text("Klart: inget väntar på att skickas.").wait_for()
     assert await progress.locator("[data-field=queued]").inner_text() == "0"
     assert await page.evaluate("window.notReloaded === true")  # the same page, updated
     await accessible(page, base)
