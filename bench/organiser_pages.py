@@ -11,9 +11,11 @@ One run, in-process, on a fresh database (a temporary SQLite file by default, or
 `lunchkafe.migrate.upgrade`, holding:
 
 - the demo (`lunchkafe.demo.load_demo`: the guide, a series of cafés, a workshop);
-- `--events` published cafés over the coming weeks, `--registrations` bookings spread over
-  them through `registrations.booking.book` (so each has its confirmation mail in the
-  outbox), each café with capacity for four in five of its bookings and the rest in line;
+- `--events` published cafés over the coming weeks, all dates of one series (whose page is
+  measured: every date with its seats and line, and three guide examples linked to each),
+  `--registrations` bookings spread over them through `registrations.booking.book` (so each
+  has its confirmation mail in the outbox), each café with capacity for four in five of its
+  bookings and the rest in line;
 - half of each café's confirmed checked in through the workspace's domain function, and a
   message to the confirmed of every fourth café, both audit-logged as the workspace does.
 
@@ -94,6 +96,7 @@ class Timed:
 @dataclass(frozen=True)
 class Prepared:
     busiest: int  # the event whose pages are measured
+    series_id: int  # the series holding every café
     send_id: int
     counts: dict[str, int]
     seconds: float
@@ -131,8 +134,9 @@ async def prepare(services: Any, events: int, registrations: int) -> Prepared:
     from sqlalchemy import func, select
 
     from events.models import Event
-    from events.schedule import EventDraft, create_event
+    from events.schedule import EventDraft, create_event, create_series
     from foundation.timestamps import utcnow
+    from guide import catalogue
     from lunchkafe.demo import load_demo
     from lunchkafe.migrate import upgrade
     from mail.models import Audience, OutboxMessage
@@ -159,6 +163,14 @@ async def prepare(services: Any, events: int, registrations: int) -> Prepared:
                 password=None,
                 now=now,
             )
+    async with services.transaction() as session:
+        series = await create_series(
+            session,
+            slug="bench-kafeer",
+            title="Lunchkaféer om förenkling",
+            summary="Varannan dag en timme om hur kommuner förenklar.",
+        )
+        examples = [e.slug for e in await catalogue.examples(session)][:3]
     per_event = max(1, registrations // events)
     first = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
     ids: list[int] = []
@@ -175,11 +187,17 @@ async def prepare(services: Any, events: int, registrations: int) -> Prepared:
                     ends_at=starts + timedelta(hours=1),
                     capacity=max(1, per_event * 4 // 5),
                     join_url=f"https://meet.example.se/rum-{n}",
+                    series_slug=series.slug,
                     publish=True,
                 ),
                 site_domain="bench.example.se",
             )
         ids.append(event.id)
+        async with services.transaction() as session:
+            for slug in examples:
+                await catalogue.link_example(
+                    session, event_id=event.id, example_slug=slug, note="Läs före."
+                )
         async with services.transaction() as session:
             for k in range(per_event):
                 await booking.book(
@@ -231,7 +249,7 @@ async def prepare(services: Any, events: int, registrations: int) -> Prepared:
             "audit entries": await session.scalar(select(func.count()).select_from(AuditEntry))
             or 0,
         }
-    return Prepared(ids[0], send_id, counts, time.perf_counter() - started)
+    return Prepared(ids[0], series.id, send_id, counts, time.perf_counter() - started)
 
 
 def pages(prepared: Prepared) -> list[PageTimes]:
@@ -240,6 +258,7 @@ def pages(prepared: Prepared) -> list[PageTimes]:
         PageTimes("home (baseline)", "/"),
         PageTimes("overview", "/organiser/"),
         PageTimes("event", event),
+        PageTimes("series", f"/organiser/series/{prepared.series_id}"),
         PageTimes("attendees", f"{event}/attendees"),
         PageTimes("check-in", f"{event}/check-in"),
         PageTimes("messages", f"{event}/messages"),
@@ -362,7 +381,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    budget = 300 + args.registrations * 0.05 + args.requests * 11 * 0.5
+    budget = 300 + args.registrations * 0.05 + args.requests * 12 * 0.5
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(math.ceil(budget))
     try:
