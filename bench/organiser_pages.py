@@ -222,8 +222,15 @@ async def prepare(services: Any, events: int, registrations: int) -> Prepared:
             )
             for k, registration_id in enumerate(confirmed.all()):
                 if k % 2 == 0:
+                    # As on the day: check-in opens on the event's date.
                     await attendees_workspace.mark_attendance(
-                        session, admin, event.id, registration_id, "present", utcnow()
+                        session,
+                        admin,
+                        event.id,
+                        registration_id,
+                        "present",
+                        event.starts_at,
+                        tz=services.settings.timezone,
                     )
     send_id = 0
     for n, event_id in enumerate(ids):

@@ -50,16 +50,28 @@ async def attendee_list(
     """The event's list, searched for `query` (registrations.roster.roster); logged as
     viewed with the number of people shown. Raises EventNotFound."""
     found = await roster.roster(session, event_id, query)
-    await audit.record(
-        session,
-        organiser,
-        VIEWED,
-        _subject(event_id),
-        now=now,
-        rows=found.shown,
-        searched=bool(found.query),
-    )
+    await logged_view(session, organiser, event_id, now, rows=found.shown, searched=bool(query))
     return found
+
+
+async def logged_view(
+    session: AsyncSession,
+    organiser: Organiser,
+    event_id: int,
+    now: datetime,
+    *,
+    rows: int,
+    page: str | None = None,
+    **detail: bool,
+) -> None:
+    """The one rule for every page (and API answer) that shows attendees' personal data:
+    log it as VIEWED of the event, with how many `rows` it showed and which `page` when it
+    is not the attendee list itself ("check_in": names and organisations; "outbox": every
+    recipient's address). Called on every read, reloads included."""
+    where = {"page": page} if page else {}
+    await audit.record(
+        session, organiser, VIEWED, _subject(event_id), now=now, rows=rows, **where, **detail
+    )
 
 
 async def export(
@@ -228,10 +240,14 @@ async def give_seat(
     return given
 
 
-async def check_in_list(session: AsyncSession, event_id: int) -> attendance.CheckInList:
-    """The check-in page's people and counts. Not logged: it is reloaded after every tap,
-    and each tap is logged itself. Raises EventNotFound."""
-    return await attendance.check_in_list(session, event_id)
+async def check_in_list(
+    session: AsyncSession, organiser: Organiser, event_id: int, *, tz: str, now: datetime
+) -> attendance.CheckInList:
+    """The check-in page's people and counts, and when check-in opens (in `tz`); logged as
+    viewed, as every page showing attendees is (logged_view). Raises EventNotFound."""
+    found = await attendance.check_in_list(session, event_id, tz=tz, now=now)
+    await logged_view(session, organiser, event_id, now, rows=len(found.rows), page="check_in")
+    return found
 
 
 async def mark_attendance(
@@ -241,11 +257,13 @@ async def mark_attendance(
     registration_id: int,
     mark: str,
     now: datetime,
+    *,
+    tz: str,
 ) -> Registration:
-    """Mark someone "present", a "no_show", or "undo". Raises InvalidMark,
-    RegistrationNotFound, NotConfirmed."""
+    """Mark someone "present", a "no_show", or "undo", on the event's check-in days (in
+    `tz`). Raises InvalidMark, RegistrationNotFound, NotConfirmed, CheckInClosed."""
     marked = await attendance.mark(
-        session, event_id=event_id, registration_id=registration_id, mark=mark, now=now
+        session, event_id=event_id, registration_id=registration_id, mark=mark, tz=tz, now=now
     )
     await audit.record(
         session,

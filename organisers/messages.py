@@ -16,6 +16,7 @@ from events.schedule import event_by_id
 from mail import outbox
 from mail.models import Audience, OrganiserSend, OutboxMessage
 from organisers import audit
+from organisers.attendees_workspace import logged_view
 from organisers.models import Organiser
 from organisers.workspace import MAIL_LATE_AFTER
 from registrations import messaging
@@ -137,10 +138,15 @@ class EventOutbox:
     messages: list[OutboxMessage]
 
 
-async def event_outbox(session: AsyncSession, event_id: int) -> EventOutbox:
-    """An event's outbox; EventNotFound for an unknown id."""
+async def event_outbox(
+    session: AsyncSession, organiser: Organiser, event_id: int, now: datetime
+) -> EventOutbox:
+    """An event's outbox, logged as a view of its attendees (every recipient's address is
+    on it: organisers.attendees_workspace.logged_view); EventNotFound for an unknown id."""
     event = await event_by_id(session, event_id)
-    return EventOutbox(event=event, messages=await outbox.messages_of_event(session, event.id))
+    found = await outbox.messages_of_event(session, event.id)
+    await logged_view(session, organiser, event.id, now, rows=len(found), page="outbox")
+    return EventOutbox(event=event, messages=found)
 
 
 def _may_see(organiser: Organiser, message: OutboxMessage) -> bool:

@@ -85,6 +85,18 @@ class NotWaitlisted(RegistrationError):
         super().__init__(N_("Personen står inte i kön."))
 
 
+class CheckInClosed(RegistrationError):
+    """A check-in tap outside the event's check-in days (registrations.attendance); the
+    message says when it opens, or that it has closed."""
+
+    code = "check_in_closed"
+    status = 409
+
+
+MSG_CHECK_IN_NOT_YET = N_("Incheckningen öppnar %(opens)s, samma dag som evenemanget.")
+MSG_CHECK_IN_OVER = N_("Incheckningen stängde %(closed)s.")
+
+
 class NotConfirmed(RegistrationError):
     """Attendance is marked only for someone who holds a seat."""
 

@@ -181,3 +181,15 @@ def outbox_ids(messages: list[EmailMessage]) -> Counter[int]:
         assert match, message["Message-ID"]
         found[int(match.group(1))] += 1
     return found
+
+
+async def on_the_day(services: Services, event_id: int) -> None:
+    """The day of the event arrives: it begins now and lasts its length, so check-in is
+    open (registrations.attendance.check_in_days)."""
+    async with services.transaction() as session:
+        event = await session.get_one(Event, event_id)
+        length = event.ends_at - event.starts_at
+        now = utcnow()
+        await session.execute(
+            update(Event).where(Event.id == event_id).values(starts_at=now, ends_at=now + length)
+        )

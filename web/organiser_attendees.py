@@ -230,7 +230,13 @@ async def promote_attendee(request: Request) -> Response:
 @requires()
 async def check_in_page(request: Request) -> Response:
     async with services(request).transaction() as session:
-        found = await workspace.check_in_list(session, request.path_params["event_id"])
+        found = await workspace.check_in_list(
+            session,
+            current(request),
+            request.path_params["event_id"],
+            tz=services(request).settings.timezone,
+            now=utcnow(),
+        )
     response = _page(request, "check_in.html", {"check_in": found, "note": _note(request)})
     return flash.forget(request, response)
 
@@ -250,8 +256,9 @@ async def mark_attendance(request: Request) -> Response:
                 registration_id,
                 form_text.field(form, "mark", 20),
                 utcnow(),
+                tz=app.settings.timezone,
             )
-    except errors.NotConfirmed as exc:
+    except (errors.NotConfirmed, errors.CheckInClosed) as exc:
         return _back(request, "organiser_check_in", REFUSED + said(request, exc))
     # Back to the same person's row, so the page does not jump on a phone.
     return RedirectResponse(

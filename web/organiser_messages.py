@@ -192,7 +192,9 @@ async def send_json(request: Request) -> Response:
 @requires()
 async def outbox_page(request: Request) -> Response:
     async with services(request).transaction() as session:
-        box = await messages.event_outbox(session, request.path_params["event_id"])
+        box = await messages.event_outbox(
+            session, current(request), request.path_params["event_id"], utcnow()
+        )
     return _page(request, "outbox.html", {"event": box.event, "messages": box.messages})
 
 

@@ -31,6 +31,7 @@ from tests.factories import (
     csrf_in,
     csrf_of,
     make_event,
+    on_the_day,
     person,
     registration_of,
 )
@@ -311,6 +312,7 @@ async def test_check_in_marks_present_and_no_show_and_undoes(
     one = await registration_of(services, event.id, address(1))
     two = await registration_of(services, event.id, address(2))
     waiting = await registration_of(services, event.id, address(4))
+    await on_the_day(services, event.id)
     path = f"/organiser/events/{event.id}/check-in"
 
     async def counts() -> str:

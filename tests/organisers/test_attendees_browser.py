@@ -12,7 +12,7 @@ from foundation.services import Services
 from foundation.timestamps import utcnow
 from organisers import accounts
 from tests.browser import Visitor, axe_violations
-from tests.factories import book, make_event
+from tests.factories import book, make_event, on_the_day
 
 PASSWORD = "en lång lösenfras för kaféet"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -81,6 +81,7 @@ async def test_check_in_on_a_phone_without_javascript(
     event = await make_event(services, capacity=30, title="Lunchkafé om bredband")
     for n in range(1, 21):
         await book(services, event.id, n)
+    await on_the_day(services, event.id)
     page = await signed_in_page(
         visitor,
         live_server,
@@ -119,6 +120,7 @@ async def test_check_in_passes_axe(services: Services, visitor: Visitor, live_se
     event = await make_event(services)
     for n in (1, 2, 3):
         await book(services, event.id, n)
+    await on_the_day(services, event.id)
     page = await signed_in_page(visitor, live_server, viewport={"width": 375, "height": 740})
     await page.goto(f"{live_server}/organiser/events/{event.id}/check-in")
     assert await axe_violations(page, live_server) == []

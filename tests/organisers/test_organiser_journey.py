@@ -24,6 +24,7 @@ from foundation.services import Services
 from mail.mailbox import LocalMailbox
 from notices.delivery import deliver_due
 from tests.browser import RECEIVED, Visitor, axe_violations, fill_booking
+from tests.factories import on_the_day
 from tests.signing_in import PASSWORD, add
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -211,6 +212,7 @@ async def test_an_organiser_runs_a_series_from_the_browser(
     # -- A second attendee books; both are checked in on a phone ------------------------------
     await book_on_public_site(attendee, base, first_id, *SECOND, organisation=FORMULA)
     await page.set_viewport_size(PHONE)
+    await on_the_day(services, first_id)  # check-in opens on the day
     await page.goto(f"{base}/organiser/events/{first_id}/check-in")
     await accessible(page, base)
     counts = page.get_by_role("list", name="Räknat hittills")
