@@ -125,6 +125,8 @@ LABELS: dict[str, str] = {
     "events": N_("Antal datum"),
     "dropped": N_("Datum som valdes bort"),
     "published": N_("Publicerades direkt"),
+    "capacity": N_("Antal platser nu"),
+    "page": N_("Sidan"),
 }
 # Stored words shown in the reader's words, per detail.
 WORDS: dict[str, dict[str, str]] = {
@@ -139,6 +141,7 @@ WORDS: dict[str, dict[str, str]] = {
     "role": {"admin": N_("administratör"), "organiser": N_("arrangör")},
     "purpose": {"invite": N_("inbjudan"), "reset": N_("glömt lösenord")},
     "format": {"csv": N_("CSV"), "xlsx": N_("Excel (xlsx)")},
+    "page": {"check_in": N_("incheckningen"), "outbox": N_("utkorgen")},
 }
 YES, NO = N_("ja"), N_("nej")
 # A one-time link's row id, and a send key's hash (organisers.send_keys), tell a reader nothing.

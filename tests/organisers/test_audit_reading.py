@@ -211,6 +211,55 @@ def _codes_in_source() -> set[str]:
     return codes
 
 
+def _detail_keys_in_source() -> set[str]:
+    """Every detail key the code base hands to audit.record: its keyword arguments, and the
+    keys of a dict display spread into it (`**grew`) in the same function."""
+    keys: set[str] = set()
+    root = Path(organisers.__file__).resolve().parent.parent
+    for path in root.glob("*/*.py"):
+        if path.parts[-2] in ("tests", "migrations") or ".venv" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            dicts = {
+                target.id: node.value
+                for node in ast.walk(function)
+                if isinstance(node, ast.Assign | ast.AnnAssign)
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(target, ast.Name)
+            }
+            for node in ast.walk(function):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "record"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "audit"
+                ):
+                    continue
+                for keyword in node.keywords:
+                    if keyword.arg is not None:
+                        keys.add(keyword.arg)
+                    elif isinstance(keyword.value, ast.Name):
+                        spread = dicts.get(keyword.value.id)
+                        for display in ast.walk(spread) if spread is not None else []:
+                            if isinstance(display, ast.Dict):
+                                keys |= {
+                                    k.value
+                                    for k in display.keys
+                                    if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                }
+    return keys - {"now"}
+
+
+def test_every_detail_the_code_logs_has_a_label() -> None:
+    keys = _detail_keys_in_source()
+    assert {"fields", "rows", "capacity"} <= keys
+    assert keys - set(audit_reading.LABELS) - audit_reading.HIDDEN == set()
+
+
 def test_every_action_the_code_logs_has_a_phrase() -> None:
     codes = _codes_in_source()
     assert {"signed_in", "attendees.viewed", "message.sent", "series.date_added"} <= codes
