@@ -10,11 +10,23 @@ import httpx
 
 from foundation.services import Services
 from foundation.timestamps import utcnow
-from organisers import accounts
+from organisers import accounts, tokens
 from organisers.models import Organiser
 from tests.factories import csrf_in
 
 PASSWORD = "en lång lösenfras för kaféet"
+API = "/api/v1/organiser"  # the organiser API's prefix
+
+
+async def token_for(services: Services, organiser: Organiser, name: str = "Test") -> str:
+    """A personal access token for `organiser`, its secret as the API takes it."""
+    async with services.transaction() as session:
+        made = await tokens.create_token(session, await session.merge(organiser), name, utcnow())
+    return made.secret
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
 
 
 async def add(

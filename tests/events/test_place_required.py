@@ -15,8 +15,7 @@ from lunchkafe.app import create_app
 from registrations.organising import update_event
 from tests.conftest import Mail
 from tests.factories import SOON, make_event
-from tests.organisers.test_organiser_api import API, bearer, token_for
-from tests.signing_in import add
+from tests.signing_in import API, add, bearer, token_for
 
 PLACE = "Ange en plats eller en länk till mötet."
 

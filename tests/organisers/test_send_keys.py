@@ -13,8 +13,7 @@ from lunchkafe.app import create_app
 from mail.models import MessageKind
 from tests.conftest import Mail
 from tests.factories import add_confirmed, csrf_in, make_event, outbox
-from tests.organisers.test_organiser_api import API, bearer, token_for
-from tests.signing_in import add, sign_in, text_of
+from tests.signing_in import API, add, bearer, sign_in, text_of, token_for
 
 ANNA = "anna@myndigheten.example.se"
 INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
