@@ -104,6 +104,16 @@ class DraftNotCancelled(EventStateRefused):
         super().__init__(N_("Ett utkast ställs inte in. Radera det i stället."))
 
 
+class AlreadyCancelled(EventStateRefused):
+    """The event is cancelled already: everyone was told once, and a second cancel (a form
+    confirmed twice, a client's retry) tells nobody again and logs nothing."""
+
+    code = "already_cancelled"
+
+    def __init__(self) -> None:
+        super().__init__(N_("Evenemanget är redan inställt. Alla som var anmälda har fått veta."))
+
+
 class DateShown(NamedTuple):
     """A date as a refusal names it, readable after its transaction has rolled back."""
 

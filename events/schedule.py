@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from events.errors import (
+    AlreadyCancelled,
     DraftNotCancelled,
     EventNotFound,
     HasRegistrations,
@@ -386,12 +387,13 @@ async def apply_changes(
 async def mark_cancelled(session: AsyncSession, event_id: int) -> Event:
     """Cancel an event under its lock; SEQUENCE grows so calendars drop it.
 
-    Cancelling twice is harmless. Raises EventNotFound, or DraftNotCancelled for a draft:
-    a cancelled event is shown as cancelled, and a draft must never become public.
+    Raises EventNotFound, AlreadyCancelled (the one rule: a second cancel tells nobody and
+    logs nothing), or DraftNotCancelled for a draft: a cancelled event is shown as
+    cancelled, and a draft must never become public.
     """
     event = await locked_event(session, event_id)
     if event.status == EventStatus.CANCELLED:
-        return event
+        raise AlreadyCancelled()
     if event.status == EventStatus.DRAFT:
         raise DraftNotCancelled()
     now = utcnow()
@@ -563,6 +565,7 @@ async def set_event_settings(
     event.updated_at = utcnow()
     session.info["events_changed"] = True
     return event
+
 
 async def set_registration_window(
     session: AsyncSession, event_id: int, opens: datetime | None, closes: datetime | None

@@ -108,20 +108,19 @@ async def cancel(
 ) -> listing.EventListing:
     """Cancel an event: everyone booked or waiting is told, with `reason` ("" for none) in
     their notice, and calendars drop it; logged with how many were told, never the reason.
-    Cancelling a cancelled event changes nothing and logs nothing. Raises EventNotFound,
-    DraftNotCancelled, or InvalidEvent for a reason that is too long or not text."""
+    Raises EventNotFound, AlreadyCancelled (changing and logging nothing), DraftNotCancelled,
+    or InvalidEvent for a reason that is too long or not text."""
     before = await event_of(session, event_id)
-    if before.event.status != EventStatus.CANCELLED:
-        await cancel_event(session, event_id, note=reason)
-        await audit.record(
-            session,
-            organiser,
-            "event.cancelled",
-            f"event:{event_id}",
-            now=now,
-            # The same words as the workspace's cancel (organisers.changes).
-            cancelled=before.confirmed,
-            waitlist_told=before.waitlisted,
-            note=bool(reason.strip()),
-        )
+    await cancel_event(session, event_id, note=reason)
+    await audit.record(
+        session,
+        organiser,
+        "event.cancelled",
+        f"event:{event_id}",
+        now=now,
+        # The same words as the workspace's cancel (organisers.changes).
+        cancelled=before.confirmed,
+        waitlist_told=before.waitlisted,
+        note=bool(reason.strip()),
+    )
     return await event_of(session, event_id)

@@ -239,8 +239,8 @@ async def _tell_changed(
 async def cancel_event(session: AsyncSession, event_id: int, *, note: str = "") -> Event:
     """Cancel an event; everyone booked or waiting is told, and calendars drop it.
 
-    `note` is the organiser's own words, carried in every notice. Cancelling twice tells
-    nobody again (the dedupe keys hold). Raises EventNotFound, DraftNotCancelled or
+    `note` is the organiser's own words, carried in every notice. Raises EventNotFound,
+    AlreadyCancelled (a second cancel tells nobody again), DraftNotCancelled or
     InvalidEvent (the note).
     """
     note = checked_note(note)

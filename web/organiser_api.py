@@ -419,9 +419,12 @@ PATCH = _operation(
 CANCEL = _operation(
     "Cancel an event",
     {
-        200: Reply("The event, cancelled (also when it already was)", OrganiserEvent),
+        200: Reply("The event, cancelled", OrganiserEvent),
         **NOT_FOUND,
-        409: Reply("A draft is deleted, not cancelled"),
+        409: Reply(
+            "Cancelled already (`code`: `already_cancelled`; nobody is told again, nothing is "
+            "logged), or a draft, which is deleted, not cancelled"
+        ),
         **BODY,
     },
     body=CancelRequest,

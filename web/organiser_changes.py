@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events.errors import InvalidEvent
+from events.errors import AlreadyCancelled, InvalidEvent
 from foundation import csrf, flash, form_text, ids  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.errors import N_
 from foundation.i18n import translations
@@ -291,6 +291,12 @@ async def cancel(request: Request) -> Response:
             preview = await preview_cancel(session, event_id, note=values["message"])
     except ChangedSincePreview as exc:
         return _preview_page(request, exc.preview, values, stale=said(request, exc))
+    except AlreadyCancelled:
+        # Confirmed twice (another tab, a colleague): the page says it is cancelled already.
+        async with app.transaction() as session:
+            preview = await preview_cancel(session, event_id)
+        context = {"preview": preview, "values": values, "errors": {}}
+        return _page(request, "cancel.html", context, 409)
     except InvalidEvent as exc:
         async with app.transaction() as session:
             preview = await preview_cancel(session, event_id)
