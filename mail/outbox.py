@@ -210,21 +210,55 @@ async def existing_keys(session: AsyncSession, prefix: str) -> set[str]:
     return set(rows.all())
 
 
+@dataclass(frozen=True)
+class Unsent:
+    """A person's messages of one kind still waiting to go out: their row ids, oldest
+    first, and the newest one's payload (what it would have told)."""
+
+    ids: tuple[int, ...]
+    payload: dict[str, Any]
+
+
 async def unsent_payloads(
     session: AsyncSession, *, kind: MessageKind, event_id: int
-) -> dict[int, dict[str, Any]]:
-    """registration id → payload of the newest message of `kind` about the event still
-    waiting to go out (pending, not yet claimed by a worker): what it would have told."""
+) -> dict[int, Unsent]:
+    """registration id → the messages of `kind` about the event still waiting to go out
+    (pending, not claimed by a worker).
+
+    The rows stay locked until the caller's transaction ends, so what it read is still
+    unsent when it commits: a worker's claim (FOR UPDATE SKIP LOCKED, notices.delivery)
+    passes them by, and a row a claim holds is waited for and then, being claimed, not
+    returned. The caller folds them into a newer message and calls `supersede`, or lets them
+    go out. SQLite has one writer at a time, so it needs no lock.
+    """
     rows = await session.execute(
-        select(OutboxMessage.registration_id, OutboxMessage.payload)
+        select(OutboxMessage.id, OutboxMessage.registration_id, OutboxMessage.payload)
         .where(
             OutboxMessage.kind == kind,
             OutboxMessage.event_id == event_id,
             OutboxMessage.status == OutboxStatus.PENDING,
         )
         .order_by(OutboxMessage.id)
+        .with_for_update()
     )
-    return {registration_id: payload for registration_id, payload in rows if registration_id}
+    found: dict[int, Unsent] = {}
+    for row_id, registration_id, payload in rows:
+        if registration_id:
+            ids = found[registration_id].ids if registration_id in found else ()
+            found[registration_id] = Unsent((*ids, row_id), payload)
+    return found
+
+
+async def supersede(session: AsyncSession, ids: list[int], reason: str) -> None:
+    """Settle waiting messages that a newer one, written in this transaction, carries
+    (read with `unsent_payloads`, so still locked and unsent): skipped, with `reason` (in
+    English, for operators) where the outbox shows why."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SKIPPED, last_error=reason)
+        )
 
 
 async def outbox_summary(session: AsyncSession, failed_limit: int = 20) -> list[str]:

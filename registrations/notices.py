@@ -2,7 +2,8 @@
 
 Content is composed at delivery from current data (notices/compose.py), so a message queued
 earlier may no longer apply when its turn comes: a reminder for a seat given up, a change
-superseded by a later one. These rules belong to registrations, whose state decides them.
+told to someone in line who has since moved up. These rules belong to registrations, whose
+state decides them.
 """
 
 from __future__ import annotations
@@ -75,9 +76,9 @@ def moot_reason(
         # Booked again before this went out: the rebooking's invite carries the same SEQUENCE,
         # so a CANCEL arriving after it would take the event out of the attendee's calendar.
         return "booked again since"
-    superseded = int(row.payload.get("event_sequence", event.sequence)) < event.sequence
-    if kind == MessageKind.EVENT_CHANGED and superseded:
-        return "a later change superseded this one"
+    # A change notice still waiting here was not folded into a newer one (that one would
+    # have skipped it, registrations.organising): it is still the person's to hear, even
+    # when the event's SEQUENCE moved on with a change that did not concern them.
     if kind == MessageKind.REMINDER:
         planned_for = row.payload.get("starts_at")
         if planned_for is not None and planned_for != event.starts_at.isoformat():

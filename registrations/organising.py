@@ -31,7 +31,7 @@ from events.schedule import (
 from foundation.errors import N_
 from foundation.text import MSG_TOO_LONG, TextRefused, clean_text
 from mail.models import MessageKind
-from mail.outbox import enqueue, unsent_payloads
+from mail.outbox import enqueue, supersede, unsent_payloads
 from registrations.change_notice import seen_of, told
 from registrations.errors import NothingToChange
 from registrations.models import Registration, RegistrationStatus
@@ -208,16 +208,24 @@ async def _tell_changed(
 ) -> None:
     """Queue the changed notice for everyone with `status`: the confirmed with an updated
     invite (their own SEQUENCE), those in line without one (and without the join link,
-    old or new). Each says what changed since the person was last told (`was`, or an
-    earlier change's notice that has not gone out and never will, being superseded)."""
+    old or new). Each says what changed since the person was last told (`was`, or their
+    earlier change's notice that has not gone out: that one is folded into this and skipped).
+    Only a notice written to the same person replaces theirs: a change that tells the
+    confirmed but not the line (a new join link) leaves the line's notice to go out."""
     confirmed = status == RegistrationStatus.CONFIRMED
     now = seen_of(event, join_link=confirmed)
     was = {name: value for name, value in was.items() if name in now}
     unsent = await unsent_payloads(session, kind=MessageKind.EVENT_CHANGED, event_id=event.id)
+    folded: list[int] = []
     for registration in await _registrations(session, event.id, status):
-        earlier = unsent.get(registration.id)
+        waiting = unsent.get(registration.id)
+        earlier = waiting.payload if waiting is not None else None
         if earlier is not None and bool(earlier.get("waitlisted")) == confirmed:
-            earlier = None  # told while in the other state: they know the event from then on
+            # Told while in the other state: they know the event from then on, and that
+            # notice is moot at delivery (registrations.notices.moot_reason).
+            earlier = None
+        elif waiting is not None:
+            folded.extend(waiting.ids)
         payload: dict[str, Any] = {"event_sequence": event.sequence, **told(was, now, earlier)}
         if confirmed:
             payload["sequence"] = registration.invite_sequence(event)
@@ -234,6 +242,7 @@ async def _tell_changed(
             registration_id=registration.id,
             payload=payload,
         )
+    await supersede(session, folded, "a later change superseded this one")
 
 
 async def cancel_event(session: AsyncSession, event_id: int, *, note: str = "") -> Event:

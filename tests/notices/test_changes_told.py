@@ -110,8 +110,8 @@ async def test_the_change_mail_says_what_changed_old_and_new(mail: Mail) -> None
 
 
 async def test_a_change_not_yet_told_is_told_with_the_next(mail: Mail) -> None:
-    """Two changes before the worker runs: the first's mail is skipped as superseded, so the
-    second's says what changed since the person was last told, from both."""
+    """Two changes before the worker runs: the first's mail is folded into the second's (and
+    skipped), which says what changed since the person was last told, from both."""
     event = await make_event(mail.services, starts_at=STARTS, ends_at=STARTS + timedelta(hours=1))
     await booked(mail, event.id, 1, "sv")
     await mail.deliver()
@@ -123,11 +123,43 @@ async def test_a_change_not_yet_told_is_told_with_the_next(mail: Mail) -> None:
     ):
         async with mail.services.transaction() as session:
             await update_event(session, event.id, changes)
-    report = await mail.deliver()
-    assert (report.sent, report.skipped) == (1, 1)
+    assert await mail.deliver() == DeliveryReport(sent=1)
     told = text_of(mail.only(address(1)))
     assert "(tidigare onsdag 16 december 2026, kl. 12.00–13.00)" in told
     assert "Plats: Sal Ärla (ny)" in told
+
+
+async def test_the_line_hears_of_a_new_time_when_a_link_change_follows(mail: Mail) -> None:
+    """A time change, then a change of the join link only, both before the worker runs: the
+    link change says nothing to those in line, so the time change is still theirs to hear
+    (it was once skipped as 'superseded' by the higher SEQUENCE, and nothing replaced it)."""
+    later = STARTS + timedelta(days=1)
+    event = await make_event(
+        mail.services, capacity=1, starts_at=STARTS, ends_at=STARTS + timedelta(hours=1)
+    )
+    await booked(mail, event.id, 1, "sv")  # the seat
+    await booked(mail, event.id, 2, "sv")  # in line
+    await mail.deliver()
+    mail.clear()
+
+    for changes in (
+        EventChanges(starts_at=later, ends_at=later + timedelta(hours=1), allow_past=True),
+        EventChanges(join_url=NEW_LINK),
+    ):
+        async with mail.services.transaction() as session:
+            await update_event(session, event.id, changes)
+    await mail.deliver()
+
+    waiting = mail.only(address(2))
+    told = text_of(waiting)
+    assert "Ny tid: torsdag 17 december 2026, kl. 12.00–13.00" in told
+    assert "(tidigare onsdag 16 december 2026, kl. 12.00–13.00)" in told
+    for link in (NEW_LINK, JOIN_URL):
+        assert link not in told
+        assert link not in html_of(waiting)
+    seated = text_of(mail.only(address(1)))  # one mail with both, as before
+    assert "(tidigare onsdag 16 december 2026, kl. 12.00–13.00)" in seated
+    assert NEW_LINK in seated
 
 
 async def test_an_organisers_message_greets_once_by_first_name(mail: Mail) -> None:

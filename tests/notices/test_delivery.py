@@ -155,8 +155,8 @@ async def test_a_change_superseded_before_delivery_is_skipped(mail: Mail) -> Non
         async with mail.services.transaction() as session:
             await update_event(session, event.id, EventChanges(starts_at=starts))
 
-    report = await mail.deliver()
-    assert (report.sent, report.skipped) == (1, 1)
+    # The first is folded into the second when that is written, and skipped then.
+    assert await mail.deliver() == DeliveryReport(sent=1)
     changed = mail.only(address(1))
     assert str(changed["Subject"]).startswith("Ändrat:")
     (superseded,) = [r for r in await outbox(mail.services) if r.status == OutboxStatus.SKIPPED]
