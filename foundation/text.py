@@ -14,6 +14,12 @@ the command line and imports alike, so nothing downstream has to guess:
 * RFC 2047 encoded words (`=?charset?q?…?=`) in single-line text: a mail library may decode
   one while folding a header and write what it hides, CRLF included, as real header lines.
 
+Other invisible format characters (Unicode category Cf: a zero-width space, a byte order
+mark, a word joiner, a soft hyphen) are dropped from single-line text rather than refused:
+they arrive unseen with pasted text, and would make two titles or names that look the same
+differ. The zero-width joiner and non-joiner stay where they join visible characters (emoji
+sequences, Persian and Indic spelling).
+
 Single-line text has its runs of white space folded to one space. A person's name must also
 hold a letter, so a name of zero-width characters or punctuation alone is refused.
 
@@ -46,6 +52,7 @@ _ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?[^?]*\?=", re.IGNORECASE)
 # path. A name is greeted in a genuine mail to any address, so it must not carry one.
 _ADDRESS = re.compile(r"://|\bwww\.|@|\w\.[a-z]{2,}/", re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
+JOINERS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: they shape what they stand between
 
 
 class TextRefused(DomainError):
@@ -86,7 +93,7 @@ def clean_line(value: str, *, max_length: int, required: bool = False) -> str:
     # single line; every other control is refused before folding, which would hide some.
     if refused_character(_LINE_BREAKS.sub("\n", value), multiline=True) is not None:
         raise TextRefused(MSG_CONTROL)
-    folded = " ".join(value.split())
+    folded = " ".join(_without_format_characters(value).split())
     if _ENCODED_WORD.search(folded):
         raise TextRefused(MSG_ENCODED_WORD)
     if required and not folded:
@@ -96,10 +103,28 @@ def clean_line(value: str, *, max_length: int, required: bool = False) -> str:
     return folded
 
 
+def _without_format_characters(value: str) -> str:
+    """`value` without invisible format characters (Cf; bidi controls are refused before
+    this), joiners kept only between two visible characters."""
+    kept = [c for c in value if c in JOINERS or unicodedata.category(c) != "Cf"]
+    return "".join(
+        c
+        for n, c in enumerate(kept)
+        if c not in JOINERS
+        or (0 < n < len(kept) - 1 and not _invisible(kept[n - 1]) and not _invisible(kept[n + 1]))
+    )
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or char in JOINERS
+
+
 def clean_name(value: str, *, max_length: int = 200) -> str:
     """A person's name: single-line text that holds at least one letter and no web or
     e-mail address (a phishing link in a greeting from a trusted sender). Raises TextRefused."""
-    name = clean_line(value, max_length=max_length, required=True)
+    name = clean_line(value, max_length=max_length)
+    if not name:  # nothing typed, or only invisible characters, which hold no letter either
+        raise TextRefused(MSG_NO_LETTER if value.strip() else MSG_REQUIRED)
     if not any(unicodedata.category(char).startswith("L") for char in name):
         raise TextRefused(MSG_NO_LETTER)
     if _ADDRESS.search(name):

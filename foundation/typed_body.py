@@ -21,7 +21,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from foundation.errors import N_
 from foundation.json_body import MSG_FIELDS, BodyRefused
-from foundation.text import MSG_REQUIRED, MSG_TOO_LONG
+from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, refused_character
 
 # Swedish msgids, as every field error's: the API returns them as they are.
 MSG_STRING = N_("Måste vara en textsträng.")
@@ -29,6 +29,10 @@ MSG_BOOLEAN = N_("Måste vara true eller false.")
 MSG_INTEGER = N_("Måste vara ett heltal.")
 MSG_INVALID = N_("Ogiltigt värde.")
 MSG_MOMENT = N_("Skriv tiden enligt RFC 3339, med sekunder och tidszon: 2026-12-03T12:00:00+01:00.")
+MSG_UNKNOWN = N_("Okänt fält.")
+MSG_UNKNOWN_FIELDS = N_("Kroppen innehåller fält som inte finns.")
+# A member name said back to the client at most this long, and only as plain text.
+MAX_NAMED = 64
 # Pydantic's error types (docs.pydantic.dev, "Validation Errors") and what they mean here.
 MESSAGES = {
     "string_type": MSG_STRING,
@@ -101,13 +105,28 @@ def typed_body(model: type[BaseModel], body: Mapping[str, Any]) -> TypedBody:
     return TypedBody(values=values, errors=errors)
 
 
+def _sayable(name: str) -> bool:
+    return 0 < len(name) <= MAX_NAMED and refused_character(name) is None and name.isprintable()
+
+
 def validated(model: type[Model], body: Mapping[str, Any]) -> Model:
     """`body` as `model` (whose config should be strict: no coercion), every fault at once.
 
     Raises BodyRefused, 422 with `fields`: each declared member that is missing, of the
-    wrong type, too long or not an RFC 3339 instant (`Moment`), with a Swedish message.
-    Members the model does not declare are ignored and never named back.
+    wrong type, too long or not an RFC 3339 instant (`Moment`), with a Swedish message; and
+    each member the model does not declare (MSG_UNKNOWN), so a misspelt `venu` is never
+    taken as "left out". An unknown name is said back only when it is short plain text;
+    any other stands as `body`.
     """
+    unknown = [name for name in body if name not in model.model_fields]
+    if unknown:
+        fields = {
+            name if _sayable(name) else "body": MSG_UNKNOWN
+            if _sayable(name)
+            else MSG_UNKNOWN_FIELDS
+            for name in unknown[:20]
+        }
+        raise BodyRefused(422, "invalid", MSG_FIELDS, fields)
     try:
         return model.model_validate(body)
     except ValidationError as exc:

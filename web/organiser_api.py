@@ -125,7 +125,7 @@ class OrganiserEventList(BaseModel):
 class NewEvent(BaseModel):
     """An event to create: a draft unless `status` is `published`."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")  # typed_body.validated says so
 
     title: str = Field(max_length=MAX_TITLE)
     starts_at: Moment
@@ -146,7 +146,7 @@ class EventPatch(BaseModel):
     waitlist. `status: published` publishes a draft. An empty `join_url` or `venue`
     clears it."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")  # typed_body.validated says so
 
     title: str | None = _text(MAX_TITLE)
     starts_at: Moment | None = None
@@ -160,7 +160,7 @@ class EventPatch(BaseModel):
 class CancelRequest(BaseModel):
     """Why, in the organiser's words, carried in every attendee's cancellation notice."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")  # typed_body.validated says so
 
     reason: str | None = _text(MAX_NOTE, "Plain text, line breaks kept")
 
@@ -186,7 +186,7 @@ class PersonList(BaseModel):
 class MessageRequest(BaseModel):
     """A message in the organiser's words, to the confirmed, the waitlisted, or all."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")  # typed_body.validated says so
 
     subject: str = Field(max_length=MAX_SUBJECT, description="One line")
     body: str = Field(max_length=MAX_BODY, description="Plain text; blank lines make paragraphs")
