@@ -120,13 +120,13 @@ def validated(model: type[Model], body: Mapping[str, Any]) -> Model:
     """
     unknown = [name for name in body if name not in model.model_fields]
     if unknown:
-        fields = {
+        named = {
             name if _sayable(name) else "body": MSG_UNKNOWN
             if _sayable(name)
             else MSG_UNKNOWN_FIELDS
             for name in unknown[:20]
         }
-        raise BodyRefused(422, "invalid", MSG_FIELDS, fields)
+        raise BodyRefused(422, "invalid", MSG_FIELDS, named)
     try:
         return model.model_validate(body)
     except ValidationError as exc:

@@ -79,6 +79,6 @@ async def test_no_cancel_carries_the_join_link(services: Services, mail: Mail, w
     for needed in ("UID", "SEQUENCE", "DTSTAMP", "ORGANIZER", "ATTENDEE", "DTSTART", "SUMMARY"):
         assert needed in cancelled, needed
     assert str(cancelled["UID"]) == event.uid
-    assert cancelled["SEQUENCE"] > 0
+    assert int(str(cancelled["SEQUENCE"])) > 0
     assert str(cancelled["STATUS"]) == "CANCELLED"
     assert not list(cancelled.walk("VALARM"))
