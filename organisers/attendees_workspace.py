@@ -8,7 +8,7 @@ data); those are the only entries a GET writes (READ_ACTIONS).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,8 @@ from registrations.models import Registration
 from registrations.organising import checked_note
 
 VIEWED = "attendees.viewed"
+# Who looked at whose data is kept per sitting, not per reload.
+VIEW_LOGGED_EVERY = timedelta(minutes=30)
 EXPORTED = "attendees.exported"
 # What a read records; nothing else may be written while answering a GET.
 READ_ACTIONS = frozenset({VIEWED, EXPORTED})
@@ -67,8 +69,13 @@ async def logged_view(
     """The one rule for every page (and API answer) that shows attendees' personal data:
     log it as VIEWED of the event, with how many `rows` it showed and which `page` when it
     is not the attendee list itself ("check_in": names and organisations; "outbox": every
-    recipient's address). Called on every read, reloads included."""
+    recipient's address). Called on every read; the same organiser's view of the same page
+    of the same event is logged once in VIEW_LOGGED_EVERY (a check-in reloads at each tap)."""
     where = {"page": page} if page else {}
+    if await audit.logged_since(
+        session, organiser, VIEWED, _subject(event_id), now - VIEW_LOGGED_EVERY, page=page
+    ):
+        return
     await audit.record(
         session, organiser, VIEWED, _subject(event_id), now=now, rows=rows, **where, **detail
     )

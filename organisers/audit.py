@@ -42,6 +42,27 @@ async def record(
     )
 
 
+async def logged_since(
+    session: AsyncSession,
+    organiser: Organiser,
+    action: str,
+    subject: str,
+    since: datetime,
+    **detail: int | str | bool | None,
+) -> bool:
+    """Whether `organiser` has an entry `action` on `subject` at or after `since` whose
+    detail holds every pair in `detail` (compared in Python: JSON differs by database)."""
+    rows = await session.scalars(
+        select(AuditEntry.detail).where(
+            AuditEntry.organiser_id == organiser.id,
+            AuditEntry.action == action,
+            AuditEntry.subject == subject,
+            AuditEntry.created_at >= since,
+        )
+    )
+    return any(all(row.get(k) == v for k, v in detail.items()) for row in rows)
+
+
 async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEntry]:
     """The newest entries first."""
     rows = await session.scalars(

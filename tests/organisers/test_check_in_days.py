@@ -99,3 +99,29 @@ async def test_the_outbox_and_check_in_pages_are_logged_as_viewing_the_list(
     logged = await viewed(services, event.id)
     assert [entry.get("page") for entry in logged] == ["outbox", "check_in", None]
     assert logged[1]["rows"] == 2
+
+
+async def test_a_page_viewed_again_within_half_an_hour_is_logged_once(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """Each tap on the check-in page reloads it: one entry for the sitting, not one a tap.
+    Another page of the same people, or another organiser, is logged on its own."""
+    now = utcnow()
+    event = await make_event(services, starts_at=now, ends_at=now + timedelta(hours=1))
+    await add_confirmed(services, event.id, range(1, 4))
+    await signed_in(services, client)
+    for n in (1, 2, 3):
+        await tap(client, event.id, (await registration_of(services, event.id, address_of(n))).id)
+    assert (await client.get(f"/organiser/events/{event.id}/attendees")).status_code == 200
+    assert (await client.get(f"/organiser/events/{event.id}/attendees")).status_code == 200
+    assert [entry.get("page") for entry in await viewed(services, event.id)] == ["check_in", None]
+
+    await add(services, "bo@myndigheten.example.se", role="organiser")
+    client.cookies.clear()
+    assert (await sign_in(client, "bo@myndigheten.example.se")).status_code == 303
+    assert (await client.get(f"/organiser/events/{event.id}/check-in")).status_code == 200
+    assert [entry.get("page") for entry in await viewed(services, event.id)] == [
+        "check_in",
+        None,
+        "check_in",
+    ]
