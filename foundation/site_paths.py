@@ -11,7 +11,7 @@ app's route table to these paths.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from foundation import ids, slugs  # noqa: F401  (register {name:id} and {name:slug})
 
@@ -54,3 +54,11 @@ def path(name: str, **params: str | int) -> str:
 def url(base_url: str, name: str, **params: str | int) -> str:
     """The absolute URL of route `name` under BASE_URL (scheme and host, no trailing /)."""
     return base_url.rstrip("/") + path(name, **params)
+
+
+def url_in(language: str, base_url: str, name: str, **params: str | int) -> str:
+    """`url(...)` for a link made for one person (a mail, their invite): it opens the page
+    in `language`, theirs, on any device. `?lang=` outranks the device's language cookie
+    and sets it (foundation.rendering), so the visit stays in that language, the form to
+    book again on a cancelled booking's page included."""
+    return f"{url(base_url, name, **params)}?{urlencode({'lang': language})}"

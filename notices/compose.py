@@ -26,7 +26,7 @@ from events.entries import attendee_entry, cancel_entry
 from events.models import Event
 from foundation.i18n import LANGUAGES, format_span, translations
 from foundation.settings import Settings
-from foundation.site_paths import url
+from foundation.site_paths import url_in
 from guide.catalogue import LinkedExample, examples_for_events
 from mail import headers
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
@@ -159,12 +159,13 @@ def render(
     """
     row, registration, event = draft.row, draft.registration, draft.event
     base = settings.base_url
+    language = recipient_language(registration, settings)
     token = manage_token(registration, settings.secret_key)
-    manage_url = mask_links or url(base, "manage", token=token)
-    event_url = url(base, "event", event_id=event.id)
+    # Every link to the site opens in the mail's language, whatever the device's cookie.
+    manage_url = mask_links or url_in(language, base, "manage", token=token)
+    event_url = url_in(language, base, "event", event_id=event.id)
     send = draft.send
     join_url = event.join_url if gets_join_link(row.kind, registration) else None
-    language = recipient_language(registration, settings)
     changed = what_changed(row.payload) if row.kind == MessageKind.EVENT_CHANGED else []
     if join_url is None:
         changed = [c for c in changed if c.what != "join_url"]
@@ -184,7 +185,7 @@ def render(
         "manage_url": manage_url,
         # The page for the personal calendar (subscribe, replace the address), not the
         # bare .ics: it spans every booking of the address, so only mail carries it.
-        "feed_url": mask_links or url(base, "feed_page", token=draft.feed_token),
+        "feed_url": mask_links or url_in(language, base, "feed_page", token=draft.feed_token),
         "join_url": join_url,
         "position": draft.position,
         "examples": [
@@ -192,7 +193,7 @@ def render(
                 "title": link.example.title,
                 "organisation": link.example.organisation,
                 "note": link.note,
-                "url": url(base, "guide_example", slug=link.example.slug),
+                "url": url_in(language, base, "guide_example", slug=link.example.slug),
             }
             for link in draft.examples
         ],

@@ -9,7 +9,7 @@ from events.entries import attendee_entry, public_entry
 from events.feeds import last_modified
 from events.models import Event
 from foundation.conditional import CalendarFile
-from foundation.site_paths import url
+from foundation.site_paths import url_in
 from registrations.booking import find_by_token
 from registrations.listing import public_event
 from registrations.models import RegistrationStatus
@@ -30,12 +30,13 @@ async def booking_file(
     """
     registration = await find_by_token(session, token)
     event = (await public_event(session, registration.event_id)).event
-    event_url = url(base_url, "event", event_id=event.id)
+    # One person's file: its links open in the language they booked in.
+    event_url = url_in(registration.language, base_url, "event", event_id=event.id)
     if registration.status == RegistrationStatus.CONFIRMED:
         entry = attendee_entry(
             event,
             event_url=event_url,
-            manage_url=url(base_url, "manage", token=token),
+            manage_url=url_in(registration.language, base_url, "manage", token=token),
             sequence=registration.invite_sequence(event),
             language=registration.language,
         )

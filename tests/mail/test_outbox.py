@@ -47,6 +47,6 @@ async def test_a_worker_cannot_claim_a_notice_a_change_is_folding_in(mail: Mail)
     assert report.sent == 1
     told = mail.only(address(1)).get_body(("plain",))
     assert told is not None
-    text = str(told.get_content())  # type: ignore[attr-defined]
+    text = str(told.get_content())
     assert "(tidigare onsdag 16 december 2026, kl. 12.00–13.00)" in text
     assert "Plats: Sal Ärla (ny)" in text

@@ -509,7 +509,7 @@ async def test_the_mailed_link_opens_the_calendar_page_and_replacing_mails_the_n
     assert await mail.deliver() == DeliveryReport(sent=3)
     links = set().union(*(feed_links(m) for m in mail.to(VICTIM.email)))
     (link,) = links  # every mail carries the same page
-    assert link == f"http://{SITE}/feeds/{victim.feed_token}"
+    assert link == f"http://{SITE}/feeds/{victim.feed_token}?lang=sv"
 
     page = await mailed.get(link)
     assert page.status_code == 200
@@ -554,7 +554,7 @@ async def test_the_mailed_link_opens_the_calendar_page_and_replacing_mails_the_n
     message = mail.only(VICTIM.email)
     assert str(message["Subject"]) == "Ny adress till din personliga kalender"
     (new_link,) = feed_links(message)
-    assert new_link == f"http://{SITE}/feeds/{new_token}"
+    assert new_link == f"http://{SITE}/feeds/{new_token}?lang=sv"
     assert "/manage/" not in text_part(message)
     opened = await mailed.get(new_link)
     assert opened.status_code == 200
@@ -580,4 +580,4 @@ async def test_replacing_twice_quickly_mails_the_newest_address_once(
             token = feed_token(await feed_for(session, VICTIM.email.lower(), SECRET), SECRET)
     assert await mail.deliver() == DeliveryReport(sent=1, skipped=1)
     (link,) = feed_links(mail.only(VICTIM.email))
-    assert link == f"http://{SITE}/feeds/{token}"
+    assert link == f"http://{SITE}/feeds/{token}?lang=sv"

@@ -114,10 +114,11 @@ async def test_personal_files_read_the_same_everywhere(
     files = []
     for (event, when), result in zip(events, results, strict=True):
         assert result.confirmed
-        manage_url = f"{BASE}/manage/{result.manage_token}"
+        # One person's download: its links open in the language they booked in.
+        manage_url = f"{BASE}/manage/{result.manage_token}?lang=sv"
         entry = attendee_entry(
             await current(services, event),
-            event_url=event_url(event),
+            event_url=f"{event_url(event)}?lang=sv",
             manage_url=manage_url,
             sequence=event.sequence + result.registration.sequence_bump,
         )
