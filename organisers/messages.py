@@ -6,6 +6,7 @@ outbox, and the log outlives it.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -159,9 +160,14 @@ async def troubled(
     session: AsyncSession, organiser: Organiser, now: datetime
 ) -> list[OutboxMessage]:
     """Across events: messages that failed, and waiting ones late by more than the overview's
-    warning allows (MAIL_LATE_AFTER); account mail only for admins."""
+    warning allows (MAIL_LATE_AFTER); account mail only for admins. The recipients'
+    addresses are shown, so each event's rows are logged as a view of its outbox."""
     found = await outbox.troubled_messages(session, now - MAIL_LATE_AFTER)
-    return [message for message in found if _may_see(organiser, message)]
+    shown = [message for message in found if _may_see(organiser, message)]
+    per_event = Counter(m.event_id for m in shown if m.event_id is not None)
+    for event_id, rows in sorted(per_event.items()):
+        await logged_view(session, organiser, event_id, now, rows=rows, page="outbox")
+    return shown
 
 
 async def failed_message(

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from foundation.services import Services
 from foundation.timestamps import utcnow
+from mail.models import OutboxMessage, OutboxStatus
 from organisers.models import AuditEntry
-from tests.factories import SOON, add_confirmed, csrf_in, make_event, registration_of
+from tests.factories import SOON, add_confirmed, book, csrf_in, make_event, registration_of
 from tests.factories import address as address_of
 from tests.signing_in import add, sign_in, text_of
 
@@ -125,3 +126,24 @@ async def test_a_page_viewed_again_within_half_an_hour_is_logged_once(
         None,
         "check_in",
     ]
+
+
+async def test_the_site_wide_outbox_logs_a_view_of_each_event_it_shows(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """/organiser/outbox lists failed mail with each recipient's address, across events."""
+    shown, quiet = await make_event(services, title="Med fel"), await make_event(services)
+    for n in (1, 2):
+        await book(services, shown.id, n)  # each booking writes its confirmation's row
+    await book(services, quiet.id, 1)
+    async with services.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.event_id == shown.id)
+            .values(status=OutboxStatus.FAILED, last_error="550 no such user")
+        )
+    await signed_in(services, client)
+    page = await client.get("/organiser/outbox")
+    assert "550 no such user" in text_of(page)
+    assert [(e.get("page"), e["rows"]) for e in await viewed(services, shown.id)] == [("outbox", 2)]
+    assert await viewed(services, quiet.id) == []
