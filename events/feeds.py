@@ -24,13 +24,15 @@ from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from foundation.conditional import CalendarFile
 from foundation.feed_cache import FeedCache, FeedMemo
+from foundation.settings import FEEDS_KEEP_ENDED_DAYS
 from foundation.site_paths import url
 
 # A cancelled event stays in public feeds this long as STATUS:CANCELLED, so subscribers
 # see it struck through, then drops out (ICAL.md, feeds rule 5).
 CANCELLED_KEPT = timedelta(days=30)
-# Past events stay a while so a calendar's history does not empty itself.
-PAST_KEPT = timedelta(days=90)
+# Past events stay a while so a calendar's history does not empty itself; RETENTION_DAYS is
+# held to at least this (foundation.settings).
+PAST_KEPT = timedelta(days=FEEDS_KEEP_ENDED_DAYS)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 

@@ -36,6 +36,10 @@ DEFAULT_SIGN_IN_RATE_LIMIT_PER_ACCOUNT = "5/minute;30/hour"
 # a crash at most this many messages (those on the wire) can arrive twice. One by default:
 # at most the one message in flight; more is faster only through a slow relay.
 DEFAULT_SMTP_CONNECTIONS = 1
+# How long calendar feeds keep an event after it ended (events.feeds.PAST_KEPT; here so that
+# RETENTION_DAYS is held to it: anonymising a booking takes it out of a personal feed, and
+# nothing stamps that moment, so within this window the feed's Last-Modified would not move).
+FEEDS_KEEP_ENDED_DAYS = 90
 MAX_SMTP_CONNECTIONS = 32
 
 # LOG_FORMAT: readable lines for a person at a terminal, or one JSON object per line for a
@@ -87,20 +91,6 @@ class Settings:
     smtp_utf8: bool = False
     log_format: str = "text"
     log_level: str = "INFO"
-    # Whether BASE_URL was given, rather than the development default http://127.0.0.1:$PORT.
-    base_url_set: bool = True
-
-    def check_mail_links(self) -> None:
-        """Refuse (ConfigurationError) to make mail that reaches people (SMTP_URL set) with
-        links from the development default of BASE_URL: a command run beside a server on
-        another port or host would otherwise mail links to http://127.0.0.1:8000. The local
-        mailbox (no SMTP_URL) is development, where the default is what `make run` serves."""
-        if self.smtp_url and not self.base_url_set:
-            raise ConfigurationError(
-                f"BASE_URL is not set, so the links in mail would point to {self.base_url}. "
-                "Set BASE_URL to the site's public address, as the web process has it "
-                "(for example BASE_URL=https://lunchkafe.example.se)"
-            )
 
     def __repr__(self) -> str:
         # Settings end up in tracebacks and debug lines: no password of any URL, no key.
@@ -158,9 +148,23 @@ class Settings:
         base_url = (environ.get("BASE_URL", "").strip() or f"http://127.0.0.1:{port}").rstrip("/")
         if urlsplit(base_url).scheme not in ("http", "https"):
             raise ConfigurationError("BASE_URL must start with http:// or https://")
+        smtp_url = environ.get("SMTP_URL") or None
+        if smtp_url and not environ.get("BASE_URL", "").strip():
+            # Read here, once, so that every process that makes mail refuses alike: the
+            # web process (which sends its own without REDIS_URL), either worker, commands.
+            # The local mailbox (no SMTP_URL) is development, where the default is served.
+            raise ConfigurationError(
+                f"BASE_URL is not set, so the links in mail would point to {base_url}. "
+                "Set BASE_URL to the site's public address wherever SMTP_URL is set "
+                "(for example BASE_URL=https://lunchkafe.example.se)"
+            )
         retention_days = _int(environ, "RETENTION_DAYS", 180)
-        if retention_days < 1:
-            raise ConfigurationError("RETENTION_DAYS must be at least 1")
+        if retention_days < FEEDS_KEEP_ENDED_DAYS:
+            raise ConfigurationError(
+                f"RETENTION_DAYS must be at least {FEEDS_KEEP_ENDED_DAYS}: the calendar feeds "
+                f"keep an event {FEEDS_KEEP_ENDED_DAYS} days after it ended, and a booking "
+                "anonymised sooner would change a feed without telling its subscribers"
+            )
         smtp_connections = _int(environ, "SMTP_CONNECTIONS", DEFAULT_SMTP_CONNECTIONS)
         if not 1 <= smtp_connections <= MAX_SMTP_CONNECTIONS:
             raise ConfigurationError(
@@ -188,7 +192,7 @@ class Settings:
         return cls(
             database_url=database_url,
             redis_url=environ.get("REDIS_URL") or None,
-            smtp_url=environ.get("SMTP_URL") or None,
+            smtp_url=smtp_url,
             base_url=base_url,
             secret_key=secret_key,
             mail_from=environ.get("MAIL_FROM", "Lunchkafé <lunchkafe@localhost>"),
@@ -230,7 +234,6 @@ class Settings:
             smtp_utf8=_on_off(environ, "SMTP_UTF8"),
             log_format=log_format,
             log_level=log_level,
-            base_url_set=bool(environ.get("BASE_URL", "").strip()),
         )
 
 

@@ -243,12 +243,6 @@ def _main(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
     except ConfigurationError as exc:
         print(f"lunchkafe: configuration error: {exc}", file=sys.stderr)
         return 2
-    if _makes_mail(args):
-        try:
-            settings.check_mail_links()
-        except ConfigurationError as exc:
-            print(f"lunchkafe: configuration error: {exc}", file=sys.stderr)
-            return 2
     configure_logging(settings)
     if args.command == "migrate" and "LOG_LEVEL" not in environ:
         # Alembic's INFO lines ("Context impl …", "Running upgrade …") are for whoever asks
@@ -257,15 +251,6 @@ def _main(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
     if args.command == "serve":
         return _serve(settings, args)
     return asyncio.run(_run(settings, args))
-
-
-def _makes_mail(args: argparse.Namespace) -> bool:
-    """Whether the command may queue or send mail, whose links come from BASE_URL."""
-    if args.command == "mail":
-        return bool(args.action != "status")
-    if args.command == "events":
-        return args.action in ("update", "cancel") and not args.dry_run
-    return args.command == "organisers" and args.action == "add" and bool(args.invite)
 
 
 def _reader_gone() -> int:

@@ -289,8 +289,6 @@ async def serve(settings: Settings) -> None:
 def main() -> int:
     try:
         settings = Settings.from_environ(os.environ)
-        # It writes every mail's links, at delivery: never from the development default.
-        settings.check_mail_links()
     except ConfigurationError as exc:
         print(f"lunchkafe worker: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -10,13 +10,19 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from foundation.services import Services
-from foundation.settings import Settings
+from foundation.settings import ConfigurationError, Settings
 from workers.jobs import job_context, sweep
 from workers.nudges import DELIVER_JOB, deliver_nudged
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    services = Services.build(ctx.get("settings") or Settings.from_environ(os.environ))
+    try:
+        settings = ctx.get("settings") or Settings.from_environ(os.environ)
+    except ConfigurationError as exc:
+        # `arq workers.settings.WorkerSettings` reads the environment here: one line naming
+        # the setting, as the other entry points print it, not a traceback through arq.
+        raise SystemExit(f"lunchkafe worker: configuration error: {exc}") from None
+    services = Services.build(settings)
     ctx.update(job_context(services))
 
 

@@ -232,7 +232,11 @@ async def test_mailbox_is_served_when_turned_on(services: Services) -> None:
 @pytest.mark.parametrize(
     "environ",
     [
-        {"MAILBOX_PAGES": "on", "SMTP_URL": "smtp://mail.example.se:25"},
+        {
+            "MAILBOX_PAGES": "on",
+            "SMTP_URL": "smtp://mail.example.se:25",
+            "BASE_URL": "http://127.0.0.1:8000",
+        },
         {"MAILBOX_PAGES": "on", "BASE_URL": "https://lunchkafe.example.se"},
         {"MAILBOX_PAGES": "yes please"},
     ],

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,7 +115,7 @@ def test_given_values_are_used(tmp_path: Path) -> None:
         BASE_URL="https://kafe.example.se/",
         REDIS_URL="redis://127.0.0.1:6379/0",
         SMTP_URL="smtp://127.0.0.1:25",
-        RETENTION_DAYS="30",
+        RETENTION_DAYS="120",
         SMTP_CONNECTIONS="1",
     )
     assert built.port == 9000
@@ -124,7 +127,56 @@ def test_given_values_are_used(tmp_path: Path) -> None:
     assert built.site_domain == "kafe.example.se"
     assert built.redis_url == "redis://127.0.0.1:6379/0"
     assert built.smtp_url == "smtp://127.0.0.1:25"
-    assert built.retention_days == 30
-    assert "30 dagar" in built.privacy_notice
+    assert built.retention_days == 120
+    assert "120 dagar" in built.privacy_notice
     # BASE_URL defaults from PORT when unset.
     assert settings(tmp_path, SECRET_KEY="k", PORT="9001").base_url == "http://127.0.0.1:9001"
+
+
+@pytest.mark.parametrize("days", ["1", "30", "89"])
+def test_personal_data_is_kept_as_long_as_the_feeds_show_an_event(
+    tmp_path: Path, days: str
+) -> None:
+    """Anonymising a booking takes it out of a personal feed, and nothing stamps that moment:
+    a retention shorter than the feeds keep an ended event (events.feeds.PAST_KEPT) would
+    change a feed's bytes without moving its Last-Modified."""
+    with pytest.raises(ConfigurationError, match="RETENTION_DAYS must be at least 90") as refused:
+        settings(tmp_path, RETENTION_DAYS=days)
+    assert "calendar feeds" in str(refused.value)
+    assert settings(tmp_path, RETENTION_DAYS="90").retention_days == 90
+
+
+def test_mail_that_reaches_people_needs_the_sites_base_url(tmp_path: Path) -> None:
+    """Read once for every process that makes mail, the web process sending its own without
+    Redis and `arq workers.settings.WorkerSettings` included: with SMTP_URL and no BASE_URL,
+    every link would point to the development default."""
+    with pytest.raises(ConfigurationError, match="BASE_URL is not set") as refused:
+        settings(tmp_path, SMTP_URL="smtp://mail.example.se:25", PORT="8100")
+    assert "http://127.0.0.1:8100" in str(refused.value)  # what the links would have said
+    with pytest.raises(ConfigurationError, match="BASE_URL is not set"):
+        settings(tmp_path, SMTP_URL="smtp://mail.example.se:25", BASE_URL="  ")
+    given = settings(tmp_path, SMTP_URL="smtp://mail.example.se:25", BASE_URL="https://k.se")
+    assert given.base_url == "https://k.se"
+    assert settings(tmp_path).smtp_url is None  # the local mailbox: development, no BASE_URL
+
+
+def test_the_asgi_app_and_the_arq_worker_refuse_without_base_url(tmp_path: Path) -> None:
+    """The entry points that read the environment themselves: uvicorn's `lunchkafe.asgi:app`
+    and arq's worker startup, which sends mail too."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(VAR_DIR=str(tmp_path), SMTP_URL="smtp://mail.example.se:25")
+    for code in (
+        "import lunchkafe.asgi",
+        "import asyncio; from workers.settings import startup; asyncio.run(startup({}))",
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert done.returncode != 0, code
+        assert "configuration error: BASE_URL is not set" in done.stderr, (code, done.stderr)
+        assert "Traceback" not in done.stderr, code
