@@ -213,7 +213,16 @@ ADDRESSES = st.one_of(
     st.emails(),
     st.builds(lambda local, domain: f"{local}@{domain}", _LOCAL, _DOMAIN),
 )
-_servers: dict[tuple[int, bool], Mail] = {}
+
+
+@pytest.fixture
+def relay(mail_factory: MailFactory, start_server: StartServer, smtputf8: bool) -> Mail:
+    """The test's relay, built once per run of the test (per database and SMTPUTF8 choice)
+    and shared by its hypothesis examples: function-scoped fixtures are set up once for all
+    of them, and torn down with the run, so no example meets another run's server."""
+    return mail_factory(
+        start_server(enable_SMTPUTF8=smtputf8), SMTP_UTF8="on" if smtputf8 else "off"
+    )
 
 
 @pytest.mark.parametrize("smtputf8", [False, True], ids=["relay-without-smtputf8", "smtputf8"])
@@ -227,18 +236,13 @@ _servers: dict[tuple[int, bool], Mail] = {}
 @example(text=IDN)
 @example(text="Anna.Ek+lunch@Kommun.Example.SE")
 async def test_every_address_validation_accepts_is_delivered_to_itself(
-    services: Any, mail_factory: MailFactory, start_server: StartServer, smtputf8: bool, text: str
+    relay: Mail, smtputf8: bool, text: str
 ) -> None:
     """Booked as the forms book (validation with the site's SMTP_UTF8), sent through aiosmtpd
     offering SMTPUTF8 exactly when the setting says so: every accepted address is delivered,
     to the mailbox intended (the domain in A-labels where the relay lacks SMTPUTF8), with the
     To header naming the same mailbox; what is refused is refused at the door."""
-    key = (id(services), smtputf8)
-    if key not in _servers:
-        _servers[key] = mail_factory(
-            start_server(enable_SMTPUTF8=smtputf8), SMTP_UTF8="on" if smtputf8 else "off"
-        )
-    mail = _servers[key]
+    mail = relay
     try:
         attendee = validate_attendee(name="Åsa Öberg", email=text, consent=True, smtputf8=smtputf8)
     except InvalidAttendee as refused:

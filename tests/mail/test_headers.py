@@ -84,9 +84,6 @@ class Drafts:
     account: account_mail.AccountDraft
 
 
-_drafts: dict[int, Drafts] = {}
-
-
 async def drafts_of_every_kind(services: Services) -> Drafts:
     """One draft per kind, loaded by the composers' own loaders from real rows."""
     now = utcnow()
@@ -123,6 +120,13 @@ async def drafts_of_every_kind(services: Services) -> Drafts:
     return Drafts(attendee, account)
 
 
+@pytest.fixture
+async def every_kind(services: Services) -> Drafts:
+    """One mail of every kind, built once per run of a test (per database) and shared by its
+    hypothesis examples, which function-scoped fixtures are set up once for."""
+    return await drafts_of_every_kind(services)
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -132,11 +136,9 @@ async def drafts_of_every_kind(services: Services) -> Drafts:
 @example(title=ISSUE_TITLE, name="Maria Malm", site="Lunchkafé")
 @example(title=f"{ISSUE_TITLE} – del två 😀", name="Åsa-Britt Öhrström", site="Lunchkafé")
 async def test_every_kind_of_mail_reads_back_as_written(
-    services: Services, title: str, name: str, site: str
+    services: Services, every_kind: Drafts, title: str, name: str, site: str
 ) -> None:
-    if id(services) not in _drafts:
-        _drafts[id(services)] = await drafts_of_every_kind(services)
-    drafts = _drafts[id(services)]
+    drafts = every_kind
     site_settings = dataclasses.replace(
         services.settings,
         site_name=site,
