@@ -156,7 +156,8 @@ _ATTENDED = {True: "Närvarande", False: "Uteblev", None: ""}
 @dataclass(frozen=True)
 class ExportTable:
     """What an export holds: `header`, then a row per person in the list's order, times as
-    naive wall-clock datetimes in the site's zone (what a spreadsheet shows as it is)."""
+    aware datetimes in the site's zone: its wall clock with the offset that makes it one
+    moment where the clocks go back (roster_export writes both)."""
 
     event: Event
     header: tuple[str, ...]
@@ -171,7 +172,7 @@ async def export_table(
     zone = ZoneInfo(tz_name)
 
     def local(moment: datetime | None) -> datetime | None:
-        return None if moment is None else moment.astimezone(zone).replace(tzinfo=None)
+        return None if moment is None else moment.astimezone(zone)
 
     rows: list[tuple[Cell, ...]] = [
         (

@@ -22,7 +22,6 @@ from registrations.roster import Cell, ExportTable
 # Swedish Excel reads a CSV as UTF-8 only after a byte order mark, and splits columns on
 # `;` (the list separator where the decimal sign is a comma).
 BOM = "\ufeff"
-DATE_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def to_csv(table: ExportTable) -> bytes:
@@ -40,7 +39,9 @@ def _csv_cell(cell: Cell) -> str:
     if cell is None:
         return ""
     if isinstance(cell, datetime):
-        return cell.strftime(DATE_FORMAT)
+        # ISO 8601 with the offset (2027-10-31 02:30+02:00): the site's wall clock, and which
+        # of the two 02.30s of the night the clocks go back.
+        return cell.isoformat(sep=" ", timespec="minutes")
     text = str(cell)
     # defusedcsv leaves these two alone; Excel does not.
     return "'" + text if text[:1] in ("\t", "\r") else text
@@ -62,8 +63,10 @@ def to_xlsx(table: ExportTable) -> bytes:
                 cell.value = value
                 cell.data_type = TYPE_STRING
             elif isinstance(value, datetime):
-                cell.value = value
-                cell.number_format = "yyyy-mm-dd hh:mm"
+                # Excel's dates have no zone: the wall clock as the date (sorted and computed
+                # with as one), its offset shown after it as the format's literal text.
+                cell.value = value.replace(tzinfo=None)
+                cell.number_format = f'yyyy-mm-dd hh:mm"{_offset(value)}"'
             else:
                 cell.value = value
     sheet.freeze_panes = "A2"
@@ -72,3 +75,8 @@ def to_xlsx(table: ExportTable) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _offset(moment: datetime) -> str:
+    """`+02:00` for an aware datetime, as ISO 8601 writes it after a time."""
+    return moment.isoformat(timespec="minutes")[-6:]
