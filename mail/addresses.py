@@ -17,6 +17,8 @@ keep the promise fails the message with a reply saying so, not the booking.
 
 from __future__ import annotations
 
+import unicodedata
+
 from email_validator import EmailNotValidError, validate_email
 
 from foundation.errors import N_
@@ -56,6 +58,21 @@ def deliverable(text: str, *, smtputf8: bool) -> str:
     if valid.ascii_email is None and not smtputf8:
         raise Undeliverable(needs_smtputf8=True)
     return str(valid.normalized)
+
+
+def canonical(text: str) -> str:
+    """The key an address is compared by (a booking's duplicate check, an account's sign-in,
+    a forgotten password, rate limits): the address in the form `deliverable` stores (NFC,
+    the domain in U-labels, so `anna@xn--rksmrgs-5wao1o.se` is `anna@räksmörgås.se`), then
+    lower-cased whole. Mail systems in practice treat the local part case-insensitively, and
+    a duplicate seat or account is worse than a rare false match. What is no address at all
+    gets the same folding without the domain's, so it matches only itself; never raises.
+    """
+    try:
+        valid = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError:
+        return unicodedata.normalize("NFC", text.strip()).lower()
+    return str(valid.normalized).lower()
 
 
 def on_the_wire(address: str, *, smtputf8: bool) -> str:

@@ -30,10 +30,6 @@ from organisers.models import AccessToken, Organiser, OrganiserSession, Role
 MAX_NAME = 200
 
 
-def _normalised(email: str) -> str:
-    return email.strip().lower()
-
-
 async def add_organiser(
     session: AsyncSession,
     *,
@@ -70,7 +66,7 @@ async def add_organiser(
         raise InvalidAccount(problems)
     organiser = Organiser(
         email=email,
-        email_normalised=_normalised(email),
+        email_normalised=addresses.canonical(email),
         name=name,
         role=Role(role),
         password_hash=await passwords.hash_password(password) if password else None,
@@ -84,7 +80,7 @@ async def add_organiser(
 
 async def find_by_email(session: AsyncSession, email: str) -> Organiser | None:
     return await session.scalar(
-        select(Organiser).where(Organiser.email_normalised == _normalised(email))
+        select(Organiser).where(Organiser.email_normalised == addresses.canonical(email))
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from foundation.errors import N_, DomainError
 from foundation.ratelimit import TooManyBookings
 from foundation.services import Services
+from mail import addresses
 from mail.models import MessageKind
 from mail.outbox import enqueue
 from organisers import accounts, audit, passwords, sessions, tokens
@@ -148,7 +149,7 @@ async def request_reset(services: Services, client: str, email: str, now: dateti
     do. Raises TooManySignIns over a limit.
     """
     limiter = services.reset_limiter
-    address = email.strip().lower()
+    address = addresses.canonical(email)  # one budget per account, however it is spelled
     try:
         await limiter.check(client, address)
     except TooManyBookings as exc:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from foundation.ratelimit import TooManyBookings
 from foundation.services import Services
+from mail import addresses
 from organisers import accounts, audit, sessions
 from organisers.errors import SignInRefused, TooManySignIns
 
@@ -18,7 +19,7 @@ async def sign_in(services: Services, client: str, email: str, password: str, no
     checked. Raises SignInRefused, one answer for every failure.
     """
     limiter = services.sign_in_limiter
-    address = email.strip().lower()
+    address = addresses.canonical(email)  # one budget per account, however it is spelled
     try:
         # Failures only: an office behind one address signs in all day; a guesser fails.
         await limiter.check_failures(client)

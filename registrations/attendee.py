@@ -27,13 +27,8 @@ class Attendee:
 
     @property
     def email_normalised(self) -> str:
-        return normalise_email(self.email)
-
-
-def normalise_email(email: str) -> str:
-    # The whole address is compared case-insensitively: mail systems in practice treat the
-    # local part that way, and a duplicate seat is worse than a rare false match.
-    return email.strip().lower()
+        """The key bookings by this address share (mail.addresses.canonical)."""
+        return addresses.canonical(self.email)
 
 
 def validate_attendee(

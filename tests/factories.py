@@ -15,9 +15,10 @@ from events.models import Event
 from events.schedule import EventDraft, create_event, create_series
 from foundation.services import Services
 from foundation.timestamps import utcnow
+from mail.addresses import canonical
 from mail.models import OutboxMessage, OutboxStatus
 from registrations import booking
-from registrations.attendee import Attendee, normalise_email
+from registrations.attendee import Attendee
 from registrations.booking import manage_token
 from registrations.models import Registration, RegistrationStatus
 from registrations.tokens import derive_token, hash_token, new_nonce
@@ -75,7 +76,7 @@ async def registration_of(services: Services, event_id: int, email: str) -> Regi
         found = await session.scalar(
             select(Registration).where(
                 Registration.event_id == event_id,
-                Registration.email_normalised == normalise_email(email),
+                Registration.email_normalised == canonical(email),
             )
         )
     assert found is not None, "no registration for this address"

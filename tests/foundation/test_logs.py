@@ -34,7 +34,7 @@ from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
 from lunchkafe import cli
 from lunchkafe.app import create_app
-from registrations.attendee import normalise_email
+from mail.addresses import canonical
 from registrations.feeds import feed_for, feed_token
 from tests.factories import mailed_manage_token, make_event, person
 
@@ -243,9 +243,7 @@ async def test_token_pages_log_json_with_the_route_template_and_no_token(
         assert booked.status_code == 202
         manage = await mailed_manage_token(services, event.id, attendee.email)
         async with services.transaction() as session:
-            feed = await feed_for(
-                session, normalise_email(attendee.email), services.settings.secret_key
-            )
+            feed = await feed_for(session, canonical(attendee.email), services.settings.secret_key)
         token = feed_token(feed, services.settings.secret_key)
         page = await client.get(f"/manage/{manage}")
         ics = await client.get(f"/feeds/{token}.ics")

@@ -19,7 +19,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mail.addresses import MSG_LOCAL_PART_NOT_ASCII, Undeliverable, deliverable, on_the_wire
+from mail.addresses import (
+    MSG_LOCAL_PART_NOT_ASCII,
+    Undeliverable,
+    canonical,
+    deliverable,
+    on_the_wire,
+)
 from mail.mailbox import LocalMailbox
 from notices.delivery import DeliveryReport
 from registrations import booking
@@ -260,3 +266,33 @@ async def test_every_address_validation_accepts_is_delivered_to_itself(
     assert message["To"].addresses[0].display_name == "Åsa Öberg"
     if not smtputf8:
         assert raw.isascii()
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        IDN,
+        IDN_ASCII,
+        "ANNA@XN--RKSMRGS-5WAO1O.SE",
+        " Anna@Räksmörgås.SE ",
+        "anna@ra\u0308ksmo\u0308rga\u030as.se",
+    ],
+    ids=["unicode", "a-labels", "a-labels-upper", "cased-spaced", "decomposed"],
+)
+def test_one_key_for_every_spelling_of_an_address(spelled: str) -> None:
+    """What looks an address up (signing in, a forgotten password, a booking's duplicate
+    check) compares this key: the domain in U-labels, NFC, case folded as before."""
+    assert canonical(spelled) == IDN
+
+
+@given(text=ADDRESSES)
+@settings(max_examples=200, deadline=None)
+def test_the_key_is_the_same_for_an_address_as_stored_and_as_sent(text: str) -> None:
+    try:
+        stored = deliverable(text, smtputf8=True)
+    except Undeliverable:
+        return
+    assert canonical(stored) == canonical(text)
+    assert canonical(canonical(text)) == canonical(text)
+    if stored.partition("@")[0].isascii():
+        assert canonical(on_the_wire(stored, smtputf8=False)) == canonical(stored)
