@@ -36,7 +36,8 @@ from tests.databases import POSTGRES_ADMIN_URL, drop_database, scratch_database
 from tests.factories import SOON, make_event, person
 
 LUNCHKAFE = Path(sys.executable).with_name("lunchkafe")
-CLI_DATABASE = "lunchkafe_cli_test"
+# Per process: two runs on one server (two checkouts) must not drop each other's database.
+CLI_DATABASE = f"lunchkafe_cli_test_{os.getpid()}"
 # Next year: events may not start in the past without --allow-past.
 YEAR = date.today().year + 1
 

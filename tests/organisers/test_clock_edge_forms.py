@@ -189,7 +189,13 @@ async def test_the_window_form_asks_which_of_a_repeated_time(
     gap = await post(client, page, page, {**form, "opens_at": "2027-03-28T02:30"})
     assert gap.status_code == 422
     assert "02.30 finns inte den natten" in text_of(gap)
-    saved = await post(client, page, page, {**form, "opens_at_offset": "+02:00"})
+    # The date is open for booking now: opening later closes it until then, said first.
+    asked = await post(client, page, page, {**form, "opens_at_offset": "+02:00"})
+    assert asked.status_code == 409
+    assert "stänger för bokning direkt om du sparar" in text_of(asked)
+    saved = await post(
+        client, page, page, {**form, "opens_at_offset": "+02:00", "closing": str(event.id)}
+    )
     assert saved.status_code == 303
     assert (await stored(services, event.id)).registration_opens_at == FOLD_SUMMER
 
