@@ -4,12 +4,15 @@ not import one another; tests/test_layers.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from html import unescape
 
 import httpx
 
 from foundation.services import Services
 from foundation.timestamps import utcnow
+from lunchkafe.app import create_app
 from organisers import accounts, tokens
 from organisers.models import Organiser
 from tests.factories import csrf_in
@@ -57,3 +60,16 @@ async def sign_in(
 def text_of(response: httpx.Response) -> str:
     """A page's visible text, white space folded."""
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", response.text)))
+
+
+@asynccontextmanager
+async def signed_in_client(
+    services: Services, email: str = "anna@myndigheten.example.se"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on `services`, signed in as a new organiser account `email`."""
+    await add(services, email)
+    app = create_app(services.settings, services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await sign_in(client, email)).status_code == 303
+        yield client

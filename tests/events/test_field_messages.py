@@ -4,19 +4,14 @@ catalogue messages filled in where they are shown, in the reader's language."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from html import unescape
-
-import httpx
 
 from events.rules import MAX_TITLE, MSG_AT_MOST, TEXT_FIELDS, clean_text_fields
 from foundation.errors import FilledMessage
 from foundation.i18n import translations
 from foundation.services import Services
-from lunchkafe.app import create_app
 from tests.factories import book, csrf_in, make_event
-from tests.signing_in import add, sign_in, text_of
+from tests.signing_in import signed_in_client, text_of
 
 INPUT = re.compile(r'<input[^>]*\bname="(\w+)"[^>]*\bvalue="([^"]*)"')
 
@@ -32,16 +27,6 @@ def test_a_too_long_title_is_a_catalogue_message_with_its_number() -> None:
     assert TEXT_FIELDS["title"][1] == MAX_TITLE
 
 
-@asynccontextmanager
-async def signed_in(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    await add(services, "anna@myndigheten.example.se")
-    app = create_app(services.settings, services)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        assert (await sign_in(client, "anna@myndigheten.example.se")).status_code == 303
-        yield client
-
-
 async def test_an_english_page_shows_the_numbered_messages_in_english(
     services: Services,
 ) -> None:
@@ -49,7 +34,7 @@ async def test_an_english_page_shows_the_numbered_messages_in_english(
     for n in range(1, 4):
         await book(services, event.id, n)
     path = f"/organiser/events/{event.id}/change"
-    async with signed_in(services) as client:
+    async with signed_in_client(services) as client:
         page = await client.get(path, params={"lang": "en"})
         values = {name: unescape(value) for name, value in INPUT.findall(page.text)}
         values["csrf_token"] = csrf_in(page.text)

@@ -7,8 +7,7 @@ from __future__ import annotations
 import io
 import re
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
@@ -19,27 +18,16 @@ from sqlalchemy import select
 from events.models import Event
 from events.schedule import EventChanges
 from foundation.services import Services
-from lunchkafe.app import create_app
 from lunchkafe.cli import build_parser, run_command
 from mail.models import MessageKind
 from organisers.change_wording import outcome
 from organisers.models import AuditEntry
 from registrations.organising import preview_update
 from tests.factories import book, csrf_in, make_event, outbox
-from tests.signing_in import add, sign_in, text_of
+from tests.signing_in import signed_in_client, text_of
 
 TZ = ZoneInfo("Europe/Stockholm")
 INPUT = re.compile(r'<input[^>]*\bname="(\w+)"[^>]*\bvalue="([^"]*)"')
-
-
-@asynccontextmanager
-async def signed_in_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    await add(services, "anna@myndigheten.example.se")
-    app = create_app(services.settings, services)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        assert (await sign_in(client, "anna@myndigheten.example.se")).status_code == 303
-        yield client
 
 
 async def form_values(client: httpx.AsyncClient, event_id: int) -> dict[str, str]:

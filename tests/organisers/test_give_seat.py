@@ -7,33 +7,19 @@ preview names who moves up. Through the app's client and the recording SMTP serv
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from html import unescape
 
-import httpx
 from sqlalchemy import select
 
 from events.models import Event
 from foundation.services import Services
-from lunchkafe.app import create_app
 from organisers.models import AuditEntry
 from tests.conftest import Mail
 from tests.factories import address, book, csrf_of, make_event, registration_of
-from tests.signing_in import add, sign_in, text_of
+from tests.signing_in import signed_in_client, text_of
 
 INPUT = re.compile(r'<input[^>]*\bname="(\w+)"[^>]*\bvalue="([^"]*)"')
-
-
-@asynccontextmanager
-async def signed_in(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    await add(services, "anna@myndigheten.example.se")
-    app = create_app(services.settings, services)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        assert (await sign_in(client, "anna@myndigheten.example.se")).status_code == 303
-        yield client
 
 
 def fields_of(page: str) -> dict[str, str]:
@@ -62,7 +48,7 @@ async def test_a_full_event_gives_someone_in_line_a_seat_of_their_own(mail: Mail
     third = await registration_of(services, event.id, address(3))
     list_path = f"/organiser/events/{event.id}/attendees"
     promote = f"{list_path}/{third.id}/promote"
-    async with signed_in(services) as client:
+    async with signed_in_client(services) as client:
         listed = await client.get(list_path)
         assert promote in listed.text  # offered although every seat is taken
         assert "Ge plats" in text_of(listed)
@@ -109,7 +95,7 @@ async def test_a_confirmation_after_the_seats_changed_is_refused(services: Servi
     second = await registration_of(services, event.id, address(2))
     third = await registration_of(services, event.id, address(3))
     list_path = f"/organiser/events/{event.id}/attendees"
-    async with signed_in(services) as client:
+    async with signed_in_client(services) as client:
         token = await csrf_of(client, list_path)
         asked = await client.post(f"{list_path}/{second.id}/promote", data={"csrf_token": token})
         shown = fields_of(asked.text)
@@ -136,7 +122,7 @@ async def test_a_capacity_raise_names_who_moves_up(services: Services) -> None:
     for n in (1, 2, 3, 4):
         await book(services, event.id, n)
     path = f"/organiser/events/{event.id}/change"
-    async with signed_in(services) as client:
+    async with signed_in_client(services) as client:
         page = await client.get(path)
         preview = await client.post(path, data={**fields_of(page.text), "capacity": "3"})
     said = text_of(preview)

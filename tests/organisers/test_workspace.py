@@ -4,32 +4,18 @@ that event's outbox, read in one grouped query for the whole page."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from html import unescape
 
-import httpx
 from sqlalchemy import event as sa_event
 from sqlalchemy import update
 
 from foundation.services import Services
 from foundation.timestamps import utcnow
-from lunchkafe.app import create_app
 from mail.models import OutboxMessage, OutboxStatus
 from organisers.workspace import overview
 from tests.factories import book, make_event, outbox
-from tests.signing_in import add, sign_in, text_of
-
-
-@asynccontextmanager
-async def signed_in(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    await add(services, "anna@myndigheten.example.se")
-    app = create_app(services.settings, services)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        assert (await sign_in(client, "anna@myndigheten.example.se")).status_code == 303
-        yield client
+from tests.signing_in import signed_in_client, text_of
 
 
 async def troubled_events(services: Services) -> tuple[int, int, int]:
@@ -61,7 +47,7 @@ async def troubled_events(services: Services) -> tuple[int, int, int]:
 
 async def test_each_event_row_shows_its_own_failed_and_stuck_mail(services: Services) -> None:
     failing, stuck, healthy = await troubled_events(services)
-    async with signed_in(services) as client:
+    async with signed_in_client(services) as client:
         page = await client.get("/organiser/")
     assert page.status_code == 200
     rows = {
