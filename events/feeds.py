@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from events.calendar import build_feed
 from events.entries import public_entry
 from events.errors import EventNotFound, SeriesNotFound
-from events.models import Event, EventStatus, Series
+from events.models import Event, EventRemoval, EventStatus, Series
 from foundation.conditional import CalendarFile
 from foundation.feed_cache import FeedCache, FeedMemo
 from foundation.settings import FEEDS_KEEP_ENDED_DAYS
@@ -77,10 +77,14 @@ async def _latest_change(session: AsyncSession, series_id: int | None) -> tuple[
     """How many events the scope has and their latest change, drafts included: an event
     taken back to a draft leaves the feed, and only its own stamp records when."""
     query = select(func.count(), func.max(Event.updated_at))
+    removed = select(func.max(EventRemoval.removed_at))
     if series_id is not None:
         query = query.where(Event.series_id == series_id)
+        removed = removed.where(EventRemoval.series_id == series_id)
     count, latest = (await session.execute(query)).one()
-    return int(count), latest or EPOCH
+    # A deleted draft took its stamp with it: its removal keeps the date from going back.
+    gone = await session.scalar(removed)
+    return int(count), max(latest or EPOCH, gone or EPOCH)
 
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]

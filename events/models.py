@@ -88,3 +88,15 @@ class Event(Base):
     host: Mapped[str] = mapped_column(String(200), default="")
 
     series: Mapped[Series | None] = relationship(back_populates="events")
+
+
+class EventRemoval(Base):
+    """When an event left the database (a draft deleted), and from which series: a feed's
+    Last-Modified never goes back below a date it once served (events.feeds), and the row
+    that recorded the latest change is gone with the event."""
+
+    __tablename__ = "event_removals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

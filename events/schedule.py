@@ -23,7 +23,7 @@ from events.errors import (
     NotPublished,
     SeriesNotFound,
 )
-from events.models import Event, EventKind, EventStatus, Series
+from events.models import Event, EventKind, EventRemoval, EventStatus, Series
 from events.rules import (
     MSG_BELOW_CONFIRMED,
     MSG_ENDS_IN_PAST,
@@ -457,8 +457,11 @@ async def delete_draft(session: AsyncSession, event_id: int) -> None:
     event = await locked_event(session, event_id)
     if event.status != EventStatus.DRAFT:
         raise NotADraft()
+    # Its stamp leaves with it; the removal keeps the feeds' dates from going back.
+    session.add(EventRemoval(series_id=event.series_id, removed_at=utcnow()))
     await session.delete(event)
     await session.flush()
+    session.info["events_changed"] = True
 
 
 def weeks_later(moment: datetime, weeks: int, tz: str) -> datetime:

@@ -228,3 +228,30 @@ async def test_every_calendar_url_passes_the_rfc_5546_tables(
         with libical.parse(body) as root:
             assert libical.lib.icalrestriction_check(root) == 1, (url, libical.errors(root))
             assert libical.errors(root) == [], url
+
+
+async def test_a_deleted_draft_never_takes_a_feeds_date_back(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """Published, served, taken back to a draft and deleted: the row that held the feed's
+    latest stamp is gone, yet a client holding the date it was served with must get the
+    feed without it, not a 304 that keeps the event in its calendar."""
+    world = await _world(services)
+    feeds = [world.urls.public[0], world.urls.public[1]]
+    async with services.transaction() as session:
+        row = await session.get_one(Event, world.loose.id)
+        # The latest change of all, in an earlier second: the feeds are dated by it.
+        row.updated_at = utcnow() - timedelta(minutes=30)
+        session.info["events_changed"] = True
+    served = await _snapshot(client, feeds)
+    for url in feeds:
+        assert b"Tillbaka till utkast" in served[url].content, url
+    async with services.transaction() as session:
+        await schedule.unpublish_event(session, world.loose.id, count_registrations=_active)
+        await schedule.delete_draft(session, world.loose.id)
+    for url in feeds:
+        now = await calendar_file(client, url)
+        assert b"Tillbaka till utkast" not in now.content, url
+        assert _modified(now) >= _modified(served[url]), url
+        by_date = await fetch(client, url, if_modified_since=served[url].headers["last-modified"])
+        assert by_date.status_code == 200, url
