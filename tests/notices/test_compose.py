@@ -240,6 +240,12 @@ async def test_rescheduling_then_cancelling_the_event(mail: Mail, readers: list[
     waiting = mail.only(address(3))
     assert str(waiting["Subject"]).startswith(f"Inställt: {event.title}, ")
     assert "Posten tas bort" not in text_of(waiting)
+    # Nothing is left to cancel: the link leads on to the next dates, and says so.
+    for n in (1, 2, 3):
+        told = mail.only(address(n))
+        assert "avboka" not in (text_of(told) + html_of(told)).lower()
+        assert "Se nästa tillfällen att boka:" in text_of(told)
+        assert "Se nästa tillfällen att boka" in html_of(told)
     without_calendar(waiting)
     assert JOIN_URL not in everything(waiting)
 
