@@ -53,6 +53,18 @@ async def actions(services: Services) -> list[tuple[str, str]]:
         return [(row.action, row.subject) for row in rows]
 
 
+async def planned(client: httpx.AsyncClient, form: dict[str, str]) -> httpx.Response:
+    """The series form's preview of the dates `form` plans (nothing is stored)."""
+    return await post_form(
+        client, "/organiser/series/new", "/organiser/series/new", {**form, "step": "preview"}
+    )
+
+
+def ticked_in(preview: httpx.Response) -> list[str]:
+    """The dates the preview ticks for creating, in order (a holiday comes unticked)."""
+    return re.findall(r'name="dates" type="checkbox" value="([0-9-]+)" checked', preview.text)
+
+
 async def test_create_then_publish_and_it_is_on_the_public_page(
     services: Services, client: httpx.AsyncClient
 ) -> None:
@@ -275,15 +287,13 @@ async def test_a_series_of_four_wednesdays_flags_trettondedag_jul(
         "count": "4",
         "reminder_offsets": "24h,1h",
     }
-    preview = await post_form(
-        client, "/organiser/series/new", "/organiser/series/new", {**form, "step": "preview"}
-    )
+    preview = await planned(client, form)
     assert preview.status_code == 200
     seen = text_of(preview)
     assert "Helgdag: Trettondedag jul" in seen
     assert "onsdag 6 januari 2027" in seen
     # Holidays come unticked; the other three ticked.
-    ticked = re.findall(r'name="dates" type="checkbox" value="([0-9-]+)" checked', preview.text)
+    ticked = ticked_in(preview)
     assert ticked == ["2026-12-30", "2027-01-13", "2027-01-20"]
     async with services.transaction() as session:
         assert (await session.scalars(select(Series))).first() is None  # the preview wrote nothing
@@ -329,10 +339,8 @@ async def test_a_series_keeps_its_wall_clock_time_across_daylight_saving(
         "every_weeks": "2",
         "count": "3",
     }
-    preview = await post_form(
-        client, "/organiser/series/new", "/organiser/series/new", {**form, "step": "preview"}
-    )
-    days = re.findall(r'name="dates" type="checkbox" value="([0-9-]+)" checked', preview.text)
+    preview = await planned(client, form)
+    days = ticked_in(preview)
     assert days == ["2027-03-17", "2027-03-31", "2027-04-14"]
     created = await client.post(
         "/organiser/series/new",
@@ -428,11 +436,9 @@ async def test_a_series_of_a_whole_term_is_created(
         "every_weeks": "1",
         "count": "40",
     }
-    preview = await post_form(
-        client, "/organiser/series/new", "/organiser/series/new", {**form, "step": "preview"}
-    )
+    preview = await planned(client, form)
     assert preview.status_code == 200
-    ticked = re.findall(r'name="dates" type="checkbox" value="([0-9-]+)" checked', preview.text)
+    ticked = ticked_in(preview)
     assert len(ticked) >= 36  # a few Swedish holidays fall on a Wednesday, unticked
     created = await client.post(
         "/organiser/series/new",
@@ -483,12 +489,10 @@ async def test_a_series_flags_the_eves_that_are_days_off_too(
         "every_weeks": "1",
         "count": "4",
     }
-    preview = await post_form(
-        client, "/organiser/series/new", "/organiser/series/new", {**form, "step": "preview"}
-    )
+    preview = await planned(client, form)
     assert preview.status_code == 200
     seen = text_of(preview)
     assert "Helgdag: Julafton" in seen
     assert "Helgdag: Nyårsafton" in seen
-    ticked = re.findall(r'name="dates" type="checkbox" value="([0-9-]+)" checked', preview.text)
+    ticked = ticked_in(preview)
     assert ticked == ["2027-12-17", "2028-01-07"]

@@ -61,18 +61,23 @@ async def audit(services: Services) -> list[tuple[str, str, dict[str, object]]]:
         return [(row.action, row.subject, dict(row.detail)) for row in rows]
 
 
+async def draft_in_series(services: Services, title: str, days: int) -> Event:
+    """A one-hour draft of the series "cafeer", `days` after SOON."""
+    return await make_event(
+        services,
+        title=title,
+        series_slug="cafeer",
+        publish=False,
+        starts_at=SOON + timedelta(days=days),
+        ends_at=SOON + timedelta(days=days, hours=1),
+    )
+
+
 async def test_the_series_page_shows_every_date_in_order_with_seats_and_examples(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     published = await make_series(services, events=2)
-    draft = await make_event(
-        services,
-        title="Kafé extra",
-        series_slug="cafeer",
-        publish=False,
-        starts_at=SOON + timedelta(days=21),
-        ends_at=SOON + timedelta(days=21, hours=1),
-    )
+    draft = await draft_in_series(services, "Kafé extra", 21)
     await add_confirmed(services, published[0].id, range(3))
     async with services.transaction() as session:
         await mark_cancelled(session, published[1].id)
@@ -140,17 +145,7 @@ async def test_publish_all_drafts_after_a_confirmation_one_audit_entry_each(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     (published,) = await make_series(services, events=1)
-    drafts = [
-        await make_event(
-            services,
-            title="Kafé",
-            series_slug="cafeer",
-            publish=False,
-            starts_at=SOON + timedelta(days=7 * n),
-            ends_at=SOON + timedelta(days=7 * n, hours=1),
-        )
-        for n in (1, 2)
-    ]
+    drafts = [await draft_in_series(services, "Kafé", 7 * n) for n in (1, 2)]
     past = await make_event(
         services,
         title="Förbi",
@@ -173,14 +168,7 @@ async def test_publish_all_drafts_after_a_confirmation_one_audit_entry_each(
     }
 
     # A draft added after the confirmation was shown is not published unseen.
-    late = await make_event(
-        services,
-        title="Sen",
-        series_slug="cafeer",
-        publish=False,
-        starts_at=SOON + timedelta(days=28),
-        ends_at=SOON + timedelta(days=28, hours=1),
-    )
+    late = await draft_in_series(services, "Sen", 28)
     done = await client.post(
         f"/organiser/series/{sid}/publish",
         data={"csrf_token": csrf_in(confirm.text), "event": listed},
@@ -460,14 +448,7 @@ async def test_a_published_dates_time_is_not_changed_from_the_series_page(
     await add_confirmed(services, events[0].id, range(2))
     async with services.transaction() as session:
         await add_example(session, slug="varberg", title="Varberg", organisation="V", summary="")
-    draft = await make_event(
-        services,
-        title="Kafé utkast",
-        series_slug="cafeer",
-        publish=False,
-        starts_at=SOON + timedelta(days=21),
-        ends_at=SOON + timedelta(days=21, hours=1),
-    )
+    draft = await draft_in_series(services, "Kafé utkast", 21)
     sid = await series_id(services)
     await signed_in(services, client)
     mails_before = await attendee_mails(services)
@@ -609,17 +590,7 @@ async def test_a_draft_changed_after_the_confirmation_is_not_published_unseen(
     services: Services, client: httpx.AsyncClient
 ) -> None:
     await make_series(services, events=1)
-    drafts = [
-        await make_event(
-            services,
-            title="Kafé",
-            series_slug="cafeer",
-            publish=False,
-            starts_at=SOON + timedelta(days=7 * n),
-            ends_at=SOON + timedelta(days=7 * n, hours=1),
-        )
-        for n in (1, 2)
-    ]
+    drafts = [await draft_in_series(services, "Kafé", 7 * n) for n in (1, 2)]
     sid = await series_id(services)
     await signed_in(services, client)
     confirm = await client.get(f"/organiser/series/{sid}/publish")
