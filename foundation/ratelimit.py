@@ -232,22 +232,7 @@ class AttemptLimiter:
         tested = [(item, self._key("email", budget)) for item in self.per_email]
         if not counted and not tested:
             return
-        try:
-            # Test all before counting any, so a refusal by one limit uses up none of the others.
-            waits = [
-                await self._wait(item, key)
-                for item, key in counted + tested
-                if not await self.strategy.test(item, key)
-            ]
-            if not waits:
-                for item, key in counted:
-                    if not await self.strategy.hit(item, key):  # another process came first
-                        waits.append(await self._wait(item, key))
-        except StorageError as exc:
-            self._warn(exc)
-            return
-        if waits:
-            raise TooManyBookings(max(waits))
+        await self._admit(counted, tested)
 
     async def around(
         self, client: str, email_normalised: str, booking: Callable[[], Awaitable[Booked]]
@@ -285,10 +270,19 @@ class AttemptLimiter:
         counted = [(item, self._key("sender", sender)) for item in self.per_client] + [
             (item, self._key("event", str(event_id))) for item in self.per_email
         ]
+        await self._admit(counted, [])
+
+    async def _admit(
+        self, counted: list[tuple[RateLimitItem, str]], tested: list[tuple[RateLimitItem, str]]
+    ) -> None:
+        """Count one attempt against each of `counted` and test `tested`; raise
+        TooManyBookings (the longest wait) when any is used up. All are tested before any is
+        counted, so a refusal by one limit uses up none of the others. A failing storage lets
+        the attempt through (and warns)."""
         try:
             waits = [
                 await self._wait(item, key)
-                for item, key in counted
+                for item, key in counted + tested
                 if not await self.strategy.test(item, key)
             ]
             if not waits:
