@@ -112,6 +112,9 @@ async def fill_booking(page: Page, name: str, email: str) -> None:
 
 
 async def axe_violations(page: Page, base: str) -> list[dict[str, Any]]:
+    # Contrast and sizes are only right once the stylesheet has loaded; an element can be
+    # visible (what a test waited for) before it has.
+    await page.wait_for_load_state("load")
     await page.add_script_tag(url=f"{base}{AXE_PATH}")
     violations: list[dict[str, Any]] = await page.evaluate(
         """async (tags) => {

@@ -197,6 +197,9 @@ def pages(services: Services, site: Site) -> list[str]:
 
 
 async def overflowing(page: object, path: str) -> list[str]:
+    # A heading can be visible before the stylesheet has loaded; measured then, the page is
+    # unstyled and a long word has nothing telling it to wrap (a CI run failed on exactly that).
+    await page.wait_for_load_state("load")  # type: ignore[attr-defined]
     found: list[str] = await page.evaluate(OVERFLOW)  # type: ignore[attr-defined]
     return [f"{path}: {what}" for what in found]
 
