@@ -703,6 +703,10 @@ def _server(
             VAR_DIR=str(target.var_dir),
             BASE_URL=f"http://{LOOPBACK}:{port}",
             PORT=str(port),
+            # The raw baseline has no rate limit; under the default one most of a run's
+            # bookings from one loopback client would be 429s, and the ratio meaningless.
+            BOOKING_RATE_LIMIT="off",
+            BOOKING_RATE_LIMIT_PER_EMAIL="off",
         )
         if redis_url:
             env["REDIS_URL"] = redis_url
