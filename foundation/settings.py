@@ -16,9 +16,10 @@ from limits import RateLimitItem, parse_many
 
 # The same words stand in templates/macros.html, where pages translate them.
 DEFAULT_PRIVACY_NOTICE = (
-    "Vi sparar ditt namn, din e-postadress och din organisation för att kunna skicka "
-    "kalenderinbjudan, påminnelser och ändringar om det här evenemanget. Uppgifterna "
-    "raderas senast %(days)d dagar efter evenemanget."
+    "%(controller)s sparar ditt namn och din e-postadress, din organisation och din kommun "
+    "eller region om du skriver dem, och vilket språk du bokar på, för att skicka "
+    "kalenderinbjudan, påminnelser och ändringar om evenemanget och för att arrangörerna ska "
+    "veta vilka som kommer. Uppgifterna raderas senast %(days)d dagar efter evenemanget."
 )
 
 
@@ -36,6 +37,22 @@ DEFAULT_SIGN_IN_RATE_LIMIT_PER_ACCOUNT = "5/minute;30/hour"
 # a crash at most this many messages (those on the wire) can arrive twice. One by default:
 # at most the one message in flight; more is faster only through a slow relay.
 DEFAULT_SMTP_CONNECTIONS = 1
+# Who runs the site, for `make run`'s demo: a fictional agency and network, no real people,
+# addresses under example.se (RFC 2606 reserves example.* for documentation; .se's registry
+# holds example.se likewise). Production sets its own (README: Configuration).
+DEMO_AGENCY_NAME = "Myndigheten för regional utveckling (demo)"
+DEMO_AGENCY_EMAIL = "lunchkafe@regionalutveckling.example.se"
+DEMO_AGENCY_ADDRESS = "Box 1234, 123 45 Exempelstad"
+DEMO_DPO_EMAIL = "dataskyddsombud@regionalutveckling.example.se"
+DEMO_PARTNER_NETWORK = "Landsbygdsnätverket (demo)"
+# The supervisory authority for the law on accessible digital public services (lag
+# 2018:1937, 15 §; förordning 2018:1938, 16 §: Myndigheten för digital förvaltning, Digg) takes
+# reports of inaccessible sites here.
+DIGG_REPORT_URL = (
+    "https://www.digg.se/analys-och-uppfoljning/lagen-om-tillganglighet-till-digital-offentlig"
+    "-service-dos-lagen/anmal-bristande-tillganglighet"
+)
+
 # How long calendar feeds keep an event after it ended (events.feeds.PAST_KEPT; here so that
 # RETENTION_DAYS is held to it: anonymising a booking takes it out of a personal feed, and
 # nothing stamps that moment, so within this window the feed's Last-Modified would not move).
@@ -73,6 +90,10 @@ class Settings:
     reminder_offsets: tuple[int, ...] = (24 * 60, 60)
     reminder_grace: timedelta = timedelta(minutes=30)
     follow_up_after: timedelta = timedelta(hours=2)
+    # Days after which a settled outbox row (sent, failed, skipped) loses its recipient and
+    # what its payload held, and an audit entry is deleted (registrations.retention).
+    outbox_retention_days: int = 30
+    audit_retention_days: int = 730
     # The local mailbox pages show every attendee's mail and manage link: development only.
     mailbox_pages: bool = False
     # Every limit that applies to bookings from one client address, and to one booked
@@ -91,6 +112,15 @@ class Settings:
     smtp_utf8: bool = False
     log_format: str = "text"
     log_level: str = "INFO"
+    # Who runs the site (GDPR art. 13.1 a–b; lag 2018:1937, 16 §): shown in every page's
+    # footer and every mail, on the "Om tjänsten", privacy and accessibility pages.
+    agency_name: str = DEMO_AGENCY_NAME
+    agency_email: str = DEMO_AGENCY_EMAIL
+    agency_address: str = DEMO_AGENCY_ADDRESS  # postal; "" for none
+    data_controller: str = DEMO_AGENCY_NAME  # personuppgiftsansvarig
+    dpo_email: str = DEMO_DPO_EMAIL  # dataskyddsombud (GDPR art. 37–39)
+    partner_network: str = DEMO_PARTNER_NETWORK  # "" for none
+    accessibility_report_url: str = DIGG_REPORT_URL
 
     def __repr__(self) -> str:
         # Settings end up in tracebacks and debug lines: no password of any URL, no key.
@@ -111,7 +141,10 @@ class Settings:
     @property
     def privacy_notice(self) -> str:
         """The notice attendees consent to: PRIVACY_NOTICE, or the default in Swedish."""
-        return self.custom_privacy_notice or DEFAULT_PRIVACY_NOTICE % {"days": self.retention_days}
+        return self.custom_privacy_notice or DEFAULT_PRIVACY_NOTICE % {
+            "controller": self.data_controller,
+            "days": self.retention_days,
+        }
 
     @property
     def is_sqlite(self) -> bool:
@@ -207,6 +240,8 @@ class Settings:
             reminder_offsets=_offsets(environ.get("REMINDER_OFFSETS", "24h,1h")),
             reminder_grace=_duration(environ, "REMINDER_GRACE", "30m"),
             follow_up_after=_duration(environ, "FOLLOW_UP_AFTER", "2h"),
+            outbox_retention_days=_days(environ, "OUTBOX_RETENTION_DAYS", 30),
+            audit_retention_days=_days(environ, "AUDIT_RETENTION_DAYS", 730),
             mailbox_pages=_mailbox_pages(environ.get("MAILBOX_PAGES", "off"), environ),
             booking_rate_limit=_rate_limits(
                 "BOOKING_RATE_LIMIT",
@@ -234,7 +269,34 @@ class Settings:
             smtp_utf8=_on_off(environ, "SMTP_UTF8"),
             log_format=log_format,
             log_level=log_level,
+            **_agency(environ),
         )
+
+
+def _agency(environ: Mapping[str, str]) -> dict[str, str]:
+    """Who runs the site, from AGENCY_NAME and its kin; the demo's fictional agency by default.
+
+    The controller defaults to the agency; the contact and data-protection addresses are
+    shown and linked as `mailto:`, so each must be an address (refused otherwise).
+    """
+    name = (environ.get("AGENCY_NAME") or "").strip() or DEMO_AGENCY_NAME
+    found = {
+        "agency_name": name,
+        "agency_email": (environ.get("AGENCY_EMAIL") or "").strip() or DEMO_AGENCY_EMAIL,
+        "agency_address": environ.get("AGENCY_ADDRESS", DEMO_AGENCY_ADDRESS).strip(),
+        "data_controller": (environ.get("DATA_CONTROLLER") or "").strip() or name,
+        "dpo_email": (environ.get("DPO_EMAIL") or "").strip() or DEMO_DPO_EMAIL,
+        "partner_network": environ.get("PARTNER_NETWORK", DEMO_PARTNER_NETWORK).strip(),
+        "accessibility_report_url": (environ.get("ACCESSIBILITY_REPORT_URL") or "").strip()
+        or DIGG_REPORT_URL,
+    }
+    for variable, key in (("AGENCY_EMAIL", "agency_email"), ("DPO_EMAIL", "dpo_email")):
+        local, at, domain = found[key].partition("@")
+        if not (local and at and "." in domain) or any(c in found[key] for c in ' <>?,;"\n'):
+            raise ConfigurationError(f"{variable} must be one e-mail address, got {found[key]!r}")
+    if urlsplit(found["accessibility_report_url"]).scheme != "https":
+        raise ConfigurationError("ACCESSIBILITY_REPORT_URL must start with https://")
+    return found
 
 
 def without_secrets(url: str) -> str:
@@ -278,6 +340,14 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _days(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A retention period in whole days, at least 1 (0 would erase what is still in use)."""
+    days = _int(environ, name, default)
+    if days < 1:
+        raise ConfigurationError(f"{name} must be at least 1 (days), got {days}")
+    return days
 
 
 def _duration(environ: Mapping[str, str], name: str, default: str) -> timedelta:
