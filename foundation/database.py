@@ -136,6 +136,59 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Reader connections for SQLite: pages read beside the writer instead of queueing behind it.
+# Each holds an aiosqlite thread; a few suffice, since pages are memoised (foundation.page_memo).
+READERS = 4
+
+
+def create_reader_engine(settings: Settings, **overrides: Any) -> AsyncEngine | None:
+    """SQLite: an engine of READERS connections that only read (`PRAGMA query_only`), each
+    page in one deferred transaction, so in WAL mode a page reads one consistent snapshot
+    while the writer holds its lock, and waits for nobody. None for PostgreSQL, whose pages
+    read through the one engine in read-only transactions (see `reading_sessionmaker`)."""
+    if not settings.is_sqlite:
+        return None
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {
+        "hide_parameters": True,
+        "pool_size": READERS,
+        "max_overflow": 0,
+        "pool_timeout": 60,
+        "connect_args": {"timeout": 30},
+    }
+    options.update(overrides)
+    engine = create_async_engine(settings.database_url, **options)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL is a property of the file, set by whichever connection comes first; only in
+        # WAL do readers and the writer not block each other.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        # A page that tried to write would fail here rather than take the write lock.
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # DEFERRED: the snapshot begins at the first SELECT and no lock is asked for.
+        conn.exec_driver_sql("BEGIN DEFERRED")
+
+    return engine
+
+
+def reading_sessionmaker(
+    engine: AsyncEngine, readers: AsyncEngine | None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for pages that only read: on SQLite's reader engine, else on `engine` with
+    each transaction begun READ ONLY (asyncpg sends it with BEGIN: no extra round trip)."""
+    if readers is not None:
+        return create_sessionmaker(readers)
+    return create_sessionmaker(engine.execution_options(postgresql_readonly=True))
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
