@@ -30,6 +30,11 @@ ROUTES: dict[str, str] = {
     "feed_page": "/feeds/{token}",
     "guide": "/guide",
     "guide_example": "/guide/{slug:slug}",
+    # Who runs the service, its privacy notice and its accessibility statement: linked from
+    # every page's footer and every mail's (web/service_pages.py).
+    "about": "/about",
+    "privacy": "/privacy",
+    "accessibility": "/accessibility",
     # Organisers' account mails (organisers/password_links.py).
     "organiser_login": "/organiser/login",
     "organiser_forgot": "/organiser/forgot",

@@ -49,6 +49,7 @@ from web import (
     organiser_pages,
     organiser_series,
     organiser_tokens,
+    service_pages,
     site_icon,
 )
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *event_pages.routes,
         *booking_pages.routes,
         *guide_pages.routes,
+        *service_pages.routes,
         *mailbox_pages.routes,
         *organiser_pages.routes,
         *organiser_changes.routes,

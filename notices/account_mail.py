@@ -24,6 +24,7 @@ from foundation.site_paths import url
 from mail import headers
 from mail.models import MessageKind, OutboxMessage
 from notices.compose import _environment
+from notices.signature import signature
 from organisers.models import AccountLink
 from organisers.password_links import derive_token
 from organisers.secrets import hash_of
@@ -80,6 +81,7 @@ def render(draft: AccountDraft, settings: Settings, now: datetime) -> EmailMessa
     base = settings.base_url
     language = settings.default_language
     context = {
+        **signature(settings, language),
         "site_name": settings.site_name,
         "language": language,
         "name": organiser.name,

@@ -32,6 +32,7 @@ from mail import headers
 from mail.models import MessageKind, OrganiserSend, OutboxMessage
 from notices.changes_told import sentences
 from notices.greeting import first_name, without_greeting
+from notices.signature import signature
 from notices.subjects import subject_day
 from registrations.booking import manage_token
 from registrations.change_notice import what_changed
@@ -170,6 +171,7 @@ def render(
     if join_url is None:
         changed = [c for c in changed if c.what != "join_url"]
     context: dict[str, Any] = {
+        **signature(settings, language),
         "site_name": settings.site_name,
         "language": language,
         "event": event,
