@@ -1,4 +1,6 @@
-"""The development guide: examples by challenge, and which events discuss them."""
+"""The development guide: examples by challenge, the challenges with what is filed under
+them, and which events discuss them. Tips and processes are read in guide.methods; saving
+any of the material is guide.editing."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,8 +19,19 @@ from foundation.errors import N_
 from foundation.ids import is_id
 from foundation.slugs import is_slug
 from foundation.text import MSG_TOO_LONG, TextRefused, clean_line
-from guide.errors import ExampleNotFound, InvalidExample
-from guide.models import Challenge, EventGuideLink, GuideExample
+from guide import methods
+from guide.errors import ChallengeNotFound, ExampleNotFound, InvalidExample
+from guide.models import (
+    Challenge,
+    EventGuideLink,
+    EventMethodLink,
+    GuideExample,
+    GuideProcess,
+    GuideTip,
+    example_challenges,
+    process_challenges,
+    tip_challenges,
+)
 
 # Why an example matters for an event: a line, shown under the example's title.
 MAX_NOTE = 300
@@ -33,7 +46,96 @@ class LinkedExample:
 
 
 async def challenges(session: AsyncSession) -> list[Challenge]:
-    return list((await session.scalars(select(Challenge).order_by(Challenge.name))).all())
+    """Every challenge in the guide's order (position, then name)."""
+    return list(
+        (
+            await session.scalars(select(Challenge).order_by(Challenge.position, Challenge.name))
+        ).all()
+    )
+
+
+async def get_challenge(session: AsyncSession, slug: str) -> Challenge | None:
+    if not is_slug(slug):
+        return None
+    return await session.scalar(select(Challenge).where(Challenge.slug == slug))
+
+
+@dataclass(frozen=True)
+class ChallengeCount:
+    """A challenge and how many examples, tips and processes are filed under it."""
+
+    challenge: Challenge
+    examples: int
+    tips: int
+    processes: int
+
+    @property
+    def total(self) -> int:
+        return self.examples + self.tips + self.processes
+
+
+async def challenge_counts(session: AsyncSession) -> list[ChallengeCount]:
+    """Every challenge in order with its counts, for the browse page: four queries
+    whatever the number of challenges."""
+    every = await challenges(session)
+    counted: list[dict[int, int]] = []
+    for table, column in (
+        (example_challenges, example_challenges.c.challenge_id),
+        (tip_challenges, tip_challenges.c.challenge_id),
+        (process_challenges, process_challenges.c.challenge_id),
+    ):
+        rows = await session.execute(
+            select(column, func.count()).select_from(table).group_by(column)
+        )
+        counted.append({challenge_id: n for challenge_id, n in rows.tuples()})
+    return [
+        ChallengeCount(c, counted[0].get(c.id, 0), counted[1].get(c.id, 0), counted[2].get(c.id, 0))
+        for c in every
+    ]
+
+
+@dataclass(frozen=True)
+class ChallengePage:
+    """A challenge with its methods (tips by number, processes by title), its examples by
+    title, and the upcoming published events that discuss any of them, soonest first."""
+
+    challenge: Challenge
+    tips: list[GuideTip]
+    processes: list[GuideProcess]
+    examples: list[GuideExample]
+    events: list[Event]
+
+
+async def challenge_page(session: AsyncSession, slug: str, now: datetime) -> ChallengePage:
+    """The challenge's page at `now`. Raises ChallengeNotFound."""
+    challenge = await get_challenge(session, slug)
+    if challenge is None:
+        raise ChallengeNotFound()
+    found_tips = await methods.tips(session, slug)
+    found_processes = await methods.processes(session, slug)
+    found_examples = await examples(session, slug)
+    example_ids = [e.id for e in found_examples]
+    event_ids = set(
+        (
+            await session.scalars(
+                select(EventGuideLink.event_id).where(EventGuideLink.example_id.in_(example_ids))
+            )
+        ).all()
+    )
+    event_ids |= set(
+        (
+            await session.scalars(
+                select(EventMethodLink.event_id).where(
+                    or_(
+                        EventMethodLink.tip_id.in_([t.id for t in found_tips]),
+                        EventMethodLink.process_id.in_([p.id for p in found_processes]),
+                    )
+                )
+            )
+        ).all()
+    )
+    events = [e for e in await published_events(session, sorted(event_ids)) if e.ends_at > now]
+    return ChallengePage(challenge, found_tips, found_processes, found_examples, events)
 
 
 async def examples(session: AsyncSession, challenge_slug: str | None = None) -> list[GuideExample]:
@@ -62,6 +164,9 @@ async def browse(session: AsyncSession, challenge_slug: str | None) -> Browse:
 
 
 async def get_example(session: AsyncSession, slug: str) -> GuideExample | None:
+    """The example `slug` names, its challenges loaded; None for no such example."""
+    if not is_slug(slug):
+        return None
     found = await session.scalars(
         select(GuideExample)
         .options(selectinload(GuideExample.challenges))
@@ -202,7 +307,8 @@ async def unlink_example(session: AsyncSession, *, event_id: int, example_id: in
 
 
 async def copy_links(session: AsyncSession, *, from_event_id: int, to_event_id: int) -> int:
-    """Give `to_event_id` the examples `from_event_id` links, same order and notes; how many."""
+    """Give `to_event_id` the examples `from_event_id` links, same order and notes, and the
+    tips and processes it links (guide.methods); how many examples."""
     links = await _links(session, from_event_id)
     for link in links:
         session.add(
@@ -213,6 +319,7 @@ async def copy_links(session: AsyncSession, *, from_event_id: int, to_event_id: 
                 note=link.note,
             )
         )
+    await methods.copy_method_links(session, from_event_id=from_event_id, to_event_id=to_event_id)
     await session.flush()
     return len(links)
 

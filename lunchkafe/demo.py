@@ -17,99 +17,10 @@ from events.working_days import first_working_day
 from foundation.errors import N_, DomainError
 from foundation.services import Services
 from foundation.timestamps import utcnow
-from guide.catalogue import add_challenge, add_example, link_example
+from guide.catalogue import link_example
+from guide.methods import link_method
 from guide.models import Challenge
-
-CHALLENGES = [
-    (
-        "forenkling",
-        "Förenkling",
-        "Enklare regler, processer och kontakter för företag och invånare.",
-    ),
-    ("foretagsklimat", "Företagsklimat", "Bättre förutsättningar för företag att starta och växa."),
-    ("samhallsplanering", "Samhällsplanering", "Fysisk och regional planering som håller ihop."),
-    ("lokal-utveckling", "Lokal utveckling", "Bygder och orter som driver sin egen utveckling."),
-    ("delaktighet", "Delaktighet", "Fler röster i strategier och beslut."),
-]
-
-EXAMPLES = [
-    dict(
-        slug="sormland-strukturbild",
-        title="Strukturbild för regional planering",
-        organisation="Region Sörmland",
-        summary="En gemensam strukturbild som visar hur regionen hänger ihop – bostäder, "
-        "arbetsplatser, pendling och grönstruktur – och som kommunerna planerar utifrån.",
-        body="Region Sörmland tog fram strukturbilden tillsammans med länets kommuner. "
-        "Den används som underlag i översiktsplaner och i den regionala "
-        "utvecklingsstrategin.\n\nArbetet visar hur en bild som alla känner igen sig i gör "
-        "det lättare att prioritera mellan orter, stråk och investeringar.",
-        contact_name="Kontaktperson regional planering",
-        contact_email="regional.planering@example.se",
-        challenges=["samhallsplanering"],
-    ),
-    dict(
-        slug="ystad-regional-karna",
-        title="Ystad som regional kärna med gemensam målbild för sydöstra Skåne",
-        organisation="Ystads kommun",
-        summary="Kommunerna i sydöstra Skåne enades om en gemensam målbild där Ystad är "
-        "regional kärna, med samordnad planering för bostäder, näringsliv och kollektivtrafik.",
-        body="Målbilden tog form i ett samarbete mellan flera kommuner och Region Skåne. Den "
-        "gör det möjligt att tala med en röst om infrastruktur och att dela på funktioner "
-        "som en enskild kommun inte bär själv.",
-        contact_name="Kontaktperson samhällsplanering",
-        contact_email="samhallsplanering@example.se",
-        challenges=["samhallsplanering", "foretagsklimat"],
-    ),
-    dict(
-        slug="vgr-lokala-processledare",
-        title="Coachning av lokala processledare",
-        organisation="Västra Götalandsregionen",
-        summary="Regionen coachar lokala processledare som driver utvecklingsarbete på "
-        "landsbygden, så att lokala initiativ får metodstöd och nätverk.",
-        body="Processledarna får handledning i grupp och enskilt, och möts regelbundet för "
-        "att dela erfarenheter. Modellen har gjort det lättare för föreningar och "
-        "bygdegrupper att gå från idé till genomförande.",
-        contact_name="Kontaktperson landsbygdsutveckling",
-        contact_email="landsbygd@example.se",
-        challenges=["lokal-utveckling", "delaktighet"],
-    ),
-    dict(
-        slug="jamtland-fler-roster",
-        title="Fler röster i den regionala utvecklingsstrategin",
-        organisation="Region Jämtland Härjedalen",
-        summary="Regionen lät fler komma till tals när utvecklingsstrategin togs fram: unga, "
-        "företagare, föreningar och invånare i glesa delar av länet.",
-        body="Dialogen fördes både digitalt och på plats runt om i länet. Resultatet blev "
-        "en strategi som fler känner igen sig i och vill arbeta efter.",
-        contact_name="Kontaktperson regional utveckling",
-        contact_email="regional.utveckling@example.se",
-        challenges=["delaktighet", "samhallsplanering"],
-    ),
-    dict(
-        slug="varberg-lokal-utvecklingspeng",
-        title="Lokal utvecklingspeng",
-        organisation="Varbergs kommun",
-        summary="En enkel modell där lokala föreningar söker mindre summor för att utveckla "
-        "sin ort, med snabba beslut och lite administration.",
-        body="Ansökan görs på en sida och beslut fattas inom några veckor. Kommunen har sett "
-        "att små summor med kort väg till beslut sätter igång mycket ideellt engagemang.",
-        contact_name="Kontaktperson landsbygd",
-        contact_email="landsbygd.varberg@example.se",
-        challenges=["lokal-utveckling", "forenkling"],
-    ),
-    dict(
-        slug="kramfors-bygdemedel",
-        title="Bygdemedel för lokal utveckling",
-        organisation="Kramfors kommun",
-        summary="Kramfors fördelar medel till bygderna, där lokala grupper själva prioriterar "
-        "vad pengarna ska användas till.",
-        body="Modellen bygger på förtroende för att de som bor på orten vet bäst vad som "
-        "behövs. Kommunen följer upp och sprider goda exempel mellan bygderna.",
-        contact_name="Kontaktperson näringsliv och utveckling",
-        contact_email="utveckling.kramfors@example.se",
-        challenges=["lokal-utveckling", "foretagsklimat"],
-    ),
-]
+from lunchkafe.demo_guide import PLACE_DEVELOPMENT, load_guide
 
 CAFES = [
     (
@@ -145,8 +56,8 @@ CAFES = [
 ]
 
 WORKSHOP_DESCRIPTION = (
-    "En workshop i sex steg för dig som leder platsutveckling: förankring, nulägesanalys, "
-    "gemensam målbild, prioritering av insatser, genomförande och långsiktig organisering."
+    "En workshop i sex steg för dig som leder platsutveckling: förankring, kartläggning, "
+    "analys av nuläget, gemensam målbild, handlingsplan och långsiktig organisering."
     "\n\nVi arbetar i mindre grupper med exempel från kommuner och regioner. Ta gärna med "
     "en kollega."
 )
@@ -182,12 +93,7 @@ async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
             return False
         if has_guide:
             raise DemoAlreadyLoaded()
-        for slug, name, description in CHALLENGES:
-            await add_challenge(session, slug=slug, name=name, description=description)
-        for example in EXAMPLES:
-            fields = dict(example)
-            challenge_slugs = list(fields.pop("challenges"))
-            await add_example(session, challenge_slugs=challenge_slugs, **fields)  # type: ignore[arg-type]
+        await load_guide(session)
 
         series = await create_series(
             session,
@@ -223,6 +129,13 @@ async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
             )
             for example_slug, note in links:
                 await link_example(session, event_id=event.id, example_slug=example_slug, note=note)
+            if week == 3:
+                await link_method(
+                    session,
+                    event_id=event.id,
+                    tip_slug="hitta-gemensamma-mal-och-resurser",
+                    note="Samma mål över kommungränserna.",
+                )
 
         starts = datetime.combine(workshop_day, time(9, 0), tz)
         workshop = await create_event(
@@ -251,6 +164,12 @@ async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
             event_id=workshop.id,
             example_slug="jamtland-fler-roster",
             note="Förankring genom dialog.",
+        )
+        await link_method(
+            session,
+            event_id=workshop.id,
+            process_slug=PLACE_DEVELOPMENT.slug,
+            note="Workshoppen följer metodens sex steg.",
         )
     return True
 

@@ -20,6 +20,8 @@ ALL_EXAMPLES = {
     "jamtland-fler-roster",
     "varberg-lokal-utvecklingspeng",
     "kramfors-bygdemedel",
+    "en-vag-in-for-foretag",
+    "lansstyrelsen-kompetenslyft",
 }
 
 
@@ -45,7 +47,7 @@ async def test_guide_lists_every_example_and_filters_by_challenge(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert example_links(response.text) == ALL_EXAMPLES
-    assert "6 exempel" in response.text
+    assert "8 exempel" in response.text
     text = unescape(response.text)
     assert "Region Sörmland" in text
     assert "Lokal utveckling" in text  # the challenge filter offers each challenge
