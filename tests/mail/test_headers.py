@@ -187,3 +187,36 @@ def test_any_subject_and_display_name_read_back_as_written(
     assert spec(to) == ("anna@räksmörgås.se" if wire.utf8 else "anna@xn--rksmrgs-5wao1o.se")
     for line in message.as_bytes(policy=wire).split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
         assert len(line) <= 998
+
+
+async def test_every_kind_of_mail_names_who_runs_the_service(
+    services: Services, every_kind: Drafts
+) -> None:
+    """Each mail's footer names the agency, its contact and the privacy and accessibility
+    pages (issue 13), whatever footer of its own the kind has, in the mail's language."""
+    agency = dataclasses.replace(
+        services.settings,
+        agency_name="Länsstyrelsen i Exempellän",
+        agency_email="kontakt@lansstyrelsen.example.se",
+        partner_network="",
+        base_url="https://lunchkafe.example.se",
+    )
+    now = utcnow()
+    messages = [compose.render(draft, agency, now) for draft in every_kind.attendee]
+    messages.append(account_mail.render(every_kind.account, agency, now))
+    assert len(messages) == len(ATTENDEE_KINDS) + 1
+    for message in messages:
+        for kind in ("plain", "html"):
+            body = message.get_body((kind,))
+            assert body is not None
+            content = body.get_content()
+            assert "Lunchkafé drivs av Länsstyrelsen i Exempellän." in content, message["Subject"]
+            assert "kontakt@lansstyrelsen.example.se" in content
+            for page in ("about", "privacy", "accessibility"):
+                assert f"https://lunchkafe.example.se/{page}?lang=sv" in content, (kind, page)
+    english = dataclasses.replace(every_kind.attendee[0])
+    english.registration.language = "en"
+    text = compose.render(english, agency, now).get_body(("plain",))
+    assert text is not None
+    assert "Lunchkafé is run by Länsstyrelsen i Exempellän." in text.get_content()
+    assert "https://lunchkafe.example.se/privacy?lang=en" in text.get_content()
