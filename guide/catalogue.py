@@ -87,7 +87,7 @@ async def challenge_counts(session: AsyncSession) -> list[ChallengeCount]:
         rows = await session.execute(
             select(column, func.count()).select_from(table).group_by(column)
         )
-        counted.append({challenge_id: n for challenge_id, n in rows.tuples()})
+        counted.append({challenge_id: n for challenge_id, n in rows.all()})
     return [
         ChallengeCount(c, counted[0].get(c.id, 0), counted[1].get(c.id, 0), counted[2].get(c.id, 0))
         for c in every

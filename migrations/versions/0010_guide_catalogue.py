@@ -29,7 +29,7 @@ depends_on: str | Sequence[str] | None = None
 
 ORGANISATION_TYPES = ("kommun", "region", "lansstyrelse", "myndighet")
 # Filled in on existing rows, then dropped: the models give every new row its values.
-FILLED = {
+FILLED: dict[str, sa.TextClause] = {
     "region": sa.text("''"),
     "activities": sa.text("'[]'"),
     "results": sa.text("'[]'"),
@@ -243,34 +243,64 @@ def upgrade() -> None:
             batch_op.f("ix_guide_step_examples_example_id"), ["example_id"], unique=False
         )
 
+    # Columns of existing tables are added in place, never by copying the table (Alembic's
+    # batch mode on SQLite): dropping the old copy of guide_examples or challenges would fire
+    # ON DELETE CASCADE (foreign keys are on, foundation.database) and take every example's
+    # challenges and every event's linked examples with it.
+    sqlite = op.get_bind().dialect.name == "sqlite"
     # Existing challenges keep their alphabetical order (all at 0, ties by name).
-    with op.batch_alter_table("challenges", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("position", sa.Integer(), nullable=False, server_default=sa.text("0"))
+    op.add_column(
+        "challenges",
+        sa.Column("position", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    )
+    for column, value in FILLED.items():
+        op.add_column(
+            "guide_examples",
+            sa.Column(column, FILLED_TYPES[column], nullable=False, server_default=value),
         )
-    with op.batch_alter_table("challenges", schema=None) as batch_op:
-        batch_op.alter_column("position", existing_type=sa.Integer(), server_default=None)
+    # Existing examples are dated the day of the migration (SQLite adds a NOT NULL column
+    # only with a constant default).
+    migrated_on = sa.text(f"'{date.today().isoformat()}'")
+    for column in ("published_on", "updated_on"):
+        op.add_column(
+            "guide_examples",
+            sa.Column(column, sa.Date(), nullable=False, server_default=migrated_on),
+        )
+    for column, column_type in (
+        ("inhabitants", sa.Integer()),
+        ("project_owner", sa.String(length=200)),
+        ("project_period", sa.String(length=100)),
+        ("funding", sa.String(length=300)),
+    ):
+        op.add_column("guide_examples", sa.Column(column, column_type, nullable=True))
+    kinds = ", ".join(f"'{kind}'" for kind in ORGANISATION_TYPES)
+    if sqlite:
+        # SQLite adds no constraint to a table, but a new column may carry its own.
+        op.execute(
+            "ALTER TABLE guide_examples ADD COLUMN organisation_type VARCHAR(20)"
+            f" CONSTRAINT ck_guide_examples_organisation_type"
+            f" CHECK (organisation_type IN ({kinds}))"
+        )
+    else:
+        op.add_column(
+            "guide_examples", sa.Column("organisation_type", sa.String(length=20), nullable=True)
+        )
+        op.create_check_constraint(
+            op.f("ck_guide_examples_organisation_type"),
+            "guide_examples",
+            f"organisation_type IN ({kinds})",
+        )
+        # The models give every new row its values; SQLite keeps the defaults, as dropping
+        # one there means copying the table.
+        op.alter_column("challenges", "position", server_default=None)
+        for column in [*FILLED, "published_on", "updated_on"]:
+            op.alter_column("guide_examples", column, server_default=None)
 
-    with op.batch_alter_table("guide_examples", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("organisation_type", sa.String(length=20), nullable=True))
-        for column, value in FILLED.items():
-            batch_op.add_column(
-                sa.Column(column, FILLED_TYPES[column], nullable=False, server_default=value)
-            )
-        batch_op.add_column(sa.Column("inhabitants", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("project_owner", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("project_period", sa.String(length=100), nullable=True))
-        batch_op.add_column(sa.Column("funding", sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column("published_on", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("updated_on", sa.Date(), nullable=True))
     examples = sa.table(
         "guide_examples",
         sa.column("organisation", sa.String()),
         sa.column("organisation_type", sa.String()),
-        sa.column("published_on", sa.Date()),
-        sa.column("updated_on", sa.Date()),
     )
-    op.execute(examples.update().values(published_on=date.today(), updated_on=date.today()))
     organisation = sa.func.lower(examples.c.organisation)
     for kind, pattern in (
         ("kommun", "% kommun"),
@@ -282,39 +312,26 @@ def upgrade() -> None:
             .where(examples.c.organisation_type.is_(None), organisation.like(pattern))
             .values(organisation_type=kind)
         )
-    with op.batch_alter_table("guide_examples", schema=None) as batch_op:
-        for column, column_type in FILLED_TYPES.items():
-            batch_op.alter_column(column, existing_type=column_type, server_default=None)
-        batch_op.alter_column("published_on", existing_type=sa.Date(), nullable=False)
-        batch_op.alter_column("updated_on", existing_type=sa.Date(), nullable=False)
-        batch_op.create_check_constraint(
-            "organisation_type",
-            sa.column("organisation_type").in_(ORGANISATION_TYPES),
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("guide_examples", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_guide_examples_organisation_type"), type_="check")
-        for column in (
-            "updated_on",
-            "published_on",
-            "language",
-            "contact_phone",
-            "contact_role",
-            "lessons",
-            "results",
-            "activities",
-            "funding",
-            "project_period",
-            "project_owner",
-            "inhabitants",
-            "region",
-            "organisation_type",
-        ):
-            batch_op.drop_column(column)
-    with op.batch_alter_table("challenges", schema=None) as batch_op:
-        batch_op.drop_column("position")
+    # In place, for the reason upgrade() gives (SQLite drops a column itself since 3.35).
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(
+            op.f("ck_guide_examples_organisation_type"), "guide_examples", type_="check"
+        )
+    for column in (
+        "organisation_type",
+        "funding",
+        "project_period",
+        "project_owner",
+        "inhabitants",
+        "updated_on",
+        "published_on",
+        *reversed(FILLED),
+    ):
+        op.drop_column("guide_examples", column)
+    op.drop_column("challenges", "position")
 
     with op.batch_alter_table("guide_step_examples", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_guide_step_examples_example_id"))

@@ -13,6 +13,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from foundation.database import Base
 from foundation.services import Services
@@ -112,4 +114,76 @@ async def test_registrations_made_before_0006_keep_swedish(fresh: Services) -> N
         assert (await conn.execute(text("SELECT name FROM registrations"))).scalar() == (
             "Maria Malm"
         )
+    await upgrade(fresh.engine)
+
+
+async def test_examples_and_challenges_made_before_0010_are_kept(fresh: Services) -> None:
+    """0010 makes the guide a catalogue: existing examples keep every value and their
+    challenges, get empty lists and today's dates, and the organisation type their name
+    says ("… kommun", "Region …"; unknown otherwise, and a wrong one is refused); going back
+    to 0009 keeps the rows."""
+    await upgrade(fresh.engine, "0009")
+    async with fresh.engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO challenges (id, slug, name, description) VALUES (1, 'b', 'B', '')")
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO guide_examples (id, slug, title, organisation, summary, body,"
+                " contact_name, contact_email) VALUES"
+                " (1, 'ystad', 'Y', 'Ystads kommun', 'Kort', 'Lång', 'Erik', 'e@example.se'),"
+                " (2, 'sormland', 'S', 'Region Sörmland', '', '', '', ''),"
+                " (3, 'verket', 'V', 'Tillväxtverket', '', '', '', '')"
+            )
+        )
+        await conn.execute(text("INSERT INTO guide_example_challenges VALUES (1, 1)"))
+        await conn.execute(
+            text(
+                "INSERT INTO events (id, kind, title, summary, description, starts_at, ends_at,"
+                " capacity, status, uid, sequence, waitlist_counter, created_at, updated_at)"
+                " VALUES (1, 'cafe', 'Kafé', '', '', :at, :at, 10, 'published', 'u@x', 0, 0,"
+                " :at, :at)"
+            ),
+            {"at": datetime(2027, 1, 13, 11, 0)},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO event_guide_links (id, event_id, example_id, position, note)"
+                " VALUES (1, 1, 2, 0, 'Varför')"
+            )
+        )
+
+    async def linked(conn: AsyncConnection) -> list[tuple[Any, ...]]:
+        """Each example's challenges and events: what copying a table on SQLite once lost."""
+        challenged = await conn.execute(text("SELECT * FROM guide_example_challenges"))
+        discussed = await conn.execute(text("SELECT event_id, example_id FROM event_guide_links"))
+        return [*map(tuple, challenged.all()), *map(tuple, discussed.all())]
+
+    await upgrade(fresh.engine)
+    async with fresh.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT e.slug, e.organisation_type, e.summary, e.contact_email, e.region,"
+                    " c.position FROM guide_examples e"
+                    " JOIN guide_example_challenges ON example_id = e.id"
+                    " JOIN challenges c ON c.id = challenge_id"
+                )
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [("ystad", "kommun", "Kort", "e@example.se", "", 0)]
+        types = (
+            await conn.execute(text("SELECT organisation_type FROM guide_examples ORDER BY id"))
+        ).scalars()
+        assert list(types) == ["kommun", "region", None]
+        assert await linked(conn) == [(1, 1), (1, 2)]
+    with pytest.raises(IntegrityError):
+        async with fresh.engine.begin() as conn:
+            await conn.execute(text("UPDATE guide_examples SET organisation_type = 'bolag'"))
+
+    await downgrade(fresh.engine, "0009")
+    async with fresh.engine.connect() as conn:
+        kept = (await conn.execute(text("SELECT slug FROM guide_examples ORDER BY id"))).scalars()
+        assert list(kept) == ["ystad", "sormland", "verket"]
+        assert await linked(conn) == [(1, 1), (1, 2)]
     await upgrade(fresh.engine)
