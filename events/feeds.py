@@ -10,6 +10,7 @@ process agrees. With Redis the built bytes are shared by all processes.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
@@ -22,10 +23,14 @@ from events.calendar import build_feed
 from events.entries import public_entry
 from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventRemoval, EventStatus, Series
+from foundation import metrics
 from foundation.conditional import CalendarFile
 from foundation.feed_cache import FeedCache, FeedMemo
+from foundation.outage import is_unreachable
 from foundation.settings import FEEDS_KEEP_ENDED_DAYS
 from foundation.site_paths import url
+
+log = logging.getLogger("lunchkafe.feeds")
 
 # A cancelled event stays in public feeds this long as STATUS:CANCELLED, so subscribers
 # see it struck through, then drops out (ICAL.md, feeds rule 5).
@@ -113,16 +118,59 @@ async def public_feed(
     now: datetime,
     series_slug: str | None = None,
 ) -> CalendarFile:
-    """All published events, or one series, as a calendar file. Raises SeriesNotFound."""
+    """All published events, or one series, as a calendar file. Raises SeriesNotFound.
+
+    While the database is unreachable, the copy last built for the feed is served (if this
+    process or the shared cache has one) rather than an error: a calendar keeps its events.
+    """
     scope = f"series:{series_slug}" if series_slug else "all"
+    try:
+        return await _current_feed(
+            transaction,
+            cache,
+            memo,
+            base_url=base_url,
+            site_name=site_name,
+            now=now,
+            series_slug=series_slug,
+            scope=scope,
+        )
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        last = await cache.get(_last_built(scope))
+        if last is None:
+            raise
+        metrics.feed_answered("stale")
+        log.warning("database unreachable (%s): a feed's last copy served", type(exc).__name__)
+        return last
+
+
+def _last_built(scope: str) -> str:
+    return f"feed-last:{scope}"
+
+
+async def _current_feed(
+    transaction: Transaction,
+    cache: FeedCache,
+    memo: FeedMemo,
+    *,
+    base_url: str,
+    site_name: str,
+    now: datetime,
+    series_slug: str | None,
+    scope: str,
+) -> CalendarFile:
     remembered = memo.key(scope)
     if remembered is not None and (hit := await cache.get(remembered)) is not None:
+        metrics.feed_answered("hit")
         return hit
     # One build at a time per feed: after a change, concurrent pollers wait for it
     # instead of each building the same thousands of events.
     async with memo.lock(scope):
         remembered = memo.key(scope)
         if remembered is not None and (hit := await cache.get(remembered)) is not None:
+            metrics.feed_answered("hit")
             return hit
         async with transaction() as session:
             series = None
@@ -145,6 +193,7 @@ async def public_feed(
             memo.remember(scope, key)
             cached = await cache.get(key)
             if cached is not None:
+                metrics.feed_answered("hit")
                 return cached
             events = (
                 await session.scalars(
@@ -158,6 +207,8 @@ async def public_feed(
         body = await asyncio.to_thread(build_feed, entries, name=name)
         file = CalendarFile.of(body, modified)
         await cache.put(key, file)
+        await cache.put(_last_built(scope), file)  # what an outage of the database serves
+        metrics.feed_answered("miss")
         return file
 
 

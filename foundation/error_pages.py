@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from python_multipart.exceptions import FormParserError
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foundation.errors import N_, DomainError
 from foundation.i18n import catalogued, translations
+from foundation.outage import RETRY_AFTER, UNREACHABLE, is_unreachable
 from foundation.problems import PROBLEM_JSON, problem, problem_for
 from foundation.rendering import language_of, render, said
 from foundation.response_headers import HeaderPolicy
@@ -40,9 +42,15 @@ MSG_METHOD_NOT_ALLOWED = N_("Sidan finns, men den går inte att använda på det
 MSG_BAD_REQUEST = N_("Begäran gick inte att ta emot.")
 MSG_SERVER_ERROR = N_("Något gick fel hos oss. Försök igen om en stund.")
 MSG_BAD_FORM = N_("Formuläret kom fram trasigt. Ladda om sidan och försök igen.")
+MSG_UNAVAILABLE = N_(
+    "Tjänsten är tillfälligt otillgänglig. Inget av det du skrev har sparats. "
+    "Försök igen om en liten stund."
+)
 
 # Codes the API has always answered for errors no handler chose.
-_CODES = {404: "not_found", 500: "server_error"}
+_CODES = {404: "not_found", 500: "server_error", 503: "unavailable"}
+# What an outage of the database raises: answered by `database_unreachable`.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (*UNREACHABLE, DBAPIError)
 
 
 def _message(status: int, detail: str) -> str:
@@ -122,6 +130,19 @@ async def bad_form(request: Request, exc: Exception) -> Response:
     """
     assert isinstance(exc, FormParserError)
     return _answer(request, 400, MSG_BAD_FORM)
+
+
+async def database_unreachable(request: Request, exc: Exception) -> Response:
+    """The database is away (foundation.outage) → 503 with Retry-After, a calm page or a
+    problem; logged as one line with the error's type (its message may quote a row). Any
+    other database error goes on to `server_error`."""
+    if not is_unreachable(exc):
+        raise exc
+    log.warning("database unreachable (%s); answered 503", type(exc).__name__)
+    retry = {"Retry-After": str(RETRY_AFTER)}  # RFC 9110 §10.2.3: seconds
+    if request.url.path.startswith("/api/"):
+        return problem(503, "unavailable", MSG_UNAVAILABLE, headers=retry, retry_after=RETRY_AFTER)
+    return _page(request, 503, translations(language_of(request)).gettext(MSG_UNAVAILABLE), retry)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -121,6 +122,13 @@ class Settings:
     dpo_email: str = DEMO_DPO_EMAIL  # dataskyddsombud (GDPR art. 37–39)
     partner_network: str = DEMO_PARTNER_NETWORK  # "" for none
     accessibility_report_url: str = DIGG_REPORT_URL
+    # Operations (README: Operating it): /metrics answers only to this bearer token, and is
+    # off (404) without it; a worker serves its own on WORKER_METRICS_PORT when set; with
+    # PROMETHEUS_MULTIPROC_DIR (prometheus-client's own variable) every process on the host
+    # writes there and /metrics sums them.
+    metrics_token: str | None = field(default=None, repr=False)
+    worker_metrics_port: int | None = None
+    metrics_dir: str | None = None
 
     def __repr__(self) -> str:
         # Settings end up in tracebacks and debug lines: no password of any URL, no key.
@@ -215,6 +223,7 @@ class Settings:
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
                 f"got {environ.get('LOG_LEVEL')!r}"
             )
+        operations = _operations(environ)
         secret_key = environ.get("SECRET_KEY") or ""
         if not secret_key:
             if not database_url.startswith("sqlite"):
@@ -270,7 +279,38 @@ class Settings:
             log_format=log_format,
             log_level=log_level,
             **_agency(environ),
+            metrics_token=operations.metrics_token,
+            worker_metrics_port=operations.worker_metrics_port,
+            metrics_dir=operations.metrics_dir,
         )
+
+
+class _Operations(NamedTuple):
+    metrics_token: str | None
+    worker_metrics_port: int | None
+    metrics_dir: str | None
+
+
+def _operations(environ: Mapping[str, str]) -> _Operations:
+    """METRICS_TOKEN, WORKER_METRICS_PORT and PROMETHEUS_MULTIPROC_DIR (see the fields)."""
+    token = (environ.get("METRICS_TOKEN") or "").strip() or None
+    if token is not None and (len(token) < 16 or not token.isascii() or " " in token):
+        # A bearer token travels in a header (RFC 6750 §2.1): printable ASCII, and long
+        # enough that guessing it is hopeless (README: `secrets.token_urlsafe()`).
+        raise ConfigurationError("METRICS_TOKEN must be at least 16 ASCII characters, no spaces")
+    port = None
+    if (environ.get("WORKER_METRICS_PORT") or "").strip():
+        port = _int(environ, "WORKER_METRICS_PORT", 0)
+        if not 0 < port < 65536:
+            raise ConfigurationError(f"WORKER_METRICS_PORT must be between 1 and 65535, got {port}")
+        if token is None:
+            raise ConfigurationError("WORKER_METRICS_PORT needs METRICS_TOKEN, which it answers to")
+    directory = (environ.get("PROMETHEUS_MULTIPROC_DIR") or "").strip() or None
+    if directory is not None and not Path(directory).is_dir():
+        raise ConfigurationError(
+            f"PROMETHEUS_MULTIPROC_DIR={directory!r} is not a directory; create it (empty) first"
+        )
+    return _Operations(token, port, directory)
 
 
 def _agency(environ: Mapping[str, str]) -> dict[str, str]:

@@ -135,7 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="only when there are no events")
     serve = commands.add_parser("serve", help="serve the web app with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--reload", action="store_true")
+    serve.add_argument(
+        "--reload",
+        action="store_true",
+        help="restart on every change to the code or a template (when developing)",
+    )
 
     years = f"{EARLIEST.year}–{LATEST.year - 1}"
     past = "accept a time before now (recording a past event); refused otherwise"
@@ -263,6 +267,9 @@ def _reader_gone() -> int:
     return 128 + signal.SIGPIPE
 
 
+WEB_GRACE_SECONDS = 20
+
+
 def _serve(settings: Settings, args: Any) -> int:
     import uvicorn
 
@@ -271,7 +278,13 @@ def _serve(settings: Settings, args: Any) -> int:
         host=args.host,
         port=settings.port,
         reload=args.reload,
+        # Pages read each template once per process (foundation.rendering): a template
+        # edited while developing takes effect by a restart.
+        reload_includes=["*.html", "*.txt"] if args.reload else None,
         access_log=False,
+        # On SIGTERM requests in flight finish, for at most this many seconds (the Procfile
+        # says the same; a supervisor should wait longer, README: Operating it).
+        timeout_graceful_shutdown=WEB_GRACE_SECONDS,
     )
     return 0
 

@@ -2,7 +2,9 @@
 
 One report, read by the health probes (web/health.py): the database, Redis (when REDIS_URL is
 set), the mail waiting in the outbox, and when a delivery worker was last seen (its heartbeat
-lives in the database, so it outlives Redis). `problems` says in words what is wrong.
+lives in the database, so it outlives Redis). `problems` says in words what is wrong; `ready`
+is False when the database is unreachable, or, with REDIS_URL set (so mail is a separate
+worker's job), when no worker has beaten within WORKER_GONE_AFTER: mail has stopped.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from foundation.services import Services
 from foundation.timestamps import utcnow
 from mail.heartbeat import last_heartbeat
 from mail.outbox import backlog
+from mail.outbox_counts import counts_by_status
 
 # Seconds each check may take by default: long enough that a SQLite database busy with a
 # burst of bookings is not taken for gone.
 READINESS_TIMEOUT = 2.0
 # A worker writes a heartbeat every 10 s (the in-process runner of a web process too).
 WORKER_SILENT_AFTER = timedelta(seconds=60)
+# Twelve missed heartbeats: a worker restarting or riding out a database blip beats again
+# well within this, so a worker silent this long is stopped (issue 13: two minutes).
+WORKER_GONE_AFTER = timedelta(minutes=2)
 # Mail due longer than this means delivery is not keeping up (or not running).
 MAIL_LATE_AFTER = timedelta(minutes=10)
 
@@ -42,9 +48,23 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
     @property
+    def worker_gone(self) -> bool:
+        """With REDIS_URL set, no worker has beaten within WORKER_GONE_AFTER (or ever)."""
+        if self.redis is None or not self.database:  # no REDIS_URL: the web process sends
+            return False
+        seen = self.worker_seen_seconds_ago
+        return seen is None or seen > WORKER_GONE_AFTER.total_seconds()
+
+    @property
+    def ready(self) -> bool:
+        return self.database and not self.worker_gone
+
+    @property
     def status(self) -> str:
         if not self.database:
             return "unavailable"
+        if self.worker_gone:
+            return "worker_stopped"
         return "degraded" if self.problems else "ok"
 
     def as_json(self) -> dict[str, Any]:
@@ -80,6 +100,10 @@ async def check(built: Services, within: float = READINESS_TIMEOUT) -> Report:
         seen = report.worker_seen_seconds_ago
         if seen is None:
             report.problems.append("no mail worker has been seen")
+        elif report.worker_gone:
+            report.problems.append(
+                "the mail worker has not been seen for over two minutes: mail is not sent"
+            )
         elif seen > WORKER_SILENT_AFTER.total_seconds():
             report.problems.append("the mail worker has not been seen for a while")
         late = report.oldest_due_seconds
@@ -117,3 +141,31 @@ async def _redis(url: str | None, within: float) -> bool | None:
     finally:
         await client.aclose()
     return True
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """What the metrics read from the database at scrape time."""
+
+    outbox: dict[str, int]
+    oldest_due_seconds: float
+    worker_seen_seconds_ago: float | None
+
+
+async def gauges(built: Services, within: float = READINESS_TIMEOUT) -> Gauges | None:
+    """Outbox rows by status, how long the oldest due mail has waited, and when a worker was
+    last seen; None when the database does not answer within `within` seconds."""
+    now = utcnow()
+    try:
+        async with asyncio.timeout(within), built.sessionmaker() as session:
+            outbox = await counts_by_status(session)
+            waiting = await backlog(session, now)
+            heartbeat = await last_heartbeat(session)
+    except Exception:  # unreachable or timed out: the scrape still answers, without these
+        return None
+    oldest = waiting.oldest_due_at
+    return Gauges(
+        outbox=outbox,
+        oldest_due_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+        worker_seen_seconds_ago=(now - heartbeat.seen_at).total_seconds() if heartbeat else None,
+    )

@@ -15,8 +15,9 @@ from pydantic.config import JsonDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from foundation import ids  # also registers {name:id} before the routes compile
+from foundation import ids, metrics  # ids registers {name:id} before the routes compile
 from foundation.body_limit import API_LIMIT
+from foundation.errors import DomainError
 from foundation.i18n import accepted_language
 from foundation.json_body import json_object
 from foundation.openapi import Operation, Reply, versioned
@@ -129,16 +130,23 @@ async def create_registration(request: Request) -> Response:
             smtputf8=app.settings.smtp_utf8,
         )
     except errors.InvalidAttendee as exc:
+        metrics.booked("invalid")
         # A wrong type says more than "empty": the model's message wins for its field.
         raise errors.InvalidAttendee({**exc.fields, **_said(typed.errors)}) from None
     if typed.errors:
+        metrics.booked("invalid")
         raise errors.InvalidAttendee(_said(typed.errors))
 
     # Refusals (no such event, closed, too many bookings) answer as problem documents
     # through the app's one handler for domain errors (foundation.error_pages).
-    result = await booking.book_within_limits(
-        app, client_host(request), attendee, event_id=event_id
-    )
+    try:
+        result = await booking.book_within_limits(
+            app, client_host(request), attendee, event_id=event_id
+        )
+    except DomainError as exc:
+        metrics.booking_refused(exc.code)
+        raise
+    metrics.booked(metrics.booking_outcome(created=result.created, confirmed=result.confirmed))
     # The same answer for a new booking and a repeat (registrations/receipt.py): whether the
     # address got a seat, a place in line or already held one goes by mail to the address.
     received = receipt.for_event(attendee.email, result.event)

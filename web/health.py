@@ -2,9 +2,12 @@
 
 Both answer JSON with the same report: the database, Redis (when REDIS_URL is set), the mail
 waiting in the outbox, and when a delivery worker was last seen (its heartbeat lives in the
-database, so it outlives Redis). `/readyz` answers 503 only when the database is unreachable,
-because without it nothing can be served; a degraded state that still serves (Redis away,
-mail waiting, no worker seen lately) answers 200 and says what is wrong.
+database, so it outlives Redis). `/readyz` answers 503 when the database is unreachable,
+because without it nothing can be served, and, with REDIS_URL set, when no worker has beaten
+for two minutes (status "worker_stopped"): pages still answer, but no mail goes out. A
+degraded state that still serves (Redis away, mail waiting, a worker late) answers 200 and
+says what is wrong. A load balancer should route by `/healthz` (or the database alone): a
+stopped worker is no reason to take every web process out (README: Operating it).
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: 503 when the database is unreachable, else 200 with the report."""
+    """Readiness: 503 when the database is unreachable or (with REDIS_URL) the worker has
+    stopped, else 200; the report either way."""
     report = await check(services(request))
     return JSONResponse(
         report.as_json(),
-        status_code=503 if not report.database else 200,
+        status_code=200 if report.ready else 503,
         headers={"cache-control": "no-store"},
     )
 

@@ -25,13 +25,17 @@ import os
 import signal
 import socket
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any, cast
 
 import redis.asyncio as aioredis
+import uvicorn
 from arq import create_pool
 from arq.connections import ArqRedis
 from arq.worker import Worker, create_worker
 
+from foundation import metrics
 from foundation.logs import configure_logging
 from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
@@ -272,6 +276,31 @@ async def _pings(client: aioredis.Redis) -> bool:
     return True
 
 
+def serve_metrics(settings: Settings, port: int) -> Callable[[], None]:
+    """Serve this worker's `/metrics` on `port` (WORKER_METRICS_PORT), under METRICS_TOKEN,
+    from a thread of its own, so a busy delivery run never delays a scrape; returns how to
+    stop it. uvicorn off the main thread leaves this process's signal handlers alone."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            metrics.worker_app(settings),
+            host="0.0.0.0",  # noqa: S104  (scraped from elsewhere; the token guards it)
+            port=port,
+            lifespan="off",
+            access_log=False,
+            log_config=None,  # keep LOG_FORMAT's handlers
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, name="worker-metrics", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+    return stop
+
+
 async def serve(settings: Settings) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     services = Services.build(settings)
@@ -279,10 +308,14 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, process.stop.set)
+    port = settings.worker_metrics_port
+    stop_metrics = serve_metrics(settings, port) if port else None
     try:
         await process.run()
     finally:
         await services.close()
+        if stop_metrics is not None:
+            stop_metrics()
     log.info("worker stopped")
 
 

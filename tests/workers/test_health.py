@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from lunchkafe.app import create_app
+from mail.heartbeat import beat
 from tests.conftest import make_settings
 from tests.factories import book, make_event
 from workers.jobs import record_heartbeat
@@ -72,3 +74,35 @@ async def test_without_a_database_ready_says_503_and_alive_says_200(
     assert ready.json()["redis"] == {"reachable": False}
     assert alive.status_code == 200
     assert alive.json()["status"] == "unavailable"
+
+
+async def test_with_redis_a_worker_silent_for_two_minutes_is_not_ready(
+    services: Services, tmp_path: Path
+) -> None:
+    """With REDIS_URL set, mail is the worker's job: no heartbeat for two minutes is a 503
+    (issue 13), while a worker seen lately keeps it 200 even with Redis away."""
+    settings = make_settings(
+        services.settings.database_url, tmp_path, REDIS_URL="redis://127.0.0.1:1/0"
+    )
+    built = Services.build(settings)
+    transport = httpx.ASGITransport(app=create_app(settings, built))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            never = await c.get("/readyz")
+            stopped_at = utcnow() - timedelta(minutes=2, seconds=5)
+            async with built.transaction() as session:
+                await beat(
+                    session, worker="host:1", started_at=stopped_at, redis_ok=True, now=stopped_at
+                )
+            silent = await c.get("/readyz")
+            await record_heartbeat(built, worker="host:2", started_at=utcnow(), redis_ok=False)
+            seen = await c.get("/readyz")
+    finally:
+        await built.close()
+    for answer in (never, silent):
+        assert answer.status_code == 503
+        assert answer.json()["status"] == "worker_stopped"
+        assert answer.json()["database"] == {"reachable": True}
+    assert "over two minutes" in " ".join(silent.json()["problems"])
+    assert seen.status_code == 200
+    assert seen.json()["status"] == "degraded"  # Redis is away; mail still goes out

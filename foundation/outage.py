@@ -1,0 +1,33 @@
+"""The database is unreachable: the errors that say so, and what a visitor gets meanwhile.
+
+A page or API call that needs the database answers 503 with `Retry-After` (RFC 9110
+§15.6.4, §10.2.3) instead of a 500: the fault is ours and passing, and a client or a
+calendar may come back. Public feeds serve their last copy instead (events/feeds.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+# Seconds a client is asked to wait: a database restart or fail-over takes about this long.
+RETRY_AFTER = 30
+
+# What the drivers raise when the server is away: refused or reset connections (asyncpg
+# raises OSError subclasses at connect), a pool that cannot hand out a connection, and the
+# DB-API's operational and interface errors (SQLite's "unable to open database", a
+# PostgreSQL connection closed mid-query).
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached now, rather than a bug."""
+    if isinstance(exc, UNREACHABLE):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
