@@ -16,8 +16,10 @@ import templates
 from foundation.body_limit import BodyLimit
 from foundation.cors import PublicReads
 from foundation.error_pages import (
+    DATABASE_ERRORS,
     ErrorsInsideStarlette,
     bad_form,
+    database_unreachable,
     domain_error,
     http_error,
     server_error,
@@ -39,6 +41,7 @@ from web import (
     guide_pages,
     health,
     mailbox_pages,
+    metrics,
     organiser_accounts,
     organiser_api,
     organiser_attendees,
@@ -93,6 +96,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *booking_api.routes,
         *api_docs.routes,
         *health.routes,
+        *metrics.routes,
         *site_icon.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -112,6 +116,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             HTTPException: http_error,
             FormParserError: bad_form,
             DomainError: domain_error,  # every refusal no handler answered itself
+            # The database away: 503 and Retry-After, not a 500 (foundation.outage).
+            **dict.fromkeys(DATABASE_ERRORS, database_unreachable),
             Exception: server_error,
         },
         header_policy=header_policy,

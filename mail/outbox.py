@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foundation import metrics
 from foundation.database import conflict_insert
 from foundation.errors import N_, DomainError
 from foundation.ids import is_id
@@ -45,6 +46,8 @@ async def enqueue(
     )
     # Tells the unit of work to nudge the delivery worker once this commits.
     session.info["outbox_written"] = True
+    if kind == MessageKind.PROMOTED:  # every promotion writes its invite here, once
+        metrics.promoted_on_commit(session)
 
 
 @dataclass(frozen=True)

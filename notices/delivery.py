@@ -23,6 +23,7 @@ from typing import Protocol
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foundation import metrics
 from foundation.services import Services
 from foundation.settings import Settings
 from foundation.timestamps import utcnow
@@ -324,7 +325,9 @@ async def _send_claimed(
         for row, message in lane:
             if stop.is_set() or not claim.holds(row):
                 continue  # handed back below, or already another worker's
+            started = time.perf_counter()
             outcome = await postbox.send(message)
+            metrics.mail_answered(outcome.status, time.perf_counter() - started)
             # Recorded before the next send: after a crash only the message on the wire
             # (one per connection) can go out again.
             values, counted = _record(row, outcome, utcnow())

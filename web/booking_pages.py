@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from events import links
 from events.opening import BookingClosed
-from foundation import csrf, flash, honeypot, ids  # noqa: F401  (ids registers {name:id} for the routes)
+from foundation import csrf, flash, honeypot, ids, metrics  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.i18n import format_clock
 from foundation.ratelimit import TooManyBookings, client_host
 from foundation.rendering import language_of, page_link, render, said
@@ -57,15 +57,22 @@ async def book_event(request: Request) -> Response:
     try:
         honeypot.check(form)
         attendee = _attendee(request, values)
-        await booking.book_within_limits(app, client_host(request), attendee, event_id=event_id)
+        result = await booking.book_within_limits(
+            app, client_host(request), attendee, event_id=event_id
+        )
     except honeypot.Filled as exc:
+        metrics.booked("spam")
         return await _event_with_errors(request, event_id, values, refused=said(request, exc))
     except TooManyBookings as exc:
+        metrics.booked("rate_limited")
         return _too_many_bookings(request, exc, request.url_for("event", event_id=event_id))
     except errors.InvalidAttendee as exc:
+        metrics.booked("invalid")
         return await _event_with_errors(request, event_id, values, field_errors=exc.fields)
     except BookingClosed as exc:
+        metrics.booked("closed")
         return await _event_with_errors(request, event_id, values, closed=said(request, exc))
+    metrics.booked(metrics.booking_outcome(created=result.created, confirmed=result.confirmed))
     return _to_receipt(request, page_link(request, "event_received", event_id=event_id), attendee)
 
 
@@ -190,15 +197,21 @@ async def book_series(request: Request) -> Response:
     try:
         honeypot.check(form)
         attendee = _attendee(request, values)
-        await booking.book_series_within_limits(
+        result = await booking.book_series_within_limits(
             app, client_host(request), attendee, series_slug=slug
         )
     except honeypot.Filled as exc:
+        metrics.booked("spam")
         return await _series_with_errors(request, slug, values, refused=said(request, exc))
     except errors.InvalidAttendee as exc:
+        metrics.booked("invalid")
         return await _series_with_errors(request, slug, values, field_errors=exc.fields)
     except TooManyBookings as exc:
+        metrics.booked("rate_limited")
         return _too_many_bookings(request, exc, request.url_for("series", slug=slug))
+    for one in result.booked:
+        metrics.booked(metrics.booking_outcome(created=one.created, confirmed=one.confirmed))
+    metrics.booked("closed", len(result.skipped))
     return _to_receipt(request, page_link(request, "series_received", slug=slug), attendee)
 
 

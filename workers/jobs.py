@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from foundation import metrics
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from mail.heartbeat import beat
@@ -47,7 +48,7 @@ async def deliver_mail(ctx: dict[str, Any]) -> dict[str, int]:
     # One delivery run at a time per process (a nudge, the sweep and the outbox timer may
     # coincide), so a crash can cost no more than one run's connections carry.
     lock: asyncio.Lock = ctx["delivery_lock"]  # made by job_context
-    async with lock:
+    async with lock, metrics.job_run("deliver_mail"):
         # A stopping worker sets `stop`: the run ends after the messages on the wire.
         report = await deliver_due(services, stop=ctx.get("stop"))
     if report.handled:
@@ -60,7 +61,7 @@ async def plan_mail(ctx: dict[str, Any]) -> int:
     services: Services = ctx["services"]
     settings = services.settings
     now = utcnow()
-    async with services.transaction() as session:
+    async with metrics.job_run("plan_mail"), services.transaction() as session:
         created = await create_due_reminders(
             session,
             now=now,
@@ -78,8 +79,9 @@ async def plan_mail(ctx: dict[str, Any]) -> int:
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     """Every minute: plan what is due and deliver it, so a lost nudge loses nothing."""
-    planned = await plan_mail(ctx)
-    delivered = await deliver_mail(ctx)
+    async with metrics.job_run("sweep"):
+        planned = await plan_mail(ctx)
+        delivered = await deliver_mail(ctx)
     return {"planned": planned, **delivered}
 
 
