@@ -158,11 +158,12 @@ def mail_answered(status: str, seconds: float) -> None:
 
 @asynccontextmanager
 async def job_run(job: str) -> AsyncIterator[None]:
-    """Count a run of `job`, ok or error (the error goes on to the caller)."""
+    """Count a run of `job`, ok or error (the error goes on to the caller). A run cut off by
+    a stopping process (cancelled) counts as neither: it is no fault worth an alert."""
     started = time.perf_counter()
     try:
         yield
-    except BaseException:
+    except Exception:
         JOB_RUNS.labels(job, "error").inc()
         raise
     else:

@@ -170,3 +170,16 @@ async def test_deliveries_are_counted_by_smtp_class_and_jobs_by_outcome(
         assert sample("lunchkafe_mail_deliveries_total", outcome=k) - before[k] == 1, k
     assert sample("lunchkafe_job_runs_total", job="deliver_mail", outcome="ok") - runs == 1
     assert sample("lunchkafe_mail_send_seconds_count", outcome="sent") - durations == 1
+
+
+async def test_a_failing_job_run_is_counted_as_an_error(tmp_path: Path) -> None:
+    built = Services.build(
+        make_settings("sqlite+aiosqlite:////nonexistent-directory/lunchkafe.db", tmp_path)
+    )
+    errors = sample("lunchkafe_job_runs_total", job="deliver_mail", outcome="error")
+    try:
+        with pytest.raises(Exception, match="unable to open database"):
+            await deliver_mail(job_context(built))
+    finally:
+        await built.close()
+    assert sample("lunchkafe_job_runs_total", job="deliver_mail", outcome="error") - errors == 1
