@@ -63,7 +63,39 @@ async def _run(engine: AsyncEngine, action: object) -> None:
         action(cfg)
 
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
+        async with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite alters a table by copying it and dropping the original (Alembic's batch
+                # mode), and with foreign keys on, that drop fires every ON DELETE rule that
+                # points at it: migration 0007 once cut every event loose from its series. The
+                # pragma is a no-op inside a transaction, so it goes before ours begins.
+                await connection.run_sync(_sqlite_pragma, "PRAGMA foreign_keys=OFF")
+            try:
+                async with connection.begin():
+                    await connection.run_sync(run)
+                    if sqlite:
+                        await connection.run_sync(_no_dangling_references)
+            finally:
+                if sqlite:
+                    await connection.run_sync(_sqlite_pragma, "PRAGMA foreign_keys=ON")
     except CommandError as exc:
         raise MigrationRefused(str(exc)) from None
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    # On the driver's connection: through SQLAlchemy the statement would begin a transaction.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _no_dangling_references(connection: Connection) -> None:
+    """With the checks off, a migration could leave a row pointing at nothing; refuse that
+    (rolling the whole migration back) rather than let the app meet it later."""
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if dangling:
+        tables = sorted({str(row[0]) for row in dangling})
+        raise CommandError(f"rows refer to missing rows in: {', '.join(tables)}")

@@ -187,3 +187,40 @@ async def test_examples_and_challenges_made_before_0010_are_kept(fresh: Services
         assert list(kept) == ["ystad", "sormland", "verket"]
         assert await linked(conn) == [(1, 1), (1, 2)]
     await upgrade(fresh.engine)
+
+
+async def test_events_keep_their_series_through_every_migration(fresh: Services) -> None:
+    """On SQLite a migration that copies `series` (0007 does) dropped the original with
+    foreign keys on, and ON DELETE SET NULL cut every event loose from its series."""
+    await upgrade(fresh.engine, "0001")
+    async with fresh.engine.begin() as conn:
+        at = datetime(2027, 1, 13, 11, 0)
+        await conn.execute(
+            text(
+                "INSERT INTO series (id, slug, title, summary, description, host, created_at)"
+                " VALUES (7, 'vinter', 'Vinterkaféer', '', '', '', :at)"
+            ),
+            {"at": at},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO events (id, series_id, kind, title, summary, description,"
+                " starts_at, ends_at, capacity, status, uid, sequence, waitlist_counter,"
+                " created_at, updated_at) VALUES (1, 7, 'cafe', 'Kafé', '', '', :at, :at, 10,"
+                " 'published', 'u@x', 0, 0, :at, :at)"
+            ),
+            {"at": at},
+        )
+
+    async def series_of_event() -> Any:
+        async with fresh.engine.connect() as conn:
+            return (await conn.execute(text("SELECT series_id FROM events"))).scalar()
+
+    await upgrade(fresh.engine)
+    assert await series_of_event() == 7
+    await downgrade(fresh.engine, "0001")
+    assert await series_of_event() == 7
+    await upgrade(fresh.engine)
+    async with fresh.engine.connect() as conn:  # and the checks are on again afterwards
+        with pytest.raises(IntegrityError):
+            await conn.execute(text("UPDATE events SET series_id = 99"))
