@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from foundation import metrics
 from foundation.services import Services
+from foundation.settings import ConfigurationError
 from lunchkafe.app import create_app
 from tests.conftest import Mail, MailFactory, SmtpServer, make_settings
 from tests.factories import book, mailed_manage_token, make_event
@@ -183,3 +184,20 @@ async def test_a_failing_job_run_is_counted_as_an_error(tmp_path: Path) -> None:
     finally:
         await built.close()
     assert sample("lunchkafe_job_runs_total", job="deliver_mail", outcome="error") - errors == 1
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        ({"METRICS_TOKEN": "short"}, "at least 16"),
+        ({"METRICS_TOKEN": "sixteen chars but spaces"}, "no spaces"),
+        ({"WORKER_METRICS_PORT": "9100"}, "needs METRICS_TOKEN"),
+        ({"METRICS_TOKEN": TOKEN, "WORKER_METRICS_PORT": "70000"}, "between 1 and 65535"),
+        ({"PROMETHEUS_MULTIPROC_DIR": "/nonexistent-directory"}, "not a directory"),
+    ],
+)
+def test_metrics_settings_that_cannot_work_stop_start_up(
+    environ: dict[str, str], says: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match=says):
+        make_settings("sqlite+aiosqlite:///unused.db", tmp_path, **environ)
