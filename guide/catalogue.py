@@ -5,7 +5,7 @@ any of the material is guide.editing."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -148,19 +148,32 @@ async def examples(session: AsyncSession, challenge_slug: str | None = None) -> 
 
 @dataclass(frozen=True)
 class Browse:
-    """The guide's index: every challenge, the one chosen (None: all), and its examples."""
+    """The guide's index: every challenge with its counts, the one chosen (None: all), and
+    the tips, processes and examples under it."""
 
     challenges: list[Challenge]
     chosen: str | None
     examples: list[GuideExample]
+    counts: list[ChallengeCount] = field(default_factory=list)
+    tips: list[GuideTip] = field(default_factory=list)
+    processes: list[GuideProcess] = field(default_factory=list)
 
 
 async def browse(session: AsyncSession, challenge_slug: str | None) -> Browse:
-    """The examples under `challenge_slug`, by title; all of them when it is None or names
-    no challenge (a stale or mistyped link shows everything rather than nothing)."""
-    every = await challenges(session)
+    """The tips (by number), processes and examples (by title) under `challenge_slug`; all
+    of them when it is None or names no challenge (a stale or mistyped link shows everything
+    rather than nothing)."""
+    counts = await challenge_counts(session)
+    every = [count.challenge for count in counts]
     chosen = challenge_slug if challenge_slug in {c.slug for c in every} else None
-    return Browse(every, chosen, await examples(session, chosen))
+    return Browse(
+        every,
+        chosen,
+        await examples(session, chosen),
+        counts,
+        await methods.tips(session, chosen),
+        await methods.processes(session, chosen),
+    )
 
 
 async def get_example(session: AsyncSession, slug: str) -> GuideExample | None:

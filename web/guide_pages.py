@@ -1,35 +1,115 @@
-"""Guide pages: examples filterable by challenge, and one example with its events."""
+"""Guide pages: the catalogue filterable by challenge; one example, tip, process or challenge,
+each with the upcoming sessions that discuss it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from foundation.rendering import render
+from foundation.page_memo import wants_fresh
+from foundation.rendering import language_of, render
 from foundation.services import services
 from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
-from guide import catalogue
+from guide import catalogue, methods
 
 
 async def guide_index(request: Request) -> Response:
-    async with services(request).transaction() as session:
-        found = await catalogue.browse(session, request.query_params.get("challenge") or None)
+    # Shared for a moment per process, as the event pages are (foundation.page_memo).
+    challenge = request.query_params.get("challenge") or None
+    found = await services(request).page(
+        f"guide:{challenge or ''}",
+        lambda session: catalogue.browse(session, challenge),
+        fresh=wants_fresh(request),
+    )
     return render(
         request,
         "guide/index.html",
-        {"challenges": found.challenges, "chosen": found.chosen, "examples": found.examples},
+        {
+            "challenges": found.challenges,
+            "chosen": found.chosen,
+            "examples": found.examples,
+            "counts": found.counts,
+            "tips": found.tips,
+            "processes": found.processes,
+        },
     )
 
 
 async def guide_example(request: Request) -> Response:
-    async with services(request).transaction() as session:
-        found = await catalogue.example_with_events(session, request.path_params["slug"], utcnow())
-    return render(request, "guide/example.html", {"example": found.example, "events": found.events})
+    slug: str = request.path_params["slug"]
+    found = await services(request).page(
+        f"guide_example:{slug}",
+        lambda session: catalogue.example_with_events(session, slug, utcnow()),
+        fresh=wants_fresh(request),
+    )
+    return render(
+        request,
+        "guide/example.html",
+        {"example": found.example, "events": found.events, **_formats(request)},
+    )
+
+
+async def guide_tip(request: Request) -> Response:
+    slug: str = request.path_params["slug"]
+    found = await services(request).page(
+        f"guide_tip:{slug}",
+        lambda session: methods.tip_page(session, slug, utcnow()),
+        fresh=wants_fresh(request),
+    )
+    return render(
+        request,
+        "guide/tip.html",
+        {"page": found, "events": found.events, **_formats(request)},
+    )
+
+
+async def guide_process(request: Request) -> Response:
+    slug: str = request.path_params["slug"]
+    found = await services(request).page(
+        f"guide_process:{slug}",
+        lambda session: methods.process_page(session, slug, utcnow()),
+        fresh=wants_fresh(request),
+    )
+    return render(
+        request,
+        "guide/process.html",
+        {"page": found, "events": found.events, **_formats(request)},
+    )
+
+
+async def guide_challenge(request: Request) -> Response:
+    slug: str = request.path_params["slug"]
+    found = await services(request).page(
+        f"guide_challenge:{slug}",
+        lambda session: catalogue.challenge_page(session, slug, utcnow()),
+        fresh=wants_fresh(request),
+    )
+    return render(request, "guide/challenge.html", {"page": found, "events": found.events})
+
+
+def _formats(request: Request) -> dict[str, Callable[[Any], str]]:
+    """A calendar date (published, updated) and a count as the visitor reads them:
+    "1 september 2026" and "300 000" in Swedish, "September 1, 2026" and "300,000" in
+    English (CLDR, through Babel)."""
+    language = language_of(request)
+    return {
+        "on_day": lambda day: format_date(day, "long", locale=language),
+        "amount": lambda number: format_decimal(number, locale=language),
+    }
 
 
 routes = [
     Route(ROUTES["guide"], guide_index, name="guide"),
+    # Linked only from pages (url_for), so not in foundation.site_paths' table for mails.
+    Route("/guide/tips/{slug:slug}", guide_tip, name="guide_tip"),
+    Route("/guide/processes/{slug:slug}", guide_process, name="guide_process"),
+    Route("/guide/challenges/{slug:slug}", guide_challenge, name="guide_challenge"),
     Route(ROUTES["guide_example"], guide_example, name="guide_example"),
 ]
