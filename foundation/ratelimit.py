@@ -183,6 +183,15 @@ class AttemptLimiter:
         )
 
     @classmethod
+    def for_data_links(cls, settings: Settings) -> AttemptLimiter:
+        """Links to a person's own data (/my-data): SIGN_IN_RATE_LIMIT per client, and per
+        address RESET_RATE_LIMIT_PER_ADDRESS, a budget of its own, so nobody can flood an
+        inbox with them."""
+        return cls._built(
+            settings, settings.sign_in_rate_limit, RESET_RATE_LIMIT_PER_ADDRESS, "data-links"
+        )
+
+    @classmethod
     def _built(
         cls,
         settings: Settings,

@@ -48,6 +48,7 @@ TOKEN_PREFIXES = (
     "/api/manage/",
     "/mailbox",
     "/organiser/password/",  # an organiser's one-time link to set a password
+    "/my-data/",  # a person's mailed link to their own data
 )
 # Answers with personal data, kept out of caches like the token URLs.
 # The workspace shows attendees' and accounts' data on nearly every page: all of it is kept

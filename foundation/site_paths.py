@@ -30,6 +30,10 @@ ROUTES: dict[str, str] = {
     "feed_page": "/feeds/{token}",
     "guide": "/guide",
     "guide_example": "/guide/{slug:slug}",
+    # An attendee's own data (GDPR art. 15, 17, 20): the page asking for a link, and the
+    # mailed link that shows, exports and erases it (web/my_data_pages.py).
+    "my_data": "/my-data",
+    "my_data_view": "/my-data/{token}",
     # Who runs the service, its privacy notice and its accessibility statement: linked from
     # every page's footer and every mail's (web/service_pages.py).
     "about": "/about",

@@ -29,6 +29,9 @@ class MessageKind(enum.StrEnum):
     # no event or registration (payload: link_id and nonce; organisers/password_links.py).
     ORGANISER_INVITE = "organiser_invite"
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a kind of mail, not a password)
+    # A link to a person's own data (registrations/personal_data.py), asked for at /my-data:
+    # the token is made at delivery from the payload (feed_id, language), stored nowhere.
+    MY_DATA_LINK = "my_data_link"
 
 
 class OutboxStatus(enum.StrEnum):

@@ -284,14 +284,69 @@ async def outbox_summary(session: AsyncSession, failed_limit: int = 20) -> list[
     return lines
 
 
+FORGOTTEN = "(raderad)"
+
+
 async def forget_recipients(session: AsyncSession, registration_ids: list[int]) -> None:
-    """Drop the addresses from messages of erased registrations (their content is composed
-    from the registration, so nothing else of the person remains here)."""
+    """Drop the addresses from messages of erased registrations, with their payload (an
+    organiser's note may name the person) and last error (servers quote the address). Their
+    content is composed from the registration, so nothing else of the person remains here."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.registration_id.in_(registration_ids))
-        .values(recipient="(raderad)")
+        .values(recipient=FORGOTTEN, payload={}, last_error=None)
     )
+
+
+async def unsettled_of(session: AsyncSession, registration_ids: list[int]) -> set[int]:
+    """Which of `registration_ids` still have a message waiting or on its way."""
+    if not registration_ids:
+        return set()
+    rows = await session.scalars(
+        select(OutboxMessage.registration_id)
+        .where(
+            OutboxMessage.registration_id.in_(registration_ids),
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        .distinct()
+    )
+    return {r for r in rows.all() if r is not None}
+
+
+async def skip_waiting(session: AsyncSession, registration_ids: list[int], reason: str) -> int:
+    """Settle every message still waiting (not on its way) to `registration_ids` as skipped,
+    with `reason` (English, for operators); returns how many."""
+    if not registration_ids:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.registration_id.in_(registration_ids),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.SKIPPED, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def purge_settled(session: AsyncSession, *, before: datetime) -> int:
+    """Forget the recipient, payload and last error of every settled message (sent, failed
+    or skipped) written before `before`: kept as counts for the outbox's statistics, they
+    name nobody (OUTBOX_RETENTION_DAYS). Returns how many rows were purged."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(
+                [OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED]
+            ),
+            OutboxMessage.created_at < before,
+            OutboxMessage.recipient != FORGOTTEN,
+        )
+        .values(recipient=FORGOTTEN, payload={}, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 class OutboxMessageNotFound(DomainError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.ids import is_id
@@ -61,6 +61,16 @@ async def logged_since(
         )
     )
     return any(all(row.get(k) == v for k, v in detail.items()) for row in rows)
+
+
+async def purge_before(session: AsyncSession, before: datetime) -> int:
+    """Delete every entry written before `before` (AUDIT_RETENTION_DAYS); returns how many."""
+    result = await session.execute(
+        delete(AuditEntry)
+        .where(AuditEntry.created_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEntry]:

@@ -58,6 +58,8 @@ PHRASES: dict[str, str] = {
     "message.sent": N_("skickade ett meddelande om"),
     "reminder.sent": N_("skickade en påminnelse om"),
     "mail.retried": N_("skickade om ett misslyckat mejl om"),
+    "person.erased": N_("raderade en persons uppgifter på deras begäran"),
+    "person.erased_by_link": N_("raderade sina egna uppgifter med en mejlad länk"),
     "series.created": N_("skapade serien"),
     "series.updated": N_("redigerade serien"),
     "series.window_set": N_("ändrade anmälningstiden för serien"),
@@ -71,7 +73,7 @@ TIME_FIELDS = frozenset({"starts_at", "ends_at"})
 ON_ONESELF = frozenset({"signed_in", "password.set"})
 # Actions nobody signed in takes: a visitor of a public page asked, and who is not kept.
 # "Någon bad om en länk för nytt lösenord till Bea", not "Systemet … skickade".
-BY_SOMEONE = frozenset({"password.reset_requested"})
+BY_SOMEONE = frozenset({"password.reset_requested", "person.erased_by_link"})
 SOMEONE = N_("Någon")
 SYSTEM = N_("Systemet eller kommandoraden")
 # A token's name as its owner typed it, in the reader's quotation marks.
@@ -117,6 +119,9 @@ LABELS: dict[str, str] = {
     "sessions": N_("Avslutade inloggningar"),
     "sessions_ended": N_("Avslutade inloggningar"),
     "tokens_revoked": N_("Återkallade åtkomstnycklar"),
+    "registrations": N_("Anmälningar raderade"),
+    "bookings_cancelled": N_("Kommande bokningar avbokade"),
+    "mails_skipped": N_("Väntande mejl som inte skickas"),
     "event": N_("Evenemang"),
     "source": N_("Kopia av"),
     "weeks": N_("Veckor senare"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -10,8 +11,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.models import Event
 from mail.outbox import forget_recipients
 from registrations.models import AttendeeFeed, Registration
+from registrations.tokens import hash_token, new_nonce
 
 ERASED = "(raderad)"
+
+
+async def anonymise(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> None:
+    """Blank the name, address, organisation and municipality of registrations `ids`, and
+    the addresses of their messages. Counts by status survive for statistics; nothing points
+    to a person any more, and their manage links open nothing (a new, unknown hash)."""
+    if not ids:
+        return
+    for start in range(0, len(ids), 500):  # well under SQLite's variable limit
+        chunk = list(ids[start : start + 500])
+        await session.execute(
+            update(Registration)
+            .where(Registration.id.in_(chunk))
+            .values(
+                name=ERASED,
+                email=ERASED,
+                # Unique per event, so each row keeps a distinct placeholder.
+                email_normalised=Registration.id.cast(Registration.email_normalised.type).concat(
+                    "@erased.invalid"
+                ),
+                organisation="",
+                municipality="",
+                token_nonce=new_nonce(),
+                manage_token_hash=Registration.id.cast(Registration.manage_token_hash.type).concat(
+                    hash_token(new_nonce())[:40]
+                ),
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await forget_recipients(session, chunk)
 
 
 async def anonymise_past_registrations(
@@ -33,22 +66,7 @@ async def anonymise_past_registrations(
     )
     if not ids:
         return 0
-    await session.execute(
-        update(Registration)
-        .where(Registration.id.in_(ids))
-        .values(
-            name=ERASED,
-            email=ERASED,
-            # Unique per event, so each row keeps a distinct placeholder.
-            email_normalised=Registration.id.cast(Registration.email_normalised.type).concat(
-                "@erased.invalid"
-            ),
-            organisation="",
-            municipality="",
-            updated_at=now,
-        )
-    )
-    await forget_recipients(session, ids)
+    await anonymise(session, ids, now=now)
     # A personal feed names its owner's address; it goes once no booking needs it.
     still_booked = select(Registration.email_normalised).where(Registration.email != ERASED)
     await session.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from foundation import metrics
@@ -18,7 +18,7 @@ from foundation.timestamps import utcnow
 from mail.heartbeat import beat
 from notices.delivery import deliver_due
 from registrations.reminders import create_due_follow_ups, create_due_reminders
-from registrations.retention import anonymise_past_registrations
+from workers.retention import purge_expired
 
 log = logging.getLogger("lunchkafe.workers")
 
@@ -69,11 +69,8 @@ async def plan_mail(ctx: dict[str, Any]) -> int:
             grace=settings.reminder_grace,
         )
         created += await create_due_follow_ups(session, now=now, after=settings.follow_up_after)
-        erased = await anonymise_past_registrations(
-            session, now=now, retention=timedelta(days=settings.retention_days)
-        )
-    if erased:
-        log.info("anonymised %d registrations past the retention period", erased)
+    # Retention in a transaction of its own: a purge that fails loses no planned mail.
+    await purge_expired(services, now=now)
     return created
 
 

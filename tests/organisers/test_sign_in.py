@@ -188,6 +188,8 @@ async def test_an_organiser_gets_403_on_every_admin_route_and_an_admin_does_not(
     admin_only = [(m, p) for m, p, role in routes if role is Role.ADMIN]
     assert ("GET", "/organiser/accounts") in admin_only
     assert ("GET", "/organiser/audit") in admin_only
+    assert ("GET", "/organiser/erase") in admin_only  # erasing a person on request
+    assert ("POST", "/organiser/erase") in admin_only
     await add(services, "anna@myndigheten.example.se", role="organiser")
     await add(services, "boss@myndigheten.example.se", role="admin")
     await sign_in(client, "anna@myndigheten.example.se")

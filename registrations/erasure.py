@@ -1,0 +1,106 @@
+"""Erasing a person on request (GDPR art. 17): their bookings first, then their data.
+
+A booking still to come is cancelled as its manage link would cancel it
+(`registrations.booking.cancel_by_id`): the person's calendar gets a CANCEL, and a freed seat
+goes to the first in line, who is invited. That CANCEL is composed at delivery from the
+registration, so the registration keeps the name and address its mail needs until the mail
+has gone (or failed for good): it is taken off the address at once (its key becomes
+`<id>@erasing.invalid`, so no page, export or new link finds it, and the address can book
+afresh), and `finish_erasures`, run with every erasure and by the worker's minute sweep,
+anonymises it as soon as nothing is waiting to be sent to it. Everything else is
+anonymised at once; the personal feed is deleted, so its URL and any link to the data open
+nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.models import Event, EventStatus
+from mail.outbox import skip_waiting, unsettled_of
+from registrations.booking import cancel_by_id
+from registrations.models import AttendeeFeed, Registration, RegistrationStatus
+from registrations.retention import anonymise
+
+ERASING = "@erasing.invalid"  # the key of a registration whose last mail is on its way
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing an address did, in counts only (for the audit log and the page):
+    `registrations` taken off the address, `cancelled` of them still to come (a CANCEL each,
+    seats passed on), and `skipped` mails that were waiting and will not be sent."""
+
+    registrations: int
+    cancelled: int
+    skipped: int
+
+
+async def erase_person(session: AsyncSession, email_normalised: str, *, now: datetime) -> Erasure:
+    """Erase everything kept about `email_normalised` (mail.addresses.canonical): cancel its
+    bookings of events not yet over, then anonymise its registrations and their messages
+    and delete its personal feed. Safe to run twice (the second finds nothing)."""
+    registrations = list(
+        (
+            await session.scalars(
+                select(Registration)
+                .join(Event, Event.id == Registration.event_id)
+                .where(Registration.email_normalised == email_normalised)
+                # The order bookings lock events in (registrations.booking), so an erasure
+                # and a series booking cannot deadlock.
+                .order_by(Event.starts_at, Event.id)
+            )
+        ).all()
+    )
+    ids = [r.id for r in registrations]
+    # Reminders and the like planned for later would hold the erasure up: they are moot.
+    skipped = await skip_waiting(session, ids, "erased on the person's request")
+    cancelled = 0
+    for registration in registrations:
+        event = await session.get(Event, registration.event_id)
+        if (
+            event is not None
+            and registration.status != RegistrationStatus.CANCELLED
+            and event.status == EventStatus.PUBLISHED
+            and event.ends_at > now
+        ):
+            await cancel_by_id(session, event_id=event.id, registration_id=registration.id, now=now)
+            cancelled += 1
+    for registration in registrations:
+        registration.email_normalised = f"{registration.id}{ERASING}"
+        registration.organisation = ""
+        registration.municipality = ""
+        registration.updated_at = now
+    await session.execute(
+        delete(AttendeeFeed).where(AttendeeFeed.email_normalised == email_normalised)
+    )
+    await session.flush()
+    await finish_erasures(session, now=now)
+    return Erasure(registrations=len(ids), cancelled=cancelled, skipped=skipped)
+
+
+async def finish_erasures(session: AsyncSession, *, now: datetime) -> int:
+    """Anonymise every registration erased on request whose mail has all gone out (or
+    failed for good), with its messages and the feed its last mail made; returns how many."""
+    waiting = list(
+        (
+            await session.scalars(
+                select(Registration.id).where(Registration.email_normalised.endswith(ERASING))
+            )
+        ).all()
+    )
+    done = sorted(set(waiting) - await unsettled_of(session, waiting))
+    if not done:
+        return 0
+    await anonymise(session, done, now=now)
+    # Delivering the CANCEL made a feed for the registration's stand-in key.
+    await session.execute(
+        delete(AttendeeFeed).where(
+            AttendeeFeed.email_normalised.in_([f"{i}{ERASING}" for i in done])
+        )
+    )
+    return len(done)
