@@ -103,6 +103,10 @@ RESET_RATE_LIMIT_PER_ADDRESS: tuple[RateLimitItem, ...] = tuple(parse_many("3/ho
 # what a person writes, far below a script's flood of everyone's inbox.
 SEND_RATE_LIMIT_PER_SENDER: tuple[RateLimitItem, ...] = tuple(parse_many("10/minute;100/day"))
 SEND_RATE_LIMIT_PER_EVENT: tuple[RateLimitItem, ...] = tuple(parse_many("5/minute;30/day"))
+# Proposals to the guide ('Dela med dig', guide/proposals.py): a person shares a few examples
+# in a sitting; a script filling the organisers' queue is held back per client and per inbox.
+PROPOSAL_RATE_LIMIT_PER_CLIENT: tuple[RateLimitItem, ...] = tuple(parse_many("5/hour;20/day"))
+PROPOSAL_RATE_LIMIT_PER_ADDRESS: tuple[RateLimitItem, ...] = tuple(parse_many("3/hour;10/day"))
 
 
 class Created(Protocol):
@@ -180,6 +184,18 @@ class AttemptLimiter:
         per event (`check_send`)."""
         return cls._built(
             settings, SEND_RATE_LIMIT_PER_SENDER, SEND_RATE_LIMIT_PER_EVENT, "send-limits"
+        )
+
+    @classmethod
+    def for_proposals(cls, settings: Settings) -> AttemptLimiter:
+        """Proposals to the guide: PROPOSAL_RATE_LIMIT_PER_CLIENT per client, counted on
+        every attempt (`check`), and PROPOSAL_RATE_LIMIT_PER_ADDRESS per contact inbox,
+        counted on each one stored (`booked`)."""
+        return cls._built(
+            settings,
+            PROPOSAL_RATE_LIMIT_PER_CLIENT,
+            PROPOSAL_RATE_LIMIT_PER_ADDRESS,
+            "proposal-limits",
         )
 
     @classmethod

@@ -36,6 +36,7 @@ class Services:
     sign_in_limiter: AttemptLimiter
     reset_limiter: AttemptLimiter
     send_limiter: AttemptLimiter
+    proposal_limiter: AttemptLimiter
     data_link_limiter: AttemptLimiter
     feed_memo: FeedMemo = field(default_factory=FeedMemo)
     # Pages read here (reading()); on SQLite their own engine of reader connections.
@@ -63,6 +64,7 @@ class Services:
             sign_in_limiter=AttemptLimiter.for_sign_in(settings),
             reset_limiter=AttemptLimiter.for_password_resets(settings),
             send_limiter=AttemptLimiter.for_sends(settings),
+            proposal_limiter=AttemptLimiter.for_proposals(settings),
             data_link_limiter=AttemptLimiter.for_data_links(settings),
         )
 
@@ -105,6 +107,7 @@ class Services:
         await self.sign_in_limiter.close()
         await self.reset_limiter.close()
         await self.send_limiter.close()
+        await self.proposal_limiter.close()
         await self.data_link_limiter.close()
         if isinstance(self.feed_cache, RedisFeedCache):
             await self.feed_cache.close()

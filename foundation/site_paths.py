@@ -30,6 +30,8 @@ ROUTES: dict[str, str] = {
     "feed_page": "/feeds/{token}",
     "guide": "/guide",
     "guide_example": "/guide/{slug:slug}",
+    # 'Dela med dig' (web/guide_share.py), linked from the mail that declines a proposal.
+    "guide_share": "/guide/share",
     # An attendee's own data (GDPR art. 15, 17, 20): the page asking for a link, and the
     # mailed link that shows, exports and erases it (web/my_data_pages.py).
     "my_data": "/my-data",

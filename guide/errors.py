@@ -25,6 +25,35 @@ class ExampleNotFound(DomainError):
         super().__init__(N_("Exemplet finns inte."))
 
 
+class InvalidProposal(DomainError):
+    """A proposal ('Dela med dig') or an organiser's decision on one with field-level
+    problems: `fields` maps a field to its msgid."""
+
+    code = "invalid"
+    status = 422
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        super().__init__(N_("Förslaget innehåller fel."), fields=fields)
+
+
+class ProposalNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(N_("Förslaget finns inte."))
+
+
+class ProposalDecided(DomainError):
+    """The proposal was already approved or rejected: a decision is made once."""
+
+    code = "conflict"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(N_("Förslaget är redan godkänt eller avböjt."))
+
+
 class InvalidTip(DomainError):
     """A tip (metod) with field-level problems: `fields` maps a field to its msgid."""
 

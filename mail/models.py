@@ -32,6 +32,10 @@ class MessageKind(enum.StrEnum):
     # A link to a person's own data (registrations/personal_data.py), asked for at /my-data:
     # the token is made at delivery from the payload (feed_id, language), stored nowhere.
     MY_DATA_LINK = "my_data_link"
+    # An organiser's decision on a proposal to the guide ('Dela med dig'), to its proposer
+    # (payload: proposal_id; guide/proposals.py).
+    PROPOSAL_APPROVED = "proposal_approved"
+    PROPOSAL_REJECTED = "proposal_rejected"
 
 
 class OutboxStatus(enum.StrEnum):

@@ -4,6 +4,7 @@ every table."""
 from events.models import Event, Series
 from foundation.database import Base
 from guide.models import Challenge, EventGuideLink, GuideExample
+from guide.proposal_models import GuideProposal
 from mail.models import OrganiserSend, OutboxMessage
 from organisers.models import AccessToken, AccountLink, AuditEntry, Organiser, OrganiserSession
 from registrations.models import AttendeeFeed, Registration
@@ -18,6 +19,7 @@ __all__ = [
     "Event",
     "EventGuideLink",
     "GuideExample",
+    "GuideProposal",
     "Organiser",
     "OrganiserSend",
     "OrganiserSession",

@@ -31,14 +31,15 @@ from mail.addresses import Undeliverable
 from mail.mailbox import LocalMailbox
 from mail.models import OutboxMessage, OutboxStatus
 from mail.smtp import MAX_ATTEMPTS, DeliveryOutcome, SmtpTransport, backoff_delay, parse_smtp_url
-from notices import account_mail, data_link_mail
+from notices import account_mail, data_link_mail, proposal_mail
 from notices.account_mail import AccountDraft
 from notices.compose import Draft, load_drafts, render
 from notices.data_link_mail import DataLinkDraft
+from notices.proposal_mail import ProposalDraft
 
 log = logging.getLogger("lunchkafe.mail")
 
-AnyDraft = Draft | AccountDraft | DataLinkDraft
+AnyDraft = Draft | AccountDraft | ProposalDraft | DataLinkDraft
 
 # A claim is short and renewed while its worker is busy with it: a live worker keeps its rows
 # however slow the relay, and a crashed worker's rows are taken over within seconds.
@@ -261,12 +262,18 @@ async def _deliver_batch(
         renewing = asyncio.create_task(claim.renew_while_open(), name="outbox-lease")
         try:
             async with session.begin():
-                # An organiser's account mail has no registration: its own composer.
+                # An organiser's account mail and a proposer's decision mail have no
+                # registration: each has its own composer.
                 # A person's link to their own data: its own composer too.
                 links = [r for r in claimed if r.kind in data_link_mail.KINDS]
                 claimed = [r for r in claimed if r.kind not in data_link_mail.KINDS]
                 accounts = [r for r in claimed if r.kind in account_mail.KINDS]
-                others = [r for r in claimed if r.kind not in account_mail.KINDS]
+                proposals = [r for r in claimed if r.kind in proposal_mail.KINDS]
+                others = [
+                    r
+                    for r in claimed
+                    if r.kind not in account_mail.KINDS and r.kind not in proposal_mail.KINDS
+                ]
                 drafts: list[tuple[OutboxMessage, AnyDraft | None, str | None]] = []
                 if others:
                     drafts += await load_drafts(session, others, settings, now)
@@ -274,6 +281,8 @@ async def _deliver_batch(
                     drafts += await account_mail.load_drafts(session, accounts, settings, now)
                 if links:
                     drafts += await data_link_mail.load_drafts(session, links, settings, now)
+                if proposals:
+                    drafts += await proposal_mail.load_drafts(session, proposals, settings, now)
         except BaseException:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -311,6 +320,8 @@ async def _send_claimed(
                     message = account_mail.render(draft, settings, now)
                 elif isinstance(draft, DataLinkDraft):
                     message = data_link_mail.render(draft, settings, now)
+                elif isinstance(draft, ProposalDraft):
+                    message = proposal_mail.render(draft, settings, now)
                 else:
                     message = render(draft, settings, now)
             except Exception as exc:  # a template or data bug must not stall the queue

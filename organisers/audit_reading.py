@@ -66,6 +66,8 @@ PHRASES: dict[str, str] = {
     "series.date_added": N_("lade till ett datum i serien"),
     "series.example_linked": N_("kopplade ett exempel till serien"),
     "series.example_unlinked": N_("tog bort ett exempel från serien"),
+    "proposal.approved": N_("godkände och publicerade förslaget"),
+    "proposal.rejected": N_("avböjde förslaget"),
 }
 RESCHEDULED = N_("flyttade")  # event.changed when only its time changed
 TIME_FIELDS = frozenset({"starts_at", "ends_at"})
@@ -78,6 +80,7 @@ SOMEONE = N_("Någon")
 SYSTEM = N_("Systemet eller kommandoraden")
 # A token's name as its owner typed it, in the reader's quotation marks.
 QUOTED = N_("”%(name)s”")
+PROPOSAL = N_("förslag %(id)s")
 
 # The event's fields as a change names them, in the change form's words and order (time as
 # start then end); a field the form does not ask for after the one it follows elsewhere.
@@ -313,6 +316,8 @@ class _Names:
             if token is None:
                 return Target("", missing=N_("nyckel %(id)s"), id=number)
             return Target(token, quoted=QUOTED)
+        if kind == "proposal":  # a proposal to the guide ('Dela med dig')
+            return Target("", missing=PROPOSAL, id=number)
         return Target(f"{kind} {number}")
 
 

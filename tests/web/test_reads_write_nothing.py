@@ -53,6 +53,7 @@ from registrations.feeds import feed_token, replace_feed_address
 from registrations.messaging import send_reminder_now
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from registrations.organising import cancel_event
+from registrations.personal_data import link_token
 from registrations.tokens import derive_token, new_nonce
 from tests.conftest import SECRET
 from tests.factories import make_event, person
@@ -146,7 +147,10 @@ async def seed(services: Services) -> Seeded:
     async with services.transaction() as session:
         now = utcnow()
         await beat(session, worker="test:1", started_at=now, redis_ok=False, now=now)
-        feeds = [feed_token(f, SECRET) for f in await session.scalars(select(AttendeeFeed))]
+        held = list(await session.scalars(select(AttendeeFeed)))
+        feeds = [feed_token(f, SECRET) for f in held]
+        # What a link mailed from /my-data carries (registrations.personal_data).
+        data_links = [link_token(f, SECRET) for f in held]
         events = [str(i) for i in await session.scalars(select(Event.id))]
         series_ids = [str(i) for i in await session.scalars(select(Series.id))]
         slugs = [
@@ -161,7 +165,7 @@ async def seed(services: Services) -> Seeded:
             "event_id": [*events, UNKNOWN_ID],
             "series_id": [*series_ids, UNKNOWN_ID],
             "slug": [*slugs, "finns-inte"],
-            "token": [*tokens, *feeds, revoked, UNKNOWN_TOKEN, "kort"],
+            "token": [*tokens, *feeds, *data_links, revoked, UNKNOWN_TOKEN, "kort"],
             "message_id": [*messages, "finns-inte"],
             "send_id": [str(send_id), UNKNOWN_ID],
             "outbox_id": [*outbox_ids, UNKNOWN_ID],

@@ -21,6 +21,8 @@ from starlette.routing import Route
 
 from events.schedule import create_series
 from foundation.services import Services
+from foundation.timestamps import utcnow
+from guide import proposals
 from lunchkafe.app import create_app
 from lunchkafe.demo import load_demo
 from mail.mailbox import LocalMailbox
@@ -93,6 +95,7 @@ class Site:
     outbox_id: int
     account_id: int
     message_id: str
+    proposal_id: int = 0  # a proposal to the guide ('Dela med dig') with long words
 
 
 async def build_site(services: Services) -> Site:
@@ -128,6 +131,20 @@ async def build_site(services: Services) -> Site:
             audience=Audience.ALL,
         )
         feed = await feed_for(session, person(1).email, SECRET)
+        proposal = await proposals.submit(
+            session,
+            proposals.validate_proposal(
+                title=LONG_TITLE,
+                organisation=LONG_VENUE,
+                summary=f"{LONG_TITLE}\n{LONG_LINK}",
+                body=LONG_LINK,
+                contact_name="Åsa Öberg",
+                contact_email="kompetensforsorjningsansvarig@inlandskommunerna.example.se",
+                consent=True,
+                language="sv",
+            ),
+            utcnow(),
+        )
     await deliver_due(services)
     async with services.transaction() as session:
         outbox_id = await session.scalar(select(OutboxMessage.id).limit(1))
@@ -152,6 +169,7 @@ async def build_site(services: Services) -> Site:
         outbox_id=outbox_id,
         account_id=admin.id,
         message_id=longest.id,
+        proposal_id=proposal.id,
     )
 
 
@@ -167,6 +185,7 @@ def pages(services: Services, site: Site) -> list[str]:
         "account_id": site.account_id,
         "message_id": site.message_id,
         "token": site.manage["confirmed"],
+        "proposal_id": site.proposal_id,
     }
     found = []
     for route in create_app(services.settings, services).routes:
