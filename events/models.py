@@ -79,6 +79,11 @@ class Event(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # Waitlist numbers are handed out under the event's lock, so FIFO order is exact.
     waitlist_counter: Mapped[int] = mapped_column(Integer, default=0)
+    # Registrations confirmed and in line, kept in step with every change of a registration's
+    # status (registrations.waitlist.check_counters): a booking claims a seat by one
+    # conditional update of `confirmed_count` (registrations.seat_claims), not lock and count.
+    confirmed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waitlisted_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -64,6 +64,17 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     return engine
 
 
+def create_hot_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """The engine of the booking hot path (registrations.seat_claims): on SQLite `engine`
+    itself, whose one connection is the only writer; on PostgreSQL a pool of its own without
+    the pre-ping, which would cost each booking a round trip more. A connection that died
+    meanwhile fails its booking's first statement, is dropped, and the booking goes through
+    `engine` (booking is idempotent per address, so that retry is safe)."""
+    if settings.is_sqlite:
+        return engine
+    return create_engine(settings, pool_pre_ping=False)
+
+
 def _drop_postgres_detail(context: ExceptionContext) -> None:
     """Takes PostgreSQL's DETAIL out of a database error before anyone formats it.
 

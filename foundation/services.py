@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from foundation.database import (
     create_engine,
+    create_hot_engine,
     create_reader_engine,
     create_sessionmaker,
     reading_sessionmaker,
@@ -45,6 +46,8 @@ class Services:
     page_memo: PageMemo = field(default_factory=PageMemo)
     # Called after a commit that wrote outbox rows; set by the job runner in use.
     after_commit: list[Nudge] = field(default_factory=list)
+    # The booking hot path's engine (foundation.database.create_hot_engine); None: `engine`.
+    hot_engine: AsyncEngine | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -57,6 +60,7 @@ class Services:
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
+            hot_engine=create_hot_engine(settings, engine),
             readers=readers,
             reader_sessionmaker=reading_sessionmaker(engine, readers),
             feed_cache=cache,
@@ -73,11 +77,20 @@ class Services:
         """A unit of work; if it wrote outbox rows, delivery is nudged after the commit."""
         async with unit_of_work(self.sessionmaker) as session:
             yield session
+        await self.committed(
+            outbox_written=session.info.pop("outbox_written", False),
+            events_changed=session.info.pop("events_changed", False),
+        )
+
+    async def committed(self, *, outbox_written: bool, events_changed: bool = False) -> None:
+        """What follows a commit: `transaction` calls it, and so does whatever commits on
+        the driver (registrations.seat_claims). Delivery is nudged when outbox rows were
+        written."""
         # Whatever it changed shows at once on this process's pages.
         self.page_memo.forget()
-        if session.info.pop("events_changed", False):
+        if events_changed:
             self.feed_memo.forget()
-        if session.info.pop("outbox_written", False):
+        if outbox_written:
             for nudge in self.after_commit:
                 await nudge()
 
@@ -111,6 +124,8 @@ class Services:
         await self.data_link_limiter.close()
         if isinstance(self.feed_cache, RedisFeedCache):
             await self.feed_cache.close()
+        if self.hot_engine is not None and self.hot_engine is not self.engine:
+            await self.hot_engine.dispose()
         await self.engine.dispose()
         if self.readers is not None:
             await self.readers.dispose()

@@ -24,9 +24,9 @@ from registrations import errors
 from registrations.attendee import Attendee
 from registrations.feeds import ensure_feed
 from registrations.models import Registration, RegistrationStatus
+from registrations.seat_claims import claim_seat
 from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
 from registrations.waitlist import (
-    count_confirmed,
     promote_from_waitlist,
     refuse_unless_seatable,
     waitlist_position,
@@ -130,7 +130,7 @@ async def _seat(
     """Store the booking under the event's lock, the caller holds it: a seat when one is
     free, else the next place in line, and queue the mail that says which."""
     event_id = event.id
-    seat_free = await count_confirmed(session, event_id) < event.capacity
+    seat_free = event.confirmed_count < event.capacity
     if existing is None:
         nonce = new_nonce()
         registration = Registration(
@@ -162,8 +162,10 @@ async def _seat(
         registration.status = RegistrationStatus.CONFIRMED
         registration.confirmed_at = now
         registration.waitlist_number = None
+        event.confirmed_count += 1
     else:
         event.waitlist_counter += 1
+        event.waitlisted_count += 1
         registration.status = RegistrationStatus.WAITLISTED
         registration.waitlist_number = event.waitlist_counter
     await session.flush()
@@ -289,16 +291,41 @@ async def book_within_limits(
     before anything is written, and what `book` raises."""
 
     async def booked() -> BookingResult:
-        async with services.transaction() as session:
-            return await book(
-                session,
-                event_id=event_id,
-                attendee=attendee,
-                secret_key=services.settings.secret_key,
-                tz_name=services.settings.timezone,
-            )
+        return await book_now(services, event_id=event_id, attendee=attendee)
 
     return await services.booking_limiter.around(client, attendee.email_normalised, booked)
+
+
+async def book_now(services: Services, *, event_id: int, attendee: Attendee) -> BookingResult:
+    """`book` in a transaction of its own, committed, and delivery nudged: a new booking by
+    the hot path (registrations.seat_claims, a few statements on the driver), anything else
+    (a repeat, a rebooking, a race with itself) by `book`. Raises what `book` raises."""
+    settings = services.settings
+    claimed = await claim_seat(
+        services.hot_engine or services.engine,
+        event_id=event_id,
+        attendee=attendee,
+        secret_key=settings.secret_key,
+        now=utcnow(),
+        tz_name=settings.timezone,
+    )
+    if claimed is not None:
+        await services.committed(outbox_written=True)
+        return BookingResult(
+            registration=claimed.registration,
+            event=claimed.event,
+            manage_token=claimed.manage_token,
+            created=True,
+            waitlist_position=claimed.position,
+        )
+    async with services.transaction() as session:
+        return await book(
+            session,
+            event_id=event_id,
+            attendee=attendee,
+            secret_key=settings.secret_key,
+            tz_name=settings.timezone,
+        )
 
 
 async def book_series_within_limits(
@@ -368,6 +395,10 @@ async def cancel_by_id(
     if registration.status == RegistrationStatus.CANCELLED:
         return registration
     was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    if was_confirmed:
+        event.confirmed_count -= 1
+    else:
+        event.waitlisted_count -= 1
     registration.status = RegistrationStatus.CANCELLED
     registration.waitlist_number = None
     registration.cancelled_at = now

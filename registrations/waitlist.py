@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,7 +56,7 @@ async def waitlist_position(session: AsyncSession, registration: Registration) -
 
 async def promote_from_waitlist(session: AsyncSession, event: Event) -> Sequence[Registration]:
     """Fill free seats from the head of the waitlist; the caller holds the event's lock."""
-    free = event.capacity - await count_confirmed(session, event.id)
+    free = event.capacity - event.confirmed_count
     if free <= 0:
         return []
     promoted = (
@@ -211,6 +212,8 @@ async def _promote(
     registration.waitlist_number = None
     registration.confirmed_at = now
     registration.updated_at = now
+    event.confirmed_count += 1
+    event.waitlisted_count -= 1
     await enqueue(
         session,
         kind=MessageKind.PROMOTED,
@@ -244,3 +247,37 @@ async def seat_counts(
         else:
             counts[event_id] = (confirmed, number)
     return counts
+
+
+@dataclass(frozen=True)
+class CounterDrift:
+    """An event whose counters differ from its registrations: (counter, count) each."""
+
+    event_id: int
+    confirmed: tuple[int, int]
+    waitlisted: tuple[int, int]
+
+
+async def check_counters(session: AsyncSession) -> list[CounterDrift]:
+    """Every event whose `confirmed_count` or `waitlisted_count` differs from the number of
+    its registrations in that status; [] when all agree, as they must (the booking hot path
+    trusts `confirmed_count`). One query; for tests and the operator."""
+
+    def counted(status: RegistrationStatus) -> Any:
+        return (
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.event_id == Event.id, Registration.status == status)
+            .scalar_subquery()
+        )
+
+    confirmed, waitlisted = (
+        counted(RegistrationStatus.CONFIRMED),
+        counted(RegistrationStatus.WAITLISTED),
+    )
+    rows = await session.execute(
+        select(Event.id, Event.confirmed_count, confirmed, Event.waitlisted_count, waitlisted)
+        .where((Event.confirmed_count != confirmed) | (Event.waitlisted_count != waitlisted))
+        .order_by(Event.id)
+    )
+    return [CounterDrift(row[0], (row[1], row[2]), (row[3], row[4])) for row in rows.all()]

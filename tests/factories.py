@@ -172,6 +172,12 @@ async def add_confirmed(services: Services, event_id: int, numbers: range) -> No
         )
     async with services.transaction() as session:
         session.add_all(rows)
+        # Kept in step as booking keeps it (registrations.waitlist.check_counters).
+        await session.execute(
+            update(Event)
+            .where(Event.id == event_id)
+            .values(confirmed_count=Event.confirmed_count + len(rows))
+        )
 
 
 def outbox_ids(messages: list[EmailMessage]) -> Counter[int]:
