@@ -22,11 +22,20 @@ run fewer nudges than commits (one for several commits) as long as that holds fo
 
 If Redis loses the counter or a raise fails, at worst a nudge is refused that should not have
 been; the worker's outbox timer (a few seconds) and the minute sweep still deliver the row.
+
+Under a rush a web process would still pay a nudge (two Redis round trips and arq's three)
+per booking, for jobs that fold into one. So a process nudges at most once per
+`NUDGE_EVERY` (`CoalescedNudge`): a commit asks for a nudge without waiting for it; a nudge
+already asked for and not yet begun covers it (it will read the round after this commit),
+else one is asked for, to begin as soon as the interval since the last one has passed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -38,6 +47,7 @@ log = logging.getLogger("lunchkafe.workers")
 DELIVER_JOB = "deliver_mail"
 ROUND_KEY = "lunchkafe:delivery-round"
 JOB_ID_PREFIX = "deliver-round:"
+NUDGE_EVERY = 0.1  # seconds: at most one nudge per process in this, however many commits
 
 
 def job_id(round_: int) -> str:
@@ -69,3 +79,46 @@ async def deliver_nudged(ctx: dict[str, Any]) -> dict[str, int]:
     except Exception as exc:  # Redis away: deliver anyway; the outbox timer covers the rest
         log.warning("could not open a delivery round in Redis (%s)", type(exc).__name__)
     return await deliver_mail(ctx)
+
+
+class CoalescedNudge:
+    """At most one `nudge()` begun per `every` seconds, each after every commit it covers.
+
+    `ask()` after a commit returns at once. A nudge asked for and not yet begun will begin
+    (and read the round) after that commit, so it covers it; otherwise a new one is asked
+    for, to begin `every` seconds after the last began (at once when that has passed). The
+    caller logs its own failures: `nudge` should not raise. `flush()` waits for what was
+    asked, for a process that stops.
+    """
+
+    def __init__(self, nudge: Callable[[], Awaitable[None]], every: float = NUDGE_EVERY) -> None:
+        self._nudge = nudge
+        self._every = every
+        self._last_began = -every
+        self._waiting = False  # a nudge is asked for and has not begun
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.begun = 0  # how many nudges began, for tests and operators
+
+    async def ask(self) -> None:
+        """Ask for a nudge that begins after now (the commit just made)."""
+        if self._waiting:
+            return
+        self._waiting = True
+        task = asyncio.create_task(self._run(), name="lunchkafe-nudge")
+        self._tasks.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self) -> None:
+        delay = self._last_began + self._every - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        # From here a commit needs a nudge of its own: this one may read the round before it.
+        self._waiting = False
+        self._last_began = time.monotonic()
+        self.begun += 1
+        await self._nudge()
+
+    async def flush(self) -> None:
+        """Wait for every nudge asked for to end."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

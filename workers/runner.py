@@ -3,7 +3,8 @@
 With Redis, the web process only nudges: after a commit that wrote outbox rows it enqueues
 `deliver_mail` under the id of the current delivery round (workers/nudges.py), so a burst of
 bookings becomes one job and a booking committed while a job runs past its last claim gets a
-job of its own. If Redis is away the nudge is dropped with a warning; the worker's outbox
+job of its own; a process nudges at most once per NUDGE_EVERY, each nudge after the commits
+it covers. If Redis is away the nudge is dropped with a warning; the worker's outbox
 timer and cron sweep still find the rows. Without Redis, one task here runs the same jobs.
 """
 
@@ -32,7 +33,7 @@ from workers.jobs import (
     record_heartbeat,
     sweep,
 )
-from workers.nudges import nudge_delivery
+from workers.nudges import CoalescedNudge, nudge_delivery
 from workers.settings import redis_settings
 
 log = logging.getLogger("lunchkafe.workers")
@@ -67,10 +68,13 @@ async def _start_arq_nudges(services: Services) -> Stop:
         except Exception as exc:  # the row is committed; the sweep will deliver it
             log.warning("could not nudge the mail worker (%s); the sweep will deliver", exc)
 
-    services.after_commit.append(nudge)
+    # One nudge per NUDGE_EVERY at most, each after the commits it covers (workers/nudges.py).
+    coalesced = CoalescedNudge(nudge)
+    services.after_commit.append(coalesced.ask)
 
     async def stop() -> None:
-        services.after_commit.remove(nudge)
+        services.after_commit.remove(coalesced.ask)
+        await coalesced.flush()
         if pool is not None:
             await pool.aclose()
 

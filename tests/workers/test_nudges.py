@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -24,11 +25,18 @@ from arq.connections import RedisSettings
 from arq.worker import create_worker
 
 from foundation.services import Services
+from registrations.booking import book_now
 from tests.conftest import Mail, MailFactory, SmtpServer
-from tests.factories import address, book, make_event
+from tests.factories import address, book, make_event, person
 from tests.processes import RedisServer, eventually
 from workers.jobs import job_context
-from workers.nudges import deliver_nudged, job_id, nudge_delivery
+from workers.nudges import (
+    NUDGE_EVERY,
+    CoalescedNudge,
+    deliver_nudged,
+    job_id,
+    nudge_delivery,
+)
 from workers.runner import start_job_runner
 from workers.settings import WorkerSettings
 
@@ -38,6 +46,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:Depreca
 RELAY_SECONDS = 0.15  # the SMTP server's time over each message's DATA
 PROMPT = 3.0  # seconds from a booking's commit to its confirmation at the server, at most
 ROUNDS = 22
+RUSH = 40  # bookings at once
 
 
 @pytest.fixture
@@ -149,3 +158,63 @@ async def test_nudges_fold_into_one_queued_job_per_round(
         assert sorted(queued) == [job_id(0).encode(), job_id(1).encode()]
     finally:
         await pool.aclose()
+
+
+async def test_a_rush_of_bookings_nudges_a_few_times_and_every_confirmation_arrives(
+    mail_factory: MailFactory, start_server: Callable[..., SmtpServer], own_redis: RedisServer
+) -> None:
+    """Issue 11: a rush commits far more bookings than the process nudges (at most one nudge
+    per NUDGE_EVERY), and each confirmation reaches the server once. (That each nudge comes
+    after the commits it covers is the test above, through the same coalesced nudges.)"""
+    own_redis.start()
+    relay = mail_factory(start_server(), REDIS_URL=own_redis.url)
+    services = relay.services
+    event = await make_event(services, capacity=200)
+    stop = await start_job_runner(services)
+    (ask,) = services.after_commit
+    coalesced = getattr(ask, "__self__", None)
+    assert isinstance(coalesced, CoalescedNudge)
+    try:
+        async with arq_worker(services):
+            began = time.monotonic()
+            # Through the hot path, as the booking form and the API book.
+            results = await asyncio.gather(
+                *(book_now(services, event_id=event.id, attendee=person(n)) for n in range(RUSH))
+            )
+            took = time.monotonic() - began
+            assert all(r.confirmed for r in results)
+
+            async def all_there() -> bool:
+                return len(relay.server.recorder.messages) >= RUSH
+
+            # Composing each mail is the slow part on a loaded machine, not the nudges.
+            await eventually(all_there, within=30, what=f"{RUSH} confirmations")
+    finally:
+        await stop()
+    assert coalesced.begun <= took / NUDGE_EVERY + 2, (coalesced.begun, took)
+    assert coalesced.begun < RUSH
+    received = [to.lower() for e in relay.server.recorder.messages for to in e.rcpt_tos]
+    assert sorted(received) == sorted(address(n).lower() for n in range(RUSH))
+
+
+async def test_each_commit_is_followed_by_a_nudge_that_begins_after_it() -> None:
+    """The wake-up rule for coalesced nudges (workers/nudges.py): whenever a commit asks, a
+    nudge begins after that moment, and nudges begin at least `every` apart."""
+    every = 0.02
+    begins: list[float] = []
+
+    async def nudge() -> None:
+        begins.append(time.monotonic())
+        await asyncio.sleep(rng.uniform(0, 0.03))  # a slow Redis: nudges may overlap
+
+    rng = random.Random(11_2)
+    coalesced = CoalescedNudge(nudge, every=every)
+    asked: list[float] = []
+    for _ in range(120):
+        await asyncio.sleep(rng.choice((0, 0, 0.001, 0.005, 0.02, 0.05)))
+        asked.append(time.monotonic())
+        await coalesced.ask()
+    await coalesced.flush()
+    assert all(any(b >= a for b in begins) for a in asked)
+    assert all(later - earlier >= every * 0.99 for earlier, later in itertools.pairwise(begins))
+    assert len(begins) < len(asked)
