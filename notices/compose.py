@@ -196,6 +196,11 @@ def render(
                 "organisation": link.example.organisation,
                 "note": link.note,
                 "url": url_in(language, base, "guide_example", slug=link.example.slug),
+                # Whom to call about it: the follow-up mail names them (issue 12 item 5).
+                "contact_name": link.example.contact_name,
+                "contact_role": link.example.contact_role,
+                "contact_email": link.example.contact_email,
+                "contact_phone": link.example.contact_phone,
             }
             for link in draft.examples
         ],
