@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.rules import MSG_SLUG
@@ -368,3 +368,15 @@ async def _tell(session: AsyncSession, proposal: GuideProposal, kind: MessageKin
         payload={"proposal_id": proposal.id},
     )
     await session.flush()
+
+
+async def purge_decided(session: AsyncSession, *, before: datetime) -> int:
+    """Delete every proposal decided before `before` (RETENTION_DAYS after the decision, as
+    the notice at /guide/share says): its contact details go with it; an approved one lives
+    on as its example. How many."""
+    result = await session.execute(
+        delete(GuideProposal).where(
+            GuideProposal.status != ProposalStatus.PENDING, GuideProposal.decided_at < before
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

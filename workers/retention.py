@@ -6,8 +6,8 @@ notice's promises kept without anyone remembering to.
 - Outbox rows: the recipient, payload and last error of settled mail forgotten after
   OUTBOX_RETENTION_DAYS (mail.outbox.purge_settled); the rows stay as counts.
 - Audit entries: deleted after AUDIT_RETENTION_DAYS (organisers.audit.purge_before).
-- Proposals to the guide ('Dela med dig'): their contact details are the guide's to purge;
-  the hook is marked below for when guide/proposals.py offers one.
+- Proposals to the guide ('Dela med dig'): deleted RETENTION_DAYS after their decision
+  (guide.proposals.purge_decided); an approved one lives on as its example.
 
 Each purge is one `INFO` line of counts (logger `lunchkafe.workers`), never whose data.
 """
@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from foundation.services import Services
+from guide.proposals import purge_decided
 from mail.outbox import purge_settled
 from organisers.audit import purge_before
 from registrations.erasure import finish_erasures
@@ -35,6 +36,7 @@ class Purged:
     erasures_finished: int = 0
     outbox_rows: int = 0
     audit_entries: int = 0
+    proposals: int = 0
 
 
 async def purge_expired(services: Services, *, now: datetime) -> Purged:
@@ -52,7 +54,9 @@ async def purge_expired(services: Services, *, now: datetime) -> Purged:
             audit_entries=await purge_before(
                 session, now - timedelta(days=settings.audit_retention_days)
             ),
-            # Proposals: add the guide's purge here once it has one (see the docstring).
+            proposals=await purge_decided(
+                session, before=now - timedelta(days=settings.retention_days)
+            ),
         )
     for what, count in asdict(purged).items():
         if count:

@@ -5,6 +5,7 @@ mailed either way, through a real SMTP server, in the language they wrote in."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -13,12 +14,15 @@ import pytest
 from sqlalchemy import select
 
 from foundation.services import Services
+from foundation.timestamps import utcnow
+from guide import proposals
 from guide.proposal_models import GuideProposal, ProposalStatus
 from lunchkafe.app import create_app
 from organisers.models import AuditEntry
 from tests.conftest import Mail
 from tests.factories import csrf_in, csrf_of
 from tests.signing_in import add, bearer, sign_in, text_of, token_for
+from workers.retention import Purged, purge_expired
 
 SHARE = "/guide/share"
 API = "/api/v1/guide/proposals"
@@ -270,3 +274,20 @@ async def test_proposals_are_rate_limited_per_client_and_per_inbox(
     assert held.status_code == 429
     assert "retry-after" in held.headers
     assert len(await stored(services)) == 5
+
+
+async def test_a_decided_proposal_is_deleted_retention_days_after_the_decision(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """As the notice beside the form says; one still waiting is kept however old."""
+    for n, title in enumerate(("Avböjs", "Väntar")):
+        body = {**JSON, "title": title, "contact_email": f"person{n}@kommun.example.se"}
+        assert (await client.post(API, json=body)).status_code == 202
+    rejected, _waiting = await stored(services)
+    async with services.transaction() as session:
+        await proposals.reject(session, rejected.id, note="Finns redan.", now=utcnow())
+    days = timedelta(days=services.settings.retention_days)
+    assert await purge_expired(services, now=utcnow() + days - timedelta(hours=1)) == Purged()
+    later = await purge_expired(services, now=utcnow() + days + timedelta(hours=1))
+    assert later == Purged(proposals=1)
+    assert [p.title for p in await stored(services)] == ["Väntar"]
