@@ -40,6 +40,10 @@ def environment(language: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Each template is read once per process: checking every file's time on every page
+        # costs a stat per template. When developing, `lunchkafe serve --reload` restarts
+        # the server on a changed template instead.
+        auto_reload=False,
     )
     catalogue = translations(language)
 

@@ -17,6 +17,7 @@ from events import links
 from events.opening import BookingClosed
 from foundation import csrf, flash, honeypot, ids, metrics  # noqa: F401  (ids registers {name:id} for the routes)
 from foundation.i18n import format_clock
+from foundation.page_memo import mark_fresh
 from foundation.ratelimit import TooManyBookings, client_host
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
@@ -77,7 +78,8 @@ async def book_event(request: Request) -> Response:
 
 
 def _to_receipt(request: Request, path: str, attendee: Attendee) -> Response:
-    """303 to the receipt page, with the address for it in a note (post/redirect/get)."""
+    """303 to the receipt page, with the address for it in a note (post/redirect/get); the
+    booker's next pages count their seat in every process (foundation.page_memo)."""
     settings = services(request).settings
     response = RedirectResponse(path, status_code=303)
     flash.leave(
@@ -87,6 +89,7 @@ def _to_receipt(request: Request, path: str, attendee: Attendee) -> Response:
         secret_key=settings.secret_key,
         secure=settings.base_url.startswith("https"),
     )
+    mark_fresh(response, secure=settings.base_url.startswith("https"))
     return response
 
 
@@ -94,7 +97,7 @@ async def event_received(request: Request) -> Response:
     """What a booking of one event answers (registrations/receipt.py), also on a reload."""
     app = services(request)
     event_id: int = request.path_params["event_id"]
-    async with app.transaction() as session:
+    async with app.reading() as session:
         overview = await event_overview(session, event_id, utcnow(), tz_name=app.settings.timezone)
     email = flash.read(request, app.settings.secret_key)
     return _receipt_page(
@@ -145,7 +148,7 @@ async def _event_with_errors(
     """The event page again, with what was typed and what was wrong (422, or 409 when
     booking has closed meanwhile)."""
     app = services(request)
-    async with app.transaction() as session:
+    async with app.reading() as session:
         overview = await event_overview(session, event_id, utcnow(), tz_name=app.settings.timezone)
     return render(
         request,
@@ -225,7 +228,7 @@ async def _series_with_errors(
 ) -> Response:
     """The series page again, with what was typed and what was wrong (422)."""
     app = services(request)
-    async with app.transaction() as session:
+    async with app.reading() as session:
         overview = await listing.series_overview(
             session, slug, utcnow(), tz_name=app.settings.timezone
         )
@@ -250,7 +253,7 @@ async def series_received(request: Request) -> Response:
     """What a series booking answers: its events, booked or not and why, the same for all."""
     app = services(request)
     slug = request.path_params["slug"]
-    async with app.transaction() as session:
+    async with app.reading() as session:
         overview = await listing.series_overview(
             session, slug, utcnow(), tz_name=app.settings.timezone
         )
@@ -281,7 +284,7 @@ async def cancel_page(request: Request) -> Response:
 async def _booking_page(request: Request, template: str) -> Response:
     app = services(request)
     token = request.path_params["token"]
-    async with app.transaction() as session:
+    async with app.reading() as session:
         overview = await booking_overview(session, token, utcnow(), tz_name=app.settings.timezone)
     registration = overview.registration
     return render(
@@ -310,10 +313,12 @@ async def cancel(request: Request) -> Response:
     await csrf.checked_form(request, app.settings.secret_key)
     async with app.transaction() as session:
         await booking.cancel(session, token=token)
-    return RedirectResponse(
+    response = RedirectResponse(
         request.url_for("manage", token=token).include_query_params(done="cancelled"),
         status_code=303,
     )
+    mark_fresh(response, secure=app.settings.base_url.startswith("https"))
+    return response
 
 
 routes = [

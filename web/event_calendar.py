@@ -25,7 +25,7 @@ async def all_events_feed(request: Request) -> Response:
 async def _feed(request: Request, series_slug: str | None) -> Response:
     app = services(request)
     file = await public_feed(
-        app.transaction,
+        app.reading,
         app.feed_cache,
         app.feed_memo,
         base_url=app.settings.base_url,
@@ -43,7 +43,7 @@ async def series_feed(request: Request) -> Response:
 async def event_ics(request: Request) -> Response:
     app = services(request)
     event_id: int = request.path_params["event_id"]
-    async with app.transaction() as session:
+    async with app.reading() as session:
         file = await event_file(session, event_id, base_url=app.settings.base_url)
     return calendar_response(
         request, file, cache_control=PUBLIC_CACHE, filename=f"lunchkafe-{event_id}.ics"

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from events import links
 from foundation import ids  # noqa: F401  (registers {name:id} before the routes compile)
+from foundation.page_memo import wants_fresh
 from foundation.rendering import closed_reason, render
 from foundation.services import services
 from foundation.site_paths import ROUTES
@@ -15,10 +16,14 @@ from foundation.timestamps import utcnow
 from registrations import listing
 from registrations.overviews import event_overview, programme
 
+# Each page's data is read once a second per process, whoever asks (foundation.page_memo),
+# except by someone who has just booked or cancelled: they see their own seat counted.
+
 
 async def home(request: Request) -> Response:
-    async with services(request).transaction() as session:
-        on = await programme(session, utcnow())
+    on = await services(request).page(
+        "home", lambda session: programme(session, utcnow()), fresh=wants_fresh(request)
+    )
     return render(
         request,
         "events/home.html",
@@ -33,10 +38,12 @@ async def home(request: Request) -> Response:
 
 async def event_page(request: Request) -> Response:
     app = services(request)
-    async with app.transaction() as session:
-        overview = await event_overview(
-            session, request.path_params["event_id"], utcnow(), tz_name=app.settings.timezone
-        )
+    event_id: int = request.path_params["event_id"]
+    overview = await app.page(
+        f"event:{event_id}",
+        lambda session: event_overview(session, event_id, utcnow(), tz_name=app.settings.timezone),
+        fresh=wants_fresh(request),
+    )
     return render(
         request,
         "events/event.html",
@@ -54,10 +61,14 @@ async def event_page(request: Request) -> Response:
 
 async def series_page(request: Request) -> Response:
     app = services(request)
-    async with app.transaction() as session:
-        overview = await listing.series_overview(
-            session, request.path_params["slug"], utcnow(), tz_name=app.settings.timezone
-        )
+    slug: str = request.path_params["slug"]
+    overview = await app.page(
+        f"series:{slug}",
+        lambda session: listing.series_overview(
+            session, slug, utcnow(), tz_name=app.settings.timezone
+        ),
+        fresh=wants_fresh(request),
+    )
     return render(
         request,
         "events/series.html",
