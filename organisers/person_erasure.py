@@ -63,7 +63,8 @@ class ErasurePreview:
 
 def _address(email: str) -> str:
     address = addresses.canonical(email.strip())[:320]
-    if "@" not in address:
+    # A control character (NUL, which PostgreSQL refuses in text) is in no stored address.
+    if "@" not in address or not address.isprintable():
         raise NoAddress()
     return address
 

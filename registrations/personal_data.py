@@ -111,7 +111,7 @@ async def request_link(
     except TooManyBookings as exc:
         raise TooManyDataLinks(exc.retry_after) from None
     await limiter.booked(address, True)
-    if "@" not in address:
+    if "@" not in address or not address.isprintable():  # no booking has such an address
         return
     async with services.transaction() as session:
         latest = (

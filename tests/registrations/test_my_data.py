@@ -204,6 +204,10 @@ async def test_the_request_page_refuses_a_filled_trap_and_an_empty_address(
     empty = await client.post("/my-data", data={"csrf_token": token, "email": " "})
     assert empty.status_code == 422
     assert "Skriv din e-postadress." in empty.text
+    for odd in ("x@\x00y.se", "@", "a" * 400, "anna@exempel\u202e.se"):  # answered as any
+        sent = await client.post("/my-data", data={"csrf_token": token, "email": odd})
+        assert sent.status_code == 200, odd
+        assert "Om vi har uppgifter om adressen" in sent.text
     forged = await client.post("/my-data", data={"csrf_token": "x", "email": address(1)})
     assert forged.status_code == 403
     assert await outbox(services) == []
