@@ -3,6 +3,7 @@ each event's seat counters always equal its registrations, on SQLite and Postgre
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -184,3 +185,18 @@ async def test_the_counters_equal_the_counts_whatever_happens(
             seats = await waitlist.seat_counts(session, [event.id])
             capacity = (await session.get_one(Event, event.id)).capacity
             assert seats[event.id][0] <= capacity
+
+
+async def test_one_address_booking_many_times_at_once_gets_one_registration(
+    services: Services,
+) -> None:
+    """Double clicks racing each other: one seat, one mail, the same registration for all
+    (on PostgreSQL the losers' inserts hit the unique key and `book` answers them)."""
+    event = await make_event(services, capacity=5)
+    results = await asyncio.gather(
+        *(booking.book_now(services, event_id=event.id, attendee=person(1)) for _ in range(8))
+    )
+    assert {r.registration.id for r in results} == {results[0].registration.id}
+    assert sum(r.created for r in results) == 1
+    assert len(await rows_of(services, event.id)) == 1
+    await counters_agree(services)
