@@ -224,3 +224,37 @@ async def test_events_keep_their_series_through_every_migration(fresh: Services)
     async with fresh.engine.connect() as conn:  # and the checks are on again afterwards
         with pytest.raises(IntegrityError):
             await conn.execute(text("UPDATE events SET series_id = 99"))
+
+
+async def test_0009_counts_the_seats_and_the_line_already_stored(fresh: Services) -> None:
+    """0009 adds each event's seat counters (the booking hot path trusts them): an event
+    booked before it starts with counters equal to its confirmed and waiting registrations."""
+    await upgrade(fresh.engine, "0008")
+    at = datetime(2027, 1, 1, 11, 0)
+    async with fresh.engine.begin() as conn:
+        for event_id in (1, 2):
+            await conn.execute(
+                text(
+                    "INSERT INTO events (id, kind, title, summary, description, starts_at,"
+                    " ends_at, capacity, status, uid, sequence, waitlist_counter, created_at,"
+                    " updated_at) VALUES (:id, 'cafe', 'Kafé', '', '', :at, :at, 2,"
+                    " 'published', :uid, 0, 1, :at, :at)"
+                ),
+                {"id": event_id, "at": at, "uid": f"u{event_id}@x"},
+            )
+        for n, status in enumerate(["confirmed", "confirmed", "waitlisted", "cancelled"]):
+            await conn.execute(
+                text(
+                    "INSERT INTO registrations (event_id, name, email, email_normalised,"
+                    " organisation, municipality, consent_at, status, sequence_bump,"
+                    " token_nonce, manage_token_hash, created_at, updated_at, language)"
+                    " VALUES (1, 'N', :e, :e, '', '', :at, :status, 0, 'n', :h, :at, :at, 'sv')"
+                ),
+                {"e": f"p{n}@x.se", "at": at, "status": status, "h": f"h{n}"},
+            )
+    await upgrade(fresh.engine)
+    async with fresh.engine.connect() as conn:
+        counters = await conn.execute(
+            text("SELECT id, confirmed_count, waitlisted_count FROM events ORDER BY id")
+        )
+        assert [tuple(row) for row in counters] == [(1, 2, 1), (2, 0, 0)]
