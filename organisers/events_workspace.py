@@ -12,7 +12,7 @@ preview (registrations.organising), never here: only drafts take them from this 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from foundation.timeparse import UnclearLocalTime
 from foundation.typed_times import chosen_offset, offset_field, place_typed, unclear_message
 from guide import catalogue
 from guide.catalogue import LinkedExample
+from guide.event_topics import Suggestion, suggest_examples
 from guide.models import GuideExample
 from organisers import audit
 from organisers.models import Organiser
@@ -59,6 +60,8 @@ class EventDesk:
     waitlisted: int
     examples: list[LinkedExample]
     choices: list[GuideExample]
+    # Examples that may fit, from the event's words and challenges (guide.event_topics).
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     @property
     def booked(self) -> int:
@@ -82,7 +85,12 @@ async def event_desk(session: AsyncSession, event_id: int) -> EventDesk:
     linked = await catalogue.examples_for_event(session, event.id)
     taken = {item.example.id for item in linked}
     choices = [e for e in await catalogue.examples(session) if e.id not in taken]
-    return EventDesk(event, confirmed, waitlisted, linked, choices)
+    suggestions = await suggest_examples(
+        session,
+        event_id=event.id,
+        text=f"{event.title} {event.summary} {event.description}",
+    )
+    return EventDesk(event, confirmed, waitlisted, linked, choices, suggestions)
 
 
 def local_field(moment: datetime | None, tz: str) -> str:

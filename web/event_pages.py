@@ -21,8 +21,12 @@ from registrations.overviews import event_overview, programme
 
 
 async def home(request: Request) -> Response:
+    # ?challenge=slug: only the events filed under it (through the guide material they link).
+    challenge = request.query_params.get("challenge") or None
     on = await services(request).page(
-        "home", lambda session: programme(session, utcnow()), fresh=wants_fresh(request)
+        f"home:{challenge or ''}",
+        lambda session: programme(session, utcnow(), challenge),
+        fresh=wants_fresh(request),
     )
     return render(
         request,
@@ -31,6 +35,9 @@ async def home(request: Request) -> Response:
             "items": on.items,
             "series_list": [series for series, _ in on.groups if series is not None],
             "linked": on.examples,
+            "filed": on.challenges,
+            "choices": on.choices,
+            "chosen": on.chosen,
             **links.for_pages(services(request).settings.base_url),
         },
     )
@@ -50,6 +57,7 @@ async def event_page(request: Request) -> Response:
         {
             "item": overview.item,
             "examples": overview.examples,
+            "methods": overview.methods,
             "instead": overview.next_dates,
             "errors": {},
             "values": {},
