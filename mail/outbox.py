@@ -14,6 +14,7 @@ from foundation.database import conflict_insert
 from foundation.errors import N_, DomainError
 from foundation.ids import is_id
 from foundation.timestamps import utcnow
+from mail.addresses import canonical
 from mail.models import Audience, MessageKind, OrganiserSend, OutboxMessage, OutboxStatus
 
 
@@ -296,6 +297,36 @@ async def forget_recipients(session: AsyncSession, registration_ids: list[int]) 
         .where(OutboxMessage.registration_id.in_(registration_ids))
         .values(recipient=FORGOTTEN, payload={}, last_error=None)
     )
+
+
+async def forget_address(
+    session: AsyncSession, email_normalised: str, kinds: frozenset[MessageKind]
+) -> int:
+    """Drop the address `email_normalised` (mail.addresses.canonical) from messages of
+    `kinds` that belong to no registration (a proposer's decision mail, say), with their
+    payload and last error; a message still waiting goes too, marked skipped. How many."""
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.recipient).where(
+            OutboxMessage.registration_id.is_(None),
+            OutboxMessage.kind.in_(list(kinds)),
+            OutboxMessage.recipient != FORGOTTEN,
+        )
+    )
+    ids = [row_id for row_id, to in rows.all() if canonical(to) == email_normalised]
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SKIPPED)
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(recipient=FORGOTTEN, payload={}, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)
 
 
 async def unsettled_of(session: AsyncSession, registration_ids: list[int]) -> set[int]:

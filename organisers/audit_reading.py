@@ -125,6 +125,7 @@ LABELS: dict[str, str] = {
     "registrations": N_("Anmälningar raderade"),
     "bookings_cancelled": N_("Kommande bokningar avbokade"),
     "mails_skipped": N_("Väntande mejl som inte skickas"),
+    "proposals_erased": N_("Förslag till guiden raderade"),
     "event": N_("Evenemang"),
     "source": N_("Kopia av"),
     "weeks": N_("Veckor senare"),

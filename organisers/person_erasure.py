@@ -109,4 +109,5 @@ async def _log(
         registrations=erasure.registrations,
         bookings_cancelled=erasure.cancelled,
         mails_skipped=erasure.skipped,
+        proposals_erased=erasure.proposals,
     )

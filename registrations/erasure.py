@@ -9,7 +9,7 @@ has gone (or failed for good): it is taken off the address at once (its key beco
 afresh), and `finish_erasures`, run with every erasure and by the worker's minute sweep,
 anonymises it as soon as nothing is waiting to be sent to it. Everything else is
 anonymised at once; the personal feed is deleted, so its URL and any link to the data open
-nothing.
+nothing; proposals to the guide go too (guide.proposers), with their mails' addresses.
 """
 
 from __future__ import annotations
@@ -21,23 +21,28 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
-from mail.outbox import skip_waiting, unsettled_of
+from guide.proposers import erase_proposer
+from mail.models import MessageKind
+from mail.outbox import forget_address, skip_waiting, unsettled_of
 from registrations.booking import cancel_by_id
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from registrations.retention import anonymise
 
 ERASING = "@erasing.invalid"  # the key of a registration whose last mail is on its way
+PROPOSAL_MAIL = frozenset({MessageKind.PROPOSAL_APPROVED, MessageKind.PROPOSAL_REJECTED})
 
 
 @dataclass(frozen=True)
 class Erasure:
     """What erasing an address did, in counts only (for the audit log and the page):
     `registrations` taken off the address, `cancelled` of them still to come (a CANCEL each,
-    seats passed on), and `skipped` mails that were waiting and will not be sent."""
+    seats passed on), `skipped` mails that were waiting and will not be sent, and
+    `proposals` to the guide that named the person."""
 
     registrations: int
     cancelled: int
     skipped: int
+    proposals: int = 0
 
 
 async def erase_person(session: AsyncSession, email_normalised: str, *, now: datetime) -> Erasure:
@@ -78,9 +83,14 @@ async def erase_person(session: AsyncSession, email_normalised: str, *, now: dat
     await session.execute(
         delete(AttendeeFeed).where(AttendeeFeed.email_normalised == email_normalised)
     )
+    # Proposals to the guide name their proposer, as do the mails that answered them.
+    proposals = await erase_proposer(session, email_normalised)
+    await forget_address(session, email_normalised, PROPOSAL_MAIL)
     await session.flush()
     await finish_erasures(session, now=now)
-    return Erasure(registrations=len(ids), cancelled=cancelled, skipped=skipped)
+    return Erasure(
+        registrations=len(ids), cancelled=cancelled, skipped=skipped, proposals=proposals
+    )
 
 
 async def finish_erasures(session: AsyncSession, *, now: datetime) -> int:

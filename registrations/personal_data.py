@@ -28,6 +28,8 @@ from foundation.errors import N_, DomainError
 from foundation.i18n import LANGUAGES
 from foundation.ratelimit import TooManyBookings
 from foundation.services import Services
+from guide.proposal_models import GuideProposal
+from guide.proposers import proposals_of
 from mail import addresses
 from mail.models import MessageKind, OutboxMessage, OutboxStatus
 from mail.outbox import enqueue
@@ -192,11 +194,12 @@ class SentMessage:
 @dataclass(frozen=True)
 class PersonalData:
     """Everything the service holds about one address: its bookings, each with its event,
-    and every message to it, oldest first."""
+    every message to it, and its proposals to the guide, oldest first."""
 
     email: str
     registrations: list[Registration]
     messages: list[SentMessage]
+    proposals: list[GuideProposal]
 
 
 async def personal_data(session: AsyncSession, email_normalised: str) -> PersonalData:
@@ -232,7 +235,12 @@ async def personal_data(session: AsyncSession, email_normalised: str) -> Persona
         for row in (rows.all() if rows is not None else [])
     ]
     email = registrations[-1].email if registrations else email_normalised
-    return PersonalData(email=email, registrations=registrations, messages=messages)
+    return PersonalData(
+        email=email,
+        registrations=registrations,
+        messages=messages,
+        proposals=await proposals_of(session, email_normalised),
+    )
 
 
 async def data_behind_link(
@@ -285,5 +293,21 @@ def as_json(data: PersonalData, *, now: datetime, site_name: str) -> dict[str, A
                 "sent_at": _moment(m.sent_at),
             }
             for m in data.messages
+        ],
+        "proposals": [
+            {
+                "title": p.title,
+                "organisation": p.organisation,
+                "summary": p.summary,
+                "body": p.body,
+                "contact_name": p.contact_name,
+                "contact_email": p.contact_email,
+                "language": p.language,
+                "status": p.status.value,
+                "consented_at": _moment(p.consented_at),
+                "sent_at": _moment(p.created_at),
+                "decided_at": _moment(p.decided_at),
+            }
+            for p in data.proposals
         ],
     }

@@ -59,7 +59,12 @@ async def test_an_admin_erases_a_person_after_seeing_what_will_happen(
     assert "Person 1" not in people
     assert people["Person 2"] == "confirmed"
     assert entry is not None
-    assert entry.detail == {"registrations": 1, "bookings_cancelled": 1, "mails_skipped": 1}
+    assert entry.detail == {
+        "registrations": 1,
+        "bookings_cancelled": 1,
+        "mails_skipped": 1,
+        "proposals_erased": 0,
+    }
     log = await client.get("/organiser/audit")
     assert "raderade en persons uppgifter på deras begäran" in text_of(log)
     assert "person1" not in log.text.lower()

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from foundation.services import Services
 from foundation.timestamps import utcnow
+from guide.proposal_models import GuideProposal
+from guide.proposals import ProposalDraft, submit
 from lunchkafe.app import create_app
 from mail.models import MessageKind, OutboxMessage
 from organisers.models import AuditEntry
@@ -67,6 +69,20 @@ async def test_an_attendee_erases_themselves_and_the_next_in_line_gets_the_seat(
     await book(services, over.id, 1, now=over.starts_at - timedelta(days=1))
     await book(services, event.id, 1)  # the seat
     await book(services, event.id, 2)  # first in line
+    async with services.transaction() as session:  # and shared an example with the guide
+        await submit(
+            session,
+            ProposalDraft(
+                title="Bredband i byarna",
+                organisation="Exempelkommun",
+                summary="Så gjorde vi.",
+                body="",
+                contact_name="Person 1",
+                contact_email=address(1).upper(),
+                language="sv",
+            ),
+            utcnow(),
+        )
     await mail.deliver()
     mail.clear()
 
@@ -86,6 +102,7 @@ async def test_an_attendee_erases_themselves_and_the_next_in_line_gets_the_seat(
         "Kafé om bredband",
         "Kafé som varit",
         "Bokningsbekräftelse",
+        "Bredband i byarna",
     ):
         assert shown in page.text, shown
     assert "Person 2" not in page.text
@@ -104,6 +121,7 @@ async def test_an_attendee_erases_themselves_and_the_next_in_line_gets_the_seat(
     kinds = [m["kind"] for m in exported["messages"]]
     assert kinds.count("booking_confirmed") == 2
     assert "my_data_link" in kinds
+    assert [p["title"] for p in exported["proposals"]] == ["Bredband i byarna"]
     assert all(m["status"] in ("sent", "pending", "sending") for m in exported["messages"])
 
     confirm = await web.get(f"{path}/erase")
@@ -126,12 +144,19 @@ async def test_an_attendee_erases_themselves_and_the_next_in_line_gets_the_seat(
         messages = (await session.scalars(select(OutboxMessage))).all()
         entries = (await session.scalars(select(AuditEntry))).all()
         feeds = (await session.scalars(select(AttendeeFeed.email_normalised))).all()
+        proposals = (await session.scalars(select(GuideProposal))).all()
     assert not any("person1" in str(h).lower() or "Person 1" in str(h) for h in held), held
     assert [r.status.value for r in rows if r.name == "Person 2"] == ["confirmed"]
     assert not any("person1" in f"{m.recipient}{m.payload}{m.last_error}".lower() for m in messages)
     assert address(1) not in feeds
+    assert proposals == []  # waiting for a decision: theirs alone, deleted
     (entry,) = [e for e in entries if e.action == "person.erased_by_link"]
-    assert entry.detail == {"registrations": 2, "bookings_cancelled": 1, "mails_skipped": 0}
+    assert entry.detail == {
+        "registrations": 2,
+        "bookings_cancelled": 1,
+        "mails_skipped": 0,
+        "proposals_erased": 1,
+    }
     assert entry.actor == "system"
     assert entry.subject == ""
 

@@ -1,0 +1,37 @@
+"""The people who proposed examples to the guide, found by address: what a person's own data
+shows of their proposals, and their erasure on request (GDPR art. 15, 17).
+
+Addresses are stored as typed, so they are compared by mail.addresses.canonical in Python;
+the table holds a handful of proposals a month.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from guide.proposal_models import GuideProposal, ProposalStatus
+from mail import addresses
+
+ERASED = "(raderad)"
+
+
+async def proposals_of(session: AsyncSession, email_normalised: str) -> list[GuideProposal]:
+    """Every proposal whose contact address is `email_normalised` (canonical), oldest first."""
+    rows = await session.scalars(select(GuideProposal).order_by(GuideProposal.id))
+    return [p for p in rows.all() if addresses.canonical(p.contact_email) == email_normalised]
+
+
+async def erase_proposer(session: AsyncSession, email_normalised: str) -> int:
+    """Erase the person at `email_normalised` from the proposals: one not approved is deleted
+    whole (it is theirs alone); an approved one keeps its text, which lives on as a published
+    example, without their name or address. Returns how many proposals were touched."""
+    found = await proposals_of(session, email_normalised)
+    waiting = [p.id for p in found if p.status != ProposalStatus.APPROVED]
+    if waiting:
+        await session.execute(delete(GuideProposal).where(GuideProposal.id.in_(waiting)))
+    for proposal in found:
+        if proposal.status == ProposalStatus.APPROVED:
+            proposal.contact_name = ERASED
+            proposal.contact_email = ERASED
+    return len(found)
