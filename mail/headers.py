@@ -197,6 +197,18 @@ def _mailboxes(name: str, mailboxes: Iterable[Address], utf8: bool, linesep: str
     return _lines(name, tokens, linesep)
 
 
+def mailbox_line(header: str, mailbox: Address, *, utf8: bool) -> bytes:
+    """`header: mailbox` (To, say) as the bytes a message built with POLICY holds on the wire
+    in the relay form `utf8` (policy.SMTPUTF8, else policy.SMTP), without building a message:
+    for a fan-out, which writes thousands. Raises UnsafeHeader as verify_headers would, and
+    mail.addresses.Undeliverable for an address only SMTPUTF8 carries when `utf8` is False."""
+    folded = _mailboxes(header, [mailbox], utf8, "\r\n")
+    body = folded.removesuffix("\r\n")
+    if _NEWLINE_WITHOUT_FWSP.search(body) or _OTHER_CONTROLS.search(body):
+        raise UnsafeHeader(f"the {header} header would break out of its line")
+    return folded.encode("utf-8" if utf8 else "ascii")
+
+
 # The registry joins BaseHeader to each class (HeaderRegistry.__getitem__), which gives them
 # `name` and `fold`; the stubs cannot say so, hence the casts and ignores.
 class _Text(UniqueUnstructuredHeader):

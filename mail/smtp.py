@@ -18,6 +18,7 @@ import aiosmtplib
 from aiosmtplib.email import extract_recipients, extract_sender
 
 from mail import addresses
+from mail.wire import WireMail
 
 log = logging.getLogger("lunchkafe.mail")
 _ENHANCED_CODE = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")
@@ -161,6 +162,8 @@ class SmtpTransport:
     without it certificates are verified against the system's CAs.
     """
 
+    takes_wire = True  # a WireMail's bytes go out as they are (mail.wire)
+
     def __init__(self, config: SmtpConfig, *, tls_context: ssl.SSLContext | None = None) -> None:
         self._config = config
         self._tls_context = tls_context
@@ -189,11 +192,12 @@ class SmtpTransport:
             # A server that is already gone cannot be told goodbye.
             client.close()
 
-    async def send(self, message: EmailMessage) -> DeliveryOutcome:
+    async def send(self, message: EmailMessage | WireMail) -> DeliveryOutcome:
         """Send one message; never raises for a delivery problem, only for a malformed message.
 
-        Sender and recipients come from the headers (From/Sender, To/Cc/Bcc); a message
-        without them is a programming error and raises ValueError.
+        Sender and recipients come from the headers (From/Sender, To/Cc/Bcc), or from a
+        WireMail's envelope; a message without them is a programming error and raises
+        ValueError.
         """
         async with self._lock:
             reused = self._client is not None and self._client.is_connected
@@ -214,7 +218,7 @@ class SmtpTransport:
             )
         return outcome
 
-    async def _send_once(self, message: EmailMessage) -> tuple[DeliveryOutcome, bool]:
+    async def _send_once(self, message: EmailMessage | WireMail) -> tuple[DeliveryOutcome, bool]:
         """Returns the outcome and whether it came from a connection the server had closed."""
         try:
             client = await self._connected()
@@ -238,9 +242,12 @@ class SmtpTransport:
             # or it is no address at all: no retry changes either.
             return DeliveryOutcome("failed", str(exc), "Undeliverable"), False
         try:
-            refused, reply = await client.send_message(
-                message, sender=sender, recipients=recipients
-            )
+            if isinstance(message, WireMail):
+                refused, reply = await _send_wire(client, message, sender, recipients)
+            else:
+                refused, reply = await client.send_message(
+                    message, sender=sender, recipients=recipients
+                )
         except asyncio.CancelledError:
             # A reply may still be on its way; a later send must not read it as its own.
             self._drop()
@@ -334,22 +341,49 @@ def _reply_code(code: int, message: str) -> str:
     return f"{code} {enhanced.group(0)}" if enhanced else str(code)
 
 
-def _sender(message: EmailMessage) -> str:
+async def _send_wire(
+    client: aiosmtplib.SMTP, mail: WireMail, sender: str, recipients: list[str]
+) -> tuple[dict[str, aiosmtplib.SMTPResponse], str]:
+    """A WireMail's bytes with the MAIL options aiosmtplib's send_message would give them:
+    SMTPUTF8 when an address on the wire needs it (RFC 6531), BODY=8BITMIME when offered."""
+    utf8 = not (sender.isascii() and all(r.isascii() for r in recipients))
+    if utf8 and not client.supports_extension("smtputf8"):
+        raise aiosmtplib.SMTPNotSupported(
+            "An address containing non-ASCII characters was provided, but "
+            "SMTPUTF8 is not supported by this server"
+        )
+    options = ["SMTPUTF8"] if utf8 else []
+    if client.supports_extension("8BITMIME"):
+        options.append("BODY=8BITMIME")
+    try:
+        data = mail.data(utf8)
+    except addresses.Undeliverable as exc:  # as flattening an EmailMessage would refuse it
+        raise aiosmtplib.SMTPNotSupported(str(exc)) from None
+    return await client.sendmail(sender, recipients, data, mail_options=options)
+
+
+def _sender(message: EmailMessage | WireMail) -> str:
+    if isinstance(message, WireMail):
+        return message.sender
     sender = extract_sender(message)
     if sender is None:
         raise ValueError("No From header provided in message")
     return sender
 
 
-def _recipients(message: EmailMessage) -> list[str]:
+def _recipients(message: EmailMessage | WireMail) -> list[str]:
+    if isinstance(message, WireMail):
+        return list(message.recipients)
     recipients = extract_recipients(message)
     if not recipients:
         raise ValueError("No recipient headers provided in message")
     return recipients
 
 
-def _message_id(message: EmailMessage) -> str:
+def _message_id(message: EmailMessage | WireMail) -> str:
     # Ours is outbox<row id>.<random>@<sender domain>: no personal data.
+    if isinstance(message, WireMail):
+        return message.message_id
     return str(message.get("Message-ID", "a message without Message-ID"))
 
 

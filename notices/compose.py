@@ -148,6 +148,47 @@ async def _by_id(session: AsyncSession, model: type[T], ids: set[int | None]) ->
     return {item.id: item for item in found}  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class Person:
+    """What a mail to one person says that is theirs alone: the name it greets and the
+    tokens of their links (the manage link, the personal feed). A fan-out renders a mail
+    once with stand-ins for these and puts each person's in (notices.fan_out)."""
+
+    first_name: str
+    manage_token: str
+    feed_token: str
+
+
+def person_of(draft: Draft, settings: Settings) -> Person:
+    return Person(
+        first_name(draft.registration.name),
+        manage_token(draft.registration, settings.secret_key),
+        draft.feed_token,
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A mail's words: the subject (one line), the plain text and the HTML, and the links
+    an invite repeats."""
+
+    subject: str
+    text: str
+    html: str
+    language: str
+    event_url: str
+    manage_url: str
+
+
+def invite_method(row: OutboxMessage) -> str | None:
+    """The iTIP method of the calendar part a row's mail carries: REQUEST, CANCEL or none."""
+    # A change told to someone in line carries no invite: they have no calendar entry yet.
+    method = "REQUEST" if row.kind in REQUEST_KINDS and not row.payload.get("waitlisted") else None
+    if row.kind in CANCEL_KINDS and row.payload.get("was_confirmed"):
+        method = "CANCEL"
+    return method
+
+
 def render(
     draft: Draft, settings: Settings, now: datetime, *, mask_links: str | None = None
 ) -> EmailMessage:
@@ -159,66 +200,9 @@ def render(
     shown as it is, to those it goes to.
     """
     row, registration, event = draft.row, draft.registration, draft.event
-    base = settings.base_url
-    language = recipient_language(registration, settings)
-    token = manage_token(registration, settings.secret_key)
-    # Every link to the site opens in the mail's language, whatever the device's cookie.
-    manage_url = mask_links or url_in(language, base, "manage", token=token)
-    event_url = url_in(language, base, "event", event_id=event.id)
-    send = draft.send
-    join_url = event.join_url if gets_join_link(row.kind, registration) else None
-    changed = what_changed(row.payload) if row.kind == MessageKind.EVENT_CHANGED else []
-    if join_url is None:
-        changed = [c for c in changed if c.what != "join_url"]
-    context: dict[str, Any] = {
-        **signature(settings, language),
-        "site_name": settings.site_name,
-        "language": language,
-        "event": event,
-        "registration": registration,
-        # Greeted once, by first name (notices.greeting).
-        "first_name": first_name(registration.name),
-        "when": format_span(event.starts_at, event.ends_at, settings.timezone, language),
-        # The day a subject names (notices.subjects): each date of a series apart.
-        "day": subject_day(event.starts_at, settings.timezone, language, now=now),
-        # What a change changed, old and new, as the change captured it.
-        "changed": sentences(changed, language=language, tz_name=settings.timezone),
-        "event_url": event_url,
-        "manage_url": manage_url,
-        # The page for the personal calendar (subscribe, replace the address), not the
-        # bare .ics: it spans every booking of the address, so only mail carries it.
-        "feed_url": mask_links or url_in(language, base, "feed_page", token=draft.feed_token),
-        "join_url": join_url,
-        "position": draft.position,
-        "examples": [
-            {
-                "title": link.example.title,
-                "organisation": link.example.organisation,
-                "note": link.note,
-                "url": url_in(language, base, "guide_example", slug=link.example.slug),
-                # Whom to call about it: the follow-up mail names them (issue 12 item 5).
-                "contact_name": link.example.contact_name,
-                "contact_role": link.example.contact_role,
-                "contact_email": link.example.contact_email,
-                "contact_phone": link.example.contact_phone,
-            }
-            for link in draft.examples
-        ],
-        "was_confirmed": bool(row.payload.get("was_confirmed")),
-        # A seat or place in line cancelled by an organiser, not by the person themselves.
-        "by_organiser": bool(row.payload.get("by_organiser")),
-        "offset_minutes": int(row.payload.get("offset", 0)),
-        "message_subject": send.subject if send else "",
-        "message_body": without_greeting(send.body) if send else "",
-        # An organiser's note with a change or a cancellation (registrations.organising).
-        "organiser_note": str(row.payload.get("note", "")),
-        "waitlisted_notice": bool(row.payload.get("waitlisted")),
-    }
-    env = _environment(language)
-    name = row.kind.value
-    subject = " ".join(env.get_template(f"{name}.subject.txt").render(context).split())
-    text = env.get_template(f"{name}.txt").render(context)
-    html = env.get_template(f"{name}.html").render(context)
+    words = render_words(draft, settings, now, mask_links=mask_links)
+    language, event_url, manage_url = words.language, words.event_url, words.manage_url
+    subject, text, html = words.subject, words.text, words.html
 
     # People's words (a name, a title, an organiser's subject) go into headers only through
     # mail.headers, which does not trust them to have passed the door's rule.
@@ -233,10 +217,7 @@ def render(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
 
-    # A change told to someone in line carries no invite: they have no calendar entry yet.
-    method = "REQUEST" if row.kind in REQUEST_KINDS and not row.payload.get("waitlisted") else None
-    if row.kind in CANCEL_KINDS and row.payload.get("was_confirmed"):
-        method = "CANCEL"
+    method = invite_method(row)
     if method:
         # One rule for what a CANCEL holds (events.entries.cancel_entry): never the join link.
         entry = (cancel_entry if method == "CANCEL" else attendee_entry)(
@@ -269,3 +250,77 @@ def render(
         )
     headers.verify_headers(message)
     return message
+
+
+def render_words(
+    draft: Draft,
+    settings: Settings,
+    now: datetime,
+    *,
+    mask_links: str | None = None,
+    person: Person | None = None,
+) -> Rendered:
+    """The subject, text and HTML of a draft's mail; `person` (else the draft's own) gives
+    the name greeted and the tokens of the links (see Person); `mask_links` as in render."""
+    row, registration, event = draft.row, draft.registration, draft.event
+    person = person or person_of(draft, settings)
+    base = settings.base_url
+    language = recipient_language(registration, settings)
+    # Every link to the site opens in the mail's language, whatever the device's cookie.
+    manage_url = mask_links or url_in(language, base, "manage", token=person.manage_token)
+    event_url = url_in(language, base, "event", event_id=event.id)
+    send = draft.send
+    join_url = event.join_url if gets_join_link(row.kind, registration) else None
+    changed = what_changed(row.payload) if row.kind == MessageKind.EVENT_CHANGED else []
+    if join_url is None:
+        changed = [c for c in changed if c.what != "join_url"]
+    context: dict[str, Any] = {
+        **signature(settings, language),
+        "site_name": settings.site_name,
+        "language": language,
+        "event": event,
+        "registration": registration,
+        # Greeted once, by first name (notices.greeting).
+        "first_name": person.first_name,
+        "when": format_span(event.starts_at, event.ends_at, settings.timezone, language),
+        # The day a subject names (notices.subjects): each date of a series apart.
+        "day": subject_day(event.starts_at, settings.timezone, language, now=now),
+        # What a change changed, old and new, as the change captured it.
+        "changed": sentences(changed, language=language, tz_name=settings.timezone),
+        "event_url": event_url,
+        "manage_url": manage_url,
+        # The page for the personal calendar (subscribe, replace the address), not the
+        # bare .ics: it spans every booking of the address, so only mail carries it.
+        "feed_url": mask_links or url_in(language, base, "feed_page", token=person.feed_token),
+        "join_url": join_url,
+        "position": draft.position,
+        "examples": [
+            {
+                "title": link.example.title,
+                "organisation": link.example.organisation,
+                "note": link.note,
+                "url": url_in(language, base, "guide_example", slug=link.example.slug),
+                # Whom to call about it: the follow-up mail names them (issue 12 item 5).
+                "contact_name": link.example.contact_name,
+                "contact_role": link.example.contact_role,
+                "contact_email": link.example.contact_email,
+                "contact_phone": link.example.contact_phone,
+            }
+            for link in draft.examples
+        ],
+        "was_confirmed": bool(row.payload.get("was_confirmed")),
+        # A seat or place in line cancelled by an organiser, not by the person themselves.
+        "by_organiser": bool(row.payload.get("by_organiser")),
+        "offset_minutes": int(row.payload.get("offset", 0)),
+        "message_subject": send.subject if send else "",
+        "message_body": without_greeting(send.body) if send else "",
+        # An organiser's note with a change or a cancellation (registrations.organising).
+        "organiser_note": str(row.payload.get("note", "")),
+        "waitlisted_notice": bool(row.payload.get("waitlisted")),
+    }
+    env = _environment(language)
+    name = row.kind.value
+    subject = " ".join(env.get_template(f"{name}.subject.txt").render(context).split())
+    text = env.get_template(f"{name}.txt").render(context)
+    html = env.get_template(f"{name}.html").render(context)
+    return Rendered(subject, text, html, language, event_url, manage_url)

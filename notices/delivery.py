@@ -31,10 +31,12 @@ from mail.addresses import Undeliverable
 from mail.mailbox import LocalMailbox
 from mail.models import OutboxMessage, OutboxStatus
 from mail.smtp import MAX_ATTEMPTS, DeliveryOutcome, SmtpTransport, backoff_delay, parse_smtp_url
+from mail.wire import WireMail
 from notices import account_mail, data_link_mail, proposal_mail
 from notices.account_mail import AccountDraft
 from notices.compose import Draft, load_drafts, render
 from notices.data_link_mail import DataLinkDraft
+from notices.fan_out import FanOut
 from notices.proposal_mail import ProposalDraft
 
 log = logging.getLogger("lunchkafe.mail")
@@ -51,16 +53,23 @@ LEASE_MARGIN = 3.0
 
 
 class Postbox(Protocol):
-    async def send(self, message: EmailMessage) -> DeliveryOutcome: ...
+    # Whether it takes a mail as the bytes of a WireMail (SMTP) or only an EmailMessage.
+    takes_wire: bool
+
+    async def send(self, message: EmailMessage | WireMail) -> DeliveryOutcome: ...
 
 
 class MailboxPostbox:
     """The local mailbox behind the same interface as SMTP, for `make run`."""
 
+    takes_wire = False
+
     def __init__(self, mailbox: LocalMailbox) -> None:
         self._mailbox = mailbox
 
-    async def send(self, message: EmailMessage) -> DeliveryOutcome:
+    async def send(self, message: EmailMessage | WireMail) -> DeliveryOutcome:
+        if isinstance(message, WireMail):
+            raise TypeError("the local mailbox stores EmailMessages")
         try:
             message_id = await asyncio.to_thread(self._mailbox.deliver, message)
         except Undeliverable as exc:
@@ -105,30 +114,43 @@ class DeliveryReport:
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Take up to `limit` due rows (pending, or sending with an expired lease) for this worker."""
-    due = or_(
-        OutboxMessage.status == OutboxStatus.PENDING,
-        OutboxMessage.status == OutboxStatus.SENDING,
+    """Take up to `limit` due rows (pending, or sending with an expired lease) for this
+    worker, oldest first, in one UPDATE … RETURNING: each row marked sending, its attempts
+    counted and its lease set."""
+    due = and_(
+        OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        OutboxMessage.next_attempt_at <= now,
     )
-    rows = list(
-        (
-            await session.scalars(
-                select(OutboxMessage)
-                .where(and_(due, OutboxMessage.next_attempt_at <= now))
-                # Oldest first: a crashed worker's rows (their lease put their time last)
-                # are taken over as soon as the lease runs out, not after the whole queue.
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-                # Two workers skip each other's rows instead of waiting or double-sending.
-                .with_for_update(skip_locked=True)
+    oldest = (
+        select(OutboxMessage.id)
+        .where(due)
+        # Oldest first: a crashed worker's rows (their lease put their time last) are
+        # taken over as soon as the lease runs out, not after the whole queue.
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        # Two workers skip each other's rows instead of waiting or double-sending; a row
+        # another worker claimed meanwhile is read again and, its lease ahead, passed by.
+        # SQLite has one writer at a time, so it needs no lock.
+        .with_for_update(skip_locked=True)
+        # Picked once: PostgreSQL may run a plain IN (subquery) again for each row it
+        # updates, and with SKIP LOCKED each run picks other rows, far past the limit.
+        .cte("picked")
+        .prefix_with("MATERIALIZED")
+    )
+    rows = (
+        await session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(select(oldest.c.id)), due)
+            .values(
+                status=OutboxStatus.SENDING,
+                attempts=OutboxMessage.attempts + 1,
+                next_attempt_at=now + LEASE,
             )
-        ).all()
-    )
-    for row in rows:
-        row.status = OutboxStatus.SENDING
-        row.attempts += 1
-        row.next_attempt_at = now + LEASE
-    return rows
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    return sorted(rows, key=lambda row: row.id)
 
 
 async def deliver_due(
@@ -211,30 +233,45 @@ class _Claim:
     async def settle(self, row: OutboxMessage, values: dict[str, object]) -> None:
         """Record one row's outcome in a commit of its own, while this claim still holds:
         if the lease ran out and another worker claimed the row, its outcome counts."""
-        attempts = self.open.pop(row.id, None)
-        if attempts is None:
+        await self.settle_many([row], values)
+
+    async def settle_many(self, rows: Sequence[OutboxMessage], values: dict[str, object]) -> None:
+        """Record one outcome for many rows in one UPDATE per attempt count (usually one),
+        in one commit on the engine: no ORM session, since a fan-out settles a row per mail."""
+        ids_by_attempts: dict[int, list[int]] = {}
+        for row in rows:
+            attempts = self.open.pop(row.id, None)
+            if attempts is not None:
+                ids_by_attempts.setdefault(attempts, []).append(row.id)
+        if not ids_by_attempts:
             return
-        async with self._services.transaction() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == row.id,
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.attempts == attempts,
+        async with self._services.engine.begin() as connection:
+            for attempts, ids in ids_by_attempts.items():
+                await connection.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id.in_(ids),
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.attempts == attempts,
+                    )
+                    .values(**values)
                 )
-                .values(**values)
-            )
 
     async def release(self) -> None:
         """Hand back the rows never sent (the worker is stopping): due again at once, and the
         attempt that never happened not counted."""
+        ids_by_attempts: dict[int, list[int]] = {}
         for row_id, attempts in list(self.open.items()):
             self.open.pop(row_id)
-            async with self._services.transaction() as session:
-                await session.execute(
+            ids_by_attempts.setdefault(attempts, []).append(row_id)
+        if not ids_by_attempts:
+            return
+        async with self._services.engine.begin() as connection:
+            for attempts, ids in ids_by_attempts.items():
+                await connection.execute(
                     update(OutboxMessage)
                     .where(
-                        OutboxMessage.id == row_id,
+                        OutboxMessage.id.in_(ids),
                         OutboxMessage.status == OutboxStatus.SENDING,
                         OutboxMessage.attempts == attempts,
                     )
@@ -311,12 +348,19 @@ async def _send_claimed(
     report = DeliveryReport()
     # Rendering happens with the database released: on SQLite the one connection is
     # free for bookings while templates and invites are built.
-    sendable: list[tuple[OutboxMessage, EmailMessage]] = []
+    sendable: list[tuple[OutboxMessage, EmailMessage | WireMail]] = []
+    unsent: dict[tuple[OutboxStatus, str | None], list[OutboxMessage]] = {}
+    # Over SMTP a fan-out's mails are rendered once per shape and sent as bytes
+    # (notices.fan_out); the local mailbox stores EmailMessages.
+    fan_out = FanOut(settings, now) if all(p.takes_wire for p in postboxes) else None
     for row, draft, reason in drafts:
-        message: EmailMessage | None = None
+        message: EmailMessage | WireMail | None = None
         if draft is not None:
             try:
-                if isinstance(draft, AccountDraft):
+                if isinstance(draft, Draft) and fan_out is not None:
+                    # None for a mail with a calendar part: composed whole below.
+                    message = fan_out.mail(draft) or render(draft, settings, now)
+                elif isinstance(draft, AccountDraft):
                     message = account_mail.render(draft, settings, now)
                 elif isinstance(draft, DataLinkDraft):
                     message = data_link_mail.render(draft, settings, now)
@@ -333,15 +377,19 @@ async def _send_claimed(
             continue
         broken = bool(reason and reason.startswith("could not compose"))
         status = OutboxStatus.FAILED if broken else OutboxStatus.SKIPPED
-        await claim.settle(row, {"status": status, "last_error": reason})
+        unsent.setdefault((status, reason), []).append(row)
         report += DeliveryReport(failed=1) if broken else DeliveryReport(skipped=1)
         await asyncio.sleep(0)  # let requests in between mails
+    for (status, reason), rows in unsent.items():
+        await claim.settle_many(rows, {"status": status, "last_error": reason})
 
-    lanes: list[list[tuple[OutboxMessage, EmailMessage]]] = [[] for _ in postboxes]
+    lanes: list[list[tuple[OutboxMessage, EmailMessage | WireMail]]] = [[] for _ in postboxes]
     for index, item in enumerate(sendable):
         lanes[index % len(postboxes)].append(item)
 
-    async def run_lane(postbox: Postbox, lane: list[tuple[OutboxMessage, EmailMessage]]) -> None:
+    async def run_lane(
+        postbox: Postbox, lane: list[tuple[OutboxMessage, EmailMessage | WireMail]]
+    ) -> None:
         nonlocal report
         for row, message in lane:
             if stop.is_set() or not claim.holds(row):

@@ -78,8 +78,35 @@ async def feeds_for_emails(
             )
         ).all()
     }
-    for email in emails - set(found):
-        found[email] = await feed_for(session, email, secret_key)
+    missing = sorted(emails - set(found))
+    if not missing:
+        return found
+    # The missing ones in one INSERT per chunk (a fan-out to people who booked before feeds
+    # existed), then read back: a concurrent creator's row wins, as in ensure_feed.
+    now = utcnow()
+    for start in range(0, len(missing), 200):  # 4 values a row: under SQLite's variable limit
+        values = []
+        for email in missing[start : start + 200]:
+            nonce = new_nonce()
+            values.append(
+                {
+                    "email_normalised": email,
+                    "token_nonce": nonce,
+                    "token_hash": hash_token(derive_token(secret_key, nonce, PURPOSE)),
+                    "created_at": now,
+                }
+            )
+        await session.execute(
+            conflict_insert(session, AttendeeFeed)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["email_normalised"])
+        )
+    created = await session.scalars(
+        select(AttendeeFeed)
+        .where(AttendeeFeed.email_normalised.in_(missing))
+        .execution_options(populate_existing=True)
+    )
+    found.update((feed.email_normalised, feed) for feed in created.all())
     return found
 
 

@@ -169,8 +169,11 @@ async def test_a_change_superseded_before_delivery_is_skipped(mail: Mail) -> Non
 
 
 async def test_two_workers_racing_deliver_every_message_exactly_once(
-    mail: Mail, mail_factory: MailFactory
+    mail_factory: MailFactory, start_server: Callable[..., SmtpServer]
 ) -> None:
+    # A relay taking a moment over each message, as a real one does: else the worker whose
+    # pool connects first can send all 300 before the other has claimed a batch.
+    mail = mail_factory(start_server(data_delay=0.003))
     # Two Services are two worker processes: separate engines and connection pools.
     other = mail_factory(mail.server)
     event = await make_event(mail.services, capacity=1000)
