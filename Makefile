@@ -1,5 +1,6 @@
 # make run  — set up everything and serve the demo on http://127.0.0.1:8000
 # make test — install what the tests need and run lint, types and the whole suite
+# make bench — measure, and print one table of ratios against same-run baselines
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -43,8 +44,10 @@ test: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# Every benchmark once and one table of ratios (bench/run.py): some 8-10 minutes on 2 cores;
+# `make bench BENCH_ARGS=--quick` is a smoke run of a minute or two.
 bench: $(VENV)/.installed
-	$(BIN)/python bench/booking.py
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

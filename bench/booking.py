@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -938,6 +939,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="run lunchkafe as in production: commits nudge arq on this Redis instead of"
         " delivering mail in the web process (the queued jobs are removed afterwards)",
     )
+    parser.add_argument("--json", type=Path, help="also write every run here (bench.run)")
     args = parser.parse_args(argv)
     if min(args.seconds, args.clients, args.events, args.rounds) <= 0 or args.warmup < 0:
         parser.error("--seconds, --clients, --events and --rounds must be positive")
@@ -972,6 +974,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         signal.alarm(0)
     report(runs, args)
+    if args.json:
+        args.json.write_text(json.dumps([dataclasses.asdict(m) for m in runs]))
     return 0 if all(m.check.ok for m in runs) else 1
 
 
