@@ -202,6 +202,8 @@ def pages(services: Services, site: Site) -> list[str]:
             path = f"/feeds/{site.feed}"
         if route.path == "/organiser/password/{token}":
             path = "/organiser/password/no-such-link"
+        # The guide's pages are walked with the demo's material, not a series' slug (a 404).
+        path = GUIDE_PAGES.get(route.path, path)
         found.append(path)
     found += [f"/manage/{token}" for token in site.manage.values()]
     found += [
@@ -211,8 +213,19 @@ def pages(services: Services, site: Site) -> list[str]:
         f"/events/{site.event_id}?lang=en",
         "/no-such-page",
         f"/organiser/events/{site.cancelled_event_id}",
+        "/?challenge=lokal-utveckling",
+        "/guide?challenge=samhallsplanering",
     ]
     return found
+
+
+# The demo's longest material of each kind of guide page.
+GUIDE_PAGES = {
+    "/guide/{slug:slug}": "/guide/ystad-regional-karna",
+    "/guide/tips/{slug:slug}": "/guide/tips/hitta-gemensamma-mal-och-resurser",
+    "/guide/processes/{slug:slug}": "/guide/processes/platsutveckling-i-sex-steg",
+    "/guide/challenges/{slug:slug}": "/guide/challenges/samhallsplanering",
+}
 
 
 async def overflowing(page: object, path: str) -> list[str]:
