@@ -52,6 +52,11 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
             "max_overflow": 0,
             "pool_timeout": 60,
             "connect_args": {"timeout": 30},
+            # No rollback when a connection comes back: every transaction here ends in a
+            # COMMIT or ROLLBACK of its own (SQLAlchemy's, or the booking hot path's), and
+            # the pool's extra one is a hand-off to aiosqlite's thread while the one writer
+            # connection is held (registrations.seat_claims).
+            "pool_reset_on_return": None,
         }
         options.update(overrides)
         engine = create_async_engine(settings.database_url, **options)

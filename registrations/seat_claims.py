@@ -373,8 +373,9 @@ TRIES = 3  # seat, line, seat…: a seat freed or taken between the two statemen
 
 
 class BookingStatementFailed(RuntimeError):
-    """A hot-path statement failed on PostgreSQL; names the SQLSTATE only, since the
-    server's DETAIL quotes row data (see foundation.database._drop_postgres_detail)."""
+    """A hot-path statement failed on PostgreSQL: the server's primary message (which names
+    the constraint) and SQLSTATE, without its DETAIL, which quotes row data (as
+    foundation.database._drop_postgres_detail does for SQLAlchemy's errors)."""
 
 
 async def _book_postgres(
@@ -429,4 +430,5 @@ async def _book_postgres(
             return None  # the same address booking at the same moment: `book` answers
         if state is None:
             raise
-        raise BookingStatementFailed(f"{type(exc).__name__} (SQLSTATE {state})") from None
+        said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
+        raise BookingStatementFailed(f"{type(exc).__name__}: {said} (SQLSTATE {state})") from None
