@@ -23,6 +23,7 @@ from foundation.site_paths import url_in
 from mail import headers
 from mail.models import MessageKind, OutboxMessage
 from notices.compose import _environment
+from notices.signature import signature
 from registrations.models import AttendeeFeed
 from registrations.personal_data import LINK_VALID, link_token
 
@@ -65,6 +66,7 @@ def render(draft: DataLinkDraft, settings: Settings, now: datetime) -> EmailMess
         language = settings.default_language
     token = link_token(draft.feed, settings.secret_key)
     context = {
+        **signature(settings, language),
         "site_name": settings.site_name,
         "language": language,
         "link_url": url_in(language, settings.base_url, "my_data_view", token=token),

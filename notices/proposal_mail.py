@@ -24,6 +24,7 @@ from guide.proposal_models import GuideProposal
 from mail import headers
 from mail.models import MessageKind, OutboxMessage
 from notices.compose import _environment
+from notices.signature import signature
 
 KINDS = frozenset({MessageKind.PROPOSAL_APPROVED, MessageKind.PROPOSAL_REJECTED})
 
@@ -69,6 +70,7 @@ def render(draft: ProposalDraft, settings: Settings, now: datetime) -> EmailMess
     language = proposal.language
     base = settings.base_url
     context = {
+        **signature(settings, language),
         "site_name": settings.site_name,
         "language": language,
         "name": proposal.contact_name,
