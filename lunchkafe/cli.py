@@ -41,6 +41,7 @@ from foundation.services import Services
 from foundation.settings import ConfigurationError, Settings
 from foundation.timeparse import UnclearLocalTime, parse_duration, read_moment, to_utc
 from foundation.timestamps import utcnow
+from guide import bulk
 from lunchkafe.previews import preview_lines
 from mail.models import Audience
 from mail.outbox import outbox_summary, send_progress
@@ -225,6 +226,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("email")
     token.add_argument("--name", required=True, help="what the token is for, to tell it apart")
+
+    guide = commands.add_parser(
+        "guide", help="the development guide in bulk: export and import"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = guide.add_parser(
+        "export", help="print the guide as JSON (every kind) or CSV (one kind, ';')"
+    )
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+    export.add_argument(
+        "--kind",
+        choices=bulk.KINDS,
+        action="append",
+        help="only this kind (repeat for several in JSON); CSV needs exactly one",
+    )
+    import_ = guide.add_parser(
+        "import",
+        help="save every item of a JSON or CSV file by slug; nothing when any row is bad",
+    )
+    import_.add_argument("file", help="the file (.csv read as CSV, anything else as JSON)")
+    import_.add_argument("--format", choices=["json", "csv"], help="instead of the file's ending")
     return parser
 
 
@@ -320,6 +341,16 @@ async def run_command(services: Services, args: argparse.Namespace) -> int:
     except UnclearLocalTime as exc:  # a wall time the clocks skip or repeat: never guessed
         print(f"lunchkafe: {exc}", file=sys.stderr)
         return 1
+    except bulk.BadFile as exc:
+        print(f"lunchkafe: {exc}; nothing imported", file=sys.stderr)
+        return 1
+    except bulk.ImportRefused as exc:
+        for fault in exc.faults:
+            field = f", {fault.field}" if fault.field else ""
+            slug = f" ({fault.slug})" if fault.slug else ""
+            print(f"lunchkafe: {fault.where}{slug}{field}: {fault.message}", file=sys.stderr)
+        print(f"lunchkafe: {len(exc.faults)} faults; nothing imported", file=sys.stderr)
+        return 1
     except DomainError as exc:
         for line in _refusal(exc):
             print(f"lunchkafe: {line}", file=sys.stderr)
@@ -385,6 +416,8 @@ async def _dispatch(services: Services, args: argparse.Namespace) -> None:
         await _mail(services, args)
     elif args.command == "organisers":
         await _organisers(services, args)
+    elif args.command == "guide":
+        await _guide(services, args)
 
 
 async def _events(services: Services, args: argparse.Namespace) -> None:
@@ -601,6 +634,37 @@ async def _organisers(services: Services, args: argparse.Namespace) -> None:
             "Authorization: Bearer; it is not shown again",
             file=sys.stderr,
         )
+
+
+def _read_import(path: str) -> bytes:
+    """The file's bytes, one more than an import may have at most (so a larger one is told
+    apart without reading all of it). Raises BadFile."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(bulk.MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise bulk.BadFile(f"cannot read {path}: {exc.strerror}") from None
+
+
+async def _guide(services: Services, args: argparse.Namespace) -> None:
+    if args.action == "export":
+        kinds = list(dict.fromkeys(args.kind or bulk.KINDS))
+        if args.format == "csv" and len(kinds) != 1:
+            raise bulk.BadFile("CSV holds one kind: add --kind challenges|examples|tips|processes")
+        async with services.reading() as session:
+            if args.format == "csv":
+                sys.stdout.write(await bulk.export_csv(session, kinds[0]))
+            else:
+                sys.stdout.write(bulk.document_text(await bulk.export_document(session, kinds)))
+        return
+    data = _read_import(args.file)
+    as_csv = (args.format or ("csv" if args.file.lower().endswith(".csv") else "json")) == "csv"
+    rows = bulk.read_csv(data)[1] if as_csv else bulk.read_document(data)
+    async with services.transaction() as session:
+        outcome = await bulk.import_items(session, rows)
+    print(
+        f"imported: {outcome.created} new, {outcome.changed} changed, {outcome.unchanged} unchanged"
+    )
 
 
 if __name__ == "__main__":
