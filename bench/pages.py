@@ -270,6 +270,21 @@ def _load(port: int, path: str, args: argparse.Namespace, **extra: Any) -> LoadR
     )
 
 
+def _warm(port: int, paths: Sequence[str]) -> None:
+    """A few requests to each page first: the first ones compile templates and open
+    connections, which is start-up, not a page's cost."""
+    import http.client
+
+    for path in paths:
+        for _ in range(10):
+            conn = http.client.HTTPConnection(LOOPBACK, port, timeout=60)
+            try:
+                conn.request("GET", path)
+                conn.getresponse().read()
+            finally:
+                conn.close()
+
+
 def _database(args: argparse.Namespace, workdir: Path, name: str) -> str:
     if args.backend == "sqlite":
         return f"sqlite+aiosqlite:///{workdir / f'{name}.db'}"
@@ -297,6 +312,7 @@ def _measure_data(
     runs: list[Measured] = []
     env = clean_environ(**environ)
     with serve(uvicorn_argv("lunchkafe.asgi:app", port), port=port, env=env):
+        _warm(port, list(paths.values()))
         for name, path in paths.items():
             print(f"{data} / lunchkafe / {name} ...", file=sys.stderr, flush=True)
             runs.append(Measured(name, "lunchkafe", data, _load(port, path, args)))
@@ -315,6 +331,7 @@ def _measure_data(
         bare_env = clean_environ(**environ, BENCH_PAGE_PATHS=json.dumps(list(paths.values())))
         argv = uvicorn_argv("bench.pages:baseline_app", bare_port, factory=True)
         with serve(argv, port=bare_port, env=bare_env, timeout=120):
+            _warm(bare_port, list(paths.values()))
             for name, path in paths.items():
                 print(f"{data} / bare render / {name} ...", file=sys.stderr, flush=True)
                 runs.append(Measured(name, "bare", data, _load(bare_port, path, args)))
