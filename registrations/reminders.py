@@ -17,6 +17,7 @@ from registrations.models import Registration, RegistrationStatus
 # are not supported (a reminder weeks ahead is an announcement, not a reminder).
 HORIZON = timedelta(days=30)
 FOLLOW_UP_WINDOW = timedelta(days=3)
+_CHUNK = 1000
 
 
 def offsets_for(event: Event, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -96,29 +97,35 @@ async def _queue(
     confirmed_by: datetime,
     payload: dict[str, int | str],
 ) -> int:
-    registrations = (
-        await session.scalars(
-            select(Registration).where(
-                Registration.event_id == event.id,
-                Registration.status == RegistrationStatus.CONFIRMED,
-                # A seat taken after the reminder's time gets no late reminder.
-                Registration.confirmed_at <= confirmed_by,
-            )
-        )
-    ).all()
     taken = await existing_keys(session, prefix)
-    new = [
-        NewMessage(
-            kind=kind,
-            recipient=r.email,
-            dedupe_key=f"{prefix}{r.id}",
-            event_id=event.id,
-            registration_id=r.id,
-            payload=dict(payload),
-            due=confirmed_by,
+    # Streamed in chunks of id and address only, not as ORM objects: a café of 10,000
+    # attendees is planned in the memory of one chunk.
+    rows = await session.stream(
+        select(Registration.id, Registration.email)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            # A seat taken after the reminder's time gets no late reminder.
+            Registration.confirmed_at <= confirmed_by,
         )
-        for r in registrations
-        if f"{prefix}{r.id}" not in taken
-    ]
-    await enqueue_many(session, new)
-    return len(new)
+        .order_by(Registration.id)
+        .execution_options(yield_per=_CHUNK)
+    )
+    created = 0
+    async for chunk in rows.partitions(_CHUNK):
+        new = [
+            NewMessage(
+                kind=kind,
+                recipient=email,
+                dedupe_key=f"{prefix}{registration_id}",
+                event_id=event.id,
+                registration_id=registration_id,
+                payload=dict(payload),
+                due=confirmed_by,
+            )
+            for registration_id, email in chunk
+            if f"{prefix}{registration_id}" not in taken
+        ]
+        await enqueue_many(session, new)
+        created += len(new)
+    return created
