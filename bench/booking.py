@@ -581,6 +581,9 @@ class Check:
     registrations: int
     outbox: int
     waitlist_numbers_unique: bool
+    # Events whose seat counters differ from their registrations (the app keeps them in step,
+    # registrations.waitlist.check_counters); None for the raw baseline, which does not.
+    counters_drift: int | None = None
 
     @property
     def capacity_ok(self) -> bool:
@@ -592,6 +595,7 @@ class Check:
             self.capacity_ok
             and self.outbox == self.registrations
             and (self.waitlist_numbers_unique)
+            and not self.counters_drift
         )
 
 
@@ -641,7 +645,7 @@ async def _prepare(target: Target, capacities: Sequence[int]) -> list[int]:
         await engine.dispose()
 
 
-async def _check(target: Target) -> Check:
+async def _check(target: Target, *, counters: bool) -> Check:
     from sqlalchemy import text
 
     from foundation.database import create_engine
@@ -671,6 +675,19 @@ async def _check(target: Target) -> Check:
                     )
                 )
             ).one()
+            drift = None
+            if counters:
+                drift = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM events e WHERE e.confirmed_count <>"
+                            " (SELECT count(*) FROM registrations r WHERE r.event_id = e.id"
+                            " AND r.status = 'confirmed') OR e.waitlisted_count <>"
+                            " (SELECT count(*) FROM registrations r WHERE r.event_id = e.id"
+                            " AND r.status = 'waitlisted')"
+                        )
+                    )
+                ).scalar_one()
     finally:
         await engine.dispose()
     return Check(
@@ -678,6 +695,7 @@ async def _check(target: Target) -> Check:
         registrations=int(registrations[0]),
         outbox=int(outbox[0]),
         waitlist_numbers_unique=int(duplicates[0]) == 0,
+        counters_drift=None if drift is None else int(drift),
     )
 
 
@@ -750,7 +768,7 @@ def measure(
     finally:
         if args.redis_url and variant == "lunchkafe":
             asyncio.run(_clear_nudges(args.redis_url))
-    check = asyncio.run(_check(target))
+    check = asyncio.run(_check(target, counters=variant == "lunchkafe"))
     if profile_to is not None and profile_to.exists():
         _print_profile(profile_to, f"{backend} lunchkafe")
     return Measured(backend, variant, round_, load, check, cpu * 1000 / max(load.total_ok, 1))
@@ -878,7 +896,12 @@ def report(runs: Sequence[Measured], args: argparse.Namespace) -> None:
             f" {c.registrations:,} registrations (max {busiest:,} on one event),"
             f" {c.outbox:,} outbox rows; waitlist numbers"
             f" {'unique' if c.waitlist_numbers_unique else 'DUPLICATED'};"
-            f" responses {statuses}, connection errors {m.load.connection_errors},"
+            + (
+                ""
+                if c.counters_drift is None
+                else f" seat counters {'= counts' if not c.counters_drift else 'DRIFTED'};"
+            )
+            + f" responses {statuses}, connection errors {m.load.connection_errors},"
             f" unfinished {m.load.unfinished}"
         )
     import sqlalchemy
