@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from guide.search import reindex_all
+
 revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
@@ -48,8 +50,25 @@ def upgrade() -> None:
     op.create_index(
         "ix_guide_proposals_status_created", "guide_proposals", ["status", "created_at"]
     )
+    # The search index (guide/search.py): the same Snowball stems on both databases.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE guide_search USING fts5(kind UNINDEXED, item_id UNINDEXED,"
+            " title, body, tokenize='unicode61 remove_diacritics 0')"
+        )
+    else:
+        op.execute(
+            "CREATE TABLE guide_search (kind varchar(10) NOT NULL, item_id integer NOT NULL,"
+            " title text NOT NULL, body text NOT NULL, document tsvector GENERATED ALWAYS AS"
+            " (setweight(to_tsvector('simple', title), 'A') ||"
+            " setweight(to_tsvector('simple', body), 'B')) STORED,"
+            " PRIMARY KEY (kind, item_id))"
+        )
+        op.execute("CREATE INDEX ix_guide_search_document ON guide_search USING gin (document)")
+    reindex_all(op.get_bind())
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE guide_search")
     op.drop_index("ix_guide_proposals_status_created", table_name="guide_proposals")
     op.drop_table("guide_proposals")

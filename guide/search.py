@@ -1,0 +1,263 @@
+"""Swedish full-text search over the guide's examples, tips and processes.
+
+Words are stemmed by Snowball's Swedish stemmer (snowballstemmer: the algorithm PostgreSQL's
+`swedish` configuration runs), in Python, for both databases, so a query matches and ranks
+the same on SQLite and PostgreSQL: on SQLite the index is an FTS5 table with
+`tokenize='unicode61 remove_diacritics 0'` (å, ä and ö kept: "far" never finds "får"), on
+PostgreSQL a table whose generated tsvector column (GIN-indexed) holds the same stems. Each
+query word is matched as a prefix of a stem, so "landsbygd" finds "landsbygdsutveckling"
+and "strukturbild" finds "strukturbilden". The documents are stemmed here, not by
+PostgreSQL's `swedish` configuration, because that one also drops stop words ("och", "för")
+the SQLite side would keep, and the two databases would then disagree.
+
+User text never reaches either query language: it is cut into words of letters and digits,
+stemmed, and each stem is quoted (FTS5: `"stem"*`; PostgreSQL: a bound tsquery of quoted
+lexemes), so no input is a syntax error. Ranking and the highlighted snippets are computed
+here from the stored text, the same on both databases.
+
+The index is kept in step by an `after_flush` listener on every ORM session: an example,
+tip or process (or a phase or step of one) added, changed or deleted is re-indexed in the
+same transaction, whoever saved it (guide.editing, the demo, an import).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import snowballstemmer  # type: ignore[import-untyped]
+from markupsafe import Markup, escape
+from sqlalchemy import bindparam, event, text
+from sqlalchemy.orm import Session
+
+from guide.models import GuideExample, GuideProcess, GuideTip, ProcessPhase, ProcessStep
+
+KINDS = ("example", "tip", "process")
+MAX_QUERY = 200  # characters of a query that are read; the rest is ignored
+MAX_TERMS = 12
+SNIPPET_WORDS = 30
+_WORD = re.compile(r"[^\W_]+")
+_STEMMER = snowballstemmer.stemmer("swedish")
+IDS: Any = bindparam("ids", expanding=True)
+
+
+def stems(value: str) -> list[str]:
+    """The Snowball Swedish stems of `value`'s words (letters and digits), lower-cased."""
+    return list(_STEMMER.stemWords([w.lower() for w in _WORD.findall(value)]))
+
+
+def query_terms(query: str) -> list[str]:
+    """The distinct stems of a query, in order, at most MAX_TERMS."""
+    return list(dict.fromkeys(stems(query[:MAX_QUERY])))[:MAX_TERMS]
+
+
+def _fts5_query(terms: Sequence[str]) -> str:
+    # Each stem quoted as a string (no FTS5 operator can hide in it) and matched as a prefix.
+    return " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+
+
+def _tsquery(terms: Sequence[str]) -> str:
+    # Quoted lexemes with a prefix mark, ANDed; stems hold letters and digits only.
+    return " & ".join("'" + term.replace("'", "''") + "':*" for term in terms)
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the index holds of one item: its title and the rest of its text."""
+
+    kind: str
+    item_id: int
+    title: str
+    body: str
+
+
+def _joined(parts: Iterable[Any]) -> str:
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, list):
+            out.extend(str(p) for p in part)
+        elif part:
+            out.append(str(part))
+    return "\n".join(out)
+
+
+def documents(connection: Any, kind: str, ids: Sequence[int]) -> list[Document]:
+    """The documents of `kind` among `ids`, read from the tables (as flushed)."""
+    if not ids:
+        return []
+    params = {"ids": list(ids)}
+    found: list[Document] = []
+    if kind == "example":
+        rows = connection.execute(
+            text(
+                "SELECT id, title, organisation, region, summary, body, activities, results,"
+                " lessons, contact_name FROM guide_examples WHERE id IN :ids"
+            ).bindparams(IDS),
+            params,
+        )
+        for row in rows:
+            lists = [_json_list(row[6]), _json_list(row[7]), _json_list(row[8])]
+            found.append(
+                Document(
+                    kind, row[0], row[1], _joined([row[2], row[3], row[4], row[5], *lists, row[9]])
+                )
+            )
+    elif kind == "tip":
+        rows = connection.execute(
+            text("SELECT id, title, text, questions FROM guide_tips WHERE id IN :ids").bindparams(
+                IDS
+            ),
+            params,
+        )
+        for row in rows:
+            found.append(Document(kind, row[0], row[1], _joined([row[2], _json_list(row[3])])))
+    else:
+        rows = connection.execute(
+            text("SELECT id, title, summary FROM guide_processes WHERE id IN :ids").bindparams(IDS),
+            params,
+        )
+        for row in rows:
+            steps = connection.execute(
+                text(
+                    "SELECT p.title, p.checkpoint, s.title, s.text FROM guide_process_phases p"
+                    " LEFT JOIN guide_process_steps s ON s.phase_id = p.id"
+                    " WHERE p.process_id = :id ORDER BY p.position, s.position"
+                ),
+                {"id": row[0]},
+            )
+            parts = [row[2]] + [v for step in steps for v in step if v]
+            found.append(Document(kind, row[0], row[1], _joined(dict.fromkeys(parts))))
+    return found
+
+
+def _json_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def write(connection: Any, kind: str, ids: Sequence[int]) -> None:
+    """Re-index the items `ids` of `kind` from their rows; an id with no row leaves the index."""
+    if not ids:
+        return
+    for item_id in ids:
+        connection.execute(
+            text("DELETE FROM guide_search WHERE kind = :kind AND item_id = :id"),
+            {"kind": kind, "id": item_id},
+        )
+    for doc in documents(connection, kind, ids):
+        connection.execute(
+            text(
+                "INSERT INTO guide_search (kind, item_id, title, body)"
+                " VALUES (:kind, :id, :title, :body)"
+            ),
+            {
+                "kind": doc.kind,
+                "id": doc.item_id,
+                "title": " ".join(stems(doc.title)),
+                "body": " ".join(stems(doc.body)),
+            },
+        )
+
+
+def reindex_all(connection: Any) -> None:
+    """Index every example, tip and process afresh (the migration's backfill)."""
+    connection.execute(text("DELETE FROM guide_search"))
+    for kind, table in (
+        ("example", "guide_examples"),
+        ("tip", "guide_tips"),
+        ("process", "guide_processes"),
+    ):
+        ids = [row[0] for row in connection.execute(text(f"SELECT id FROM {table}"))]  # noqa: S608
+        write(connection, kind, ids)
+
+
+_KIND_OF: dict[type, str] = {GuideExample: "example", GuideTip: "tip", GuideProcess: "process"}
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_in_step(session: Session, _context: Any) -> None:
+    """Re-index what this flush added, changed or deleted, in the same transaction."""
+    touched: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        kind = _KIND_OF.get(type(obj))
+        if kind is not None and getattr(obj, "id", None) is not None:
+            touched[kind].add(obj.id)
+        elif isinstance(obj, ProcessPhase) and obj.process_id is not None:
+            touched["process"].add(obj.process_id)
+        elif isinstance(obj, ProcessStep) and obj.phase_id is not None:
+            found = session.connection().execute(
+                text("SELECT process_id FROM guide_process_phases WHERE id = :id"),
+                {"id": obj.phase_id},
+            )
+            touched["process"].update(row[0] for row in found)
+    if not any(touched.values()):
+        return
+    connection = session.connection()
+    for kind, ids in touched.items():
+        write(connection, kind, sorted(ids))
+
+
+def matching(connection: Any, terms: Sequence[str], dialect: str) -> list[tuple[str, int]]:
+    """(kind, id) of every indexed item holding every term as a prefix of a stem."""
+    if not terms:
+        return []
+    if dialect == "sqlite":
+        rows = connection.execute(
+            text("SELECT kind, item_id FROM guide_search WHERE guide_search MATCH :q"),
+            {"q": _fts5_query(terms)},
+        )
+    else:
+        rows = connection.execute(
+            text(
+                "SELECT kind, item_id FROM guide_search WHERE document @@ to_tsquery('simple', :q)"
+            ),
+            {"q": _tsquery(terms)},
+        )
+    return [(str(row[0]), int(row[1])) for row in rows]
+
+
+def score(terms: Sequence[str], title: str, body: str) -> int:
+    """Relevance: each term's hits in the title count three times, in the rest once."""
+    title_stems, body_stems = stems(title), stems(body)
+    return sum(
+        3 * sum(s.startswith(t) for s in title_stems) + sum(s.startswith(t) for s in body_stems)
+        for t in terms
+    )
+
+
+def snippet(terms: Sequence[str], value: str, words: int = SNIPPET_WORDS) -> Markup:
+    """A stretch of `value` around its first hit, escaped, each matching word in <mark>."""
+    tokens = re.split(r"(\s+)", value.strip())
+    words_at = [i for i, tok in enumerate(tokens) if tok and not tok.isspace()]
+    hit = next(
+        (n for n, i in enumerate(words_at) if matches(tokens[i], terms)),
+        0,
+    )
+    start = max(0, hit - words // 3)
+    chosen = words_at[start : start + words]
+    if not chosen:
+        return Markup("")
+    parts: list[Markup] = [Markup("… ") if start > 0 else Markup("")]
+    for i in range(chosen[0], chosen[-1] + 1):
+        tok = tokens[i]
+        if tok.isspace():
+            parts.append(Markup(" "))
+        elif matches(tok, terms):
+            parts.append(Markup("<mark>{}</mark>").format(tok))  # format escapes `tok`
+        else:
+            parts.append(escape(tok))
+    if start + words < len(words_at):
+        parts.append(Markup(" …"))
+    return Markup("").join(parts)
+
+
+def matches(token: str, terms: Sequence[str]) -> bool:
+    return any(s.startswith(t) for s in stems(token) for t in terms)

@@ -1,0 +1,118 @@
+"""Swedish search over the guide, the same on SQLite and PostgreSQL: stems (strukturbild finds
+strukturbilden), å/ä/ö kept (far never finds får), compounds by prefix (landsbygd finds
+landsbygdsutveckling), filters, sort, escaped snippets; any query text is safe."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from foundation.services import Services
+from guide import finding
+from guide.editing import ExampleInput, TipInput, save_example, save_tip
+
+
+def example(slug: str, title: str, summary: str, **extra: object) -> ExampleInput:
+    fields: dict[str, object] = {
+        "organisation": "Exempelkommun",
+        "organisation_type": "kommun",
+        "contact_name": "Åsa Öberg",
+        "contact_email": "asa@kommun.example.se",
+        **extra,
+    }
+    return ExampleInput(slug=slug, title=title, summary=summary, **fields)  # type: ignore[arg-type]
+
+
+async def seed(services: Services) -> None:
+    async with services.transaction() as session:
+        await save_example(
+            session,
+            example(
+                "sormland",
+                "Strukturbild för Sörmland",
+                "Strukturbilden visar hur <orterna> hänger ihop.",
+                organisation_type="region",
+                region="Södermanlands län",
+                published_on=date(2025, 1, 1),
+                updated_on=date(2025, 1, 1),
+            ),
+        )
+        await save_example(
+            session,
+            example(
+                "ystad",
+                "Får på bete i Ystad",
+                "Fåren betar längs kusten och håller landskapet öppet.",
+                updated_on=date(2026, 5, 1),
+                published_on=date(2026, 5, 1),
+            ),
+        )
+        await save_example(
+            session,
+            example(
+                "inlandet",
+                "Landsbygdsutveckling i inlandet",
+                "Byarna driver landsbygdsutvecklingen själva, med en strukturbild som grund.",
+                updated_on=date(2026, 6, 1),
+                published_on=date(2026, 6, 1),
+            ),
+        )
+        await save_tip(
+            session,
+            TipInput(
+                slug="mal",
+                number=2,
+                title="Hitta gemensamma mål och resurser",
+                text="Börja med vad landsbygden redan har.",
+            ),
+        )
+
+
+def slugs(hits: list[finding.Hit]) -> list[str]:
+    return [hit.item.slug for hit in hits]
+
+
+async def test_swedish_words_find_what_they_should_and_nothing_else(services: Services) -> None:
+    await seed(services)
+    async with services.transaction() as session:
+        assert slugs(await finding.find(session, "strukturbild")) == ["sormland", "inlandet"]
+        assert slugs(await finding.find(session, "far")) == []
+        assert slugs(await finding.find(session, "får")) == ["ystad"]
+        assert slugs(await finding.find(session, "landsbygd")) == ["inlandet", "mal"]
+        assert slugs(await finding.find(session, "strukturbild landsbygd")) == ["inlandet"]
+        # Filters: region and organisation type keep examples only.
+        assert slugs(await finding.find(session, "strukturbild", region="södermanlands län")) == [
+            "sormland"
+        ]
+        assert slugs(await finding.find(session, "strukturbild", organisation_type="kommun")) == [
+            "inlandet"
+        ]
+        by_date = await finding.find(session, "strukturbild", sort="date")
+        assert slugs(by_date) == ["inlandet", "sormland"]
+        (hit,) = await finding.find(session, "orterna")
+    assert str(hit.snippet) == (
+        "Strukturbilden visar hur <mark>&lt;orterna&gt;</mark> hänger ihop."
+    )
+
+
+async def test_the_index_follows_a_change_and_a_deletion(services: Services) -> None:
+    await seed(services)
+    async with services.transaction() as session:
+        await save_example(session, example("ystad", "Lamm i Ystad", "Lammen betar längs kusten."))
+    async with services.transaction() as session:
+        assert slugs(await finding.find(session, "får")) == []
+        assert slugs(await finding.find(session, "lammen")) == ["ystad"]
+        found = await finding.find(session, "lammen")
+        await session.delete(found[0].item)
+    async with services.transaction() as session:
+        assert slugs(await finding.find(session, "lammen")) == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(query=st.text(max_size=60))
+async def test_any_query_text_is_answered_without_an_error(services: Services, query: str) -> None:
+    async with services.transaction() as session:
+        await finding.find(session, query)
+        await finding.find(session, f'"{query}" OR NEAR( * -')
