@@ -36,7 +36,7 @@ from foundation.database import Base
 from foundation.rendering import LANGUAGE_COOKIE
 from foundation.services import Services
 from foundation.timestamps import utcnow
-from guide.models import Challenge, GuideExample
+from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
 from lunchkafe.app import create_app
 from lunchkafe.demo import load_demo
 from mail.heartbeat import beat
@@ -156,6 +156,10 @@ async def seed(services: Services) -> Seeded:
         slugs = [
             *await session.scalars(select(Series.slug)),
             *await session.scalars(select(GuideExample.slug)),
+            # The guide's tip, process and challenge pages.
+            *await session.scalars(select(GuideTip.slug)),
+            *await session.scalars(select(GuideProcess.slug)),
+            *await session.scalars(select(Challenge.slug)),
         ]
         challenges = list(await session.scalars(select(Challenge.slug)))
     messages = [entry.id for entry in LocalMailbox(services.settings.mailbox_dir).list()]
