@@ -38,6 +38,7 @@ from web import (
     event_api,
     event_calendar,
     event_pages,
+    guide_api,
     guide_pages,
     guide_share,
     health,
@@ -83,6 +84,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         *attendee_calendar.routes,
         *event_pages.routes,
         *booking_pages.routes,
+        *guide_api.routes,
         *guide_share.routes,  # before guide_pages: /guide/share is no example's slug
         *guide_pages.routes,
         *service_pages.routes,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -116,3 +117,25 @@ async def test_any_query_text_is_answered_without_an_error(services: Services, q
     async with services.transaction() as session:
         await finding.find(session, query)
         await finding.find(session, f'"{query}" OR NEAR( * -')
+
+
+async def test_the_api_finds_examples_with_their_contact(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await seed(services)
+    answer = await client.get("/api/v1/guide/examples", params={"q": "strukturbild"})
+    assert answer.status_code == 200
+    found = answer.json()["examples"]
+    assert [e["url"] for e in found] == [
+        "http://testserver/guide/sormland",
+        "http://testserver/guide/inlandet",
+    ]
+    assert found[0]["region"] == "Södermanlands län"
+    assert found[0]["contact"]["name"] == "Åsa Öberg"
+    assert (await client.get("/api/v1/guide/examples", params={"q": "far"})).json() == {
+        "examples": []
+    }
+    narrowed = await client.get(
+        "/api/v1/guide/examples", params={"q": "strukturbild", "organisation_type": "kommun"}
+    )
+    assert [e["title"] for e in narrowed.json()["examples"]] == ["Landsbygdsutveckling i inlandet"]

@@ -35,7 +35,7 @@ V1_ONLY_PATHS = {
     "/api/v1/organiser/guide/proposals/{proposal_id}/reject": {"post"},
 }
 # Routes added after the first version that anyone may call (no token, no alias).
-V1_ONLY_PUBLIC_PATHS = {"/api/v1/guide/proposals": {"post"}}
+V1_ONLY_PUBLIC_PATHS = {"/api/v1/guide/proposals": {"post"}, "/api/v1/guide/examples": {"get"}}
 VARYING = ("date", "content-length", "x-request-id")
 
 
