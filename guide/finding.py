@@ -104,3 +104,35 @@ async def find(
     else:
         hits.sort(key=lambda h: (-h.score, h.item.title))
     return hits
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """What /guide?q=… shows: the hits, and every challenge (the filter's choices, and the
+    pages suggested when nothing is found)."""
+
+    hits: list[Hit]
+    challenges: list[Challenge]
+
+
+async def search_page(
+    session: AsyncSession,
+    query: str,
+    *,
+    challenge: str | None = None,
+    organisation_type: str | None = None,
+    region: str | None = None,
+    sort: Sort = "relevance",
+) -> SearchPage:
+    """`find` with the challenges beside it (guide.catalogue.challenges' order)."""
+    from guide.catalogue import challenges
+
+    hits = await find(
+        session,
+        query,
+        challenge=challenge,
+        organisation_type=organisation_type,
+        region=region,
+        sort=sort,
+    )
+    return SearchPage(hits, await challenges(session))

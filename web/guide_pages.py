@@ -4,7 +4,7 @@ each with the upcoming sessions that discuss it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -17,12 +17,15 @@ from foundation.rendering import language_of, render
 from foundation.services import services
 from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
-from guide import catalogue, methods
+from guide import catalogue, finding, methods
+from guide.models import OrganisationType
 
 
 async def guide_index(request: Request) -> Response:
     # Shared for a moment per process, as the event pages are (foundation.page_memo).
     challenge = request.query_params.get("challenge") or None
+    if request.query_params.get("q", "").strip():
+        return await _search(request, challenge)
     found = await services(request).page(
         f"guide:{challenge or ''}",
         lambda session: catalogue.browse(session, challenge),
@@ -38,6 +41,33 @@ async def guide_index(request: Request) -> Response:
             "counts": found.counts,
             "tips": found.tips,
             "processes": found.processes,
+        },
+    )
+
+
+async def _search(request: Request, challenge: str | None) -> Response:
+    """/guide?q=…: Swedish search (guide.finding) with its filters and sort."""
+    params = {k: v[:200] for k, v in request.query_params.items()}
+    sort: Literal["relevance", "date"] = "date" if params.get("sort") == "date" else "relevance"
+    async with services(request).transaction() as session:
+        found = await finding.search_page(
+            session,
+            params["q"],
+            challenge=challenge,
+            organisation_type=params.get("organisation_type") or None,
+            region=params.get("region") or None,
+            sort=sort,
+        )
+    return render(
+        request,
+        "guide/search.html",
+        {
+            "q": params["q"],
+            "hits": found.hits,
+            "challenges": found.challenges,
+            "chosen": challenge,
+            "organisation_types": list(OrganisationType),
+            "params": params,
         },
     )
 

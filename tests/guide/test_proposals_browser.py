@@ -9,6 +9,7 @@ import re
 from playwright.async_api import Page
 
 from foundation.services import Services
+from lunchkafe.demo import load_demo
 from tests.browser import Visitor, assert_accessible, signed_in_page
 
 WIDE = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
@@ -56,3 +57,19 @@ async def test_sharing_an_example_by_keyboard_in_both_languages_at_320_px(
     await organiser.get_by_role("button", name="Avböj förslaget").click()
     await organiser.locator(".error-summary").wait_for()
     await checked(organiser, live_server)
+
+
+async def test_searching_the_guide_in_both_languages_at_320_px(
+    services: Services, visitor: Visitor, live_server: str
+) -> None:
+    await load_demo(services, only_if_empty=False)
+    page = await visitor.page(viewport={"width": 320, "height": 700})
+    for language in ("sv", "en"):
+        await page.goto(f"{live_server}/guide?lang={language}")
+        await page.locator("#guide-q").fill("strukturbild")
+        await page.locator("#guide-q").press("Enter")
+        await page.locator("mark").first.wait_for()
+        await checked(page, live_server)
+    await page.goto(f"{live_server}/guide?q=far")
+    assert await page.locator("mark").count() == 0
+    await checked(page, live_server)

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from foundation.services import Services
 from guide import finding
-from guide.editing import ExampleInput, TipInput, save_example, save_tip
+from guide.editing import (
+    ChallengeInput,
+    ExampleInput,
+    TipInput,
+    save_challenge,
+    save_example,
+    save_tip,
+)
 
 
 def example(slug: str, title: str, summary: str, **extra: object) -> ExampleInput:
@@ -139,3 +146,17 @@ async def test_the_api_finds_examples_with_their_contact(
         "/api/v1/guide/examples", params={"q": "strukturbild", "organisation_type": "kommun"}
     )
     assert [e["title"] for e in narrowed.json()["examples"]] == ["Landsbygdsutveckling i inlandet"]
+
+
+async def test_the_guide_page_searches_and_suggests_the_challenges_when_nothing_is_found(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await seed(services)
+    async with services.transaction() as session:
+        await save_challenge(session, ChallengeInput(slug="forenkling", name="Förenkling"))
+    page = await client.get("/guide", params={"q": "<>strukturbild"})
+    assert page.status_code == 200
+    assert "<mark>Strukturbilden</mark>" in page.text
+    assert "&lt;&gt;strukturbild" in page.text  # the query said back, escaped
+    nothing = await client.get("/guide", params={"q": "far"})
+    assert 'href="/guide/challenges/forenkling"' in nothing.text
