@@ -26,8 +26,21 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
 )
 
 
+# SQLSTATEs of a PostgreSQL server that is up but turns work away for now (PostgreSQL's
+# "Appendix A. Error Codes"): class 08 (connection exception), 53300 too_many_connections,
+# 57P01-57P03 (admin and crash shutdown, "the database system is starting up"). asyncpg's
+# errors for them reach SQLAlchemy as a plain DBAPIError, not an OperationalError.
+REFUSING_CLASSES = ("08",)
+REFUSING_STATES = frozenset({"53300", "57P01", "57P02", "57P03"})
+
+
 def is_unreachable(exc: BaseException) -> bool:
     """Whether `exc` means the database cannot be reached now, rather than a bug."""
     if isinstance(exc, UNREACHABLE):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = str(getattr(exc.orig, "sqlstate", None) or "")
+    return (
+        exc.connection_invalidated or state in REFUSING_STATES or state.startswith(REFUSING_CLASSES)
+    )
