@@ -29,7 +29,10 @@ from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from registrations.retention import anonymise
 
 ERASING = "@erasing.invalid"  # the key of a registration whose last mail is on its way
-PROPOSAL_MAIL = frozenset({MessageKind.PROPOSAL_APPROVED, MessageKind.PROPOSAL_REJECTED})
+# Mail that hangs on no booking: answers to proposals, and a data link to a proposer.
+PROPOSAL_MAIL = frozenset(
+    {MessageKind.PROPOSAL_APPROVED, MessageKind.PROPOSAL_REJECTED, MessageKind.MY_DATA_LINK}
+)
 
 
 @dataclass(frozen=True)

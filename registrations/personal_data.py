@@ -99,8 +99,9 @@ def link_token(feed: AttendeeFeed, secret_key: str) -> str:
 async def request_link(
     services: Services, client: str, email: str, *, language: str, now: datetime
 ) -> None:
-    """Mail a link to the person's data to `email` if it has any booking; otherwise do
-    nothing. Say nothing either way: the caller answers the same for every address.
+    """Mail a link to the person's data to `email` if it has any booking or proposal to the
+    guide; otherwise do nothing. Say nothing either way: the caller answers the same for
+    every address.
 
     Every request counts against the client's and the address's budgets (known or not, so
     the limit tells nothing either). Raises TooManyDataLinks over a limit. The mail is in
@@ -124,17 +125,20 @@ async def request_link(
                 .limit(1)
             )
         ).first()
-        if latest is None:
+        # Someone who only shared an example with the guide has the same rights; their
+        # link's row hangs on no booking, and erasure forgets its address by kind.
+        proposed = [] if latest is not None else await proposals_of(session, address)
+        if latest is None and not proposed:
             return
         feed = await feed_for(session, address, services.settings.secret_key)
         await enqueue(
             session,
             kind=MessageKind.MY_DATA_LINK,
-            # The address as the person last booked with it; the row hangs on that booking
-            # so that erasure and retention forget it with the rest.
-            recipient=latest.email,
+            # The address as the person last booked (or proposed) with it; the row hangs on
+            # that booking so that erasure and retention forget it with the rest.
+            recipient=latest.email if latest is not None else proposed[-1].contact_email,
             dedupe_key=f"my-data:{feed.id}:{secrets.token_hex(8)}",
-            registration_id=latest.id,
+            registration_id=latest.id if latest is not None else None,
             payload={
                 "feed_id": feed.id,
                 "language": language if language in LANGUAGES else "sv",
