@@ -26,7 +26,9 @@ ALL_EXAMPLES = {
 
 
 def example_links(html: str) -> set[str]:
-    return set(re.findall(r'href="(?:http://testserver)?/guide/([a-z0-9-]+)"', html))
+    # /guide/share is 'Dela med dig', no example.
+    found = re.findall(r'href="(?:http://testserver)?/guide/([a-z0-9-]+)"', html)
+    return set(found) - {"share"}
 
 
 def event_links(html: str) -> set[int]:
