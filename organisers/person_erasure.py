@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
@@ -20,8 +20,8 @@ from mail import addresses
 from organisers import audit
 from organisers.models import Organiser
 from registrations.erasure import Erasure, erase_person
-from registrations.models import Registration, RegistrationStatus
-from registrations.personal_data import open_link
+from registrations.models import AttendeeFeed, Registration, RegistrationStatus
+from registrations.personal_data import DataLinkInvalid, open_link
 
 ERASED_BY_LINK = "person.erased_by_link"
 ERASED_ON_REQUEST = "person.erased"
@@ -33,7 +33,18 @@ async def erase_by_link(
     """Erase the address a data link opens (registrations.personal_data.open_link, whose
     errors it raises): its future bookings cancelled first, then its data; logged."""
     feed = await open_link(session, token, secret_key=secret_key, now=now)
-    erasure = await erase_person(session, feed.email_normalised, now=now)
+    address = feed.email_normalised
+    # The link dies first: the same link sent twice at once (a double click) then waits
+    # here for the first erasure's commit, finds its feed gone and erases, and logs, nothing.
+    gone = await session.execute(
+        delete(AttendeeFeed)
+        .where(AttendeeFeed.id == feed.id)
+        .execution_options(synchronize_session=False)
+    )
+    if gone.rowcount != 1:  # type: ignore[attr-defined]
+        raise DataLinkInvalid()
+    session.expunge(feed)
+    erasure = await erase_person(session, address, now=now)
     await _log(session, None, ERASED_BY_LINK, erasure, now)
     return erasure
 
