@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
 from foundation.errors import N_, DomainError
+from guide.proposers import proposals_of
 from mail import addresses
 from organisers import audit
 from organisers.models import Organiser
@@ -64,12 +65,14 @@ class NoAddress(DomainError):
 
 @dataclass(frozen=True)
 class ErasurePreview:
-    """What erasing an address would do now: its `registrations`, and the `upcoming` of them
-    that would be cancelled (CANCEL sent, seat passed on). Writes nothing."""
+    """What erasing an address would do now: its `registrations`, the `upcoming` of them
+    that would be cancelled (CANCEL sent, seat passed on), and its `proposals` to the guide.
+    Writes nothing."""
 
     email: str
     registrations: int
     upcoming: int
+    proposals: int = 0  # proposals to the guide naming them (guide.proposers)
 
 
 def _address(email: str) -> str:
@@ -96,7 +99,12 @@ async def preview(session: AsyncSession, email: str, *, now: datetime) -> Erasur
             Event.ends_at > now,
         )
     )
-    return ErasurePreview(email=email.strip(), registrations=total or 0, upcoming=upcoming or 0)
+    return ErasurePreview(
+        email=email.strip(),
+        registrations=total or 0,
+        upcoming=upcoming or 0,
+        proposals=len(await proposals_of(session, address)),
+    )
 
 
 async def erase_on_request(
