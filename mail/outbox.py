@@ -363,15 +363,19 @@ async def skip_waiting(session: AsyncSession, registration_ids: list[int], reaso
 
 async def purge_settled(session: AsyncSession, *, before: datetime) -> int:
     """Forget the recipient, payload and last error of every settled message (sent, failed
-    or skipped) written before `before`: kept as counts for the outbox's statistics, they
-    name nobody (OUTBOX_RETENTION_DAYS). Returns how many rows were purged."""
+    or skipped) settled before `before`: kept as counts for the outbox's statistics, they
+    name nobody (OUTBOX_RETENTION_DAYS). Returns how many rows were purged.
+
+    Settled means sent (`sent_at`), or else its last attempt or due time (`next_attempt_at`):
+    a reminder is written weeks before it goes out, and the privacy notice promises the
+    days after sending, so a failure's reason stays for an operator that long too."""
     result = await session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.status.in_(
                 [OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED]
             ),
-            OutboxMessage.created_at < before,
+            func.coalesce(OutboxMessage.sent_at, OutboxMessage.next_attempt_at) < before,
             OutboxMessage.recipient != FORGOTTEN,
         )
         .values(recipient=FORGOTTEN, payload={}, last_error=None)

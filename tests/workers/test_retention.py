@@ -71,3 +71,28 @@ async def test_a_waiting_mail_is_not_purged(services: Services) -> None:
         row = await session.scalar(select(OutboxMessage))
     assert row is not None
     assert row.recipient == address(1)
+
+
+async def test_a_mail_is_kept_its_days_after_it_went_out_not_after_it_was_written(
+    services: Services,
+) -> None:
+    """A reminder is written up to 30 days before it goes out (registrations.reminders):
+    the privacy notice promises OUTBOX_RETENTION_DAYS after sending, so a mail written long
+    ago and sent today keeps its address (and a failure its reason) for that long."""
+    settings = dataclasses.replace(services.settings, outbox_retention_days=7)
+    at = dataclasses.replace(services, settings=settings)
+    event = await make_event(services)
+    await book(services, event.id, 1)
+    await deliver_due(services)  # sent now
+    now = utcnow()
+    async with services.transaction() as session:
+        row = await session.scalar(select(OutboxMessage))
+        assert row is not None
+        row.created_at = now - timedelta(days=25)  # written weeks before it went out
+
+    assert await purge_expired(at, now=now + timedelta(days=1)) == Purged()
+    async with services.transaction() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None
+    assert row.recipient == address(1)
+    assert await purge_expired(at, now=now + timedelta(days=8)) == Purged(outbox_rows=1)
