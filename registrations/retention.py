@@ -55,21 +55,26 @@ async def anonymise_past_registrations(
     Counts by status survive for statistics; nothing points to a person any more.
     """
     ended = select(Event.id).where(Event.ends_at < now - retention)
-    ids = list(
-        (
-            await session.scalars(
-                select(Registration.id).where(
-                    Registration.event_id.in_(ended), Registration.email != ERASED
-                )
+    rows = (
+        await session.execute(
+            select(Registration.id, Registration.email_normalised).where(
+                Registration.event_id.in_(ended), Registration.email != ERASED
             )
-        ).all()
-    )
-    if not ids:
+        )
+    ).all()
+    if not rows:
         return 0
-    await anonymise(session, ids, now=now)
-    # A personal feed names its owner's address; it goes once no booking needs it.
+    await anonymise(session, [row_id for row_id, _ in rows], now=now)
+    # A personal feed names its owner's address; it goes once no booking needs it. Only the
+    # feeds of the addresses just anonymised: any other feed (a proposer's to the guide, whose
+    # mailed data link names it) is not this rule's to end.
     still_booked = select(Registration.email_normalised).where(Registration.email != ERASED)
-    await session.execute(
-        delete(AttendeeFeed).where(AttendeeFeed.email_normalised.not_in(still_booked))
-    )
-    return len(ids)
+    gone = sorted({address for _, address in rows})
+    for start in range(0, len(gone), 500):  # well under SQLite's variable limit
+        await session.execute(
+            delete(AttendeeFeed).where(
+                AttendeeFeed.email_normalised.in_(gone[start : start + 500]),
+                AttendeeFeed.email_normalised.not_in(still_booked),
+            )
+        )
+    return len(rows)

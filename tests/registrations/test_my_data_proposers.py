@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -18,7 +19,8 @@ from lunchkafe.app import create_app
 from mail.models import OutboxMessage
 from registrations.models import AttendeeFeed
 from tests.conftest import Mail
-from tests.factories import csrf_in
+from tests.factories import book, csrf_in, make_event
+from workers.retention import purge_expired
 
 PROPOSER = "vera.delare@example.org"
 LINK = re.compile(r"http://testserver(/my-data/[A-Za-z0-9_.-]+)\?lang=sv")
@@ -32,11 +34,9 @@ async def web(mail: Mail) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-async def test_a_proposer_who_never_booked_gets_a_link_and_erases_themselves(
-    mail: Mail, web: httpx.AsyncClient
-) -> None:
-    services = mail.services
-    async with services.transaction() as session:
+async def _mailed_link(mail: Mail, web: httpx.AsyncClient) -> str:
+    """Vera proposes an example, asks /my-data for a link and gets it by mail: its path."""
+    async with mail.services.transaction() as session:
         await submit(
             session,
             ProposalDraft(
@@ -62,7 +62,14 @@ async def test_a_proposer_who_never_booked_gets_a_link_and_erases_themselves(
     assert body is not None
     found = LINK.search(body.get_content())
     assert found, "no link to the data in the mail"
-    path = found.group(1)
+    return found.group(1)
+
+
+async def test_a_proposer_who_never_booked_gets_a_link_and_erases_themselves(
+    mail: Mail, web: httpx.AsyncClient
+) -> None:
+    services = mail.services
+    path = await _mailed_link(mail, web)
 
     page = await web.get(path)
     assert page.status_code == 200
@@ -79,3 +86,22 @@ async def test_a_proposer_who_never_booked_gets_a_link_and_erases_themselves(
     assert feeds == []
     assert not any("vera" in f"{m.recipient}{m.payload}{m.last_error}".lower() for m in messages)
     assert (await web.get(path)).status_code == 404
+
+
+async def test_a_proposers_link_outlives_the_sweep_of_others_old_bookings(
+    mail: Mail, web: httpx.AsyncClient
+) -> None:
+    """The retention sweep deletes the feeds of addresses it has just anonymised, not a
+    proposer's, whose only hold is a proposal: their mailed link keeps working its hour."""
+    services = mail.services
+    path = await _mailed_link(mail, web)
+    long_ago = utcnow() - timedelta(days=services.settings.retention_days + 30)
+    old = await make_event(
+        services, starts_at=long_ago, ends_at=long_ago + timedelta(hours=1), title="Förr"
+    )
+    await book(services, old.id, 1, now=long_ago - timedelta(days=1))
+    assert (await purge_expired(services, now=utcnow())).registrations == 1
+
+    page = await web.get(path)
+    assert page.status_code == 200
+    assert "Bredband i byarna" in page.text
