@@ -23,6 +23,12 @@ async def proposals_of(session: AsyncSession, email_normalised: str) -> list[Gui
     return [p for p in rows.all() if addresses.canonical(p.contact_email) == email_normalised]
 
 
+async def proposer_addresses(session: AsyncSession) -> set[str]:
+    """The canonical address (mail.addresses.canonical) of everyone with a proposal kept."""
+    rows = await session.scalars(select(GuideProposal.contact_email))
+    return {addresses.canonical(email) for email in rows.all() if email != ERASED}
+
+
 async def erase_proposer(session: AsyncSession, email_normalised: str) -> int:
     """Erase the person at `email_normalised` from the proposals: one not approved is deleted
     whole (it is theirs alone); an approved one keeps its text, which lives on as a published

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event
+from guide.proposers import proposer_addresses
 from mail.outbox import forget_recipients
 from registrations.models import AttendeeFeed, Registration
 from registrations.tokens import hash_token, new_nonce
@@ -55,26 +56,25 @@ async def anonymise_past_registrations(
     Counts by status survive for statistics; nothing points to a person any more.
     """
     ended = select(Event.id).where(Event.ends_at < now - retention)
-    rows = (
-        await session.execute(
-            select(Registration.id, Registration.email_normalised).where(
-                Registration.event_id.in_(ended), Registration.email != ERASED
+    ids = list(
+        (
+            await session.scalars(
+                select(Registration.id).where(
+                    Registration.event_id.in_(ended), Registration.email != ERASED
+                )
             )
-        )
-    ).all()
-    if not rows:
+        ).all()
+    )
+    if not ids:
         return 0
-    await anonymise(session, [row_id for row_id, _ in rows], now=now)
-    # A personal feed names its owner's address; it goes once no booking needs it. Only the
-    # feeds of the addresses just anonymised: any other feed (a proposer's to the guide, whose
-    # mailed data link names it) is not this rule's to end.
+    await anonymise(session, ids, now=now)
+    # A personal feed names its owner's address; it goes once no booking needs it, unless
+    # the address proposed an example to the guide: its mailed data link names that feed.
     still_booked = select(Registration.email_normalised).where(Registration.email != ERASED)
-    gone = sorted({address for _, address in rows})
-    for start in range(0, len(gone), 500):  # well under SQLite's variable limit
-        await session.execute(
-            delete(AttendeeFeed).where(
-                AttendeeFeed.email_normalised.in_(gone[start : start + 500]),
-                AttendeeFeed.email_normalised.not_in(still_booked),
-            )
+    await session.execute(
+        delete(AttendeeFeed).where(
+            AttendeeFeed.email_normalised.not_in(still_booked),
+            AttendeeFeed.email_normalised.not_in(sorted(await proposer_addresses(session))),
         )
-    return len(rows)
+    )
+    return len(ids)
