@@ -299,20 +299,31 @@ async def forget_recipients(session: AsyncSession, registration_ids: list[int]) 
     )
 
 
+async def addressed_to(
+    session: AsyncSession, email_normalised: str, kinds: frozenset[MessageKind]
+) -> list[OutboxMessage]:
+    """The messages of `kinds` to `email_normalised` (mail.addresses.canonical) that belong
+    to no registration, oldest first. Recipients are stored as typed, so they are compared
+    in Python; such mail (a proposer's, a data link) is a handful a month."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.registration_id.is_(None),
+            OutboxMessage.kind.in_(list(kinds)),
+            OutboxMessage.recipient != FORGOTTEN,
+        )
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    return [m for m in rows.all() if canonical(m.recipient) == email_normalised]
+
+
 async def forget_address(
     session: AsyncSession, email_normalised: str, kinds: frozenset[MessageKind]
 ) -> int:
     """Drop the address `email_normalised` (mail.addresses.canonical) from messages of
     `kinds` that belong to no registration (a proposer's decision mail, say), with their
     payload and last error; a message still waiting goes too, marked skipped. How many."""
-    rows = await session.execute(
-        select(OutboxMessage.id, OutboxMessage.recipient).where(
-            OutboxMessage.registration_id.is_(None),
-            OutboxMessage.kind.in_(list(kinds)),
-            OutboxMessage.recipient != FORGOTTEN,
-        )
-    )
-    ids = [row_id for row_id, to in rows.all() if canonical(to) == email_normalised]
+    ids = [m.id for m in await addressed_to(session, email_normalised, kinds)]
     if ids:
         await session.execute(
             update(OutboxMessage)

@@ -22,17 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
 from guide.proposers import erase_proposer
-from mail.models import MessageKind
 from mail.outbox import forget_address, skip_waiting, unsettled_of
 from registrations.booking import cancel_by_id
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
+from registrations.personal_data import UNBOOKED_MAIL
 from registrations.retention import anonymise
 
 ERASING = "@erasing.invalid"  # the key of a registration whose last mail is on its way
-# Mail that hangs on no booking: answers to proposals, and a data link to a proposer.
-PROPOSAL_MAIL = frozenset(
-    {MessageKind.PROPOSAL_APPROVED, MessageKind.PROPOSAL_REJECTED, MessageKind.MY_DATA_LINK}
-)
 
 
 @dataclass(frozen=True)
@@ -88,7 +84,7 @@ async def erase_person(session: AsyncSession, email_normalised: str, *, now: dat
     )
     # Proposals to the guide name their proposer, as do the mails that answered them.
     proposals = await erase_proposer(session, email_normalised)
-    await forget_address(session, email_normalised, PROPOSAL_MAIL)
+    await forget_address(session, email_normalised, UNBOOKED_MAIL)
     await session.flush()
     await finish_erasures(session, now=now)
     return Erasure(

@@ -32,7 +32,7 @@ from guide.proposal_models import GuideProposal
 from guide.proposers import proposals_of
 from mail import addresses
 from mail.models import MessageKind, OutboxMessage, OutboxStatus
-from mail.outbox import enqueue
+from mail.outbox import addressed_to, enqueue
 from registrations.feeds import feed_for
 from registrations.models import AttendeeFeed, Registration
 
@@ -180,7 +180,14 @@ KIND_LABELS: dict[MessageKind, str] = {
     MessageKind.FOLLOW_UP: N_("Uppföljning"),
     MessageKind.FEED_REPLACED: N_("Ny kalenderadress"),
     MessageKind.MY_DATA_LINK: N_("Länk till dina uppgifter"),
+    MessageKind.PROPOSAL_APPROVED: N_("Förslaget till guiden godkänt"),
+    MessageKind.PROPOSAL_REJECTED: N_("Förslaget till guiden avböjt"),
 }
+# Mail to a person that may belong to no booking: answers to their proposals to the guide,
+# and a data link to someone who only proposed (registrations.erasure forgets them by address).
+UNBOOKED_MAIL = frozenset(
+    {MessageKind.PROPOSAL_APPROVED, MessageKind.PROPOSAL_REJECTED, MessageKind.MY_DATA_LINK}
+)
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,9 @@ async def personal_data(session: AsyncSession, email_normalised: str) -> Persona
         if by_id
         else None
     )
+    # Mail that hangs on no booking (a proposer's decisions, a data link to a proposer)
+    # is sent to the person too (GDPR art. 15: every message).
+    unbooked = await addressed_to(session, email_normalised, UNBOOKED_MAIL)
     messages = [
         SentMessage(
             kind=row.kind,
@@ -236,7 +246,10 @@ async def personal_data(session: AsyncSession, email_normalised: str) -> Persona
             created_at=row.created_at,
             sent_at=row.sent_at,
         )
-        for row in (rows.all() if rows is not None else [])
+        for row in sorted(
+            [*(rows.all() if rows is not None else []), *unbooked],
+            key=lambda m: (m.created_at, m.id),
+        )
     ]
     email = registrations[-1].email if registrations else email_normalised
     return PersonalData(

@@ -4,6 +4,7 @@ erasing from it removes their proposal and every mail's record of their address.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from foundation.timestamps import utcnow
 from guide.proposal_models import GuideProposal
-from guide.proposals import ProposalDraft, submit
+from guide.proposals import ProposalDraft, reject, submit
 from lunchkafe.app import create_app
 from mail.models import OutboxMessage
 from registrations.models import AttendeeFeed
@@ -105,3 +106,27 @@ async def test_a_proposers_link_outlives_the_sweep_of_others_old_bookings(
     page = await web.get(path)
     assert page.status_code == 200
     assert "Bredband i byarna" in page.text
+
+
+async def test_a_proposer_sees_and_downloads_every_mail_sent_to_them(
+    mail: Mail, web: httpx.AsyncClient
+) -> None:
+    """GDPR art. 15: every message sent to the person, a proposer's too, whose mails (the
+    organiser's decision, the data link) hang on no booking."""
+    services = mail.services
+    path = await _mailed_link(mail, web)
+    async with services.transaction() as session:
+        (proposal,) = (await session.scalars(select(GuideProposal))).all()
+        proposal_id = proposal.id
+    async with services.transaction() as session:
+        await reject(session, proposal_id, note="Inte för guiden.", now=utcnow())
+    await mail.deliver()
+
+    page = await web.get(path)
+    assert "Länk till dina uppgifter" in page.text
+    assert "Förslaget till guiden avböjt" in page.text
+    exported = json.loads((await web.get(f"{path}/data.json")).text)
+    assert sorted(m["kind"] for m in exported["messages"]) == [
+        "my_data_link",
+        "proposal_rejected",
+    ]
