@@ -121,7 +121,8 @@ async def public_feed(
     """All published events, or one series, as a calendar file. Raises SeriesNotFound.
 
     While the database is unreachable, the copy last built for the feed is served (if this
-    process or the shared cache has one) rather than an error: a calendar keeps its events.
+    process or the shared cache has one), else the copy this process last served, rather
+    than an error: a calendar keeps its events.
     """
     scope = f"series:{series_slug}" if series_slug else "all"
     try:
@@ -139,6 +140,10 @@ async def public_feed(
         if not is_unreachable(exc):
             raise
         last = await cache.get(_last_built(scope))
+        if last is None and (seen := memo.last(scope)) is not None:
+            # The shared "last built" copy lapses a day after a build; this process may
+            # still hold the copy it last served, read from the shared cache.
+            last = await cache.get(seen)
         if last is None:
             raise
         metrics.feed_answered("stale")

@@ -103,6 +103,9 @@ class FeedMemo:
 
     def __init__(self) -> None:
         self._keys: dict[str, tuple[float, str]] = {}
+        # The key each feed last had here, however long ago: during a database outage the
+        # copy under it (in this process's cache) is what the feed can still serve.
+        self._last: dict[str, str] = {}
         # Held only while someone builds or waits: a scope anyone can name (a series slug
         # in a URL) must not leave a lock behind for each name tried.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -113,6 +116,11 @@ class FeedMemo:
 
     def remember(self, scope: str, key: str) -> None:
         self._keys[scope] = (time.monotonic() + self.ttl, key)
+        self._last[scope] = key
+
+    def last(self, scope: str) -> str | None:
+        """The key `scope` last had in this process, expired or forgotten or not."""
+        return self._last.get(scope)
 
     def lock(self, scope: str) -> asyncio.Lock:
         """The one lock for `scope` while anyone holds it; the caller keeps the reference."""
