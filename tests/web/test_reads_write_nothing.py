@@ -37,6 +37,7 @@ from foundation.rendering import LANGUAGE_COOKIE
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
+from guide.proposal_models import GuideProposal
 from lunchkafe.app import create_app
 from lunchkafe.demo import load_demo
 from mail.heartbeat import beat
@@ -162,6 +163,16 @@ async def seed(services: Services) -> Seeded:
             *await session.scalars(select(Challenge.slug)),
         ]
         challenges = list(await session.scalars(select(Challenge.slug)))
+        # The workspace's proposals to the guide (none is seeded: the unknown id's 404).
+        proposal_ids = [str(i) for i in await session.scalars(select(GuideProposal.id))]
+        # The guide's editor: each kind's edit pages take that kind's slugs.
+        kinds: dict[str, type[GuideExample | GuideTip | GuideProcess | Challenge]] = {
+            "example": GuideExample,
+            "tip": GuideTip,
+            "process": GuideProcess,
+            "challenge": Challenge,
+        }
+        by_kind = {k: list(await session.scalars(select(m.slug))) for k, m in kinds.items()}
     messages = [entry.id for entry in LocalMailbox(services.settings.mailbox_dir).list()]
     assert messages, "the walk needs delivered mail for the mailbox pages"
     return Seeded(
@@ -174,6 +185,8 @@ async def seed(services: Services) -> Seeded:
             "send_id": [str(send_id), UNKNOWN_ID],
             "outbox_id": [*outbox_ids, UNKNOWN_ID],
             "account_id": [str(invited.id), UNKNOWN_ID],
+            "proposal_id": [*proposal_ids, UNKNOWN_ID],
+            **{kind: [*slugs_of, "finns-inte"] for kind, slugs_of in by_kind.items()},
         },
         queries={
             "guide": [{"challenge": c} for c in [*challenges, "finns-inte"]],

@@ -186,6 +186,11 @@ def pages(services: Services, site: Site) -> list[str]:
         "message_id": site.message_id,
         "token": site.manage["confirmed"],
         "proposal_id": site.proposal_id,
+        # The guide's editor, with the demo's material.
+        "example": "ystad-regional-karna",
+        "tip": "hitta-gemensamma-mal-och-resurser",
+        "process": "platsutveckling-i-sex-steg",
+        "challenge": "samhallsplanering",
     }
     found = []
     for route in create_app(services.settings, services).routes:
