@@ -24,6 +24,10 @@ FORM_LIMIT = 64 * 1024  # bytes; a booking form is under 2 kB, CSRF token includ
 # with a token get past the gate, but the limit holds before it.
 ORGANISER_API_LIMIT = 256 * 1024
 ORGANISER_API = "/api/v1/organiser/"
+# Bytes; the guide's editor takes an example's body of 50,000 characters, which a form sends
+# as up to 9 bytes a character (%E2%80%93 for "–"). Read before the sign-in gate, as above.
+GUIDE_EDITOR_LIMIT = 512 * 1024
+GUIDE_EDITOR = "/organiser/guide/"
 
 MSG_TOO_LARGE = N_("För stor begäran.")
 
@@ -36,6 +40,8 @@ def limit_for(path: str) -> int:
     """The most bytes a request body to `path` may have."""
     if path.startswith(ORGANISER_API):
         return ORGANISER_API_LIMIT
+    if path.startswith(GUIDE_EDITOR):
+        return GUIDE_EDITOR_LIMIT
     return API_LIMIT if path.startswith("/api/") else FORM_LIMIT
 
 
