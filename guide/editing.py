@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 from events.rules import MSG_TITLE_REQUIRED
 from foundation.errors import N_, FilledMessage
 from guide import fields as check
+from guide import search
 from guide.errors import InvalidChallenge, InvalidExample, InvalidProcess, InvalidTip
 from guide.json_shapes import Reader
 from guide.models import (
@@ -735,6 +736,20 @@ async def _delete(
     slug: str,
 ) -> bool:
     # A bulk DELETE: the database's ON DELETE CASCADE removes links and children on both
-    # databases (foreign keys are on for SQLite, foundation.database).
+    # databases (foreign keys are on for SQLite, foundation.database). No flush event sees
+    # it, so the search index is told here (guide.search).
+    ids = list((await session.scalars(select(kind.id).where(kind.slug == slug))).all())
+    name = _KIND_NAMES[kind]
+    connection = await session.connection()
+    touched = await connection.run_sync(lambda c: search.touched_by_deleting(c, name, ids))
     removed = await session.execute(delete(kind).where(kind.slug == slug))
+    await connection.run_sync(lambda c: search.write_touched(c, touched))
     return bool(getattr(removed, "rowcount", 0))
+
+
+_KIND_NAMES: dict[type[Any], str] = {
+    GuideExample: "example",
+    GuideTip: "tip",
+    GuideProcess: "process",
+    Challenge: "challenge",
+}

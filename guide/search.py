@@ -23,6 +23,7 @@ same transaction, whoever saved it (guide.editing, the demo, an import).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,14 @@ from markupsafe import Markup, escape
 from sqlalchemy import bindparam, event, text
 from sqlalchemy.orm import Session
 
-from guide.models import GuideExample, GuideProcess, GuideTip, ProcessPhase, ProcessStep
+from guide.models import (
+    Challenge,
+    GuideExample,
+    GuideProcess,
+    GuideTip,
+    ProcessPhase,
+    ProcessStep,
+)
 
 KINDS = ("example", "tip", "process")
 MAX_QUERY = 200  # characters of a query that are read; the rest is ignored
@@ -44,8 +52,12 @@ IDS: Any = bindparam("ids", expanding=True)
 
 
 def stems(value: str) -> list[str]:
-    """The Snowball Swedish stems of `value`'s words (letters and digits), lower-cased."""
-    return list(_STEMMER.stemWords([w.lower() for w in _WORD.findall(value)]))
+    """The Snowball Swedish stems of `value`'s words (letters and digits), lower-cased.
+
+    NFKC first: an å typed as a and a combining ring (as macOS and iOS often send it) is the
+    one letter å, not the word "a" and a break, and full-width letters are plain ones."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", value))
+    return list(_STEMMER.stemWords([w.lower() for w in words]))
 
 
 def query_terms(query: str) -> list[str]:
@@ -83,10 +95,58 @@ def _joined(parts: Iterable[Any]) -> str:
     return "\n".join(out)
 
 
+# Each kind's table of challenges and its column naming the item: an item is found by the
+# names of the challenges it is filed under ("förenkling" finds what is filed under Förenkling).
+_CHALLENGE_LINKS = {
+    "example": ("guide_example_challenges", "example_id"),
+    "tip": ("guide_tip_challenges", "tip_id"),
+    "process": ("guide_process_challenges", "process_id"),
+}
+
+
+def _challenge_names(connection: Any, kind: str, ids: Sequence[int]) -> dict[int, list[str]]:
+    table, column = _CHALLENGE_LINKS[kind]
+    rows = connection.execute(
+        text(
+            f"SELECT l.{column}, c.name FROM {table} l"  # noqa: S608 (names from the dict above)
+            f" JOIN challenges c ON c.id = l.challenge_id WHERE l.{column} IN :ids"
+            " ORDER BY c.name"
+        ).bindparams(IDS),
+        {"ids": list(ids)},
+    )
+    names: dict[int, list[str]] = {}
+    for item_id, name in rows:
+        names.setdefault(int(item_id), []).append(str(name))
+    return names
+
+
+def _linked_to(connection: Any, challenge_ids: Sequence[int]) -> dict[str, set[int]]:
+    """The items filed under any of `challenge_ids`, by kind."""
+    linked: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    for kind, (table, column) in _CHALLENGE_LINKS.items():
+        rows = connection.execute(
+            text(
+                f"SELECT {column} FROM {table} WHERE challenge_id IN :ids"  # noqa: S608
+            ).bindparams(IDS),
+            {"ids": list(challenge_ids)},
+        )
+        linked[kind].update(int(row[0]) for row in rows)
+    return linked
+
+
 def documents(connection: Any, kind: str, ids: Sequence[int]) -> list[Document]:
-    """The documents of `kind` among `ids`, read from the tables (as flushed)."""
+    """The documents of `kind` among `ids`, read from the tables (as flushed); the body ends
+    with the names of the item's challenges."""
     if not ids:
         return []
+    names = _challenge_names(connection, kind, ids)
+    return [
+        Document(doc.kind, doc.item_id, doc.title, _joined([doc.body, *names.get(doc.item_id, [])]))
+        for doc in _documents(connection, kind, ids)
+    ]
+
+
+def _documents(connection: Any, kind: str, ids: Sequence[int]) -> list[Document]:
     params = {"ids": list(ids)}
     found: list[Document] = []
     if kind == "example":
@@ -182,10 +242,28 @@ def reindex_all(connection: Any) -> None:
 _KIND_OF: dict[type, str] = {GuideExample: "example", GuideTip: "tip", GuideProcess: "process"}
 
 
+@event.listens_for(Session, "before_flush")
+def _note_renamed_challenges(session: Session, _context: Any, _instances: Any) -> None:
+    """Note the items filed under a challenge this flush renames or deletes (after a deletion
+    its links are gone), for _keep_in_step to re-index."""
+    ids = [
+        obj.id
+        for obj in (*session.dirty, *session.deleted)
+        if isinstance(obj, Challenge) and obj.id is not None
+    ]
+    if ids:
+        linked = _linked_to(session.connection(), ids)
+        noted = session.info.setdefault("guide_search_linked", {k: set() for k in KINDS})
+        for kind in KINDS:
+            noted[kind].update(linked[kind])
+
+
 @event.listens_for(Session, "after_flush")
 def _keep_in_step(session: Session, _context: Any) -> None:
     """Re-index what this flush added, changed or deleted, in the same transaction."""
-    touched: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    touched: dict[str, set[int]] = session.info.pop(
+        "guide_search_linked", {kind: set() for kind in KINDS}
+    )
     for obj in (*session.new, *session.dirty, *session.deleted):
         kind = _KIND_OF.get(type(obj))
         if kind is not None and getattr(obj, "id", None) is not None:
@@ -198,9 +276,21 @@ def _keep_in_step(session: Session, _context: Any) -> None:
                 {"id": obj.phase_id},
             )
             touched["process"].update(row[0] for row in found)
-    if not any(touched.values()):
-        return
-    connection = session.connection()
+    if any(touched.values()):
+        write_touched(session.connection(), touched)
+
+
+def touched_by_deleting(connection: Any, kind: str, ids: Sequence[int]) -> dict[str, set[int]]:
+    """What deleting the rows `ids` of `kind` ("example", "tip", "process" or "challenge")
+    changes in the index: those items, or the items filed under those challenges. Read it
+    before a bulk DELETE (which no flush event sees) and pass it to write_touched after."""
+    if kind == "challenge":
+        return _linked_to(connection, ids) if ids else {k: set() for k in KINDS}
+    return {k: set(ids) if k == kind else set() for k in KINDS}
+
+
+def write_touched(connection: Any, touched: dict[str, set[int]]) -> None:
+    """Re-index every item in `touched` (kind → ids)."""
     for kind, ids in touched.items():
         write(connection, kind, sorted(ids))
 
