@@ -19,7 +19,13 @@ from foundation.timestamps import utcnow
 from organisers.person_erasure import erase_by_link
 from registrations.errors import MSG_EMAIL_REQUIRED
 from registrations.models import RegistrationStatus
-from registrations.personal_data import KIND_LABELS, as_json, data_behind_link, request_link
+from registrations.personal_data import (
+    KIND_LABELS,
+    TooManyDataLinks,
+    as_json,
+    data_behind_link,
+    request_link,
+)
 
 
 def _ask(request: Request, **context: object) -> Response:
@@ -50,9 +56,14 @@ async def send_link(request: Request) -> Response:
         return _ask(request, values={"email": email}, refused=said(request, exc), status=422)
     if not email.strip():
         return _ask(request, errors={"email": MSG_EMAIL_REQUIRED}, status=422)
-    await request_link(
-        app, client_host(request), email, language=language_of(request), now=utcnow()
-    )
+    try:
+        await request_link(
+            app, client_host(request), email, language=language_of(request), now=utcnow()
+        )
+    except TooManyDataLinks as exc:  # said on the form, the address kept for later
+        response = _ask(request, values={"email": email}, refused=said(request, exc), status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)  # RFC 9110 §10.2.3
+        return response
     return _ask(request, sent=True)
 
 

@@ -236,3 +236,28 @@ async def test_the_request_page_refuses_a_filled_trap_and_an_empty_address(
     forged = await client.post("/my-data", data={"csrf_token": "x", "email": address(1)})
     assert forged.status_code == 403
     assert await outbox(services) == []
+
+
+async def test_a_fourth_link_within_the_hour_waits_and_the_form_keeps_the_address(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    """Three links an hour per address (nobody floods an inbox with them), known or not; the
+    fourth is a 429 with Retry-After on the form itself, the address still in it."""
+    event = await make_event(services)
+    await book(services, event.id, 1)
+    for email in (address(1), "nobody@kommun.example.se"):
+        page = await client.get("/my-data")
+        for _ in range(3):
+            sent = await client.post(
+                "/my-data", data={"csrf_token": csrf_in(page.text), "email": email}
+            )
+            assert sent.status_code == 200
+        held = await client.post(
+            "/my-data", data={"csrf_token": csrf_in(page.text), "email": email}
+        )
+        assert held.status_code == 429
+        assert int(held.headers["retry-after"]) > 0
+        assert "För många förfrågningar på kort tid" in held.text
+        assert f'value="{email}"' in held.text
+    links = [m for m in await outbox(services) if m.kind == MessageKind.MY_DATA_LINK]
+    assert len(links) == 3
