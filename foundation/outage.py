@@ -7,6 +7,8 @@ calendar may come back. Public feeds serve their last copy instead (events/feeds
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -34,8 +36,21 @@ REFUSING_CLASSES = ("08",)
 REFUSING_STATES = frozenset({"53300", "57P01", "57P02", "57P03"})
 
 
+# SQLite's driver raises OperationalError for a file it cannot open or a lock it cannot get,
+# and for a bug alike ("no such table", a syntax error): only these messages are an outage.
+SQLITE_UNREACHABLE = (
+    "unable to open database",
+    "database is locked",
+    "disk i/o error",
+    "database or disk is full",
+)
+
+
 def is_unreachable(exc: BaseException) -> bool:
     """Whether `exc` means the database cannot be reached now, rather than a bug."""
+    if isinstance(exc, DBAPIError) and isinstance(exc.orig, sqlite3.Error):
+        message = str(exc.orig).lower()
+        return any(words in message for words in SQLITE_UNREACHABLE)
     if isinstance(exc, UNREACHABLE):
         return True
     if not isinstance(exc, DBAPIError):
