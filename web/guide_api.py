@@ -67,7 +67,7 @@ async def list_examples(request: Request) -> Response:
     params = {k: v[:MAX_PARAM] for k, v in request.query_params.items()}
     query = params.get("q", "").strip()
     sort: Literal["relevance", "date"] = "date" if params.get("sort") == "date" else "relevance"
-    async with app.transaction() as session:
+    async with app.reading() as session:
         if query:
             hits = await finding.find(
                 session,

@@ -49,7 +49,7 @@ async def _search(request: Request, challenge: str | None) -> Response:
     """/guide?q=…: Swedish search (guide.finding) with its filters and sort."""
     params = {k: v[:200] for k, v in request.query_params.items()}
     sort: Literal["relevance", "date"] = "date" if params.get("sort") == "date" else "relevance"
-    async with services(request).transaction() as session:
+    async with services(request).reading() as session:
         found = await finding.search_page(
             session,
             params["q"],

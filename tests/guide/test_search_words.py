@@ -3,8 +3,10 @@ challenges an item is filed under, on both databases (review of issue 12's searc
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 
+import httpx
 from sqlalchemy import text
 
 from foundation.services import Services
@@ -102,3 +104,20 @@ async def test_deleting_through_the_editor_takes_the_item_and_its_challenge_out_
         assert indexed == 1
         assert slugs(await finding.find(session, "förenkling")) == []
         assert slugs(await finding.find(session, "lammen")) == ["en-vag-in"]
+
+
+async def test_searching_is_answered_while_a_booking_holds_the_writer(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    # Search is a public read, as the guide's other pages are: it must not queue behind (or
+    # take) SQLite's write lock, nor a read-write transaction on PostgreSQL.
+    async with services.transaction() as session:
+        await save_challenge(session, ChallengeInput("forenkling", "Förenkling", ""))
+    async with services.transaction() as session:
+        # The write lock is held now, as by a booking on its way to commit.
+        await save_challenge(session, ChallengeInput("forenkling", "Förenkling", "Ändrad"))
+        answers = [
+            await asyncio.wait_for(client.get(path), timeout=10)
+            for path in ("/guide?q=förenkling", "/api/v1/guide/examples?q=förenkling")
+        ]
+    assert [answer.status_code for answer in answers] == [200, 200]
