@@ -38,6 +38,7 @@ from foundation.services import Services
 from foundation.timestamps import utcnow
 from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
 from guide.proposal_models import GuideProposal
+from guide.proposals import ProposalDraft, submit
 from lunchkafe.app import create_app
 from lunchkafe.demo import load_demo
 from mail.heartbeat import beat
@@ -58,6 +59,7 @@ from registrations.personal_data import link_token
 from registrations.tokens import derive_token, new_nonce
 from tests.conftest import SECRET
 from tests.factories import make_event, person
+from web.guide_share import SENT_NOTE
 
 WRITES = re.compile(
     r"^\s*(INSERT|UPDATE|DELETE|REPLACE|UPSERT|MERGE|TRUNCATE|CREATE|DROP|ALTER)\b", re.I
@@ -65,6 +67,9 @@ WRITES = re.compile(
 UNKNOWN_ID = str(2**31 - 1)  # a well-formed id that names no row
 # A token of the right shape that no row holds, so the lookup reaches the database.
 UNKNOWN_TOKEN = derive_token(SECRET, new_nonce())
+# Receipts that show only with a note of their own, not a booking's (else they redirect).
+RECEIPT_NOTES = {"/guide/share/sent": SENT_NOTE}
+METRICS_TOKEN = "metrics-token-of-the-walk"  # /metrics answers only to its own bearer
 
 
 @dataclass
@@ -73,6 +78,13 @@ class Seeded:
 
     samples: dict[str, list[str]]
     queries: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # by route name
+    # By route name, then parameter: where a parameter's name does not say its kind (a
+    # `{slug}` or `{token}` of one kind of row), that kind's values and unknown ones instead
+    # of every kind's; another kind's value is one more unknown value to that route.
+    by_route: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def values(self, route: str, parameter: str) -> list[str]:
+        return self.by_route.get(route, {}).get(parameter, self.samples[parameter])
 
 
 async def seed(services: Services) -> Seeded:
@@ -137,7 +149,21 @@ async def seed(services: Services) -> Seeded:
             select(OutboxMessage).where(OutboxMessage.recipient == invited.email)
         )
         assert invitation is not None
-        tokens.append(password_links.derive_token(SECRET, invitation.payload["nonce"]))
+        invitation_token = password_links.derive_token(SECRET, invitation.payload["nonce"])
+    async with services.transaction() as session:  # a proposal to the guide, undecided
+        await submit(
+            session,
+            ProposalDraft(
+                title="Bredband i byarna",
+                organisation="Exempelkommun",
+                summary="Så gjorde vi.",
+                body="",
+                contact_name="Vera Delare",
+                contact_email="vera.delare@example.org",
+                language="sv",
+            ),
+            utcnow(),
+        )
     async with services.transaction() as session:  # and one the server refused
         outbox_ids = [str(i) for i in await session.scalars(select(OutboxMessage.id))]
         await session.execute(
@@ -154,8 +180,9 @@ async def seed(services: Services) -> Seeded:
         data_links = [link_token(f, SECRET) for f in held]
         events = [str(i) for i in await session.scalars(select(Event.id))]
         series_ids = [str(i) for i in await session.scalars(select(Series.id))]
+        series_slugs = list(await session.scalars(select(Series.slug)))
         slugs = [
-            *await session.scalars(select(Series.slug)),
+            *series_slugs,
             *await session.scalars(select(GuideExample.slug)),
             # The guide's tip, process and challenge pages.
             *await session.scalars(select(GuideTip.slug)),
@@ -163,7 +190,7 @@ async def seed(services: Services) -> Seeded:
             *await session.scalars(select(Challenge.slug)),
         ]
         challenges = list(await session.scalars(select(Challenge.slug)))
-        # The workspace's proposals to the guide (none is seeded: the unknown id's 404).
+        # The workspace's proposals to the guide.
         proposal_ids = [str(i) for i in await session.scalars(select(GuideProposal.id))]
         # The guide's editor: each kind's edit pages take that kind's slugs.
         kinds: dict[str, type[GuideExample | GuideTip | GuideProcess | Challenge]] = {
@@ -175,12 +202,21 @@ async def seed(services: Services) -> Seeded:
         by_kind = {k: list(await session.scalars(select(m.slug))) for k, m in kinds.items()}
     messages = [entry.id for entry in LocalMailbox(services.settings.mailbox_dir).list()]
     assert messages, "the walk needs delivered mail for the mailbox pages"
+    unknown_tokens = [UNKNOWN_TOKEN, "kort", revoked]
+
+    def slugs_of(*kinds: Sequence[str]) -> dict[str, list[str]]:
+        return {"slug": [*itertools.chain(*kinds), "finns-inte"]}
+
+    def tokens_of(kind: list[str]) -> dict[str, list[str]]:
+        others = [t[0] for t in (tokens, feeds, data_links, [invitation_token]) if t is not kind]
+        return {"token": [*kind, *others, *unknown_tokens]}
+
     return Seeded(
         samples={
             "event_id": [*events, UNKNOWN_ID],
             "series_id": [*series_ids, UNKNOWN_ID],
             "slug": [*slugs, "finns-inte"],
-            "token": [*tokens, *feeds, *data_links, revoked, UNKNOWN_TOKEN, "kort"],
+            "token": [*tokens, *feeds, *data_links, invitation_token, *unknown_tokens],
             "message_id": [*messages, "finns-inte"],
             "send_id": [str(send_id), UNKNOWN_ID],
             "outbox_id": [*outbox_ids, UNKNOWN_ID],
@@ -191,6 +227,20 @@ async def seed(services: Services) -> Seeded:
         queries={
             "guide": [{"challenge": c} for c in [*challenges, "finns-inte"]],
             "manage": [{"done": "cancelled"}],
+        },
+        by_route={
+            **dict.fromkeys(("series", "series_received", "feed_series"), slugs_of(series_slugs)),
+            "guide_example": slugs_of(by_kind["example"]),
+            "guide_tip": slugs_of(by_kind["tip"]),
+            "guide_process": slugs_of(by_kind["process"]),
+            "guide_challenge": slugs_of(by_kind["challenge"]),
+            **dict.fromkeys(("manage", "manage_ics", "cancel_confirm"), tokens_of(tokens)),
+            **dict.fromkeys(("feed_personal", "feed_page"), tokens_of(feeds)),
+            **dict.fromkeys(
+                ("my_data_view", "my_data_download", "my_data_erase_confirm"),
+                tokens_of(data_links),
+            ),
+            "organiser_set_password": tokens_of([invitation_token]),
         },
     )
 
@@ -217,7 +267,7 @@ def targets(routes: Sequence[BaseRoute], seeded: Seeded, prefix: str = "") -> It
                 "teach seed() in tests/web/test_reads_write_nothing.py what they name"
             )
             paths = []
-            for values in itertools.product(*(seeded.samples[n] for n in names)):
+            for values in itertools.product(*(seeded.values(route.name, n) for n in names)):
                 filled = {n: quote(v, safe="") for n, v in zip(names, values, strict=True)}
                 path = prefix + route.path_format.format(**filled)
                 paths.append(path)
@@ -298,16 +348,19 @@ async def admin_session(services: Services) -> tuple[str, str]:
 
 @pytest.fixture
 async def seeded_client(services: Services) -> tuple[Services, Starlette, Seeded]:
-    settings = dataclasses.replace(services.settings, mailbox_pages=True)
+    settings = dataclasses.replace(
+        services.settings, mailbox_pages=True, metrics_token=METRICS_TOKEN
+    )
     built = dataclasses.replace(services, settings=settings)
     seeded = await seed(built)
     return built, create_app(settings, built), seeded
 
 
-def note_cookie(path: str) -> str:
-    """The signed note a booking leaves for its receipt page (foundation/flash.py)."""
+def note_cookie(path: str, note: str = "person1@kommun.example.se") -> str:
+    """The signed note a booking (or another form) leaves for its receipt page
+    (foundation/flash.py)."""
     response = Response()
-    flash.leave(response, "person1@kommun.example.se", path=path, secret_key=SECRET, secure=False)
+    flash.leave(response, note, path=path, secret_key=SECRET, secure=False)
     value = response.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
     return value
 
@@ -365,6 +418,19 @@ async def test_no_get_or_head_writes_anything(
             signed_in = await walk(
                 admin, target_list, statements, authorization=f"Bearer {admin_token}"
             )
+        for target in [t for t in target_list if t.name in RECEIPT_NOTES]:
+            cookies = {flash.COOKIE: note_cookie(target.name, RECEIPT_NOTES[target.name])}
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver", cookies=cookies
+            ) as noted:
+                again[target.name] += (await walk(noted, [target], statements))[target.name]
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as scraper:
+            metrics = [t for t in target_list if t.name == "/metrics"]
+            scraped = await walk(
+                scraper, metrics, statements, authorization=f"Bearer {METRICS_TOKEN}"
+            )
+            for name, codes in scraped.items():
+                again[name] += codes
     finally:
         event.remove(services.engine.sync_engine, "before_cursor_execute", statements.record)
     after = await snapshot(services)
