@@ -37,12 +37,17 @@ run: $(VENV)/.installed
 	$(BIN)/lunchkafe seed-demo --if-empty
 	MAILBOX_PAGES=$(MAILBOX_PAGES) $(BIN)/lunchkafe serve
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; `make test TEST_WORKERS=0` runs it in
+# one). --dist loadfile keeps each test file in one process: a few files use a Redis database
+# number of their own, and PostgreSQL databases are named by process id, so files never clash.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed
 	bash scripts/test-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Every benchmark once and one table of ratios (bench/run.py): some 8-10 minutes on 2 cores;
 # `make bench BENCH_ARGS=--quick` is a smoke run of a minute or two.
