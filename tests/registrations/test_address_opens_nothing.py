@@ -198,11 +198,22 @@ class Crawl:
         for secret in victim.secrets:
             assert secret not in everything
         for url in self.seen_urls | set(self.bodies) | {a for _, a in self.forms}:
-            path = urlsplit(url).path
+            parts = urlsplit(url)
+            if parts.hostname not in (None, SITE):
+                # Another site's address (the footer's link to Digg's reporting form) can
+                # have a 43-character word in its path; the victim's own secrets are
+                # looked for in every URL above, this site's or not.
+                continue
+            path = parts.path
             assert not path.startswith("/feeds/"), url
             tokens = set(TOKEN.findall(path))
             assert tokens <= {allowed_token}, url
         for method, action in self.forms:
+            # Public forms that act for no one in particular: booking, asking for a mailed
+            # link to one's own data (only the address's inbox receives it) and proposing an
+            # example to the guide (never public before an organiser approves it).
+            if urlsplit(action).path in ("/my-data", "/guide/share"):
+                continue
             if method == "post" and "/book" not in action:
                 assert allowed_token is not None, action
                 assert allowed_token in action, action

@@ -399,7 +399,9 @@ async def test_when_even_the_error_page_fails_the_plain_500_keeps_the_headers(
     assert "SECRET" not in caplog.text
 
 
-async def test_a_database_that_has_gone_away_is_a_calm_500(tmp_path: Path) -> None:
+async def test_a_database_that_has_gone_away_is_a_calm_503_to_retry(tmp_path: Path) -> None:
+    """Issue 13: nothing answers on the database's port, so pages and the API say the
+    service is away for a moment (503 with Retry-After, RFC 9110 §10.2.3), not a 500."""
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/gone"
     gone = Services.build(make_settings(url, tmp_path))
     app = create_app(gone.settings, gone)
@@ -410,11 +412,13 @@ async def test_a_database_that_has_gone_away_is_a_calm_500(tmp_path: Path) -> No
             api = await c.get("/api/events")
     finally:
         await gone.close()
-    assert page.status_code == 500
-    assert "Något gick fel" in page.text
+    assert page.status_code == 503
+    assert "Tjänsten är tillfälligt otillgänglig" in page.text
+    assert int(page.headers["retry-after"]) > 0
     assert_secured(page)
-    assert api.status_code == 500
+    assert api.status_code == 503
     assert api.headers["content-type"] == "application/problem+json"
+    assert int(api.headers["retry-after"]) > 0
     assert_secured(api)
 
 
