@@ -19,6 +19,7 @@ from starlette.routing import NoMatchFound, Route
 
 from foundation import csrf, flash, form_text, honeypot
 from foundation.body_limit import API_LIMIT
+from foundation.errors import N_
 from foundation.i18n import accepted_language
 from foundation.json_body import json_object
 from foundation.openapi import Operation, Reply, v1_only
@@ -170,7 +171,7 @@ class ProposalReceipt(BaseModel):
     detail: str = Field(description="A sentence in Swedish for people: received, and what next")
 
 
-MSG_RECEIVED = (
+MSG_RECEIVED = N_(
     "Tack! Förslaget är mottaget. Redaktionen läser det och hör av sig till kontaktpersonens "
     "e-postadress när det är godkänt eller avböjt."
 )
