@@ -320,7 +320,7 @@ async def guide_page(request: Request) -> Response:
 
 
 def _routes(kind: Kind) -> list[Route]:
-    base = f"/organiser/guide/{PATHS[kind]}"
+    prefix = f"/organiser/guide/{PATHS[kind]}"
 
     @requires()
     async def new_page(request: Request) -> Response:
@@ -350,12 +350,12 @@ def _routes(kind: Kind) -> list[Route]:
 
     name = f"organiser_guide_{kind}"
     return [
-        Route(f"{base}/new", new_page, name=f"{name}_new"),
-        Route(f"{base}/new", create, methods=["POST"], name=f"{name}_create"),
-        Route(f"{base}/{{{kind}:slug}}", edit_page, name=name),
-        Route(f"{base}/{{{kind}:slug}}", save, methods=["POST"], name=f"{name}_save"),
-        Route(f"{base}/{{{kind}:slug}}/delete", delete_page, name=f"{name}_delete"),
-        Route(f"{base}/{{{kind}:slug}}/delete", delete, methods=["POST"], name=f"{name}_deleted"),
+        Route(f"{prefix}/new", new_page, name=f"{name}_new"),
+        Route(f"{prefix}/new", create, methods=["POST"], name=f"{name}_create"),
+        Route(f"{prefix}/{{{kind}:slug}}", edit_page, name=name),
+        Route(f"{prefix}/{{{kind}:slug}}", save, methods=["POST"], name=f"{name}_save"),
+        Route(f"{prefix}/{{{kind}:slug}}/delete", delete_page, name=f"{name}_delete"),
+        Route(f"{prefix}/{{{kind}:slug}}/delete", delete, methods=["POST"], name=f"{name}_deleted"),
     ]
 
 
