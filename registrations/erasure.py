@@ -44,6 +44,17 @@ class Erasure:
     proposals: int = 0
 
 
+def cancelled_by_erasure(registration: Registration, event: Event, now: datetime) -> bool:
+    """Whether erasing the person at `now` first cancels this booking (a CANCEL goes out and
+    the seat passes on): it is not cancelled already and its event is published and not over.
+    The one rule for the erasure itself, its preview and the page that asks to confirm."""
+    return (
+        registration.status != RegistrationStatus.CANCELLED
+        and event.status == EventStatus.PUBLISHED
+        and event.ends_at > now
+    )
+
+
 async def erase_person(session: AsyncSession, email_normalised: str, *, now: datetime) -> Erasure:
     """Erase everything kept about `email_normalised` (mail.addresses.canonical): cancel its
     bookings of events not yet over, then anonymise its registrations and their messages
@@ -66,12 +77,7 @@ async def erase_person(session: AsyncSession, email_normalised: str, *, now: dat
     cancelled = 0
     for registration in registrations:
         event = await session.get(Event, registration.event_id)
-        if (
-            event is not None
-            and registration.status != RegistrationStatus.CANCELLED
-            and event.status == EventStatus.PUBLISHED
-            and event.ends_at > now
-        ):
+        if event is not None and cancelled_by_erasure(registration, event, now):
             await cancel_by_id(session, event_id=event.id, registration_id=registration.id, now=now)
             cancelled += 1
     for registration in registrations:

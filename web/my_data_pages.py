@@ -17,6 +17,7 @@ from foundation.services import services
 from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
 from organisers.person_erasure import erase_by_link
+from registrations.erasure import cancelled_by_erasure
 from registrations.errors import MSG_EMAIL_REQUIRED
 from registrations.models import RegistrationStatus
 from registrations.personal_data import (
@@ -108,13 +109,7 @@ async def erase_page(request: Request) -> Response:
     now = utcnow()
     async with app.transaction() as session:
         data = await data_behind_link(session, token, secret_key=app.settings.secret_key, now=now)
-    upcoming = [
-        r
-        for r in data.registrations
-        if r.status != RegistrationStatus.CANCELLED
-        and r.event.status.value == "published"
-        and r.event.ends_at > now
-    ]
+    upcoming = [r for r in data.registrations if cancelled_by_erasure(r, r.event, now)]
     return render(
         request,
         "registrations/my_data/erase.html",
