@@ -14,14 +14,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event, EventStatus
 from foundation.errors import N_, DomainError
 from guide.proposers import proposals_of
 from mail import addresses
 from organisers import audit
 from organisers.models import Organiser
-from registrations.erasure import Erasure, erase_person
-from registrations.models import AttendeeFeed, Registration, RegistrationStatus
+from registrations.erasure import Erasure, bookings_cancelled, erase_person
+from registrations.models import AttendeeFeed, Registration
 from registrations.personal_data import DataLinkInvalid, open_link
 
 ERASED_BY_LINK = "person.erased_by_link"
@@ -88,21 +87,10 @@ async def preview(session: AsyncSession, email: str, *, now: datetime) -> Erasur
     address = _address(email)
     mine = Registration.email_normalised == address
     total = await session.scalar(select(func.count()).select_from(Registration).where(mine))
-    upcoming = await session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .join(Event, Event.id == Registration.event_id)
-        .where(
-            mine,
-            Registration.status != RegistrationStatus.CANCELLED,
-            Event.status == EventStatus.PUBLISHED,
-            Event.ends_at > now,
-        )
-    )
     return ErasurePreview(
         email=email.strip(),
         registrations=total or 0,
-        upcoming=upcoming or 0,
+        upcoming=await bookings_cancelled(session, address, now=now),
         proposals=len(await proposals_of(session, address)),
     )
 
@@ -111,9 +99,12 @@ async def erase_on_request(
     session: AsyncSession, organiser: Organiser, email: str, *, now: datetime
 ) -> Erasure:
     """An admin erases the person at `email` on their request, as the person could from a
-    mailed link; logged with counts. Raises NoAddress."""
+    mailed link; logged with counts, unless there was nothing to erase (two admins
+    erasing one person at once: the second finds nothing, and one entry says what was
+    done). Raises NoAddress."""
     erasure = await erase_person(session, _address(email), now=now)
-    await _log(session, organiser, ERASED_ON_REQUEST, erasure, now)
+    if erasure.found:
+        await _log(session, organiser, ERASED_ON_REQUEST, erasure, now)
     return erasure
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.models import Event, EventStatus
@@ -42,6 +42,13 @@ class Erasure:
     cancelled: int
     skipped: int
     proposals: int = 0
+    # Not in the audit entry: what else was found (a personal feed, mail outside a booking).
+    other: int = 0
+
+    @property
+    def found(self) -> bool:
+        """Whether there was anything to erase (an erasure that found nothing is not logged)."""
+        return bool(self.registrations or self.proposals or self.other)
 
 
 def cancelled_by_erasure(registration: Registration, event: Event, now: datetime) -> bool:
@@ -55,10 +62,40 @@ def cancelled_by_erasure(registration: Registration, event: Event, now: datetime
     )
 
 
+async def bookings_cancelled(session: AsyncSession, email_normalised: str, *, now: datetime) -> int:
+    """How many bookings of `email_normalised` erasing it at `now` would cancel first, by
+    `cancelled_by_erasure` as the erasure itself decides (for the page asking to confirm)."""
+    rows = await session.execute(
+        select(Registration, Event)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.email_normalised == email_normalised)
+    )
+    return sum(1 for registration, event in rows if cancelled_by_erasure(registration, event, now))
+
+
+# The first key of the advisory lock that erasures of one address take on PostgreSQL (the
+# second is the address's hash); no other advisory lock in the service uses this one.
+ERASURE_LOCK = 1_702_001
+
+
+async def _one_erasure_at_a_time(session: AsyncSession, email_normalised: str) -> None:
+    """Erasures of one address wait for each other: the second then finds the first's work
+    done and nothing left. SQLite's write lock, taken when the transaction begins, already
+    orders them; on PostgreSQL a transaction-scoped advisory lock on the address does,
+    taken before any row lock (so it adds no lock order a booking could cross)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    await session.execute(
+        select(func.pg_advisory_xact_lock(ERASURE_LOCK, func.hashtext(email_normalised)))
+    )
+
+
 async def erase_person(session: AsyncSession, email_normalised: str, *, now: datetime) -> Erasure:
     """Erase everything kept about `email_normalised` (mail.addresses.canonical): cancel its
     bookings of events not yet over, then anonymise its registrations and their messages
-    and delete its personal feed. Safe to run twice (the second finds nothing)."""
+    and delete its personal feed. Safe to run twice, even at once: the second finds
+    nothing (`Erasure.found` is False)."""
+    await _one_erasure_at_a_time(session, email_normalised)
     registrations = list(
         (
             await session.scalars(
@@ -85,16 +122,20 @@ async def erase_person(session: AsyncSession, email_normalised: str, *, now: dat
         registration.organisation = ""
         registration.municipality = ""
         registration.updated_at = now
-    await session.execute(
+    feeds = await session.execute(
         delete(AttendeeFeed).where(AttendeeFeed.email_normalised == email_normalised)
     )
     # Proposals to the guide name their proposer, as do the mails that answered them.
     proposals = await erase_proposer(session, email_normalised)
-    await forget_address(session, email_normalised, UNBOOKED_MAIL)
+    forgotten = await forget_address(session, email_normalised, UNBOOKED_MAIL)
     await session.flush()
     await finish_erasures(session, now=now)
     return Erasure(
-        registrations=len(ids), cancelled=cancelled, skipped=skipped, proposals=proposals
+        registrations=len(ids),
+        cancelled=cancelled,
+        skipped=skipped,
+        proposals=proposals,
+        other=int(getattr(feeds, "rowcount", 0) or 0) + forgotten,
     )
 
 
