@@ -4,7 +4,8 @@ One report, read by the health probes (web/health.py): the database, Redis (when
 set), the mail waiting in the outbox, and when a delivery worker was last seen (its heartbeat
 lives in the database, so it outlives Redis). `problems` says in words what is wrong; `ready`
 is False when the database is unreachable, or, with REDIS_URL set (so mail is a separate
-worker's job), when no worker has beaten within WORKER_GONE_AFTER: mail has stopped.
+worker's job), when Redis does not answer or no worker has beaten within WORKER_GONE_AFTER
+(issue 13: readiness is the database, Redis when configured, and a worker seen lately).
 """
 
 from __future__ import annotations
@@ -57,14 +58,17 @@ class Report:
 
     @property
     def ready(self) -> bool:
-        return self.database and not self.worker_gone
+        return self.database and self.redis is not False and not self.worker_gone
 
     @property
     def status(self) -> str:
+        """One word for the worst of it: why not ready, else "degraded" or "ok"."""
         if not self.database:
             return "unavailable"
         if self.worker_gone:
             return "worker_stopped"
+        if self.redis is False:
+            return "redis_unreachable"
         return "degraded" if self.problems else "ok"
 
     def as_json(self) -> dict[str, Any]:

@@ -2,12 +2,13 @@
 
 Both answer JSON with the same report: the database, Redis (when REDIS_URL is set), the mail
 waiting in the outbox, and when a delivery worker was last seen (its heartbeat lives in the
-database, so it outlives Redis). `/readyz` answers 503 when the database is unreachable,
-because without it nothing can be served, and, with REDIS_URL set, when no worker has beaten
-for two minutes (status "worker_stopped"): pages still answer, but no mail goes out. A
-degraded state that still serves (Redis away, mail waiting, a worker late) answers 200 and
-says what is wrong. A load balancer should route by `/healthz` (or the database alone): a
-stopped worker is no reason to take every web process out (README: Operating it).
+database, so it outlives Redis). `/readyz` answers 503 when the database is unreachable
+(status "unavailable"), because without it nothing can be served, and, with REDIS_URL set,
+when Redis does not answer ("redis_unreachable") or no worker has beaten for two minutes
+("worker_stopped"): pages still answer, but the service is not whole. A degraded state that
+still serves (mail waiting, a worker late) answers 200 and says what is wrong. A load
+balancer should route by `/healthz` (or the database alone): Redis or a worker being away
+is no reason to take every web process out (README: Operating it).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: 503 when the database is unreachable or (with REDIS_URL) the worker has
-    stopped, else 200; the report either way."""
+    """Readiness: 503 when the database is unreachable or (with REDIS_URL) Redis does not
+    answer or the worker has stopped, else 200; the report either way."""
     report = await check(services(request))
     return JSONResponse(
         report.as_json(),

@@ -14,6 +14,7 @@ from lunchkafe.app import create_app
 from mail.heartbeat import beat
 from tests.conftest import make_settings
 from tests.factories import book, make_event
+from tests.processes import RedisServer
 from workers.jobs import record_heartbeat
 
 
@@ -77,13 +78,12 @@ async def test_without_a_database_ready_says_503_and_alive_says_200(
 
 
 async def test_with_redis_a_worker_silent_for_two_minutes_is_not_ready(
-    services: Services, tmp_path: Path
+    services: Services, tmp_path: Path, own_redis: RedisServer
 ) -> None:
     """With REDIS_URL set, mail is the worker's job: no heartbeat for two minutes is a 503
-    (issue 13), while a worker seen lately keeps it 200 even with Redis away."""
-    settings = make_settings(
-        services.settings.database_url, tmp_path, REDIS_URL="redis://127.0.0.1:1/0"
-    )
+    (issue 13), and a worker seen lately makes it 200."""
+    own_redis.start()
+    settings = make_settings(services.settings.database_url, tmp_path, REDIS_URL=own_redis.url)
     built = Services.build(settings)
     transport = httpx.ASGITransport(app=create_app(settings, built))
     try:
@@ -95,7 +95,7 @@ async def test_with_redis_a_worker_silent_for_two_minutes_is_not_ready(
                     session, worker="host:1", started_at=stopped_at, redis_ok=True, now=stopped_at
                 )
             silent = await c.get("/readyz")
-            await record_heartbeat(built, worker="host:2", started_at=utcnow(), redis_ok=False)
+            await record_heartbeat(built, worker="host:2", started_at=utcnow(), redis_ok=True)
             seen = await c.get("/readyz")
     finally:
         await built.close()
@@ -105,4 +105,37 @@ async def test_with_redis_a_worker_silent_for_two_minutes_is_not_ready(
         assert answer.json()["database"] == {"reachable": True}
     assert "over two minutes" in " ".join(silent.json()["problems"])
     assert seen.status_code == 200
-    assert seen.json()["status"] == "degraded"  # Redis is away; mail still goes out
+    assert seen.json()["status"] == "ok"
+
+
+async def test_with_redis_configured_redis_away_is_not_ready_and_alive_stays_200(
+    services: Services, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    """Issue 13: readiness is the database, Redis when configured, and a worker seen within
+    two minutes. A redis-server of the test's own is stopped: /readyz says 503 and why,
+    /healthz stays 200; once it answers again (the worker's heartbeat is there), 200."""
+    own_redis.start()
+    settings = make_settings(services.settings.database_url, tmp_path, REDIS_URL=own_redis.url)
+    built = Services.build(settings)
+    transport = httpx.ASGITransport(app=create_app(settings, built))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            await record_heartbeat(built, worker="host:1", started_at=utcnow(), redis_ok=True)
+            before = await c.get("/readyz")
+            own_redis.stop()
+            away = await c.get("/readyz")
+            alive = await c.get("/healthz")
+            own_redis.start()
+            await record_heartbeat(built, worker="host:1", started_at=utcnow(), redis_ok=True)
+            back = await c.get("/readyz")
+    finally:
+        await built.close()
+    assert (before.status_code, before.json()["status"]) == (200, "ok")
+    assert away.status_code == 503
+    assert away.json()["status"] == "redis_unreachable"
+    assert away.json()["redis"] == {"reachable": False}
+    assert away.json()["database"] == {"reachable": True}
+    assert any("Redis" in problem for problem in away.json()["problems"])
+    assert alive.status_code == 200
+    assert alive.json()["redis"] == {"reachable": False}
+    assert (back.status_code, back.json()["status"]) == (200, "ok")
