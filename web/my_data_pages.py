@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from foundation import csrf, form_text, honeypot
+from foundation.errors import DomainError
 from foundation.ratelimit import client_host
 from foundation.rendering import language_of, page_link, render, said
 from foundation.services import services
@@ -22,6 +23,8 @@ from registrations.errors import MSG_EMAIL_REQUIRED
 from registrations.models import RegistrationStatus
 from registrations.personal_data import (
     KIND_LABELS,
+    DataLinkExpired,
+    DataLinkInvalid,
     TooManyDataLinks,
     as_json,
     data_behind_link,
@@ -36,7 +39,14 @@ def _ask(request: Request, **context: object) -> Response:
     return render(
         request,
         "registrations/my_data/ask.html",
-        {"sent": False, "values": values, "errors": errors, "refused": None, **context},
+        {
+            "sent": False,
+            "values": values,
+            "errors": errors,
+            "refused": None,
+            "gone": None,
+            **context,
+        },
         status_code=status,
     )
 
@@ -68,14 +78,23 @@ async def send_link(request: Request) -> Response:
     return _ask(request, sent=True)
 
 
+def _link_gone(request: Request, exc: DomainError) -> Response:
+    """A link that opens nothing (gone out, or its data erased already) says so plainly on
+    the form that mails a new one, not as a missing page."""
+    return _ask(request, gone=said(request, exc), status=exc.status)
+
+
 async def view(request: Request) -> Response:
     """Every booking of the address and every mail sent to it; links to download and erase."""
     app = services(request)
     token = request.path_params["token"]
-    async with app.transaction() as session:
-        data = await data_behind_link(
-            session, token, secret_key=app.settings.secret_key, now=utcnow()
-        )
+    try:
+        async with app.transaction() as session:
+            data = await data_behind_link(
+                session, token, secret_key=app.settings.secret_key, now=utcnow()
+            )
+    except (DataLinkInvalid, DataLinkExpired) as exc:
+        return _link_gone(request, exc)
     return render(
         request,
         "registrations/my_data/view.html",
@@ -88,8 +107,13 @@ async def download(request: Request) -> Response:
     app = services(request)
     token = request.path_params["token"]
     now = utcnow()
-    async with app.transaction() as session:
-        data = await data_behind_link(session, token, secret_key=app.settings.secret_key, now=now)
+    try:
+        async with app.transaction() as session:
+            data = await data_behind_link(
+                session, token, secret_key=app.settings.secret_key, now=now
+            )
+    except (DataLinkInvalid, DataLinkExpired) as exc:
+        return _link_gone(request, exc)
     body = json.dumps(
         as_json(data, now=now, site_name=app.settings.site_name), ensure_ascii=False, indent=2
     )
@@ -107,8 +131,13 @@ async def erase_page(request: Request) -> Response:
     app = services(request)
     token = request.path_params["token"]
     now = utcnow()
-    async with app.transaction() as session:
-        data = await data_behind_link(session, token, secret_key=app.settings.secret_key, now=now)
+    try:
+        async with app.transaction() as session:
+            data = await data_behind_link(
+                session, token, secret_key=app.settings.secret_key, now=now
+            )
+    except (DataLinkInvalid, DataLinkExpired) as exc:
+        return _link_gone(request, exc)
     upcoming = [r for r in data.registrations if cancelled_by_erasure(r, r.event, now)]
     return render(
         request,
@@ -121,8 +150,11 @@ async def erase(request: Request) -> Response:
     app = services(request)
     token = request.path_params["token"]
     await csrf.checked_form(request, app.settings.secret_key)
-    async with app.transaction() as session:
-        await erase_by_link(session, token, secret_key=app.settings.secret_key, now=utcnow())
+    try:
+        async with app.transaction() as session:
+            await erase_by_link(session, token, secret_key=app.settings.secret_key, now=utcnow())
+    except (DataLinkInvalid, DataLinkExpired) as exc:
+        return _link_gone(request, exc)
     return RedirectResponse(page_link(request, "my_data_erased"), status_code=303)
 
 
