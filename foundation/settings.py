@@ -95,6 +95,9 @@ class Settings:
     # what its payload held, and an audit entry is deleted (registrations.retention).
     outbox_retention_days: int = 30
     audit_retention_days: int = 730
+    # Days after it was sent that a proposal to the guide nobody has decided is deleted
+    # (a decided one goes RETENTION_DAYS after its decision).
+    proposal_retention_days: int = 365
     # The local mailbox pages show every attendee's mail and manage link: development only.
     mailbox_pages: bool = False
     # Every limit that applies to bookings from one client address, and to one booked
@@ -251,6 +254,7 @@ class Settings:
             follow_up_after=_duration(environ, "FOLLOW_UP_AFTER", "2h"),
             outbox_retention_days=_days(environ, "OUTBOX_RETENTION_DAYS", 30),
             audit_retention_days=_days(environ, "AUDIT_RETENTION_DAYS", 730),
+            proposal_retention_days=_days(environ, "PROPOSAL_RETENTION_DAYS", 365),
             mailbox_pages=_mailbox_pages(environ.get("MAILBOX_PAGES", "off"), environ),
             booking_rate_limit=_rate_limits(
                 "BOOKING_RATE_LIMIT",

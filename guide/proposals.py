@@ -380,3 +380,15 @@ async def purge_decided(session: AsyncSession, *, before: datetime) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_undecided(session: AsyncSession, *, before: datetime) -> int:
+    """Delete every proposal sent before `before` and still not decided
+    (PROPOSAL_RETENTION_DAYS after it was sent): its contact details are kept no longer
+    than that for a decision that never came. How many."""
+    result = await session.execute(
+        delete(GuideProposal).where(
+            GuideProposal.status == ProposalStatus.PENDING, GuideProposal.created_at < before
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -7,7 +7,8 @@ notice's promises kept without anyone remembering to.
   OUTBOX_RETENTION_DAYS (mail.outbox.purge_settled); the rows stay as counts.
 - Audit entries: deleted after AUDIT_RETENTION_DAYS (organisers.audit.purge_before).
 - Proposals to the guide ('Dela med dig'): deleted RETENTION_DAYS after their decision
-  (guide.proposals.purge_decided); an approved one lives on as its example.
+  (guide.proposals.purge_decided); an approved one lives on as its example. One nobody
+  decided is deleted PROPOSAL_RETENTION_DAYS after it was sent (purge_undecided).
 
 Each purge is one `INFO` line of counts (logger `lunchkafe.workers`), never whose data.
 """
@@ -19,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from foundation.services import Services
-from guide.proposals import purge_decided
+from guide.proposals import purge_decided, purge_undecided
 from mail.outbox import purge_settled
 from organisers.audit import purge_before
 from registrations.erasure import finish_erasures
@@ -37,6 +38,7 @@ class Purged:
     outbox_rows: int = 0
     audit_entries: int = 0
     proposals: int = 0
+    undecided_proposals: int = 0
 
 
 async def purge_expired(services: Services, *, now: datetime) -> Purged:
@@ -56,6 +58,9 @@ async def purge_expired(services: Services, *, now: datetime) -> Purged:
             ),
             proposals=await purge_decided(
                 session, before=now - timedelta(days=settings.retention_days)
+            ),
+            undecided_proposals=await purge_undecided(
+                session, before=now - timedelta(days=settings.proposal_retention_days)
             ),
         )
     for what, count in asdict(purged).items():

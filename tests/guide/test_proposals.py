@@ -279,7 +279,8 @@ async def test_proposals_are_rate_limited_per_client_and_per_inbox(
 async def test_a_decided_proposal_is_deleted_retention_days_after_the_decision(
     services: Services, client: httpx.AsyncClient
 ) -> None:
-    """As the notice beside the form says; one still waiting is kept however old."""
+    """As the notice beside the form says; one still waiting is kept (until
+    PROPOSAL_RETENTION_DAYS after it was sent: tests/workers/test_retention.py)."""
     for n, title in enumerate(("Avböjs", "Väntar")):
         body = {**JSON, "title": title, "contact_email": f"person{n}@kommun.example.se"}
         assert (await client.post(API, json=body)).status_code == 202

@@ -95,6 +95,7 @@ async def agency_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
         retention_days=123,
         outbox_retention_days=31,
         audit_retention_days=400,
+        proposal_retention_days=77,
     )
     app = create_app(settings, dataclasses.replace(services, settings=settings))
     transport = httpx.ASGITransport(app=app)
@@ -185,6 +186,7 @@ async def test_the_privacy_page_is_written_from_the_settings(
     assert "raderas 31 dagar efter utskicket" in text  # OUTBOX_RETENTION_DAYS
     assert "raderas efter 400 dagar" in text  # AUDIT_RETENTION_DAYS
     assert "raderas 123 dagar efter arrangörernas beslut" in text  # proposals: RETENTION_DAYS
+    assert "inte har beslutat om raderas 77 dagar efter att du skickade det" in text
     assert "artikel 6.1 e" in text
     assert 'href="https://www.imy.se/"' in text
     english = re.sub(r"\s+", " ", (await agency_client.get("/privacy?lang=en")).text)

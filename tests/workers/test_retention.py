@@ -13,6 +13,9 @@ from sqlalchemy import select
 
 from foundation.services import Services
 from foundation.timestamps import utcnow
+from guide import proposals
+from guide.proposal_models import GuideProposal
+from guide.proposals import ProposalDraft
 from mail.models import OutboxMessage, OutboxStatus
 from notices.delivery import deliver_due
 from organisers.models import AuditEntry
@@ -96,3 +99,37 @@ async def test_a_mail_is_kept_its_days_after_it_went_out_not_after_it_was_writte
     assert row is not None
     assert row.recipient == address(1)
     assert await purge_expired(at, now=now + timedelta(days=8)) == Purged(outbox_rows=1)
+
+
+async def test_a_proposal_nobody_decides_goes_proposal_retention_days_after_it_was_sent(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A proposal to the guide still waiting for a decision is not kept for ever: it goes
+    PROPOSAL_RETENTION_DAYS after it was sent, a decided one RETENTION_DAYS after its
+    decision, as /privacy says."""
+    settings = dataclasses.replace(services.settings, retention_days=90, proposal_retention_days=60)
+    at = dataclasses.replace(services, settings=settings)
+    start = utcnow()
+    async with services.transaction() as session:
+        for n, title in enumerate(("Väntar", "Avböjs")):
+            draft = ProposalDraft(
+                title=title,
+                organisation="Exempelkommun",
+                summary="Så gjorde vi.",
+                body="",
+                contact_name=f"Person {n}",
+                contact_email=address(n),
+                language="sv",
+            )
+            sent = await proposals.submit(session, draft, start)
+        await proposals.reject(session, sent.id, note="Finns redan.", now=start)
+
+    caplog.set_level(logging.INFO, logger="lunchkafe.workers")
+    assert await purge_expired(at, now=start + timedelta(days=59)) == Purged()
+    assert await purge_expired(at, now=start + timedelta(days=61)) == Purged(undecided_proposals=1)
+    async with services.transaction() as session:
+        left = (await session.scalars(select(GuideProposal.title))).all()
+    assert left == ["Avböjs"]
+    assert await purge_expired(at, now=start + timedelta(days=91)) == Purged(proposals=1)
+    logged = [r.getMessage() for r in caplog.records if r.name == "lunchkafe.workers"]
+    assert "retention: undecided_proposals purged: 1" in logged
