@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -77,14 +78,10 @@ STEM = 6
 CHALLENGE_WEIGHT = 3
 
 
-async def challenges_for_events(
-    session: AsyncSession, event_ids: Iterable[int]
-) -> dict[int, list[Challenge]]:
-    """Each event's challenges (id → challenges in the guide's order, [] for none): those of
-    the examples, tips and processes it links. Three queries whatever the number of events."""
-    ids = sorted(set(event_ids))
-    found: dict[int, dict[int, Challenge]] = {event_id: {} for event_id in ids}
-    through = (
+# Each way an event is filed under a challenge: the event's link, the linked material's
+# challenge table, and the two columns that join them.
+def _through() -> tuple[tuple[Any, Any, Any, Any], ...]:
+    return (
         (EventGuideLink.event_id, example_challenges, EventGuideLink.example_id,
          example_challenges.c.example_id),
         (EventMethodLink.event_id, tip_challenges, EventMethodLink.tip_id,
@@ -92,7 +89,16 @@ async def challenges_for_events(
         (EventMethodLink.event_id, process_challenges, EventMethodLink.process_id,
          process_challenges.c.process_id),
     )  # fmt: skip
-    for event_id, table, linked, filed in through:
+
+
+async def challenges_for_events(
+    session: AsyncSession, event_ids: Iterable[int]
+) -> dict[int, list[Challenge]]:
+    """Each event's challenges (id → challenges in the guide's order, [] for none): those of
+    the examples, tips and processes it links. Three queries whatever the number of events."""
+    ids = sorted(set(event_ids))
+    found: dict[int, dict[int, Challenge]] = {event_id: {} for event_id in ids}
+    for event_id, table, linked, filed in _through():
         rows = await session.execute(
             select(event_id, Challenge)
             .join(table, filed == linked)
@@ -105,6 +111,42 @@ async def challenges_for_events(
         number: sorted(chosen.values(), key=lambda c: (c.position, c.name))
         for number, chosen in found.items()
     }
+
+
+def filed_under(challenge_id: int) -> Select[int]:
+    """The ids of the events filed under a challenge (challenges_for_events' rule), as a
+    subquery for a listing to select from."""
+    events = union(
+        *(
+            select(event_id.label("event_id"))
+            .join(table, filed == linked)
+            .where(table.c.challenge_id == challenge_id)
+            for event_id, table, linked, filed in _through()
+        )
+    ).subquery()
+    return select(events.c.event_id)
+
+
+async def challenges_among(session: AsyncSession, event_ids: Select[int]) -> list[Challenge]:
+    """The challenges any of the events `event_ids` (a subquery) is filed under, in the
+    guide's order: what a listing of those events can be filtered by. One query."""
+    found = union(
+        *(
+            select(table.c.challenge_id.label("challenge_id")).where(
+                filed == linked, event_id.in_(event_ids)
+            )
+            for event_id, table, linked, filed in _through()
+        )
+    ).subquery()
+    return list(
+        (
+            await session.scalars(
+                select(Challenge)
+                .where(Challenge.id.in_(select(found.c.challenge_id)))
+                .order_by(Challenge.position, Challenge.name)
+            )
+        ).all()
+    )
 
 
 def stems(text: str) -> set[str]:

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import EventStatus, Series
+from events.models import EventStatus
 from events.opening import BookingClosed, check_bookable
-from guide.catalogue import LinkedExample, challenges, examples_for_event, examples_for_events
-from guide.event_topics import challenges_for_events
+from guide.catalogue import LinkedExample, examples_for_event, examples_for_events
+from guide.event_topics import challenges_among, challenges_for_events, filed_under
 from guide.methods import LinkedMethod, methods_for_event
 from guide.models import Challenge
 from registrations import listing
@@ -60,44 +60,62 @@ async def event_overview(
     )
 
 
+# Events on one page of the home page's calendar; the rest are a link away, so the page
+# costs the same with a thousand upcoming events as with thirty.
+CALENDAR_PAGE = 20
+
+
 @dataclass(frozen=True)
 class Programme:
-    """The home page: upcoming events grouped by series (series first, in the order of their
-    next event, then the single events under None), each event's examples and challenges by
-    id, the challenges any upcoming event has (to filter by) and the one chosen (None: all)."""
+    """The home page: one page of upcoming events (soonest first, after `after`; None: from
+    the soonest), where the next page starts (None: this is the last), each event's examples
+    and challenges by id, every series with upcoming dates, the challenges any upcoming event
+    has (to filter by) and the one chosen (None: all)."""
 
-    items: list[listing.EventListing]  # soonest first
-    groups: list[tuple[Series | None, list[listing.EventListing]]]
+    items: list[listing.EventListing]
+    series: list[listing.SeriesAhead]
     examples: dict[int, list[LinkedExample]]
     challenges: dict[int, list[Challenge]] = field(default_factory=dict)
     choices: list[Challenge] = field(default_factory=list)
     chosen: str | None = None
+    after: listing.CalendarPlace | None = None
+    following: listing.CalendarPlace | None = None
 
 
 async def programme(
-    session: AsyncSession, now: datetime, challenge_slug: str | None = None
+    session: AsyncSession,
+    now: datetime,
+    challenge_slug: str | None = None,
+    *,
+    after: listing.CalendarPlace | None = None,
+    size: int | None = CALENDAR_PAGE,
 ) -> Programme:
-    """What is on at `now`, for the home page; with `challenge_slug`, only the events filed
-    under that challenge (through the guide material they link, guide.event_topics). A slug
-    no upcoming event has shows everything, as the guide's filter does."""
-    upcoming = await listing.upcoming(session, now)
-    filed = await challenges_for_events(session, [item.event.id for item in upcoming])
-    present = {c.id for found in filed.values() for c in found}
-    choices = [c for c in await challenges(session) if c.id in present]
-    chosen = challenge_slug if challenge_slug in {c.slug for c in choices} else None
-    if chosen is not None:
-        upcoming = [
-            item for item in upcoming if any(c.slug == chosen for c in filed[item.event.id])
-        ]
-    by_series: dict[int | None, list[listing.EventListing]] = {}
-    for item in upcoming:
-        by_series.setdefault(item.event.series_id, []).append(item)
-    groups = sorted(
-        ((items[0].event.series, items) for items in by_series.values()),
-        key=lambda group: (group[0] is None, group[1][0].event.starts_at),
+    """What is on at `now`, for the home page: `size` events after `after` (size None: all);
+    with `challenge_slug`, only the events filed under that challenge (through the guide
+    material they link, guide.event_topics). A slug no upcoming event has shows everything,
+    as the guide's filter does. A bounded number of queries whatever the number of events."""
+    choices = await challenges_among(session, listing.upcoming_ids(now))
+    chosen = next((c for c in choices if c.slug == challenge_slug), None)
+    among = filed_under(chosen.id) if chosen is not None else None
+    upcoming = await listing.upcoming(
+        session, now, after=after, limit=None if size is None else size + 1, among=among
     )
-    examples = await examples_for_events(session, [item.event.id for item in upcoming])
-    return Programme(upcoming, groups, examples, filed, choices, chosen)
+    following = None
+    if size is not None and len(upcoming) > size:
+        upcoming = upcoming[:size]
+        following = listing.CalendarPlace.of(upcoming[-1].event)
+    ids = [item.event.id for item in upcoming]
+    return Programme(
+        upcoming,
+        # The series are listed above the calendar's first page only.
+        await listing.series_ahead(session, now, among=among) if after is None else [],
+        await examples_for_events(session, ids),
+        await challenges_for_events(session, ids),
+        choices,
+        chosen.slug if chosen is not None else None,
+        after,
+        following,
+    )
 
 
 @dataclass(frozen=True)

@@ -228,24 +228,19 @@ async def _promote(
 async def seat_counts(
     session: AsyncSession, event_ids: Sequence[int]
 ) -> dict[int, tuple[int, int]]:
-    """Confirmed and waitlisted counts per event, for listings."""
+    """Confirmed and waitlisted counts per event, for listings: the event's own counters,
+    kept in step with its registrations in the same transaction as every booking,
+    cancellation and promotion (check_counters finds any drift), so as exact as a count."""
     if not event_ids:
         return {}
-    rows = await session.execute(
-        select(Registration.event_id, Registration.status, func.count())
-        .where(
-            Registration.event_id.in_(event_ids),
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-        .group_by(Registration.event_id, Registration.status)
-    )
     counts = {event_id: (0, 0) for event_id in event_ids}
-    for event_id, status, number in rows.all():
-        confirmed, waiting = counts[event_id]
-        if status == RegistrationStatus.CONFIRMED:
-            counts[event_id] = (number, waiting)
-        else:
-            counts[event_id] = (confirmed, number)
+    rows = await session.execute(
+        select(Event.id, Event.confirmed_count, Event.waitlisted_count).where(
+            Event.id.in_(event_ids)
+        )
+    )
+    for event_id, confirmed, waitlisted in rows.all():
+        counts[event_id] = (confirmed, waitlisted)
     return counts
 
 

@@ -129,7 +129,7 @@ def _json(model: BaseModel) -> Response:
 
 async def list_events(request: Request) -> Response:
     async with services(request).transaction() as session:
-        on = await programme(session, utcnow())
+        on = await programme(session, utcnow(), size=None)
     return _json(
         EventList(events=[PublicEvent.of(request, i, on.examples[i.event.id]) for i in on.items])
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,21 +25,29 @@ from registrations.overviews import event_overview, programme
 async def home(request: Request) -> Response:
     # ?challenge=slug: only the events filed under it (through the guide material they link).
     challenge = request.query_params.get("challenge") or None
+    # ?efter=<start>,<id>: the calendar's next page. Anything else is its first page.
+    after = listing.CalendarPlace.parse(request.query_params.get("efter", ""))
     on = await services(request).page(
-        f"home:{challenge or ''}",
-        lambda session: programme(session, utcnow(), challenge),
+        f"home:{challenge or ''}:{after or ''}",
+        lambda session: programme(session, utcnow(), challenge, after=after),
         fresh=wants_fresh(request),
     )
+    chosen = {"challenge": on.chosen} if on.chosen else {}
     return render(
         request,
         "events/home.html",
         {
             "items": on.items,
-            "series_list": [series for series, _ in on.groups if series is not None],
+            "series_list": on.series,
             "linked": on.examples,
             "filed": on.challenges,
             "choices": on.choices,
             "chosen": on.chosen,
+            # The query strings of the calendar's next and first page (None: no link).
+            "later_page": (
+                urlencode({**chosen, "efter": str(on.following)}) if on.following else None
+            ),
+            "first_page": ("?" + urlencode(chosen) if chosen else "") if on.after else None,
             **links.for_pages(services(request).settings.base_url),
         },
     )

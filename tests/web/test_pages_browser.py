@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -24,8 +25,9 @@ from lunchkafe.demo import load_demo
 from registrations import booking
 from registrations.feeds import feed_for, feed_token
 from registrations.organising import cancel_event
+from registrations.overviews import CALENDAR_PAGE
 from tests.browser import RECEIVED, Visitor, axe_violations, fill_booking
-from tests.factories import mailed_manage_token, make_event, make_series, person
+from tests.factories import SOON, mailed_manage_token, make_event, make_series, person
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -421,6 +423,24 @@ async def _home_english(page: Page, base: str, services: Services) -> None:
     assert await page.get_attribute("html", "lang") == "en"
 
 
+async def _home_later_page(page: Page, base: str, services: Services) -> None:
+    # Enough events for a page with a link both ways: the next and the first.
+    for n in range(2 * CALENDAR_PAGE):
+        starts = SOON + timedelta(days=60, hours=n)
+        await make_event(
+            services, title=f"Kafé {n}", starts_at=starts, ends_at=starts + timedelta(hours=1)
+        )
+    await page.goto(base)
+    await page.get_by_role("link", name="Senare tillfällen").click()
+    await page.wait_for_url(re.compile(r"efter="))
+    assert await page.title() == (
+        "Senare tillfällen – Kommande lunchkaféer och workshoppar – Lunchkafé"
+    )
+    pages = page.get_by_role("navigation", name="Kalenderns sidor")
+    await pages.get_by_role("link", name="Till de närmaste tillfällena").wait_for()
+    await pages.get_by_role("link", name="Senare tillfällen").wait_for()
+
+
 async def _event(page: Page, base: str, services: Services) -> None:
     await page.goto(f"{base}/events/{await event_id(services, WORKSHOP_TITLE)}")
 
@@ -571,6 +591,7 @@ async def _api_docs_english(page: Page, base: str, services: Services) -> None:
 PAGES: dict[str, PageSetup] = {
     "home": _home,
     "home-english": _home_english,
+    "home-later-page": _home_later_page,
     "event": _event,
     "event-with-errors": _event_with_errors,
     "event-full": _event_full,
