@@ -21,6 +21,11 @@ export read back in keeps its dates).
 `*_input(row)` gives the input that saves a stored item as it is (the export's shape), and
 `.as_json()` / `from_json(mapping)` turn an input into JSON-ready values and back;
 `from_json` raises the kind's error for members of the wrong type or unknown members.
+
+A step's sessions (`StepInput.events`, event ids) are not part of the JSON: an event's id
+names a row of one database, not something another installation or a later import could
+find again, and events are not in the guide's export. An input without them (None) keeps the
+sessions the stored step of the same title had.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from events.models import Event
 from events.rules import MSG_TITLE_REQUIRED
 from foundation.errors import N_, FilledMessage
 from guide import fields as check
@@ -48,6 +54,7 @@ from guide.models import (
     OrganisationType,
     ProcessPhase,
     ProcessStep,
+    StepEvent,
     StepExample,
     TipExample,
     today,
@@ -66,6 +73,7 @@ MSG_TWICE = N_("Rad %(n)d står redan längre upp.")
 MSG_UPDATED_BEFORE_PUBLISHED = N_("Uppdaterad kan inte vara före publicerad.")
 MSG_NO_PHASES = N_("En process har minst en fas.")
 MSG_NO_STEPS = N_("En fas har minst ett steg.")
+MSG_UNKNOWN_EVENT = N_("Tillfälle nummer %(id)d finns inte.")
 
 MAX_TITLE = 300
 MAX_ORGANISATION = 200
@@ -81,6 +89,7 @@ MAX_NUMBER = 999
 MAX_POSITION = 999
 MAX_PHASES = 12
 MAX_STEPS = 30
+MAX_STEP_EVENTS = 20
 LANGUAGES = ("sv", "en")
 SlugRow = TypeVar("SlugRow", Challenge, GuideExample)
 
@@ -236,11 +245,14 @@ class TipInput:
 
 @dataclass(frozen=True)
 class StepInput:
-    """A step: `title` (one line, ≤300), `text` (Markdown, ≤2,000), `examples` (slugs)."""
+    """A step: `title` (one line, ≤300), `text` (Markdown, ≤2,000), `examples` (slugs),
+    `events`: ids of the sessions that work on the step, in order (at most 20; None keeps
+    those of the stored step with this title, see the module's docstring)."""
 
     title: str
     text: str = ""
     examples: list[str] = field(default_factory=list)
+    events: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -267,7 +279,12 @@ class ProcessInput:
     updated_on: date | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return dict(_json_values(asdict(self)))
+        """The export's shape: without the steps' sessions (see the module's docstring)."""
+        data = dict(_json_values(asdict(self)))
+        for phase in data["phases"]:
+            for step in phase["steps"]:
+                del step["events"]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProcessInput:
@@ -358,8 +375,8 @@ def tip_input(tip: GuideTip) -> TipInput:
 
 
 def process_input(process: GuideProcess) -> ProcessInput:
-    """`process` (challenges, phases, steps and their example_links loaded) as the input
-    that saves it unchanged."""
+    """`process` (challenges, phases, steps and their example_links and event_links loaded)
+    as the input that saves it unchanged."""
     return ProcessInput(
         slug=process.slug,
         title=process.title,
@@ -374,6 +391,7 @@ def process_input(process: GuideProcess) -> ProcessInput:
                         title=step.title,
                         text=step.text,
                         examples=[e.slug for e in step.examples],
+                        events=step.event_ids,
                     )
                     for step in phase.steps
                 ],
@@ -424,6 +442,25 @@ async def _by_slug(
             return []
         seen.add(wanted_slug)
     return [named[s] for s in slugs]
+
+
+async def _events(
+    session: AsyncSession, errors: dict[str, str], key: str, ids: Sequence[int] | None
+) -> list[int] | None:
+    """`ids` once each in their order, or None for None; an id no event has (the first) or
+    more than MAX_STEP_EVENTS is the field's error."""
+    if ids is None:
+        return None
+    wanted = list(dict.fromkeys(ids))
+    if len(wanted) > MAX_STEP_EVENTS:
+        errors[key] = FilledMessage(check.MSG_TOO_MANY, n=MAX_STEP_EVENTS)
+        return []
+    found = set((await session.scalars(select(Event.id).where(Event.id.in_(wanted)))).all())
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        errors[key] = FilledMessage(MSG_UNKNOWN_EVENT, id=missing[0])
+        return []
+    return wanted
 
 
 def _dates(errors: dict[str, str], published: date | None, updated: date | None) -> None:
@@ -613,7 +650,8 @@ async def save_process(session: AsyncSession, data: ProcessInput) -> GuideProces
         errors["phases"] = MSG_NO_PHASES
     elif len(data.phases) > MAX_PHASES:
         errors["phases"] = FilledMessage(check.MSG_TOO_MANY, n=MAX_PHASES)
-    phases: list[tuple[dict[str, object], list[tuple[dict[str, object], list[GuideExample]]]]] = []
+    Steps = list[tuple[dict[str, object], list[GuideExample], list[int] | None]]
+    phases: list[tuple[dict[str, object], Steps]] = []
     for p, phase in enumerate(data.phases[:MAX_PHASES]):
         at = f"phases.{p}"
         phase_values: dict[str, object] = {
@@ -638,7 +676,8 @@ async def save_process(session: AsyncSession, data: ProcessInput) -> GuideProces
                 "text": check.text(errors, f"{step_at}.text", step.text, MAX_SUMMARY),
             }
             examples = await _examples(session, errors, f"{step_at}.examples", step.examples)
-            steps.append((step_values, examples))
+            events = await _events(session, errors, f"{step_at}.events", step.events)
+            steps.append((step_values, examples, events))
         phases.append((phase_values, steps))
     if errors:
         raise InvalidProcess(errors)
@@ -649,7 +688,9 @@ async def save_process(session: AsyncSession, data: ProcessInput) -> GuideProces
             selectinload(GuideProcess.challenges),
             selectinload(GuideProcess.phases)
             .selectinload(ProcessPhase.steps)
-            .selectinload(ProcessStep.example_links),
+            .options(
+                selectinload(ProcessStep.example_links), selectinload(ProcessStep.event_links)
+            ),
         )
         .where(GuideProcess.slug == data.slug)
     )
@@ -661,19 +702,33 @@ async def save_process(session: AsyncSession, data: ProcessInput) -> GuideProces
     if {c.id for c in process.challenges} != {c.id for c in challenges}:
         process.challenges = challenges
         changed = True
-    if _shape(process) != [
+    # Steps have no identity of their own, so a step given without its sessions keeps those
+    # of the stored step with its title (an import, which carries none).
+    kept: dict[object, list[int]] = {}
+    for stored_phase in process.phases:
+        for stored_step in stored_phase.steps:
+            kept.setdefault(stored_step.title, stored_step.event_ids)
+    wanted = [
+        (pv, [(sv, ex, kept.get(sv["title"], []) if ev is None else ev) for sv, ex, ev in steps])
+        for pv, steps in phases
+    ]
+    stored = _shape(process)
+    shape = [
         (
             pv["title"],
             pv["checkpoint"],
-            [(sv["title"], sv["text"], [e.id for e in ex]) for sv, ex in steps],
+            [(sv["title"], sv["text"], [e.id for e in ex], ev) for sv, ex, ev in steps],
         )
-        for pv, steps in phases
-    ]:
+        for pv, steps in wanted
+    ]
+    if stored != shape:
+        # Linking a session is no change to the text: the updated date stays.
+        changed = changed or _without_events(stored) != _without_events(shape)
         process.phases.clear()
         await session.flush()
-        for phase_values, steps in phases:
+        for phase_values, resolved in wanted:
             phase_row = ProcessPhase(**phase_values, steps=[])
-            for step_values, examples in steps:
+            for step_values, examples, event_ids in resolved:
                 phase_row.steps.append(
                     ProcessStep(
                         **step_values,
@@ -681,10 +736,13 @@ async def save_process(session: AsyncSession, data: ProcessInput) -> GuideProces
                             StepExample(example=example, position=n)
                             for n, example in enumerate(examples)
                         ],
+                        event_links=[
+                            StepEvent(event_id=event_id, position=n)
+                            for n, event_id in enumerate(event_ids)
+                        ],
                     )
                 )
             process.phases.append(phase_row)
-        changed = True
     _stamp(process, new=new, changed=changed, published=data.published_on, updated=data.updated_on)
     await session.flush()
     return process
@@ -692,18 +750,27 @@ async def save_process(session: AsyncSession, data: ProcessInput) -> GuideProces
 
 def _shape(
     process: GuideProcess,
-) -> list[tuple[object, object, list[tuple[object, object, list[int]]]]]:
+) -> list[tuple[object, object, list[tuple[object, object, list[int], list[int]]]]]:
     return [
         (
             phase.title,
             phase.checkpoint,
             [
-                (step.title, step.text, [link.example_id for link in step.example_links])
+                (
+                    step.title,
+                    step.text,
+                    [link.example_id for link in step.example_links],
+                    step.event_ids,
+                )
                 for step in phase.steps
             ],
         )
         for phase in process.phases
     ]
+
+
+def _without_events(shape: list[Any]) -> list[Any]:
+    return [(title, check, [step[:3] for step in steps]) for title, check, steps in shape]
 
 
 # --- deleting ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ with them: an event links a tip or a process as it links examples, ordered, with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -16,7 +16,8 @@ from events.schedule import published_events
 from foundation.errors import N_
 from foundation.slugs import is_slug
 from foundation.text import MSG_TOO_LONG, TextRefused, clean_line
-from guide.errors import InvalidTip, ProcessNotFound, TipNotFound
+from guide.editing import process_input, save_process
+from guide.errors import InvalidProcess, InvalidTip, ProcessNotFound, TipNotFound
 from guide.models import (
     Challenge,
     EventMethodLink,
@@ -30,6 +31,7 @@ from guide.models import (
 MAX_NOTE = 300
 MSG_NOTE_TOO_LONG = N_("Högst 300 tecken.")
 MSG_METHOD_LINKED = N_("Metoden är redan kopplad till evenemanget.")
+MSG_NO_SUCH_STEP = N_("Processen har inget sådant steg.")
 
 
 def _tip_query() -> Select[GuideTip]:
@@ -44,7 +46,7 @@ def _process_query() -> Select[GuideProcess]:
         selectinload(GuideProcess.challenges),
         selectinload(GuideProcess.phases)
         .selectinload(ProcessPhase.steps)
-        .selectinload(ProcessStep.example_links),
+        .options(selectinload(ProcessStep.example_links), selectinload(ProcessStep.event_links)),
     )
 
 
@@ -128,11 +130,13 @@ class TipPage:
 
 @dataclass(frozen=True)
 class ProcessPage:
-    """A process, its phases with numbered steps, and the upcoming events that use it."""
+    """A process, its phases with numbered steps, and the upcoming events that use it;
+    `step_events`: by step id, the upcoming sessions linked to that step, in its order."""
 
     process: GuideProcess
     phases: list[PhaseView]
     events: list[Event]
+    step_events: dict[int, list[Event]] = field(default_factory=dict)
 
 
 async def tip_page(session: AsyncSession, slug: str, now: datetime) -> TipPage:
@@ -150,14 +154,57 @@ async def process_page(session: AsyncSession, slug: str, now: datetime) -> Proce
     if process is None:
         raise ProcessNotFound()
     events = await _upcoming(session, EventMethodLink.process_id == process.id, now)
-    return ProcessPage(process, numbered_phases(process), events)
+    phases = numbered_phases(process)
+    steps = [numbered.step for phase in phases for numbered in phase.steps]
+    return ProcessPage(process, phases, events, await step_sessions(session, steps, now))
+
+
+async def step_sessions(
+    session: AsyncSession, steps: list[ProcessStep], now: datetime
+) -> dict[int, list[Event]]:
+    """By step id, the sessions linked to each step (`event_links` loaded) that a reader may
+    book or go to at `now`: published (never a draft, not cancelled) and not ended, in the
+    step's order. The same rule as a tip's or a process' own upcoming events."""
+    ids = sorted({event_id for step in steps for event_id in step.event_ids})
+    shown = {e.id: e for e in await _shown(session, ids, now)}
+    return {step.id: [shown[i] for i in step.event_ids if i in shown] for step in steps}
 
 
 async def _upcoming(
     session: AsyncSession, linked: ColumnElement[bool], now: datetime
 ) -> list[Event]:
     event_ids = (await session.scalars(select(EventMethodLink.event_id).where(linked))).all()
-    return [e for e in await published_events(session, list(event_ids)) if e.ends_at > now]
+    return await _shown(session, list(event_ids), now)
+
+
+async def _shown(session: AsyncSession, event_ids: list[int], now: datetime) -> list[Event]:
+    # What a reader sees of linked events: the published ones (never a draft nor a
+    # cancelled one) that have not ended at `now`, soonest first.
+    return [e for e in await published_events(session, event_ids) if e.ends_at > now]
+
+
+async def link_step_session(
+    session: AsyncSession, *, process_slug: str, step_number: int, event_id: int
+) -> None:
+    """Link a session to step `step_number` (1, 2, … across the phases) of a process, after
+    those already linked (once: a second time changes nothing); saved by guide.editing's
+    rules. Raises ProcessNotFound, or InvalidProcess for no such step or no such event."""
+    process = await get_process(session, process_slug)
+    if process is None:
+        raise ProcessNotFound()
+    data = process_input(process)
+    phases, number = [], 0
+    for phase in data.phases:
+        steps = []
+        for step in phase.steps:
+            number += 1
+            if number == step_number and event_id not in (step.events or []):
+                step = replace(step, events=[*(step.events or []), event_id])
+            steps.append(step)
+        phases.append(replace(phase, steps=steps))
+    if not 1 <= step_number <= number:
+        raise InvalidProcess({"phases": MSG_NO_SUCH_STEP})
+    await save_process(session, replace(data, phases=phases))
 
 
 # --- events that work with a tip or a process -------------------------------------------------

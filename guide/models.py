@@ -4,7 +4,7 @@ the challenges they are sorted by, and the ordered links from events to them.
 Ordered lists of short texts (an example's activities, results and lessons, a tip's
 reflection questions) are JSON arrays of strings: one column, read and written whole, the
 same on SQLite and PostgreSQL, order kept. Ordered links between rows (a tip's examples, a
-step's examples, an event's examples and methods) are tables with a `position`.
+step's examples and sessions, an event's examples and methods) are tables with a `position`.
 """
 
 from __future__ import annotations
@@ -252,6 +252,21 @@ class StepExample(Base):
     example: Mapped[GuideExample] = relationship(lazy="joined")
 
 
+class StepEvent(Base):
+    """A session (a café or a workshop) that works on a process step, in the step's order.
+    Readers see only the published ones that have not ended (guide.methods.step_sessions)."""
+
+    __tablename__ = "guide_step_events"
+
+    step_id: Mapped[int] = mapped_column(
+        ForeignKey("guide_process_steps.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ProcessStep(Base):
     """A step of a phase; steps are numbered 1, 2, … across the whole process."""
 
@@ -269,11 +284,19 @@ class ProcessStep(Base):
     example_links: Mapped[list[StepExample]] = relationship(
         order_by=StepExample.position, cascade="all, delete-orphan"
     )
+    event_links: Mapped[list[StepEvent]] = relationship(
+        order_by=StepEvent.position, cascade="all, delete-orphan"
+    )
 
     @property
     def examples(self) -> list[GuideExample]:
         """The linked examples in order (load `example_links` first)."""
         return [link.example for link in self.example_links]
+
+    @property
+    def event_ids(self) -> list[int]:
+        """The linked sessions' ids in order, whatever their state (load `event_links`)."""
+        return [link.event_id for link in self.event_links]
 
 
 class EventGuideLink(Base):

@@ -4,11 +4,13 @@
     - Förankra arbetet
       Stegets text, indragen med två mellanslag (Markdown).
       Exempel: ystad-regional-karna, sormland-strukturbild
+      Tillfällen: 12, 15
     - Kartlägg nuläget
     Kontrollpunkt: Är alla med på varför?
 
 A line "## …" starts a phase; "- …" starts a step in it; an indented line continues the
-step's text ("Exempel:" there lists the step's example slugs, separated by commas);
+step's text ("Exempel:" there lists the step's example slugs, "Tillfällen:" the numbers (ids)
+of the sessions that work on it, each separated by commas);
 "Kontrollpunkt: …" is the phase's checkpoint (indented lines after it continue it). Empty
 lines are kept inside texts and dropped elsewhere.
 
@@ -30,9 +32,13 @@ PHASE = "## "
 STEP = "- "
 CHECKPOINT = "Kontrollpunkt:"
 EXAMPLES = "Exempel:"
+EVENTS = "Tillfällen:"
 INDENT = "  "
 MSG_LINE = N_("Rad %(n)d: börja med ”## ” för en fas, ”- ” för ett steg eller ”Kontrollpunkt:”.")
 MSG_STEP_FIRST = N_("Rad %(n)d: ett steg hör till en fas; skriv en rad ”## Fasens namn” före.")
+MSG_EVENT_NUMBERS = N_(
+    "Rad %(n)d: skriv tillfällenas nummer med komma emellan, t.ex. ”Tillfällen: 12, 15”."
+)
 
 
 @dataclass
@@ -40,6 +46,7 @@ class _Step:
     title: str
     lines: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +68,8 @@ def outline_text(phases: Sequence[PhaseInput]) -> str:
             ]
             if step.examples:
                 out.append(f"{INDENT}{EXAMPLES} {', '.join(step.examples)}")
+            if step.events:
+                out.append(f"{INDENT}{EVENTS} {', '.join(str(i) for i in step.events)}")
         if phase.checkpoint:
             first, *rest = phase.checkpoint.split("\n")
             out.append(f"{CHECKPOINT} {first}")
@@ -88,6 +97,12 @@ def read_outline(text: str) -> list[PhaseInput]:
                 slugs = inner[len(EXAMPLES) :].split(",")
                 step.examples += [s.strip() for s in slugs if s.strip()]
                 continue
+            if step is not None and target is step.lines and inner.startswith(EVENTS):
+                numbers = [s.strip() for s in inner[len(EVENTS) :].split(",") if s.strip()]
+                if not all(s.isascii() and s.isdigit() and len(s) < 10 for s in numbers):
+                    raise InvalidProcess({"phases": FilledMessage(MSG_EVENT_NUMBERS, n=n)})
+                step.events += [int(s) for s in numbers]
+                continue
             target.append(line[len(INDENT) :] if line.startswith(INDENT) else line.lstrip())
             continue
         if line.startswith(PHASE.strip()):
@@ -108,7 +123,9 @@ def read_outline(text: str) -> list[PhaseInput]:
         PhaseInput(
             title=phase.title,
             steps=[
-                StepInput(title=s.title, text=_joined(s.lines), examples=s.examples)
+                StepInput(
+                    title=s.title, text=_joined(s.lines), examples=s.examples, events=s.events
+                )
                 for s in phase.steps
             ],
             checkpoint=_joined(phase.checkpoint or []),

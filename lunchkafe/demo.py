@@ -18,7 +18,7 @@ from foundation.errors import N_, DomainError
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from guide.catalogue import link_example
-from guide.methods import link_method
+from guide.methods import link_method, link_step_session
 from guide.models import Challenge
 from lunchkafe.demo_guide import PLACE_DEVELOPMENT, load_guide
 
@@ -170,6 +170,10 @@ async def load_demo(services: Services, *, only_if_empty: bool) -> bool:
             event_id=workshop.id,
             process_slug=PLACE_DEVELOPMENT.slug,
             note="Workshoppen följer metodens sex steg.",
+        )
+        # The process page offers the workshop under its first step, where the work begins.
+        await link_step_session(
+            session, process_slug=PLACE_DEVELOPMENT.slug, step_number=1, event_id=workshop.id
         )
     return True
 

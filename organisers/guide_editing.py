@@ -6,19 +6,21 @@ are guide.editing's; the who and when is kept here. Any signed-in organiser may 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.models import Event, EventStatus
 from foundation.errors import N_
 from guide import catalogue, editing, methods
 from guide.errors import InvalidChallenge, InvalidExample, InvalidProcess, InvalidTip
 from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
 from organisers import audit
 from organisers.models import Organiser
+from registrations import listing
 
 Kind = Literal["example", "tip", "process", "challenge"]
 Item = editing.ExampleInput | editing.TipInput | editing.ProcessInput | editing.ChallengeInput
@@ -115,20 +117,31 @@ def _invalid(
 @dataclass(frozen=True)
 class Editor:
     """What an edit page shows: the item's current values (None: a new one, or no such
-    item), every challenge to choose among, and every example's slug and title (to link)."""
+    item), every challenge to choose among, every example's slug and title (to link), and
+    for a process the sessions its steps may link ("Tillfällen:", guide.outline): those not
+    over nor cancelled, drafts included, soonest first."""
 
     item: Item | None
     challenges: list[Challenge]
     examples: list[GuideExample]
+    events: list[Event] = field(default_factory=list)
 
 
-async def editor(session: AsyncSession, kind: Kind, slug: str | None) -> Editor:
-    """The edit page of the `kind` that `slug` names (None: the page for a new one)."""
+async def editor(session: AsyncSession, kind: Kind, slug: str | None, now: datetime) -> Editor:
+    """The edit page of the `kind` that `slug` names (None: the page for a new one) at `now`."""
     item = await current_input(session, kind, slug) if slug is not None else None
+    events = []
+    if kind == "process":
+        events = [
+            listed.event
+            for listed in await listing.all_events(session)
+            if listed.event.ends_at > now and listed.event.status != EventStatus.CANCELLED
+        ]
     return Editor(
         item=item,
         challenges=await catalogue.challenges(session),
         examples=await catalogue.examples(session),
+        events=events,
     )
 
 

@@ -1,4 +1,5 @@
-"""What the public pages show, each in one call: events with the guide examples to read.
+"""What the public pages show, each in one call: events with the guide examples to read,
+and a guide process with the sessions to book at each step.
 
 Each session links to examples in the development guide, so the pages that show events show
 their examples too. These read models put the two together, one function per page, so a
@@ -16,7 +17,7 @@ from events.models import EventStatus
 from events.opening import BookingClosed, check_bookable
 from guide.catalogue import LinkedExample, examples_for_event, examples_for_events
 from guide.event_topics import challenges_among, challenges_for_events, filed_under
-from guide.methods import LinkedMethod, methods_for_event
+from guide.methods import LinkedMethod, ProcessPage, methods_for_event, process_page
 from guide.models import Challenge
 from registrations import listing
 from registrations.booking import find_by_token
@@ -158,4 +159,26 @@ async def booking_overview(
         await examples_for_event(session, registration.event_id),
         closed,
         instead,
+    )
+
+
+@dataclass(frozen=True)
+class ProcessOverview:
+    """A process page (guide.methods.process_page) with, by step id, the step's upcoming
+    sessions and their seat counts, each to be booked from the step."""
+
+    page: ProcessPage
+    step_sessions: dict[int, list[listing.EventListing]]
+
+
+async def process_overview(session: AsyncSession, slug: str, now: datetime) -> ProcessOverview:
+    """The process page at `now`. Raises ProcessNotFound."""
+    page = await process_page(session, slug, now)
+    shown = {e.id: e for found in page.step_events.values() for e in found}
+    counted = {
+        item.event.id: item for item in await listing.with_counts(session, [*shown.values()])
+    }
+    return ProcessOverview(
+        page,
+        {step: [counted[e.id] for e in found] for step, found in page.step_events.items()},
     )

@@ -19,6 +19,7 @@ from foundation.site_paths import ROUTES
 from foundation.timestamps import utcnow
 from guide import catalogue, finding, methods
 from guide.models import OrganisationType
+from registrations.overviews import process_overview
 
 
 async def guide_index(request: Request) -> Response:
@@ -104,13 +105,18 @@ async def guide_process(request: Request) -> Response:
     slug: str = request.path_params["slug"]
     found = await services(request).page(
         f"guide_process:{slug}",
-        lambda session: methods.process_page(session, slug, utcnow()),
+        lambda session: process_overview(session, slug, utcnow()),
         fresh=wants_fresh(request),
     )
     return render(
         request,
         "guide/process.html",
-        {"page": found, "events": found.events, **_formats(request)},
+        {
+            "page": found.page,
+            "events": found.page.events,
+            "sessions_by_step": found.step_sessions,
+            **_formats(request),
+        },
     )
 
 

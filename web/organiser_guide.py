@@ -5,7 +5,8 @@ organisers.guide_editing saves through guide.editing and logs each save and dele
 
 A list field (activities, results, lessons, questions, linked example slugs) is a textarea of
 one item per line, as guide.bulk writes lists in CSV cells; a process's phases and steps are
-one textarea in guide.outline's format.
+one textarea in guide.outline's format, where a step links examples by slug and sessions by
+number (the sessions to choose among are listed under it).
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ EXAMPLES_HINT = N_(
 OUTLINE_HINT = N_(
     "En rad ”## Fasens namn” för varje fas, sedan ”- Stegets rubrik” för varje steg. "
     "Stegets text skrivs på raderna under, indragen med två mellanslag; en indragen rad "
-    "”Exempel: adress, adress” kopplar exempel till steget. ”Kontrollpunkt: …” efter "
-    "stegen är fasens kontrollpunkt."
+    "”Exempel: adress, adress” kopplar exempel till steget och en rad ”Tillfällen: 12, 15” "
+    "kopplar kommande lunchkaféer och workshoppar. ”Kontrollpunkt: …” efter stegen är fasens "
+    "kontrollpunkt."
 )
 SLUG_HINT = N_(
     "Små bokstäver a–z, siffror och bindestreck. Den blir en del av länken och kan inte "
@@ -230,7 +232,7 @@ async def _page(
     status: int = 200,
 ) -> Response:
     async with services(request).transaction() as session:
-        found = await editor(session, kind, slug)
+        found = await editor(session, kind, slug, utcnow())
     if slug is not None and found.item is None:
         raise HTTPException(404)
     if values is None:
@@ -252,6 +254,7 @@ async def _page(
             else [],
             "challenges": found.challenges if kind in HAS_CHALLENGES else [],
             "examples": found.examples if kind in ("tip", "process") else [],
+            "events": found.events,
             "slug_hint": SLUG_HINT,
             "done": done,
         },
@@ -283,7 +286,7 @@ async def _post(request: Request, kind: Kind, slug: str | None) -> Response:
 async def _delete_page(request: Request, kind: Kind) -> Response:
     slug = request.path_params[kind]
     async with services(request).transaction() as session:
-        found = await editor(session, kind, slug)
+        found = await editor(session, kind, slug, utcnow())
     if found.item is None:
         raise HTTPException(404)
     title = found.item.name if isinstance(found.item, editing.ChallengeInput) else found.item.title

@@ -6,17 +6,20 @@ to sign in and a form without its CSRF token is refused. On SQLite and PostgreSQ
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from foundation.services import Services
+from foundation.timestamps import utcnow
 from guide.editing import PhaseInput, StepInput
-from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
+from guide.models import Challenge, GuideExample, GuideProcess, GuideTip, StepEvent
 from guide.outline import outline_text, read_outline
 from organisers.models import AuditEntry
-from tests.factories import csrf_in, csrf_of
+from tests.factories import csrf_in, csrf_of, make_event
 from tests.signing_in import signed_in_client, text_of
 
 EXAMPLE = {
@@ -195,7 +198,7 @@ LINE = (
         max_size=20,
     )
     .map(str.strip)
-    .filter(lambda s: bool(s) and not s.startswith("Exempel:"))
+    .filter(lambda s: bool(s) and not s.startswith(("Exempel:", "Tillfällen:")))
 )
 
 
@@ -203,7 +206,15 @@ LINE = (
     st.lists(
         st.tuples(
             LINE,
-            st.lists(st.tuples(LINE, st.lists(LINE, max_size=3)), min_size=1, max_size=3),
+            st.lists(
+                st.tuples(
+                    LINE,
+                    st.lists(LINE, max_size=3),
+                    st.lists(st.integers(1, 999_999_999), max_size=3),
+                ),
+                min_size=1,
+                max_size=3,
+            ),
             st.lists(LINE, max_size=2),
         ),
         min_size=1,
@@ -211,12 +222,15 @@ LINE = (
     )
 )
 def test_an_outline_reads_back_as_it_was_written(
-    shape: list[tuple[str, list[tuple[str, list[str]]], list[str]]],
+    shape: list[tuple[str, list[tuple[str, list[str], list[int]]], list[str]]],
 ) -> None:
     phases = [
         PhaseInput(
             title=title,
-            steps=[StepInput(title=t, text="\n".join(lines)) for t, lines in steps],
+            steps=[
+                StepInput(title=t, text="\n".join(lines), events=events)
+                for t, lines, events in steps
+            ],
             checkpoint=" ".join(checkpoint),
         )
         for title, steps, checkpoint in shape
@@ -234,3 +248,66 @@ async def test_the_longest_body_in_swedish_is_saved_whole(services: Services) ->
         assert saved.status_code == 303
     async with services.transaction() as session:
         assert await session.scalar(select(GuideExample.body)) == body
+
+
+PLAIN = OUTLINE.replace("  Exempel: ystad-byar\n", "")
+
+
+async def test_the_editor_links_sessions_to_a_step_and_removes_them(services: Services) -> None:
+    workshop = await make_event(services, title="Workshop om förankring")
+    draft = await make_event(services, title="Kafé i utkast", publish=False)
+    await make_event(
+        services,
+        title="Kafé som varit",
+        starts_at=utcnow() - timedelta(days=3),
+        ends_at=utcnow() - timedelta(days=3, hours=-1),
+    )
+    path = "/organiser/guide/processes/new"
+    edit = "/organiser/guide/processes/sex-steg"
+    linked = PLAIN.replace(
+        "- Kartlägg nuläget", f"  Tillfällen: {workshop.id}, {draft.id}\n- Kartlägg nuläget"
+    )
+    async with signed_in_client(services) as client:
+        new = text_of(await client.get(path))
+        # The sessions to choose among, with their numbers: not those already over.
+        assert f"{workshop.id} – " in new
+        assert "Workshop om förankring" in new
+        assert "Kafé i utkast (utkast, visas när det publiceras)" in new
+        assert "Kafé som varit" not in new
+
+        bad = await post(
+            client,
+            path,
+            path,
+            slug="sex-steg",
+            title="P",
+            phases=linked.replace(f"{draft.id}", "nästa"),
+        )
+        assert bad.status_code == 422
+        assert "Rad 6: skriv tillfällenas nummer med komma emellan" in text_of(bad)
+        unknown = await post(
+            client,
+            path,
+            path,
+            slug="sex-steg",
+            title="P",
+            phases=linked.replace(f"{draft.id}", "999999"),
+        )
+        assert unknown.status_code == 422
+        assert "Tillfälle nummer 999999 finns inte." in text_of(unknown)
+        assert await count(services, StepEvent) == 0
+
+        made = await post(client, path, path, slug="sex-steg", title="P", phases=linked)
+        assert made.status_code == 303
+        assert await count(services, StepEvent) == 2
+        form = (await client.get(edit)).text
+        assert f"  Tillfällen: {workshop.id}, {draft.id}\n" in form
+        page = (await client.get("/guide/processes/sex-steg")).text
+        assert f'href="/events/{workshop.id}#book-title"' in page
+        assert "Kafé i utkast" not in page
+
+        # Saved again without the line: the step links nothing.
+        removed = await post(client, edit, edit, title="P", phases=PLAIN)
+        assert removed.status_code == 303
+        assert await count(services, StepEvent) == 0
+        assert "  Tillfällen:" not in (await client.get(edit)).text
