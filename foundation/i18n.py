@@ -9,7 +9,7 @@ refreshes it.
 from __future__ import annotations
 
 import gettext
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -64,6 +64,13 @@ def accepted_language(header: str) -> str | None:
         if primary in LANGUAGES and quality > 0:
             ranked.append((-quality, index, primary))
     return min(ranked)[2] if ranked else None
+
+
+def format_day(day: date, language: str = "sv") -> str:
+    """A calendar date (a text's published or updated day) in the site's one order, day
+    before month in both languages: "1 september 2026", "1 September 2026" (never the US
+    "September 1, 2026" of CLDR's English long date)."""
+    return format_date(day, "d MMMM y", locale=language)
 
 
 def format_date_long(moment: datetime, tz_name: str, language: str = "sv") -> str:

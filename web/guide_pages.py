@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from babel.dates import format_date
 from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from foundation.i18n import format_day
 from foundation.page_memo import wants_fresh
 from foundation.rendering import language_of, render
 from foundation.services import services
@@ -132,11 +132,11 @@ async def guide_challenge(request: Request) -> Response:
 
 def _formats(request: Request) -> dict[str, Callable[[Any], str]]:
     """A calendar date (published, updated) and a count as the visitor reads them:
-    "1 september 2026" and "300 000" in Swedish, "September 1, 2026" and "300,000" in
-    English (CLDR, through Babel)."""
+    "1 september 2026" and "300 000" in Swedish, "1 September 2026" and "300,000" in
+    English (foundation.i18n.format_day, CLDR through Babel)."""
     language = language_of(request)
     return {
-        "on_day": lambda day: format_date(day, "long", locale=language),
+        "on_day": lambda day: format_day(day, language),
         "amount": lambda number: format_decimal(number, locale=language),
     }
 

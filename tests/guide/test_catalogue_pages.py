@@ -120,7 +120,7 @@ async def test_an_example_shows_its_fact_box_and_whom_to_call(
     english = text_of((await client.get("/guide/sormland-strukturbild?lang=en")).text)
     assert "Call or email" in english
     assert "300,000" in english
-    assert "Published February 10, 2025" in english
+    assert "Published 10 February 2025" in english
 
 
 async def test_a_challenge_lists_its_methods_examples_and_sessions(
