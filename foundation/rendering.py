@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 import jinja2
+import markupsafe
 import sqlalchemy
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -29,6 +30,18 @@ from foundation.typed_times import repeated_choice
 
 TEMPLATE_DIR = templates.DIRECTORY
 LANGUAGE_COOKIE = "lk_lang"
+# The language organisers write in: events, series and the guide are Swedish on every page.
+CONTENT_LANGUAGE = "sv"
+
+
+def content_lang(language: str) -> markupsafe.Markup:
+    """The attribute an element holding organisers' text carries on a page in `language`:
+    ` lang="sv"` where the page is in another language (WCAG 3.1.2 Language of parts), so a
+    screen reader speaks it in Swedish; nothing on a Swedish page. In a template:
+    `<h1{{ in_swedish }}>{{ event.title }}</h1>`."""
+    if language == CONTENT_LANGUAGE:
+        return markupsafe.Markup("")
+    return markupsafe.Markup(' lang="%s"') % CONTENT_LANGUAGE
 
 
 @cache
@@ -64,6 +77,7 @@ def environment(language: str) -> jinja2.Environment:
     )
     # An organiser's Markdown, rendered and sanitised (foundation.markdown): `x | markdown`.
     env.filters["markdown"] = to_html
+    env.globals["in_swedish"] = content_lang(language)
     return env
 
 
