@@ -67,6 +67,10 @@ async def test_an_english_event_page_marks_its_swedish_title_and_description(
     assert "Vi pratar om regelförenkling." in english
     assert "Kommunerna berättar hur de förenklar." in english
     assert swedish_parts((await client.get(f"/events/{event.id}?lang=sv")).text) == []
+    # The calendar lists it with its title and summary marked too.
+    listed = swedish_parts((await client.get("/?lang=en")).text)
+    assert "Lunchkafé om förenkling" in listed
+    assert "Vi pratar om regelförenkling." in listed
 
 
 async def test_an_english_guide_example_marks_its_swedish_content(
