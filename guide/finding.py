@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from guide import search
 from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
+from guide.search_query import parse
 
 Sort = Literal["relevance", "date"]
 
@@ -40,17 +41,17 @@ async def find(
     kinds: tuple[str, ...] = search.KINDS,
     sort: Sort = "relevance",
 ) -> list[Hit]:
-    """The examples, tips and processes holding every word of `query` (Swedish stems,
-    each word a prefix), under `challenge` (a slug) when given; `organisation_type` and
-    `region` (exact, case-insensitive) keep examples only. Sorted by relevance (then
-    title) or by date, newest first. A query with no word finds nothing; never raises for
-    any text."""
-    terms = search.query_terms(query)
+    """The examples, tips and processes matching `query` (guide.search_query: Swedish stems,
+    each word a prefix, "phrases", OR, -word), under `challenge` (a slug) when given;
+    `organisation_type` and `region` (exact, case-insensitive) keep examples only. Sorted by
+    relevance (then title) or by date, newest first. A query with nothing to search for
+    (no word, or stop words only) finds nothing; never raises for any text."""
+    parsed = parse(query)
+    terms = parsed.terms
     if not terms:
         return []
     connection = await session.connection()
-    dialect = connection.dialect.name
-    found = await connection.run_sync(lambda c: search.matching(c, terms, dialect))
+    found = await connection.run_sync(lambda c: search.matching(c, parsed))
     wanted = {kind: [i for k, i in found if k == kind] for kind in kinds}
     if organisation_type or region:
         wanted = {"example": wanted.get("example", [])}
@@ -108,11 +109,13 @@ async def find(
 
 @dataclass(frozen=True)
 class SearchPage:
-    """What /guide?q=… shows: the hits, and every challenge (the filter's choices, and the
-    pages suggested when nothing is found)."""
+    """What /guide?q=… shows: the hits, every challenge (the filter's choices, and the
+    pages suggested when nothing is found), and whether the query had anything to search
+    for (not stop words such as "och" alone)."""
 
     hits: list[Hit]
     challenges: list[Challenge]
+    searchable: bool = True
 
 
 async def search_page(
@@ -135,4 +138,4 @@ async def search_page(
         region=region,
         sort=sort,
     )
-    return SearchPage(hits, await challenges(session))
+    return SearchPage(hits, await challenges(session), bool(parse(query).terms))

@@ -1,19 +1,20 @@
 """Swedish full-text search over the guide's examples, tips and processes.
 
-Words are stemmed by Snowball's Swedish stemmer (snowballstemmer: the algorithm PostgreSQL's
-`swedish` configuration runs), in Python, for both databases, so a query matches and ranks
-the same on SQLite and PostgreSQL: on SQLite the index is an FTS5 table with
-`tokenize='unicode61 remove_diacritics 0'` (å, ä and ö kept: "far" never finds "får"), on
-PostgreSQL a table whose generated tsvector column (GIN-indexed) holds the same stems. Each
-query word is matched as a prefix of a stem, so "landsbygd" finds "landsbygdsutveckling"
-and "strukturbild" finds "strukturbilden". The documents are stemmed here, not by
-PostgreSQL's `swedish` configuration, because that one also drops stop words ("och", "för")
-the SQLite side would keep, and the two databases would then disagree.
-
-User text never reaches either query language: it is cut into words of letters and digits,
-stemmed, and each stem is quoted (FTS5: `"stem"*`; PostgreSQL: a bound tsquery of quoted
-lexemes), so no input is a syntax error. Ranking and the highlighted snippets are computed
-here from the stored text, the same on both databases.
+On PostgreSQL the index is a table whose generated tsvector column (GIN-indexed) is built by
+PostgreSQL's `swedish` text search configuration; on SQLite an FTS5 table with
+`tokenize='unicode61 remove_diacritics 0'` (å, ä and ö kept: "far" never finds "får") holds
+the stems snowballstemmer's Swedish stemmer gives (guide.search_words). Both read the same
+words: PostgreSQL is given each text as guide.search_words reads it (NFKC, lower case, words
+of letters and digits joined by spaces), and both drop Snowball's Swedish stop words. A query
+(guide.search_query: phrases, OR, -word) is built as a tsquery on PostgreSQL and checked by
+the same rules in Python on SQLite, each stem a prefix, so "landsbygd" finds
+"landsbygdsutveckling". snowballstemmer 2.2 stems as PostgreSQL 15's `swedish` does (every
+word of the demo guide and 19,000 made-up ones, when this was written); snowballstemmer 3
+cuts a few words shorter (-et, -öst: "länet" to "län", where PostgreSQL keeps "länet"),
+always to a prefix of PostgreSQL's stem, so a query stem, matched as a prefix, still finds
+the word on both (tests/guide/test_search_syntax.py holds this for the demo guide).
+Ranking and the highlighted snippets are computed here from the stored text, the same on
+both databases.
 
 The index is kept in step by an `after_flush` listener on every ORM session: an example,
 tip or process (or a phase or step of one) added, changed or deleted is re-indexed in the
@@ -23,12 +24,10 @@ same transaction, whoever saved it (guide.editing, the demo, an import).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import snowballstemmer  # type: ignore[import-untyped]
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, event, text
 from sqlalchemy.orm import Session
@@ -41,38 +40,12 @@ from guide.models import (
     ProcessPhase,
     ProcessStep,
 )
+from guide.search_query import Query, fts5, holds, tsquery
+from guide.search_words import positioned, stems, words
 
 KINDS = ("example", "tip", "process")
-MAX_QUERY = 200  # characters of a query that are read; the rest is ignored
-MAX_TERMS = 12
 SNIPPET_WORDS = 30
-_WORD = re.compile(r"[^\W_]+")
-_STEMMER = snowballstemmer.stemmer("swedish")
 IDS: Any = bindparam("ids", expanding=True)
-
-
-def stems(value: str) -> list[str]:
-    """The Snowball Swedish stems of `value`'s words (letters and digits), lower-cased.
-
-    NFKC first: an å typed as a and a combining ring (as macOS and iOS often send it) is the
-    one letter å, not the word "a" and a break, and full-width letters are plain ones."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", value))
-    return list(_STEMMER.stemWords([w.lower() for w in words]))
-
-
-def query_terms(query: str) -> list[str]:
-    """The distinct stems of a query, in order, at most MAX_TERMS."""
-    return list(dict.fromkeys(stems(query[:MAX_QUERY])))[:MAX_TERMS]
-
-
-def _fts5_query(terms: Sequence[str]) -> str:
-    # Each stem quoted as a string (no FTS5 operator can hide in it) and matched as a prefix.
-    return " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
-
-
-def _tsquery(terms: Sequence[str]) -> str:
-    # Quoted lexemes with a prefix mark, ANDed; stems hold letters and digits only.
-    return " & ".join("'" + term.replace("'", "''") + "':*" for term in terms)
 
 
 @dataclass(frozen=True)
@@ -212,6 +185,9 @@ def write(connection: Any, kind: str, ids: Sequence[int]) -> None:
             text("DELETE FROM guide_search WHERE kind = :kind AND item_id = :id"),
             {"kind": kind, "id": item_id},
         )
+    # PostgreSQL is given the words (its `swedish` configuration stems them and drops stop
+    # words); FTS5 the stems of the words that are not stop words.
+    indexed = stems if connection.dialect.name == "sqlite" else words
     for doc in documents(connection, kind, ids):
         connection.execute(
             text(
@@ -221,22 +197,10 @@ def write(connection: Any, kind: str, ids: Sequence[int]) -> None:
             {
                 "kind": doc.kind,
                 "id": doc.item_id,
-                "title": " ".join(stems(doc.title)),
-                "body": " ".join(stems(doc.body)),
+                "title": " ".join(indexed(doc.title)),
+                "body": " ".join(indexed(doc.body)),
             },
         )
-
-
-def reindex_all(connection: Any) -> None:
-    """Index every example, tip and process afresh (the migration's backfill)."""
-    connection.execute(text("DELETE FROM guide_search"))
-    for kind, table in (
-        ("example", "guide_examples"),
-        ("tip", "guide_tips"),
-        ("process", "guide_processes"),
-    ):
-        ids = [row[0] for row in connection.execute(text(f"SELECT id FROM {table}"))]  # noqa: S608
-        write(connection, kind, ids)
 
 
 _KIND_OF: dict[type, str] = {GuideExample: "example", GuideTip: "tip", GuideProcess: "process"}
@@ -295,23 +259,43 @@ def write_touched(connection: Any, touched: dict[str, set[int]]) -> None:
         write(connection, kind, sorted(ids))
 
 
-def matching(connection: Any, terms: Sequence[str], dialect: str) -> list[tuple[str, int]]:
-    """(kind, id) of every indexed item holding every term as a prefix of a stem."""
-    if not terms:
+def positions(doc: Document) -> dict[str, list[int]]:
+    """Each stem of `doc` at its positions, numbered as PostgreSQL numbers the tsvector it
+    indexes (the title's, then the body's after the title's last)."""
+    found: dict[str, list[int]] = {}
+    for n, stem in positioned(doc.title):
+        found.setdefault(stem, []).append(n)
+    last = max((n for at in found.values() for n in at), default=0)
+    for n, stem in positioned(doc.body, last):
+        found.setdefault(stem, []).append(n)
+    return found
+
+
+def matching(connection: Any, query: Query) -> list[tuple[str, int]]:
+    """(kind, id) of every indexed item that matches `query`: by the tsquery on PostgreSQL; on
+    SQLite FTS5 finds those holding the stems, and the phrases and exclusions are checked
+    here by the same rules (guide.search_query.holds)."""
+    if not query.alternatives:
         return []
-    if dialect == "sqlite":
+    if connection.dialect.name != "sqlite":
         rows = connection.execute(
-            text("SELECT kind, item_id FROM guide_search WHERE guide_search MATCH :q"),
-            {"q": _fts5_query(terms)},
+            text("SELECT kind, item_id FROM guide_search WHERE document @@ CAST(:q AS tsquery)"),
+            {"q": tsquery(query)},
         )
-    else:
-        rows = connection.execute(
-            text(
-                "SELECT kind, item_id FROM guide_search WHERE document @@ to_tsquery('simple', :q)"
-            ),
-            {"q": _tsquery(terms)},
-        )
-    return [(str(row[0]), int(row[1])) for row in rows]
+        return [(str(row[0]), int(row[1])) for row in rows]
+    rows = connection.execute(
+        text("SELECT kind, item_id FROM guide_search WHERE guide_search MATCH :q"),
+        {"q": fts5(query)},
+    )
+    candidates: dict[str, list[int]] = {}
+    for kind, item_id in rows:
+        candidates.setdefault(str(kind), []).append(int(item_id))
+    return [
+        (doc.kind, doc.item_id)
+        for kind, ids in candidates.items()
+        for doc in documents(connection, kind, ids)
+        if holds(query, positions(doc))
+    ]
 
 
 def score(terms: Sequence[str], title: str, body: str) -> int:
@@ -323,7 +307,7 @@ def score(terms: Sequence[str], title: str, body: str) -> int:
     )
 
 
-def snippet(terms: Sequence[str], value: str, words: int = SNIPPET_WORDS) -> Markup:
+def snippet(terms: Sequence[str], value: str, length: int = SNIPPET_WORDS) -> Markup:
     """A stretch of `value` around its first hit, escaped, each matching word in <mark>."""
     tokens = re.split(r"(\s+)", value.strip())
     words_at = [i for i, tok in enumerate(tokens) if tok and not tok.isspace()]
@@ -331,8 +315,8 @@ def snippet(terms: Sequence[str], value: str, words: int = SNIPPET_WORDS) -> Mar
         (n for n, i in enumerate(words_at) if matches(tokens[i], terms)),
         0,
     )
-    start = max(0, hit - words // 3)
-    chosen = words_at[start : start + words]
+    start = max(0, hit - length // 3)
+    chosen = words_at[start : start + length]
     if not chosen:
         return Markup("")
     parts: list[Markup] = [Markup("… ") if start > 0 else Markup("")]
@@ -344,10 +328,11 @@ def snippet(terms: Sequence[str], value: str, words: int = SNIPPET_WORDS) -> Mar
             parts.append(Markup("<mark>{}</mark>").format(tok))  # format escapes `tok`
         else:
             parts.append(escape(tok))
-    if start + words < len(words_at):
+    if start + length < len(words_at):
         parts.append(Markup(" …"))
     return Markup("").join(parts)
 
 
 def matches(token: str, terms: Sequence[str]) -> bool:
+    """Whether a word of the text (not a stop word) begins with one of the stems `terms`."""
     return any(s.startswith(t) for s in stems(token) for t in terms)

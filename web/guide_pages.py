@@ -65,6 +65,7 @@ async def _search(request: Request, challenge: str | None) -> Response:
         {
             "q": params["q"],
             "hits": found.hits,
+            "searchable": found.searchable,
             "challenges": found.challenges,
             "chosen": challenge,
             "organisation_types": list(OrganisationType),

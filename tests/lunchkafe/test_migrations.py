@@ -268,3 +268,65 @@ async def test_0009_counts_the_seats_and_the_line_already_stored(fresh: Services
             text("SELECT id, confirmed_count, waitlisted_count FROM events ORDER BY id")
         )
         assert [tuple(row) for row in counters] == [(1, 2, 1), (2, 0, 0)]
+
+
+async def test_0013_indexes_the_guide_in_swedish_without_stop_words(fresh: Services) -> None:
+    """0013 fills the guide's search index from the tables (0011 no longer calls the app's
+    code to): PostgreSQL's `swedish` configuration builds the tsvector, and neither database
+    holds a stop word; back to 0012 gives the index 0011 made, filled again."""
+    from guide import finding
+    from guide.editing import ChallengeInput, ExampleInput, save_challenge, save_example
+
+    await upgrade(fresh.engine)
+    async with fresh.transaction() as session:
+        await save_challenge(session, ChallengeInput("forenkling", "Förenkling", ""))
+        await save_example(
+            session,
+            ExampleInput(
+                slug="sormland",
+                title="Strukturbild för Sörmland",
+                summary="Strukturbilden visar hur orterna hänger ihop.",
+                organisation="Region Sörmland",
+                organisation_type="region",
+                contact_name="Åsa Öberg",
+                contact_email="asa@region.example.se",
+                challenges=["forenkling"],
+            ),
+        )
+    sqlite = fresh.settings.is_sqlite
+    holding = (
+        "SELECT count(*) FROM guide_search WHERE guide_search MATCH :word"
+        if sqlite
+        else "SELECT count(*) FROM guide_search WHERE document @@ CAST(:word AS tsquery)"
+    )
+
+    async def held(word: str) -> Any:
+        async with fresh.engine.connect() as conn:
+            return (await conn.execute(text(holding), {"word": word})).scalar()
+
+    async def configuration() -> Any:
+        async with fresh.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    text(
+                        "SELECT generation_expression FROM information_schema.columns"
+                        " WHERE table_name = 'guide_search' AND column_name = 'document'"
+                    )
+                )
+            ).scalar()
+
+    await downgrade(fresh.engine, "0012")
+    assert await held("för") == 1  # 0011's index kept every word
+    if not sqlite:
+        assert "'simple'" in await configuration()
+    async with fresh.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM guide_search"))  # as 0011 now leaves it
+
+    await upgrade(fresh.engine)
+    assert await held("för") == 0
+    assert await held("strukturbild") == 1
+    if not sqlite:
+        assert "'swedish'" in await configuration()
+    async with fresh.transaction() as session:
+        found = await finding.find(session, "förenkling strukturbild")
+        assert [hit.item.slug for hit in found] == ["sormland"]

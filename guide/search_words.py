@@ -1,0 +1,61 @@
+"""The words of a text as the guide's search reads them, the same for both databases: Unicode
+NFKC, lower case, runs of letters and digits, each at its position (stop words keep theirs,
+as in PostgreSQL's tsvector), Snowball's Swedish stop words dropped and the rest stemmed by
+snowballstemmer's Swedish stemmer.
+
+PostgreSQL indexes these same words (joined by spaces) with its `swedish` configuration, so
+both databases read a text word by word alike; see guide.search for how stems compare.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+import snowballstemmer  # type: ignore[import-untyped]
+
+# Snowball's Swedish stop list, the one PostgreSQL ships as tsearch_data/swedish.stop
+# (https://snowballstem.org/algorithms/swedish/stop.txt), copied here as data so that both
+# databases drop the same words: PostgreSQL's `swedish` configuration drops these itself.
+_SNOWBALL_SWEDISH_STOP = """
+    och det att i en jag hon som han på den med var sig för så till är men ett om hade de av
+    icke mig du henne då sin nu har inte hans honom skulle hennes där min man ej vid kunde
+    något från ut när efter upp vi dem vara vad över än dig kan sina här ha mot alla under
+    någon eller allt mycket sedan ju denna själv detta åt utan varit hur ingen mitt ni bli
+    blev oss din dessa några deras blir mina samma vilken er sådan vår blivit dess inom mellan
+    sådant varför varje vilka ditt vem vilket sitta sådana vart dina vars vårt våra ert era
+    vilkas
+    """
+STOP_WORDS = frozenset(_SNOWBALL_SWEDISH_STOP.split())
+MAX_WORD = 100  # characters: a longer "word" is not one, and is not indexed (nor searched)
+MAX_POSITION = 16383  # PostgreSQL's highest tsvector position; later words share it
+_WORD = re.compile(r"[^\W_]+")
+_STEMMER = snowballstemmer.stemmer("swedish")
+
+
+def words(value: str) -> list[str]:
+    """`value`'s words: letters and digits, lower-cased, read after NFKC (an å typed as a and
+    a combining ring is the one letter å, full-width letters are plain ones)."""
+    # NFKC again after lower(): a few capitals lower to a letter and a combining mark.
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).lower())
+    return [w for w in _WORD.findall(folded) if len(w) <= MAX_WORD]
+
+
+def stem(word: str) -> str | None:
+    """The stem of one word from `words`, or None for a stop word."""
+    return None if word in STOP_WORDS else str(_STEMMER.stemWord(word))
+
+
+def stems(value: str) -> list[str]:
+    """The stems of `value`'s words that are not stop words, in order."""
+    return [s for s in map(stem, words(value)) if s is not None]
+
+
+def positioned(value: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """(position, stem) of each word that is not a stop word, counting from `start` + 1 with
+    stop words taking a position, as PostgreSQL's to_tsvector numbers them."""
+    for n, word in enumerate(words(value), start + 1):
+        found = stem(word)
+        if found is not None:
+            yield min(n, MAX_POSITION), found
