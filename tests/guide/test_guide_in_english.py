@@ -59,6 +59,9 @@ async def test_english_guide_and_search_pages_say_to_search_in_swedish(
         note = re.search(r'<p class="hint" id="([a-z-]+)">(.*?)</p>', english, re.S)
         assert note is not None, path
         assert re.search(rf'id="{field}"[^>]*aria-describedby="{note.group(1)}"', english)
+        assert note.group(2).startswith(
+            "The guide is written in Swedish. Search with Swedish words, for example:"
+        )
         assert 'href="/guide?q=f%C3%B6renkling" lang="sv">förenkling</a>' in note.group(2)
         swedish = (await client.get(f"{path}lang=sv")).text
         assert f'id="{note.group(1)}"' not in swedish
