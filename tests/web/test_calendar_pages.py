@@ -169,6 +169,12 @@ async def test_the_next_page_shows_the_events_after_the_first(
     assert "series-list" not in second.text
     assert back_to_first(second) == "/"
 
+    english = await client.get(f"{later(first)}&lang=en")
+    assert "<title>Later dates – Upcoming" in english.text
+    assert "Back to the soonest dates" in english.text
+    assert 'aria-label="Pages of the calendar"' in english.text
+    assert "(23 upcoming dates)" in (await client.get("/?lang=en")).text
+
 
 async def test_events_at_the_same_time_are_paged_by_id_without_a_gap(
     services: Services, client: httpx.AsyncClient
