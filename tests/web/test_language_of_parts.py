@@ -12,7 +12,10 @@ import httpx
 
 from foundation.services import Services
 from lunchkafe.demo import load_demo
-from tests.factories import make_event
+from registrations.feeds import feed_for
+from registrations.personal_data import link_token
+from tests.conftest import SECRET
+from tests.factories import address, book, make_event
 
 VOID = {"br", "img", "input", "meta", "link", "hr", "source", "wbr"}
 
@@ -84,3 +87,15 @@ async def test_an_english_guide_example_marks_its_swedish_content(
     assert '<h1 lang="sv">' in page
     swedish = (await client.get("/guide/sormland-strukturbild?lang=sv")).text
     assert swedish_parts(swedish) == []
+
+
+async def test_a_persons_own_data_in_english_marks_the_event_titles(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    event = await make_event(services, title="Lunchkafé om förenkling")
+    await book(services, event.id, 1)
+    async with services.transaction() as session:
+        token = link_token(await feed_for(session, address(1), SECRET), SECRET)
+    for path in (f"/my-data/{token}", f"/my-data/{token}/erase"):
+        english = swedish_parts((await client.get(f"{path}?lang=en")).text)
+        assert "Lunchkafé om förenkling" in english, path
