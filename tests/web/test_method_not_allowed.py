@@ -16,6 +16,8 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from foundation.error_pages import MSG_METHOD_NOT_ALLOWED
+from foundation.rendering import LANGUAGE_COOKIE
 from foundation.services import Services
 from lunchkafe.app import create_app
 
@@ -74,15 +76,49 @@ async def test_every_405_lists_every_method_the_path_accepts(
     assert wrong == []
 
 
+def post_only_paths(services: Services) -> list[str]:
+    """Every path of the route table that only a form's POST (or the API's) is sent to: a
+    link followed, a reload or a typed address reaches it with GET."""
+    return sorted(
+        path for path, methods in paths_and_methods(services).items() if methods == {"POST"}
+    )
+
+
 async def test_a_get_of_a_forms_action_is_the_sites_page_in_the_visitors_language(
     services: Services, calm_client: httpx.AsyncClient
 ) -> None:
-    for path in ("/organiser/login", "/organiser/logout", "/events/1/book"):
+    paths = post_only_paths(services)
+    pages = [p for p in paths if not p.startswith("/api/")]
+    # The walk meets the forms' actions of the public, attendee and organiser sides.
+    assert {"/events/1/book", "/series/1/book", "/organiser/logout"} <= set(pages)
+    assert "/organiser/events/1/publish" in pages
+    assert len(pages) > 15
+    for path in pages:
         calm_client.cookies.clear()
-        swedish = await calm_client.request("PUT", path)
-        english = await calm_client.request("PUT", path, params={"lang": "en"})
-        assert (swedish.status_code, english.status_code) == (405, 405)
-        assert "Sidan finns, men den går inte att använda på det sättet." in swedish.text
-        assert 'lang="en"' in english.text
-        assert "Sidan finns" not in english.text
-        assert "Method Not Allowed" not in english.text
+        swedish = await calm_client.get(path)
+        by_query = await calm_client.get(path, params={"lang": "en"})
+        calm_client.cookies.clear()
+        calm_client.cookies.set(LANGUAGE_COOKIE, "en")
+        by_cookie = await calm_client.get(path)
+        calm_client.cookies.clear()
+        for response in (swedish, by_query, by_cookie):
+            assert response.status_code == 405, (path, response.status_code)
+            assert response.headers["content-type"].startswith("text/html"), path
+            assert "Method Not Allowed" not in response.text, path
+            assert "<h1>" in response.text, path  # the site's page, not a bare phrase
+        assert '<html lang="sv"' in swedish.text, path
+        assert "Sidan finns, men den går inte att använda på det sättet." in swedish.text, path
+        assert "Något gick fel" in swedish.text, path
+        assert "Till kalendern" in swedish.text, path
+        for english in (by_query, by_cookie):
+            assert '<html lang="en"' in english.text, path
+            assert "The page exists, but it cannot be used that way." in english.text, path
+            assert "Sidan finns" not in english.text, path
+            assert "Till kalendern" not in english.text, path
+    for path in paths:
+        if path.startswith("/api/"):
+            response = await calm_client.get(path)
+            assert response.status_code == 405, path
+            assert response.headers["content-type"] == "application/problem+json", path
+            assert response.json()["status"] == 405, path
+            assert response.json()["detail"] == MSG_METHOD_NOT_ALLOWED, path
