@@ -91,8 +91,9 @@ def _written(value: Any, language: str, tz: str) -> str | None:
 
 def outcome(preview: ChangePreview, *, language: str) -> list[str]:
     """Who is told what, one sentence each, then the number of mails; empty for a change
-    that changes nothing. A cancelled event's second cancellation tells nobody: one
-    sentence says so."""
+    that changes nothing. A group nobody is in gets no sentence ("0 bekräftade får …" said
+    nothing), and when nobody gets a mail the last sentence says so. A cancelled event's
+    second cancellation tells nobody: one sentence says so."""
     words = translations(language)
     if preview.already_cancelled:
         return [words.gettext("Evenemanget är redan inställt. Alla som var anmälda har fått veta.")]
@@ -100,26 +101,32 @@ def outcome(preview: ChangePreview, *, language: str) -> list[str]:
         return []
     said = []
     if preview.cancelling:
-        said += [
-            words.ngettext(
-                "%(num)d bekräftad får en avbokning som tar bort evenemanget ur kalendern.",
-                "%(num)d bekräftade får en avbokning som tar bort evenemanget ur kalendern.",
-                preview.cancelled,
+        if preview.cancelled:
+            said.append(
+                words.ngettext(
+                    "%(num)d bekräftad får en avbokning som tar bort evenemanget ur kalendern.",
+                    "%(num)d bekräftade får en avbokning som tar bort evenemanget ur kalendern.",
+                    preview.cancelled,
+                )
+                % {"num": preview.cancelled}
             )
-            % {"num": preview.cancelled},
-            words.ngettext(
-                "%(num)d i kön får veta att evenemanget är inställt.",
-                "%(num)d i kön får veta att evenemanget är inställt.",
-                preview.waitlist_told,
+        if preview.waitlist_told:
+            said.append(
+                words.ngettext(
+                    "%(num)d i kön får veta att evenemanget är inställt.",
+                    "%(num)d i kön får veta att evenemanget är inställt.",
+                    preview.waitlist_told,
+                )
+                % {"num": preview.waitlist_told}
             )
-            % {"num": preview.waitlist_told},
+        said.append(
             words.gettext(
                 "Evenemanget visas som inställt på webbplatsen och i kalenderflödena, "
                 "och ingen kan boka det."
-            ),
-        ]
+            )
+        )
     else:
-        if preview.invited or not preview.promoted:
+        if preview.invited:
             said.append(
                 words.ngettext(
                     "%(num)d bekräftad får en uppdaterad kalenderinbjudan.",
@@ -152,10 +159,13 @@ def outcome(preview: ChangePreview, *, language: str) -> list[str]:
                     "Titeln, tiden, platsen och länken är som förut, så ingen kalenderpost ändras."
                 )
             )
-    said.append(
-        words.ngettext("Totalt %(num)d mejl.", "Totalt %(num)d mejl.", preview.mails)
-        % {"num": preview.mails}
-    )
+    if preview.mails:
+        said.append(
+            words.ngettext("Totalt %(num)d mejl.", "Totalt %(num)d mejl.", preview.mails)
+            % {"num": preview.mails}
+        )
+    else:
+        said.append(words.gettext("Ingen får något mejl."))
     return said
 
 

@@ -18,6 +18,7 @@ from foundation.services import services
 from foundation.timestamps import utcnow
 from foundation.typed_times import offset_field
 from guide.errors import ExampleNotFound, InvalidExample
+from organisers import event_defaults
 from organisers import events_workspace as desk
 from organisers.access import current, requires
 
@@ -78,6 +79,7 @@ async def _event_page(
     context: dict[str, Any] = {
         "organiser": current(request),
         "desk": seen,
+        "effect": event_defaults.in_effect(seen.event, app.settings.reminder_offsets),
         "refused": refused,
         "note": kind or None,
         "told": told,
@@ -102,10 +104,23 @@ def _form(
     event: Any = None,
     status: int = 200,
 ) -> Response:
+    # What the co-host and reminder fields mean when left empty, said in their hints.
+    effect = (
+        None
+        if event is None
+        else event_defaults.in_effect(event, services(request).settings.reminder_offsets)
+    )
     return render(
         request,
         "organiser/events/form.html",
-        {"organiser": current(request), "values": values, "errors": errors, "event": event},
+        {
+            "organiser": current(request),
+            "values": values,
+            "errors": errors,
+            "event": event,
+            "effect": effect,
+            "site_reminders": services(request).settings.reminder_offsets,
+        },
         status_code=status,
     )
 

@@ -318,18 +318,17 @@ async def test_a_reschedule_with_nobody_booked_says_the_calendar_entry_moves(
     event = await make_event(services)
     async with signed_in(services) as client:
         values = await change_form(client, event.id)
-        later = (event.starts_at + timedelta(hours=2)).astimezone(ZoneInfo("Europe/Stockholm"))
+        # A clock time other than the event's, on the same day (two hours later ended past
+        # midnight for a test run after 21.00, which the form refuses).
+        moved = "10:00" if values["starts"] != "10:00" else "13:00"
         preview = await client.post(
             f"/organiser/events/{event.id}/change",
-            data={
-                **values,
-                "starts": later.strftime("%H:%M"),
-                "ends": (later + timedelta(hours=1)).strftime("%H:%M"),
-            },
+            data={**values, "starts": moved, "ends": moved.replace(":00", ":45")},
         )
         said = text_of(preview)
     assert "ingen kalenderpost ändras" not in said
-    assert "Totalt 0 mejl." in said
+    assert "Ingen får något mejl." in said
+    assert "0 bekräftade" not in said
 
 
 async def test_a_confirmation_must_carry_the_values_that_were_previewed(
