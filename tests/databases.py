@@ -29,7 +29,8 @@ def database_url(admin_url: str, name: str) -> str:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
-async def _execute(admin_url: str, *statements: str) -> None:
+async def execute_as_admin(admin_url: str, *statements: str) -> None:
+    """Run `statements` one by one, each in its own transaction, through `admin_url`."""
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
@@ -47,7 +48,7 @@ def _checked(name: str) -> str:
 
 async def scratch_database(admin_url: str, name: str) -> str:
     """Drop database `name` if it is there and create it empty; returns its URL."""
-    await _execute(
+    await execute_as_admin(
         admin_url,
         f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)',
         f'CREATE DATABASE "{name}"',
@@ -57,4 +58,4 @@ async def scratch_database(admin_url: str, name: str) -> str:
 
 async def drop_database(admin_url: str, name: str) -> None:
     """Drop database `name` if it is there, closing the connections still open to it."""
-    await _execute(admin_url, f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)')
+    await execute_as_admin(admin_url, f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)')
