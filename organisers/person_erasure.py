@@ -19,7 +19,7 @@ from guide.proposers import proposals_of
 from mail import addresses
 from organisers import audit
 from organisers.models import Organiser
-from registrations.erasure import Erasure, bookings_cancelled, erase_person
+from registrations.erasure import Erasure, bookings_cancelled, erase_person, lock_address
 from registrations.models import AttendeeFeed, Registration
 from registrations.personal_data import DataLinkInvalid, open_link
 
@@ -34,8 +34,11 @@ async def erase_by_link(
     errors it raises): its future bookings cancelled first, then its data; logged."""
     feed = await open_link(session, token, secret_key=secret_key, now=now)
     address = feed.email_normalised
+    # The address's erasure lock before any row lock: an admin erasing the same address
+    # at once, holding that lock, may be about to delete this feed row.
+    await lock_address(session, address)
     # The link dies first: the same link sent twice at once (a double click) then waits
-    # here for the first erasure's commit, finds its feed gone and erases, and logs, nothing.
+    # for the first erasure's commit, finds its feed gone and erases, and logs, nothing.
     gone = await session.execute(
         delete(AttendeeFeed)
         .where(AttendeeFeed.id == feed.id)
@@ -99,12 +102,12 @@ async def erase_on_request(
     session: AsyncSession, organiser: Organiser, email: str, *, now: datetime
 ) -> Erasure:
     """An admin erases the person at `email` on their request, as the person could from a
-    mailed link; logged with counts, unless there was nothing to erase (two admins
-    erasing one person at once: the second finds nothing, and one entry says what was
-    done). Raises NoAddress."""
+    mailed link. Every request is logged with its counts, zeros too (GDPR art. 5(2): a
+    request handled leaves a trace). Two erasures of one address at once wait for each
+    other (registrations.erasure.lock_address): the second finds the first's work done
+    and its entry says 0. Raises NoAddress."""
     erasure = await erase_person(session, _address(email), now=now)
-    if erasure.found:
-        await _log(session, organiser, ERASED_ON_REQUEST, erasure, now)
+    await _log(session, organiser, ERASED_ON_REQUEST, erasure, now)
     return erasure
 
 

@@ -47,7 +47,8 @@ class Erasure:
 
     @property
     def found(self) -> bool:
-        """Whether there was anything to erase (an erasure that found nothing is not logged)."""
+        """Whether there was anything to erase (an erasure that found nothing still has its
+        audit entry, of zeros)."""
         return bool(self.registrations or self.proposals or self.other)
 
 
@@ -78,11 +79,15 @@ async def bookings_cancelled(session: AsyncSession, email_normalised: str, *, no
 ERASURE_LOCK = 1_702_001
 
 
-async def _one_erasure_at_a_time(session: AsyncSession, email_normalised: str) -> None:
+async def lock_address(session: AsyncSession, email_normalised: str) -> None:
     """Erasures of one address wait for each other: the second then finds the first's work
     done and nothing left. SQLite's write lock, taken when the transaction begins, already
-    orders them; on PostgreSQL a transaction-scoped advisory lock on the address does,
-    taken before any row lock (so it adds no lock order a booking could cross)."""
+    orders them; on PostgreSQL a transaction-scoped advisory lock on the address does. A
+    caller takes it before any row lock of its transaction (so it adds no lock order a
+    booking or another erasure could cross): `erase_person` takes it first thing, and a
+    caller that deletes or updates rows before calling it (organisers.person_erasure's
+    erase_by_link) takes it before those. Taking it again in the same transaction is
+    free (the lock is re-entrant within a session)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     await session.execute(
@@ -95,7 +100,7 @@ async def erase_person(session: AsyncSession, email_normalised: str, *, now: dat
     bookings of events not yet over, then anonymise its registrations and their messages
     and delete its personal feed. Safe to run twice, even at once: the second finds
     nothing (`Erasure.found` is False)."""
-    await _one_erasure_at_a_time(session, email_normalised)
+    await lock_address(session, email_normalised)
     registrations = list(
         (
             await session.scalars(
