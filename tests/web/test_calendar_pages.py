@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from events.models import Event, EventStatus
@@ -25,28 +22,11 @@ from guide.models import EventGuideLink, GuideExample
 from lunchkafe.demo import load_demo
 from registrations.overviews import CALENDAR_PAGE
 from tests.factories import SOON, add_confirmed, book, cancel
+from tests.statements import statements
 
 TITLE = re.compile(r'<h3><a href="/events/\d+">([^<]+)</a></h3>')
 LATER = re.compile(r'<a href="([^"]+)" rel="next">Senare tillfällen</a>')
 FIRST = re.compile(r'<a href="([^"]+)">Till de närmaste tillfällena</a>')
-
-
-@contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    """Every statement either engine sends while the block runs."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        sent.append(statement)
-
-    engines = [e.sync_engine for e in (services.engine, services.readers) if e is not None]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 async def add_events(

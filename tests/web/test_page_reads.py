@@ -5,14 +5,13 @@ whoever has just booked, who always sees their own seat counted (foundation.page
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
 from events.models import Event, EventStatus, Series
@@ -24,6 +23,7 @@ from guide import catalogue
 from guide.models import EventGuideLink
 from lunchkafe.app import create_app
 from tests.factories import SOON, add_confirmed, book, csrf_of, make_event
+from tests.statements import statements
 
 
 class Clock:
@@ -115,24 +115,6 @@ async def test_a_page_cannot_write(services: Services) -> None:
     with pytest.raises(DBAPIError, match=r"(?i)read"):
         async with services.reading() as session:
             await session.execute(update(Series).values(title="Ändrat"))
-
-
-@contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    """Every statement either engine sends while the block runs."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        sent.append(statement)
-
-    engines = [e.sync_engine for e in (services.engine, services.readers) if e is not None]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 async def add_events(services: Services, numbers: range, *, series_id: int, example_id: int) -> int:
