@@ -85,7 +85,13 @@ async def arq_runs_jobs(redis: RedisServer, *, within: float) -> float:
 
 
 async def worker_seen(site: httpx.AsyncClient, *, reaches_redis: bool) -> bool:
-    worker = (await ready(site, 200 if reaches_redis else 503))["worker"]
+    """For `eventually`: whether /readyz answers as it should and reports the worker seen
+    lately and reaching Redis or not. Another status (a 503 while the worker reconnects)
+    is "not yet", not a failure."""
+    response = await site.get("/readyz")
+    if response.status_code != (200 if reaches_redis else 503):
+        return False
+    worker = response.json()["worker"]
     seen = worker["last_seen_seconds_ago"]
     return seen is not None and seen < 15 and worker["reaches_redis"] is reaches_redis
 
