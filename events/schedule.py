@@ -420,6 +420,20 @@ async def published_events(session: AsyncSession, event_ids: Sequence[int]) -> l
     )
 
 
+async def linkable_sessions(session: AsyncSession, now: datetime) -> list[Event]:
+    """The events a guide process's steps may name as their sessions ("Tillfällen:") at
+    `now`: those not over nor cancelled, drafts included, soonest first (no seat counts)."""
+    return list(
+        (
+            await session.scalars(
+                select(Event)
+                .where(Event.ends_at > now, Event.status != EventStatus.CANCELLED)
+                .order_by(Event.starts_at, Event.id)
+            )
+        ).all()
+    )
+
+
 def registration_window(event: Event) -> tuple[datetime | None, datetime]:
     """When booking opens (None: at once) and closes (default, and at the latest: when the
     event starts; a row stored before events.rules refused a later closing keeps one)."""

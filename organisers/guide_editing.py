@@ -13,14 +13,14 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.models import Event, EventStatus
+from events import schedule
+from events.models import Event
 from foundation.errors import N_
 from guide import catalogue, editing, methods
 from guide.errors import InvalidChallenge, InvalidExample, InvalidProcess, InvalidTip
 from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
 from organisers import audit
 from organisers.models import Organiser
-from registrations import listing
 
 Kind = Literal["example", "tip", "process", "challenge"]
 Item = editing.ExampleInput | editing.TipInput | editing.ProcessInput | editing.ChallengeInput
@@ -130,13 +130,7 @@ class Editor:
 async def editor(session: AsyncSession, kind: Kind, slug: str | None, now: datetime) -> Editor:
     """The edit page of the `kind` that `slug` names (None: the page for a new one) at `now`."""
     item = await current_input(session, kind, slug) if slug is not None else None
-    events = []
-    if kind == "process":
-        events = [
-            listed.event
-            for listed in await listing.all_events(session)
-            if listed.event.ends_at > now and listed.event.status != EventStatus.CANCELLED
-        ]
+    events = await schedule.linkable_sessions(session, now) if kind == "process" else []
     return Editor(
         item=item,
         challenges=await catalogue.challenges(session),
