@@ -1,14 +1,20 @@
-"""The real `lunchkafe` command, run as a subprocess against SQLite and PostgreSQL files."""
+"""The `lunchkafe` command against SQLite and PostgreSQL databases: its entry run in this
+process for most commands (`lunchkafe`), the installed script as a process of its own where the
+process is the point (`lunchkafe_process`: the first workflow, a reader that goes away)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import traceback
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -27,6 +33,7 @@ from events.models import Series
 from events.schedule import EventDraft, create_event, create_series
 from foundation.services import Services
 from lunchkafe.cli import _database_reason as database_reason
+from lunchkafe.cli import _main as cli_main
 from lunchkafe.cli import build_parser, run_command
 from lunchkafe.migrate import alembic_config
 from registrations import booking
@@ -50,6 +57,58 @@ class Run:
 
 
 async def lunchkafe(*args: str, env: dict[str, str], stdin: str = "") -> Run:
+    """`lunchkafe ARGS` with this environment and standard input, run in this process: the
+    command line's own entry (`_main`, the same parsing, settings, logging set-up, event loop
+    and error handling), on a thread of its own, since it runs its own event loop. What a
+    separate process would show is kept: the exit code (argparse's too), stdout and stderr
+    apart, and a traceback on stderr with code 1 for anything that escapes. Importing the app
+    in a new process costs seconds a command on a loaded machine; `lunchkafe_process` runs
+    the installed script, for the tests where the process itself is the point."""
+    return await asyncio.wait_for(
+        asyncio.to_thread(_run_in_this_process, list(args), env, stdin), timeout=60
+    )
+
+
+# The loggers `_main` sets up (foundation.logs.configure_logging, the quiet migrate), put back
+# after each command as they were, so the test process's own logging is left alone.
+_LOGGERS = ("", "alembic", "uvicorn", "uvicorn.error", "uvicorn.access")
+# One command at a time: stdin, stdout and stderr are the process's.
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _run_in_this_process(argv: list[str], env: dict[str, str], stdin: str) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    with _ONE_AT_A_TIME:
+        loggers = [logging.getLogger(name) for name in _LOGGERS]
+        kept = [(lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
+        showwarning, real_stdin = warnings.showwarning, sys.stdin
+        sys.stdin = io.StringIO(stdin)
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    code = cli_main(argv, env)
+                except SystemExit as exit:
+                    if exit.code is None or isinstance(exit.code, int):
+                        code = exit.code or 0
+                    else:  # as the interpreter does with sys.exit("text")
+                        print(exit.code, file=sys.stderr)
+                        code = 1
+                except Exception:  # what the interpreter would print, and its exit code
+                    traceback.print_exc()
+                    code = 1
+        finally:
+            sys.stdin = real_stdin
+            logging.captureWarnings(False)
+            warnings.showwarning = showwarning
+            for lg, (handlers, level, propagate, disabled) in zip(loggers, kept, strict=True):
+                lg.handlers[:] = handlers
+                lg.setLevel(level)
+                lg.propagate, lg.disabled = propagate, disabled
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+async def lunchkafe_process(*args: str, env: dict[str, str], stdin: str = "") -> Run:
+    """The installed `lunchkafe` script as a process of its own."""
     process = await asyncio.create_subprocess_exec(
         str(LUNCHKAFE),
         *args,
@@ -117,13 +176,13 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
     env = cli_env(f"sqlite:///{db}", tmp_path / "var")
     services = Services.build(make_settings(f"sqlite+aiosqlite:///{db}", tmp_path / "var"))
     try:
-        assert "up to date" in ok(await lunchkafe("migrate", env=env))
-        assert "up to date" in ok(await lunchkafe("migrate", env=env))  # idempotent
+        assert "up to date" in ok(await lunchkafe_process("migrate", env=env))
+        assert "up to date" in ok(await lunchkafe_process("migrate", env=env))  # idempotent
 
         # Local time without an offset is Europe/Stockholm: summer +02:00, winter +01:00.
         summer = int(
             ok(
-                await lunchkafe(
+                await lunchkafe_process(
                     "events",
                     "add",
                     "--title",
@@ -140,7 +199,7 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
         )
         winter = int(
             ok(
-                await lunchkafe(
+                await lunchkafe_process(
                     "events",
                     "add",
                     "--title",
@@ -166,8 +225,8 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
         assert as_utc(stored[winter].starts_at) == datetime(YEAR, 1, 15, 11, 0, tzinfo=UTC)
         assert as_utc(stored[winter].ends_at) == datetime(YEAR, 1, 15, 12, 0, tzinfo=UTC)
         assert stored[summer].status == "draft"  # no --publish: a draft
-        assert "published" in ok(await lunchkafe("events", "publish", str(winter), env=env))
-        listed = ok(await lunchkafe("events", "list", env=env))
+        assert "published" in ok(await lunchkafe_process("events", "publish", str(winter), env=env))
+        listed = ok(await lunchkafe_process("events", "list", env=env))
         assert "Sommarkafé" in listed
         assert "Vinterkafé" in listed
         winter_line = next(line for line in listed.splitlines() if "Vinterkafé" in line)
@@ -178,7 +237,7 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
         day = date.today() + timedelta(days=30)
         cafe = int(
             ok(
-                await lunchkafe(
+                await lunchkafe_process(
                     "events",
                     "add",
                     "--title",
@@ -205,7 +264,7 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
         # Moving the time: the sequence grows and the confirmed attendee gets an update.
         (before,) = await rows(services, "SELECT sequence FROM events WHERE id = :id", id=cafe)
         moved = ok(
-            await lunchkafe(
+            await lunchkafe_process(
                 "events",
                 "update",
                 str(cafe),
@@ -238,7 +297,11 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
         ]
 
         # Raising the capacity promotes the waitlisted attendee at once.
-        ok(await lunchkafe("events", "update", str(cafe), "--capacity", "2", "--yes", env=env))
+        ok(
+            await lunchkafe_process(
+                "events", "update", str(cafe), "--capacity", "2", "--yes", env=env
+            )
+        )
         statuses = dict(
             await rows(
                 services,
@@ -256,10 +319,12 @@ async def test_organiser_workflow_on_sqlite(tmp_path: Path) -> None:
             id=cafe,
         )
         assert [r.recipient for r in promoted] == ["person2@kommun.example.se"]
-        assert "2/2" in ok(await lunchkafe("events", "list", env=env))
+        assert "2/2" in ok(await lunchkafe_process("events", "list", env=env))
 
         # Cancelling tells everyone booked.
-        assert "cancelled" in ok(await lunchkafe("events", "cancel", str(cafe), "--yes", env=env))
+        assert "cancelled" in ok(
+            await lunchkafe_process("events", "cancel", str(cafe), "--yes", env=env)
+        )
         cancelled = await rows(
             services,
             "SELECT recipient FROM outbox_messages WHERE kind = 'event_cancelled' "
@@ -843,7 +908,8 @@ async def test_migrate_says_one_line_unless_alembics_steps_are_asked_for(tmp_pat
     # Errors are still told: a database that cannot be opened.
     broken = cli_env(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'cli.db'}", tmp_path / "var")
     broken.pop("LOG_LEVEL", None)
-    refused(await lunchkafe("migrate", env=broken), "database error")
+    # A process of its own, as a refused migration needs (see the test below).
+    refused(await lunchkafe_process("migrate", env=broken), "database error")
 
 
 async def test_a_database_from_a_newer_release_is_refused_without_a_traceback(
@@ -855,7 +921,10 @@ async def test_a_database_from_a_newer_release_is_refused_without_a_traceback(
     # A later release migrated this database to a revision this one does not know.
     with sqlite3.connect(db) as connection:
         connection.execute("UPDATE alembic_version SET version_num = 'f00dfeed1234'")
-    refused(await lunchkafe("migrate", env=env), "f00dfeed1234")
+    # A process of its own: run in the test's process, a refused migration leaves an
+    # aiosqlite connection whose thread answers after the command's event loop has closed
+    # ("Event loop is closed" in that thread); a process that exits at once hides it.
+    refused(await lunchkafe_process("migrate", env=env), "f00dfeed1234")
 
 
 async def test_seed_demo_twice_says_so_and_changes_nothing(tmp_path: Path) -> None:
