@@ -4,8 +4,6 @@ landsbygdsutveckling), filters, sort, escaped snippets; any query text is safe."
 
 from __future__ import annotations
 
-from datetime import date
-
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,72 +12,10 @@ from foundation.services import Services
 from guide import finding
 from guide.editing import (
     ChallengeInput,
-    ExampleInput,
-    TipInput,
     save_challenge,
     save_example,
-    save_tip,
 )
-
-
-def example(slug: str, title: str, summary: str, **extra: object) -> ExampleInput:
-    fields: dict[str, object] = {
-        "organisation": "Exempelkommun",
-        "organisation_type": "kommun",
-        "contact_name": "Åsa Öberg",
-        "contact_email": "asa@kommun.example.se",
-        **extra,
-    }
-    return ExampleInput(slug=slug, title=title, summary=summary, **fields)  # type: ignore[arg-type]
-
-
-async def seed(services: Services) -> None:
-    async with services.transaction() as session:
-        await save_example(
-            session,
-            example(
-                "sormland",
-                "Strukturbild för Sörmland",
-                "Strukturbilden visar hur <orterna> hänger ihop.",
-                organisation_type="region",
-                region="Södermanlands län",
-                published_on=date(2025, 1, 1),
-                updated_on=date(2025, 1, 1),
-            ),
-        )
-        await save_example(
-            session,
-            example(
-                "ystad",
-                "Får på bete i Ystad",
-                "Fåren betar längs kusten och håller landskapet öppet.",
-                updated_on=date(2026, 5, 1),
-                published_on=date(2026, 5, 1),
-            ),
-        )
-        await save_example(
-            session,
-            example(
-                "inlandet",
-                "Landsbygdsutveckling i inlandet",
-                "Byarna driver landsbygdsutvecklingen själva, med en strukturbild som grund.",
-                updated_on=date(2026, 6, 1),
-                published_on=date(2026, 6, 1),
-            ),
-        )
-        await save_tip(
-            session,
-            TipInput(
-                slug="mal",
-                number=2,
-                title="Hitta gemensamma mål och resurser",
-                text="Börja med vad landsbygden redan har.",
-            ),
-        )
-
-
-def slugs(hits: list[finding.Hit]) -> list[str]:
-    return [hit.item.slug for hit in hits]
+from tests.guide_search import example, seed, slugs
 
 
 async def test_swedish_words_find_what_they_should_and_nothing_else(services: Services) -> None:

@@ -18,57 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.services import Services
 from guide import finding, search
-from guide.editing import ExampleInput, TipInput, save_example, save_tip
 from guide.search_query import holds, parse, tsquery
 from guide.search_words import STOP_WORDS
 from lunchkafe.demo import load_demo
-
-
-async def seed(services: Services) -> None:
-    """Three examples and a tip (as tests/guide/test_search.py has them)."""
-    async with services.transaction() as session:
-        for slug, title, summary in (
-            (
-                "sormland",
-                "Strukturbild för Sörmland",
-                "Strukturbilden visar hur orterna hänger ihop.",
-            ),
-            (
-                "ystad",
-                "Får på bete i Ystad",
-                "Fåren betar längs kusten och håller landskapet öppet.",
-            ),
-            (
-                "inlandet",
-                "Landsbygdsutveckling i inlandet",
-                "Byarna driver landsbygdsutvecklingen själva, med en strukturbild som grund.",
-            ),
-        ):
-            await save_example(
-                session,
-                ExampleInput(
-                    slug=slug,
-                    title=title,
-                    summary=summary,
-                    organisation="Exempelkommun",
-                    organisation_type="kommun",
-                    contact_name="Åsa Öberg",
-                    contact_email="asa@kommun.example.se",
-                ),
-            )
-        await save_tip(
-            session,
-            TipInput(
-                slug="mal",
-                number=2,
-                title="Hitta gemensamma mål och resurser",
-                text="Börja med vad landsbygden redan har.",
-            ),
-        )
-
-
-def slugs(hits: list[finding.Hit]) -> list[str]:
-    return [hit.item.slug for hit in hits]
+from tests.guide_search import seed, slugs
 
 
 async def test_the_demo_guide_is_found_alike_on_both_databases(services: Services) -> None:
@@ -192,10 +145,11 @@ async def _postgresql_only(services: Services) -> None:
         pytest.skip("compares PostgreSQL's own reading with the one SQLite is given")
 
 
-async def test_snowball_stems_are_postgresqls_or_a_prefix_of_them(services: Services) -> None:
+async def test_snowball_stems_are_postgresqls(services: Services) -> None:
     """Each word of the demo guide: PostgreSQL's `swedish` lexeme at the position Python
-    gives, and snowballstemmer's stem equal to it or (snowballstemmer 3: "länet" → "län",
-    PostgreSQL 15 "länet") a prefix of it, so a query stem finds the word on both."""
+    gives, and snowballstemmer's stem (SQLite's index) equal to it, so both indexes hold the
+    same stems. snowballstemmer 3 cuts some -et endings shorter ("länet" → "län", PostgreSQL
+    15 "länet"): a bump to it fails here. A stop word ("och") is not indexed."""
     await _postgresql_only(services)
     await load_demo(services, only_if_empty=False)
     async with services.transaction() as session:
@@ -214,8 +168,10 @@ async def test_snowball_stems_are_postgresqls_or_a_prefix_of_them(services: Serv
         postgresql = {int(at): lexeme for lexeme, at in (x.rsplit("@", 1) for x in lexemes)}
         python = {n: s for s, at in search.positions(documents[kind, item_id]).items() for n in at}
         assert set(postgresql) == set(python), (kind, item_id)
-        assert all(postgresql[n].startswith(python[n]) for n in python), (kind, item_id)
-    assert "och" not in {lexeme for _, _, found in rows for lexeme in found}
+        assert postgresql == python, (kind, item_id)
+    indexed = {x.rsplit("@", 1)[0] for _, _, found in rows for x in found}
+    assert "länet" in indexed  # the stem snowballstemmer 3 would give as "län"
+    assert "och" not in indexed
 
 
 async def test_phrases_and_exclusions_on_sqlite_are_decided_as_postgresql_decides_them(
