@@ -23,6 +23,7 @@ from events.schedule import create_series
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from guide import proposals
+from guide.catalogue import link_example
 from lunchkafe.app import create_app
 from lunchkafe.demo import load_demo
 from mail.mailbox import LocalMailbox
@@ -30,10 +31,19 @@ from mail.models import Audience, OutboxMessage
 from notices.delivery import deliver_due
 from registrations.feeds import feed_for, feed_token
 from registrations.messaging import send_message
+from registrations.models import RegistrationStatus
 from registrations.organising import cancel_event
 from tests.browser import Visitor, fill_booking
 from tests.conftest import SECRET
-from tests.factories import SOON, book, cancel, make_event, person
+from tests.factories import (
+    SOON,
+    book,
+    cancel,
+    mailed_manage_token,
+    make_event,
+    person,
+    registration_of,
+)
 from tests.signing_in import PASSWORD, add
 
 pytestmark = pytest.mark.parametrize("migrated_url", ["sqlite"], indirect=True)
@@ -96,6 +106,7 @@ class Site:
     account_id: int
     message_id: str
     proposal_id: int = 0  # a proposal to the guide ('Dela med dig') with long words
+    open_event_id: int = 0  # seats free: a booking there confirms a seat
 
 
 async def build_site(services: Services) -> Site:
@@ -120,6 +131,17 @@ async def build_site(services: Services) -> Site:
     gone = await book(services, event.id, 3)
     await cancel(services, gone.manage_token)
     cancelled_event = await make_event(services, title=LONG_TITLE, venue=LONG_VENUE)
+    open_event = await make_event(
+        services,
+        title=LONG_TITLE,
+        summary=LONG_TITLE,
+        description=f"Läs mer på {LONG_LINK} före mötet.",
+        venue=LONG_VENUE,
+        join_url=LONG_LINK,
+        capacity=50,
+        starts_at=SOON + timedelta(days=2),
+        ends_at=SOON + timedelta(days=2, hours=1),
+    )
     told = await book(services, cancelled_event.id, 4)
     async with services.transaction() as session:
         await cancel_event(session, cancelled_event.id, note="Talaren är sjuk.")
@@ -131,6 +153,10 @@ async def build_site(services: Services) -> Site:
             audience=Audience.ALL,
         )
         feed = await feed_for(session, person(1).email, SECRET)
+        # The answer to a booking lists the event's examples from the guide.
+        await link_example(
+            session, event_id=open_event.id, example_slug="ystad-regional-karna", note="Läs"
+        )
         proposal = await proposals.submit(
             session,
             proposals.validate_proposal(
@@ -170,6 +196,7 @@ async def build_site(services: Services) -> Site:
         account_id=admin.id,
         message_id=longest.id,
         proposal_id=proposal.id,
+        open_event_id=open_event.id,
     )
 
 
@@ -261,7 +288,22 @@ async def test_no_page_is_wider_than_a_phone(
         await fill_booking(visitor_page, LONG_TITLE[:60], f"kompetens.{width}@kommun.example.se")
         await visitor_page.get_by_role("button", name="Ställ mig i kö").click()
         await visitor_page.wait_for_url(re.compile(r"/received$"))
-        wide += await overflowing(visitor_page, f"{width}px after booking")
+        wide += await overflowing(visitor_page, f"{width}px after joining the waiting list")
+        # A confirmed seat: the answer to the booking, then the booking's own page ("Din
+        # bokning") from the link in the confirmation, with the time, place and meeting link.
+        email = f"plats.{width}@kommun.example.se"
+        await visitor_page.goto(f"{mailbox_server}/events/{site.open_event_id}")
+        await fill_booking(visitor_page, LONG_TITLE[:60], email)
+        await visitor_page.get_by_role("button", name="Boka plats").click()
+        await visitor_page.wait_for_url(re.compile(r"/received$"))
+        seat = await registration_of(services, site.open_event_id, email)
+        assert seat.status == RegistrationStatus.CONFIRMED
+        wide += await overflowing(visitor_page, f"{width}px after booking a seat")
+        token = await mailed_manage_token(services, site.open_event_id, email)
+        await visitor_page.goto(f"{mailbox_server}/manage/{token}")
+        await visitor_page.get_by_role("heading", name="Din bokning").wait_for()
+        assert LONG_LINK in await visitor_page.content()  # the meeting link is on it
+        wide += await overflowing(visitor_page, f"{width}px the seat's own page")
 
         organiser = await mailbox_visitor.page(viewport=viewport)
         await organiser.goto(f"{mailbox_server}/organiser/login")
