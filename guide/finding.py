@@ -46,11 +46,11 @@ async def find(
     `organisation_type` and `region` (exact, case-insensitive) keep examples only. Sorted by
     relevance (then title) or by date, newest first. A query with nothing to search for
     (no word, or stop words only) finds nothing; never raises for any text."""
-    parsed = parse(query)
+    connection = await session.connection()
+    parsed = await connection.run_sync(lambda c: search.query_of(c, query))
     terms = parsed.terms
     if not terms:
         return []
-    connection = await session.connection()
     found = await connection.run_sync(lambda c: search.matching(c, parsed))
     wanted = {kind: [i for k, i in found if k == kind] for kind in kinds}
     if organisation_type or region:

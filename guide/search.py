@@ -8,13 +8,15 @@ words: PostgreSQL is given each text as guide.search_words reads it (NFKC, lower
 of letters and digits joined by spaces), and both drop Snowball's Swedish stop words. A query
 (guide.search_query: phrases, OR, -word) is built as a tsquery on PostgreSQL and checked by
 the same rules in Python on SQLite, each stem a prefix, so "landsbygd" finds
-"landsbygdsutveckling". snowballstemmer 2.2 stems as PostgreSQL 15's `swedish` does (every
-word of the demo guide and 19,000 made-up ones, when this was written); snowballstemmer 3
-cuts a few words shorter (-et, -öst: "länet" to "län", where PostgreSQL keeps "länet"),
-always to a prefix of PostgreSQL's stem, so a query stem, matched as a prefix, still finds
-the word on both (tests/guide/test_search_syntax.py holds this for the demo guide).
-Ranking and the highlighted snippets are computed here from the stored text, the same on
-both databases.
+"landsbygdsutveckling". Each database stems a query's words as it stemmed the texts: on
+PostgreSQL the server does (`query_of`: to_tsvector('swedish', word) for all of them in one
+statement), so a server whose Snowball stems differently still finds what it indexed; on
+SQLite snowballstemmer does. The project pins snowballstemmer>=2.2,<3, whose Swedish stems
+equal PostgreSQL 15's on every word of the demo guide and 19,000 made-up ones
+(tests/guide/test_search_syntax.py holds this for the demo guide; snowballstemmer 3 cuts
+some -et endings shorter, "länet" to "län").
+Ranking and the highlighted snippets are computed here from the stored text with
+snowballstemmer, the same on both databases.
 
 The index is kept in step by an `after_flush` listener on every ORM session: an example,
 tip or process (or a phase or step of one) added, changed or deleted is re-indexed in the
@@ -40,7 +42,7 @@ from guide.models import (
     ProcessPhase,
     ProcessStep,
 )
-from guide.search_query import Query, fts5, holds, tsquery
+from guide.search_query import Query, fts5, holds, parse, query_words, tsquery
 from guide.search_words import positioned, stems, words
 
 KINDS = ("example", "tip", "process")
@@ -269,6 +271,30 @@ def positions(doc: Document) -> dict[str, list[int]]:
     for n, stem in positioned(doc.body, last):
         found.setdefault(stem, []).append(n)
     return found
+
+
+# Each word's lexeme as the index's `swedish` configuration makes it (the first, should the
+# server's parser read a word as two), or NULL for a stop word.
+_SERVER_STEMS = text(
+    "SELECT w, (SELECT u.lexeme FROM unnest(to_tsvector('swedish', w)) AS u"
+    " ORDER BY u.positions[1] LIMIT 1) FROM unnest(CAST(:words AS text[])) AS w"
+)
+
+
+def query_of(connection: Any, typed: str) -> Query:
+    """What a person typed as a query (guide.search_query.parse), its words stemmed as the
+    index stemmed the texts: by the server on PostgreSQL, in one statement; by
+    snowballstemmer on SQLite."""
+    if connection.dialect.name == "sqlite":
+        return parse(typed)
+    asked = query_words(typed)
+    if not asked:
+        return parse(typed)
+    found: dict[str, str | None] = {
+        str(word): None if lexeme is None else str(lexeme)
+        for word, lexeme in connection.execute(_SERVER_STEMS, {"words": asked})
+    }
+    return parse(typed, lambda word: found.get(word))
 
 
 def matching(connection: Any, query: Query) -> list[tuple[str, int]]:

@@ -9,12 +9,16 @@ one side are ignored, and the characters either query language treats as operato
 * ^ : ( ) and NEAR, tsquery's & | ! < > : * ') are no word, so never reach either language.
 Stop words are dropped (a phrase keeps their places); an alternative of stop words only, or
 of exclusions only, finds nothing, so a query may have nothing left to search for.
+
+The words are stemmed by snowballstemmer (guide.search_words.stem) unless the caller gives
+other stems: on PostgreSQL guide.search asks the server for them (`query_words`), so a
+query's stems are those its index was built with, whatever the server's Snowball version.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -51,17 +55,32 @@ class Query:
         return list(dict.fromkeys(found))
 
 
-def _part(typed: str, excluded: bool) -> Part | None:
+Stemmer = Callable[[str], str | None]  # a word's stem, None for a stop word
+
+
+def _part(typed: str, excluded: bool, stem_of: Stemmer) -> Part | None:
     # Stop words keep their places: "strukturbild för sörmland" is two words two apart.
-    placed = [(n, s) for n, s in enumerate(map(stem, words(typed))) if s is not None]
+    placed = [(n, s) for n, s in enumerate(map(stem_of, words(typed))) if s is not None]
     if not placed:
         return None
     gaps = (0, *(n - before for (before, _), (n, _) in pairwise(placed)))
     return Part(tuple(s for _, s in placed), gaps, excluded)
 
 
-def parse(typed: str) -> Query:
-    """`typed` as a query; never raises."""
+def query_words(typed: str) -> list[str]:
+    """The words `parse` stems in `typed` (each once, in order), for a stemmer to be asked
+    about them all at once."""
+    found = (
+        w
+        for match in _PIECE.finditer(typed[:MAX_QUERY])
+        for w in words(match.group(2) if match.group(2) is not None else match.group(3))
+    )
+    return list(dict.fromkeys(found))
+
+
+def parse(typed: str, stem_of: Stemmer = stem) -> Query:
+    """`typed` as a query, its words stemmed by `stem_of` (snowballstemmer unless given);
+    never raises."""
     alternatives: list[tuple[Part, ...]] = []
     current: list[Part] = []
     budget = MAX_WORDS
@@ -71,7 +90,7 @@ def parse(typed: str) -> Query:
             alternatives.append(tuple(current))
             current = []
             continue
-        part = _part(quoted if quoted is not None else bare, excluded=bool(dashes))
+        part = _part(quoted if quoted is not None else bare, bool(dashes), stem_of)
         if part is None or budget <= 0:
             continue
         current.append(Part(part.stems[:budget], part.gaps[:budget], part.excluded))
