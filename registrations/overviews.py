@@ -165,20 +165,32 @@ async def booking_overview(
 @dataclass(frozen=True)
 class ProcessOverview:
     """A process page (guide.methods.process_page) with, by step id, the step's upcoming
-    sessions and their seat counts, each to be booked from the step."""
+    sessions and their seat counts, each to be booked from the step unless `closed` says
+    why not (by event id, as event_overview decides it: under way, registration closed or
+    not yet open)."""
 
     page: ProcessPage
     step_sessions: dict[int, list[listing.EventListing]]
+    closed: dict[int, BookingClosed] = field(default_factory=dict)
 
 
-async def process_overview(session: AsyncSession, slug: str, now: datetime) -> ProcessOverview:
+async def process_overview(
+    session: AsyncSession, slug: str, now: datetime, *, tz_name: str = "Europe/Stockholm"
+) -> ProcessOverview:
     """The process page at `now`. Raises ProcessNotFound."""
     page = await process_page(session, slug, now)
     shown = {e.id: e for found in page.step_events.values() for e in found}
     counted = {
         item.event.id: item for item in await listing.with_counts(session, [*shown.values()])
     }
+    closed: dict[int, BookingClosed] = {}
+    for event in shown.values():
+        try:
+            check_bookable(event, now, tz_name=tz_name)
+        except BookingClosed as exc:
+            closed[event.id] = exc
     return ProcessOverview(
         page,
         {step: [counted[e.id] for e in found] for step, found in page.step_events.items()},
+        closed,
     )

@@ -106,7 +106,9 @@ async def guide_process(request: Request) -> Response:
     slug: str = request.path_params["slug"]
     found = await services(request).page(
         f"guide_process:{slug}",
-        lambda session: process_overview(session, slug, utcnow()),
+        lambda session: process_overview(
+            session, slug, utcnow(), tz_name=services(request).settings.timezone
+        ),
         fresh=wants_fresh(request),
     )
     return render(
@@ -116,6 +118,7 @@ async def guide_process(request: Request) -> Response:
             "page": found.page,
             "events": found.page.events,
             "sessions_by_step": found.step_sessions,
+            "closed_sessions": found.closed,
             **_formats(request),
         },
     )

@@ -235,3 +235,56 @@ async def test_the_demo_offers_its_workshop_under_the_first_step(
     assert f'href="/events/{workshop}#book-title"' in step_part(html, 1)
     for number in range(2, 7):
         assert "Kommande tillfällen för steget" not in step_part(html, number)
+
+
+async def test_a_session_that_cannot_be_booked_now_says_why_instead_of_boka_plats(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    """A session under way, or whose registration has closed, is still shown under its step
+    (it has not ended) with its seats as the other lists show them, but with the reason it
+    cannot be booked, as its own page gives it, where the others have "Boka plats"."""
+    now = utcnow().replace(microsecond=0)
+    open_one = await make_event(
+        services,
+        title="Öppet kafé",
+        starts_at=now + timedelta(days=3),
+        ends_at=now + timedelta(days=3, hours=1),
+    )
+    under_way = await make_event(
+        services,
+        title="Pågående kafé",
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=2),
+    )
+    closed = await make_event(
+        services,
+        title="Stängt kafé",
+        starts_at=now + timedelta(days=2),
+        ends_at=now + timedelta(days=2, hours=1),
+        registration_closes_at=now - timedelta(hours=1),
+    )
+    async with services.transaction() as session:
+        await save_process(session, process([open_one.id, under_way.id, closed.id]))
+
+    page = await client.get(f"/guide/processes/{SLUG}")
+    first = step_part(page.text, 1)
+    said = text_of(httpx.Response(200, text=first))
+    assert f'href="/events/{open_one.id}#book-title"' in first
+    for shut in (under_way, closed):
+        assert f'href="/events/{shut.id}"' in first
+        assert f'href="/events/{shut.id}#book-title"' not in first
+    assert said.count("Boka plats") == 1
+    # Each reason in the session's own item.
+    items = [text_of(httpx.Response(200, text=item)) for item in first.split("<li>")[1:]]
+    assert [i for i in items if "Evenemanget har redan börjat." in i] == [
+        i for i in items if "Pågående kafé" in i
+    ]
+    assert [i for i in items if "Anmälan har stängt." in i] == [
+        i for i in items if "Stängt kafé" in i
+    ]
+    assert len(items) == 3
+    assert said.count("20 platser kvar") == 3  # macros.seats, as every list shows seats
+
+    # On an English page the titles are marked as Swedish, as in the other lists.
+    english = (await client.get(f"/guide/processes/{SLUG}?lang=en")).text
+    assert f'<a href="/events/{under_way.id}" lang="sv">Pågående kafé</a>' in english
