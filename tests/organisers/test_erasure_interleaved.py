@@ -31,14 +31,17 @@ COUNTS = ("registrations", "bookings_cancelled", "mails_skipped", "proposals_era
 
 
 async def _waiting_for_the_lock(services: Services, waiters: int) -> None:
-    """Until `waiters` transactions wait for an advisory lock (PostgreSQL)."""
+    """Until `waiters` transactions of this database wait for an erasure lock (PostgreSQL)."""
     async with asyncio.timeout(15):
         while True:
             async with services.engine.connect() as connection:
                 count = await connection.scalar(
                     text(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                    )
+                        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+                        " WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = :key"
+                        " AND d.datname = current_database()"
+                    ),
+                    {"key": ERASURE_LOCK},
                 )
             if count == waiters:
                 return
