@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from email.headerregistry import Address
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -234,19 +235,25 @@ class Settings:
                 # file on one of them would silently invalidate every manage link elsewhere.
                 raise ConfigurationError("SECRET_KEY must be set when DATABASE_URL is not SQLite")
             secret_key = _development_secret(var_dir)
+        agency = _agency(environ)
+        site_name = environ.get("SITE_NAME", "Lunchkafé")
         return cls(
             database_url=database_url,
             redis_url=environ.get("REDIS_URL") or None,
             smtp_url=smtp_url,
             base_url=base_url,
             secret_key=secret_key,
-            mail_from=environ.get("MAIL_FROM", "Lunchkafé <lunchkafe@localhost>"),
-            organiser_email=environ.get("ORGANISER_EMAIL", "lunchkafe@localhost"),
+            # Unset, mail comes from (and invitations name as organiser) the agency's contact
+            # address, the one every page and mail tells people to write to: the address
+            # people look for in their spam folder is then the one they can answer.
+            mail_from=environ.get("MAIL_FROM")
+            or str(Address(display_name=site_name, addr_spec=agency["agency_email"])),
+            organiser_email=environ.get("ORGANISER_EMAIL") or agency["agency_email"],
             timezone=timezone,
             default_language=language,
             port=port,
             var_dir=var_dir,
-            site_name=environ.get("SITE_NAME", "Lunchkafé"),
+            site_name=site_name,
             retention_days=retention_days,
             custom_privacy_notice=environ.get("PRIVACY_NOTICE") or None,
             reminder_offsets=_offsets(environ.get("REMINDER_OFFSETS", "24h,1h")),
@@ -282,7 +289,7 @@ class Settings:
             smtp_utf8=_on_off(environ, "SMTP_UTF8"),
             log_format=log_format,
             log_level=log_level,
-            **_agency(environ),
+            **agency,
             metrics_token=operations.metrics_token,
             worker_metrics_port=operations.worker_metrics_port,
             metrics_dir=operations.metrics_dir,

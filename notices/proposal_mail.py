@@ -82,7 +82,6 @@ def render(draft: ProposalDraft, settings: Settings, now: datetime) -> EmailMess
             else url_in(language, base, "guide")
         ),
         "share_url": url_in(language, base, "guide_share"),
-        "organiser_email": settings.organiser_email,
     }
     env = _environment(language)
     name = row.kind.value

@@ -128,7 +128,9 @@ def _receipt_page(
             "back": back,
             # Named so that people can look for the mail, and find it in a spam folder.
             "sender": parseaddr(settings.mail_from)[1],
-            "organiser": settings.organiser_email,
+            # Whom to write to is the contact address of every footer, never ORGANISER_EMAIL
+            # (the ORGANIZER of invitations, which may be a mailbox nobody reads).
+            "contact": settings.agency_email,
         },
     )
     if received.email:  # a page with an address on it is kept by no cache

@@ -18,6 +18,7 @@ import pytest
 
 from events.models import Event
 from events.schedule import EventChanges
+from foundation.settings import DEMO_AGENCY_EMAIL
 from foundation.timestamps import utcnow
 from guide.catalogue import add_example, link_example
 from mail.models import MessageKind, OutboxStatus
@@ -154,7 +155,7 @@ async def test_booking_confirmed_is_an_invite_with_the_join_link(
     (vevent,) = calendar.events
     (attendee,) = vevent.attendees
     assert attendee == f"mailto:{address(1)}"
-    assert vevent["ORGANIZER"] == "mailto:lunchkafe@localhost"
+    assert vevent["ORGANIZER"] == f"mailto:{DEMO_AGENCY_EMAIL}"  # ORGANISER_EMAIL unset
     assert JOIN_URL in str(vevent["DESCRIPTION"])
 
 
