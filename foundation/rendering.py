@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import jinja2
 import markupsafe
@@ -88,6 +89,26 @@ def language_of(request: Request) -> str:
     return services(request).settings.default_language
 
 
+def language_switch(request: Request, language: str) -> str:
+    """The link to the page being shown, in `language`: its path and query, `lang` replaced.
+
+    A page shown after a POST (form errors) lives at ".../book"; the link opens the page the
+    form is on, without the query. Path-absolute from a safe path: one leading slash ("//host"
+    names another site) and the path percent-encoded, since browsers read "\\" as "/" and
+    drop tabs and newlines (WHATWG URL), so "/\\evil.example" would name another site too;
+    the query is rebuilt from its parsed pairs, each encoded.
+    """
+    # scope["path"] is the decoded path on every Starlette (1.x gives url.path still
+    # percent-encoded).
+    path: str = request.scope["path"]
+    kept: list[tuple[str, str]] = []
+    if request.method in ("GET", "HEAD"):
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    else:
+        path = path.rsplit("/", 1)[0]
+    return "/" + quote(path.lstrip("/"), safe="/") + "?" + urlencode([*kept, ("lang", language)])
+
+
 def loaded(row: object, name: str) -> Any:
     """`row.name` when it was read with the row (a relationship loaded with it), else None:
     a page shows what its handler read and never reads the database while it renders."""
@@ -154,6 +175,8 @@ def render(
         span=span,
         when=when,
         url_for=lambda name, **params: page_link(request, name, **params),
+        # The header's link to this page in the other language (`switch_to("en")`).
+        switch_to=lambda other: language_switch(request, other),
         day=day,
         clock=clock,
         # The two readings of a typed wall time the clocks repeat ([] for any other).

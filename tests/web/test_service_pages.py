@@ -107,7 +107,8 @@ def assert_footer(html: str, where: str) -> None:
     footer = html.partition('<footer class="site-footer">')[2]
     assert AGENCY in footer, where
     assert f'href="mailto:{CONTACT}"' in footer, where
-    for path in ("/about", "/privacy", "/accessibility"):
+    # /my-data too: where a person sees, downloads and erases what is kept about them.
+    for path in ("/about", "/privacy", "/accessibility", "/my-data"):
         assert f'href="{path}"' in footer, (where, path)
 
 
@@ -133,6 +134,14 @@ async def test_every_page_names_the_agency_and_links_privacy_and_accessibility(
         assert answer.status_code < 500, path
         if answer.headers.get("content-type", "").startswith("text/html"):
             assert_footer(answer.text, path)
+
+
+async def test_the_footer_names_the_data_page_in_the_pages_language(
+    agency_client: httpx.AsyncClient,
+) -> None:
+    for lang, label in (("sv", "Dina uppgifter"), ("en", "Your data")):
+        footer = (await agency_client.get(f"/?lang={lang}")).text.partition("<footer")[2]
+        assert f'<a href="/my-data">{label}</a>' in footer, lang
 
 
 async def test_the_privacy_page_lists_every_field_the_forms_and_tables_keep(
