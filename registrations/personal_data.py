@@ -189,6 +189,11 @@ UNBOOKED_MAIL = frozenset(
     {MessageKind.PROPOSAL_APPROVED, MessageKind.PROPOSAL_REJECTED, MessageKind.MY_DATA_LINK}
 )
 
+# Mail about the person, not about an event: a data link, a new calendar address. Its row
+# hangs on their latest booking only so that erasure and retention forget it with the rest;
+# shown and exported without that booking's event.
+ABOUT_THE_PERSON = frozenset({MessageKind.MY_DATA_LINK, MessageKind.FEED_REPLACED})
+
 
 @dataclass(frozen=True)
 class SentMessage:
@@ -241,7 +246,11 @@ async def personal_data(session: AsyncSession, email_normalised: str) -> Persona
     messages = [
         SentMessage(
             kind=row.kind,
-            event=by_id[row.registration_id].event if row.registration_id else None,
+            event=(
+                by_id[row.registration_id].event
+                if row.registration_id and row.kind not in ABOUT_THE_PERSON
+                else None
+            ),
             status=row.status,
             created_at=row.created_at,
             sent_at=row.sent_at,

@@ -261,3 +261,32 @@ async def test_a_fourth_link_within_the_hour_waits_and_the_form_keeps_the_addres
         assert f'value="{email}"' in held.text
     links = [m for m in await outbox(services) if m.kind == MessageKind.MY_DATA_LINK]
     assert len(links) == 3
+
+
+async def test_the_data_link_mail_is_listed_and_exported_without_an_event(
+    mail: Mail, web: httpx.AsyncClient
+) -> None:
+    """The link's row hangs on the latest booking only so that erasure forgets it with the
+    rest; it is about the person, so neither the page nor the export ties it to that event."""
+    services = mail.services
+    event = await make_event(services, title="Litet kafé: testplats")
+    await book(services, event.id, 1)
+    await ask_for_link(web, address(1))
+    await mail.deliver()
+    path = mailed_link(mail, address(1))
+
+    page = await web.get(path)
+    assert "Länk till dina uppgifter," in page.text
+    assert "Länk till dina uppgifter: " not in page.text
+    assert "Bokningsbekräftelse: " in page.text  # a booking's mail still names its event
+    exported = json.loads((await web.get(f"{path}/data.json")).text)
+    events = {m["kind"]: m["event_id"] for m in exported["messages"]}
+    assert events == {"booking_confirmed": event.id, "my_data_link": None}
+
+    confirm = await web.get(f"{path}/erase")  # and erasure still forgets it with the rest
+    assert (await web.post(f"{path}/erase", data={"csrf_token": csrf_in(confirm.text)})).is_redirect
+    await mail.deliver()  # the CANCEL for the upcoming seat, then the worker's sweep
+    await purge_expired(services, now=utcnow())
+    links = [m for m in await outbox(services) if m.kind == MessageKind.MY_DATA_LINK]
+    assert len(links) == 1
+    assert "person1" not in f"{links[0].recipient}{links[0].payload}".lower()

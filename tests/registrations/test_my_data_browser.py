@@ -61,6 +61,15 @@ async def test_the_data_pages_pass_axe_in_both_languages_and_on_a_phone(
         await page.goto(f"{live_server}{path}?lang=sv")
         await checked(page, live_server)
     await page.goto(f"{live_server}/my-data/{token}/erase?lang=sv")
+    # "No, keep them" is no tap target crowding the red button: beside it or well below.
+    apart = await page.evaluate(
+        """() => {
+            const yes = document.querySelector('.danger-zone button').getBoundingClientRect();
+            const no = document.querySelector('.danger-zone a').getBoundingClientRect();
+            return Math.max(no.top - yes.bottom, no.left - yes.right);
+        }"""
+    )
+    assert apart >= 16, apart
     await page.click("button:has-text('Ja, radera mina uppgifter')")
     await page.wait_for_url(f"{live_server}/my-data/erased")
     await checked(page, live_server)

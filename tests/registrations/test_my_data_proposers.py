@@ -130,3 +130,23 @@ async def test_a_proposer_sees_and_downloads_every_mail_sent_to_them(
         "my_data_link",
         "proposal_rejected",
     ]
+
+
+async def test_a_proposer_is_told_what_erasing_does_to_what_they_have(
+    mail: Mail, web: httpx.AsyncClient
+) -> None:
+    """No bookings: nothing about cancelling bookings or a personal calendar, but what
+    becomes of their proposals; the mail with the link promises no bookings either."""
+    path = await _mailed_link(mail, web)
+    (message,) = mail.to("Vera.Delare@Example.org")
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "dina bokningar" not in body.get_content()
+
+    for shown in ((await web.get(path)).text, (await web.get(f"{path}/erase")).text):
+        erase = shown.partition('id="erase-title"')[2] or shown.partition("<main")[2]
+        assert "avbokas" not in erase
+        assert "personliga kalender" not in erase
+    confirm = (await web.get(f"{path}/erase")).text
+    assert "Dina förslag till Utvecklingsguiden som inte har publicerats raderas." in confirm
+    assert "Din e-postadress raderas från mejlen vi har skickat till dig." in confirm
