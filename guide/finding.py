@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -31,6 +32,24 @@ class Hit:
     updated_on: date
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """What ranks a found item, read without its text."""
+
+    kind: str
+    item_id: int
+    score: int
+    title: str
+    updated_on: date
+
+
+_MODELS: dict[str, type[GuideExample] | type[GuideTip] | type[GuideProcess]] = {
+    "example": GuideExample,
+    "tip": GuideTip,
+    "process": GuideProcess,
+}
+
+
 async def find(
     session: AsyncSession,
     query: str,
@@ -40,82 +59,131 @@ async def find(
     region: str | None = None,
     kinds: tuple[str, ...] = search.KINDS,
     sort: Sort = "relevance",
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[Hit]:
     """The examples, tips and processes matching `query` (guide.search_query: Swedish stems,
     each word a prefix, "phrases", OR, -word), under `challenge` (a slug) when given;
     `organisation_type` and `region` (exact, case-insensitive) keep examples only. Sorted by
-    relevance (then title) or by date, newest first. A query with nothing to search for
-    (no word, or stop words only) finds nothing; never raises for any text."""
+    relevance (then title) or by date, newest first; from `offset`, at most `limit` of them
+    (all when None: only those are read and given a snippet). A query with nothing to search
+    for (no word, or stop words only) finds nothing; never raises for any text."""
+    terms, ranked = await _ranked(session, query, challenge, organisation_type, region, kinds, sort)
+    chosen = ranked[offset:] if limit is None else ranked[offset : offset + limit]
+    return await _hits(session, terms, chosen)
+
+
+async def _ranked(
+    session: AsyncSession,
+    query: str,
+    challenge: str | None,
+    organisation_type: str | None,
+    region: str | None,
+    kinds: tuple[str, ...],
+    sort: Sort,
+) -> tuple[list[str], list[_Ranked]]:
+    """The query's terms and every item found, in order: their titles, dates and scores (from
+    the index's text, guide.search.scores), none of their texts."""
     connection = await session.connection()
     parsed = await connection.run_sync(lambda c: search.query_of(c, query))
     terms = parsed.terms
     if not terms:
-        return []
-    found = await connection.run_sync(lambda c: search.matching(c, parsed))
+        return terms, []
+    candidates = await connection.run_sync(lambda c: search.candidates(c, parsed))
+    found = candidates.found
+    if candidates.to_check:  # CPU work (a phrase on SQLite): off the event loop
+        found += await asyncio.to_thread(search.holding, parsed, candidates.to_check)
     wanted = {kind: [i for k, i in found if k == kind] for kind in kinds}
     if organisation_type or region:
         wanted = {"example": wanted.get("example", [])}
-    models: dict[str, type[GuideExample] | type[GuideTip] | type[GuideProcess]] = {
-        "example": GuideExample,
-        "tip": GuideTip,
-        "process": GuideProcess,
-    }
-    hits: list[Hit] = []
+    ranked: list[_Ranked] = []
     for kind, ids in wanted.items():
         if not ids:
             continue
-        model = models[kind]
-        statement = select(model).options(selectinload(model.challenges)).where(model.id.in_(ids))
+        model = _MODELS[kind]
+        statement = select(model.id, model.title, model.updated_on).where(model.id.in_(ids))
+        if kind == "example":
+            statement = statement.add_columns(GuideExample.region)
         if challenge:
             statement = statement.where(model.challenges.any(Challenge.slug == challenge))
         if kind == "example" and organisation_type:
             statement = statement.where(GuideExample.organisation_type == organisation_type)
+        rows = [
+            row
+            for row in (await session.execute(statement)).all()
+            if not (
+                region and kind == "example" and _region_differs(row._mapping["region"], region)
+            )
+        ]
+        ids = [row[0] for row in rows]
+        scores = await connection.run_sync(
+            lambda c, kind=kind, ids=ids: search.scores(c, terms, kind, ids)  # type: ignore[misc]
+        )
+        ranked.extend(_Ranked(kind, row[0], scores.get(row[0], 0), row[1], row[2]) for row in rows)
+    if sort == "date":
+        ranked.sort(key=lambda r: (r.updated_on, r.title), reverse=True)
+    else:
+        ranked.sort(key=lambda r: (-r.score, r.title))
+    return terms, ranked
+
+
+def _region_differs(value: str, region: str) -> bool:
+    return value.casefold() != region.strip().casefold()
+
+
+async def _hits(session: AsyncSession, terms: list[str], chosen: list[_Ranked]) -> list[Hit]:
+    """The `chosen` items as hits, in their order: their rows and a snippet of each."""
+    connection = await session.connection()
+    items: dict[tuple[str, int], GuideExample | GuideTip | GuideProcess] = {}
+    texts: dict[tuple[str, int], search.Document] = {}
+    for kind, model in _MODELS.items():
+        ids = [r.item_id for r in chosen if r.kind == kind]
+        if not ids:
+            continue
+        statement = select(model).options(selectinload(model.challenges)).where(model.id.in_(ids))
         rows: list[GuideExample | GuideTip | GuideProcess] = list(
             (await session.scalars(statement)).all()  # type: ignore[arg-type]
         )
-        row_ids = [row.id for row in rows]
+        items.update(((kind, row.id), row) for row in rows)
 
-        def read(sync: Any, kind: str = kind, row_ids: list[int] = row_ids) -> dict[int, Any]:
-            return {d.item_id: d for d in search.documents(sync, kind, row_ids)}
+        def read(sync: Any, kind: str = kind, ids: list[int] = ids) -> list[search.Document]:
+            return search.documents(sync, kind, ids)
 
-        documents = await connection.run_sync(read)
-        for row in rows:
-            if (
-                region
-                and isinstance(row, GuideExample)
-                and row.region.casefold() != region.strip().casefold()
-            ):
-                continue
-            doc = documents.get(row.id)
-            if doc is None:
-                continue
-            body = row.summary if isinstance(row, (GuideExample, GuideProcess)) else row.text
-            shown = body if any(search.matches(w, terms) for w in body.split()) else doc.body
-            hits.append(
-                Hit(
-                    kind=kind,
-                    item=row,
-                    score=search.score(terms, doc.title, doc.body),
-                    snippet=search.snippet(terms, shown),
-                    updated_on=row.updated_on,
-                )
+        texts.update(((kind, d.item_id), d) for d in await connection.run_sync(read))
+    hits: list[Hit] = []
+    for r in chosen:
+        item, doc = items.get((r.kind, r.item_id)), texts.get((r.kind, r.item_id))
+        if item is None or doc is None:
+            continue
+        body = item.summary if isinstance(item, (GuideExample, GuideProcess)) else item.text
+        shown = body if any(search.matches(w, terms) for w in body.split()) else doc.body
+        hits.append(
+            Hit(
+                kind=r.kind,
+                item=item,
+                score=r.score,
+                snippet=search.snippet(terms, shown),
+                updated_on=item.updated_on,
             )
-    if sort == "date":
-        hits.sort(key=lambda h: (h.updated_on, h.item.title), reverse=True)
-    else:
-        hits.sort(key=lambda h: (-h.score, h.item.title))
+        )
     return hits
+
+
+PAGE_SIZE = 20  # hits a search page shows (and reads, and gives a snippet)
 
 
 @dataclass(frozen=True)
 class SearchPage:
-    """What /guide?q=… shows: the hits, every challenge (the filter's choices, and the
-    pages suggested when nothing is found), and whether the query had anything to search
-    for (not stop words such as "och" alone)."""
+    """What /guide?q=… shows: one page of hits (`page`, from 1, of `pages`) of `total`,
+    every challenge (the filter's choices, and the pages suggested when nothing is found),
+    and whether the query had anything to search for (not stop words such as "och" alone)."""
 
     hits: list[Hit]
     challenges: list[Challenge]
     searchable: bool = True
+    total: int = 0
+    page: int = 1
+    pages: int = 1
 
 
 async def search_page(
@@ -126,16 +194,20 @@ async def search_page(
     organisation_type: str | None = None,
     region: str | None = None,
     sort: Sort = "relevance",
+    page: int = 1,
 ) -> SearchPage:
-    """`find` with the challenges beside it (guide.catalogue.challenges' order)."""
+    """Page `page` (the last when beyond it) of `find`'s hits, PAGE_SIZE to a page, with the
+    challenges beside it (guide.catalogue.challenges' order): however many items match, only
+    the page's are read and given a snippet."""
     from guide.catalogue import challenges
 
-    hits = await find(
-        session,
-        query,
-        challenge=challenge,
-        organisation_type=organisation_type,
-        region=region,
-        sort=sort,
+    terms, ranked = await _ranked(
+        session, query, challenge, organisation_type, region, search.KINDS, sort
     )
-    return SearchPage(hits, await challenges(session), bool(parse(query).terms))
+    pages = max(1, -(-len(ranked) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * PAGE_SIZE
+    hits = await _hits(session, terms, ranked[start : start + PAGE_SIZE])
+    return SearchPage(
+        hits, await challenges(session), bool(parse(query).terms), len(ranked), page, pages
+    )

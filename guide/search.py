@@ -26,8 +26,10 @@ same transaction, whoever saved it (guide.editing, the demo, an import).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -43,7 +45,7 @@ from guide.models import (
     ProcessStep,
 )
 from guide.search_query import Query, fts5, holds, parse, query_words, tsquery
-from guide.search_words import positioned, stems, words
+from guide.search_words import STEM_CACHE, positioned, stems, words
 
 KINDS = ("example", "tip", "process")
 SNIPPET_WORDS = 30
@@ -297,40 +299,107 @@ def query_of(connection: Any, typed: str) -> Query:
     return parse(typed, lambda word: found.get(word))
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What the index found for a query: items that match, and (SQLite, a query with a
+    phrase) texts still to be checked by `holding`, CPU work a caller may do off its event
+    loop."""
+
+    found: list[tuple[str, int]]
+    to_check: list[Document]
+
+
 def matching(connection: Any, query: Query) -> list[tuple[str, int]]:
     """(kind, id) of every indexed item that matches `query`: by the tsquery on PostgreSQL; on
     SQLite FTS5 finds those holding the stems, and the phrases and exclusions are checked
     here by the same rules (guide.search_query.holds)."""
+    found = candidates(connection, query)
+    return found.found + holding(query, found.to_check)
+
+
+def candidates(connection: Any, query: Query) -> Candidates:
+    """`matching`, but the texts of a phrase's candidates on SQLite are left to `holding`."""
     if not query.alternatives:
-        return []
+        return Candidates([], [])
     if connection.dialect.name != "sqlite":
         rows = connection.execute(
             text("SELECT kind, item_id FROM guide_search WHERE document @@ CAST(:q AS tsquery)"),
             {"q": tsquery(query)},
         )
-        return [(str(row[0]), int(row[1])) for row in rows]
+        return Candidates([(str(row[0]), int(row[1])) for row in rows], [])
+    # A query of single words is decided by which stems a text holds: the index's own
+    # (no text read again nor stemmed). A phrase needs the words' places: the text's.
+    by_stems = all(len(p.stems) == 1 for alt in query.alternatives for p in alt)
     rows = connection.execute(
-        text("SELECT kind, item_id FROM guide_search WHERE guide_search MATCH :q"),
+        text(
+            "SELECT kind, item_id, title, body FROM guide_search WHERE guide_search MATCH :q"
+            if by_stems
+            else "SELECT kind, item_id, '', '' FROM guide_search WHERE guide_search MATCH :q"
+        ),
         {"q": fts5(query)},
     )
-    candidates: dict[str, list[int]] = {}
-    for kind, item_id in rows:
-        candidates.setdefault(str(kind), []).append(int(item_id))
-    return [
-        (doc.kind, doc.item_id)
-        for kind, ids in candidates.items()
-        for doc in documents(connection, kind, ids)
-        if holds(query, positions(doc))
-    ]
-
-
-def score(terms: Sequence[str], title: str, body: str) -> int:
-    """Relevance: each term's hits in the title count three times, in the rest once."""
-    title_stems, body_stems = stems(title), stems(body)
-    return sum(
-        3 * sum(s.startswith(t) for s in title_stems) + sum(s.startswith(t) for s in body_stems)
-        for t in terms
+    found: list[tuple[str, int]] = []
+    unsure: dict[str, list[int]] = {}
+    for kind, item_id, title, body in rows:
+        if not by_stems:
+            unsure.setdefault(str(kind), []).append(int(item_id))
+        elif holds(query, dict.fromkeys(f"{title} {body}".split(), (0,))):
+            found.append((str(kind), int(item_id)))
+    return Candidates(
+        found, [doc for kind, ids in unsure.items() for doc in documents(connection, kind, ids)]
     )
+
+
+def holding(query: Query, texts: Sequence[Document]) -> list[tuple[str, int]]:
+    """(kind, id) of those `texts` that match `query`."""
+    return [(doc.kind, doc.item_id) for doc in texts if holds(query, positions(doc))]
+
+
+MAX_POSITIONS = 256  # a tsvector keeps a lexeme's first 256 positions (its title's first)
+
+# Each item's relevance from its tsvector: each lexeme that begins with a term, once per such
+# term, its positions in the title (weight A) three times, in the rest (B) once.
+_SERVER_SCORES = text(
+    "SELECT g.item_id, sum((SELECT 3 * count(*) FILTER (WHERE w = 'A')"
+    " + count(*) FILTER (WHERE w = 'B') FROM unnest(u.weights) AS w))"
+    " FROM guide_search g CROSS JOIN unnest(g.document) AS u"
+    " JOIN unnest(CAST(:terms AS text[])) AS t(term) ON starts_with(u.lexeme, t.term)"
+    " WHERE g.kind = :kind AND g.item_id IN :ids GROUP BY g.item_id"
+).bindparams(IDS)
+
+
+def scores(connection: Any, terms: Sequence[str], kind: str, ids: Sequence[int]) -> dict[int, int]:
+    """The relevance of each item `ids` of `kind` (0 for one not indexed), from the index
+    alone, no text read again nor stemmed: each of its stems that begins with one of `terms`
+    counts, once per such term, three times in the title and once in the rest, as
+    PostgreSQL's tsvector keeps them (at most MAX_POSITIONS a stem, the title's first). The
+    server counts them on PostgreSQL; on SQLite they are counted in the stems FTS5 holds."""
+    found = dict.fromkeys(ids, 0)
+    if not ids or not terms:
+        return found
+    if connection.dialect.name != "sqlite":
+        rows = connection.execute(
+            _SERVER_SCORES, {"terms": list(terms), "kind": kind, "ids": list(ids)}
+        )
+        found.update({int(item_id): int(score) for item_id, score in rows})
+        return found
+    rows = connection.execute(
+        text(
+            "SELECT item_id, title, body FROM guide_search WHERE kind = :kind AND item_id IN :ids"
+        ).bindparams(IDS),
+        {"kind": kind, "ids": list(ids)},
+    )
+    prefixes = tuple(terms)
+    for item_id, title, body in rows:
+        in_title, in_body = Counter(title.split()), Counter(body.split())
+        total = 0
+        for s in {*in_title, *in_body}:
+            if s.startswith(prefixes):
+                first = min(in_title[s], MAX_POSITIONS)
+                rest = min(in_body[s], MAX_POSITIONS - first)
+                total += (3 * first + rest) * sum(s.startswith(t) for t in terms)
+        found[int(item_id)] = total
+    return found
 
 
 def snippet(terms: Sequence[str], value: str, length: int = SNIPPET_WORDS) -> Markup:
@@ -361,4 +430,9 @@ def snippet(terms: Sequence[str], value: str, length: int = SNIPPET_WORDS) -> Ma
 
 def matches(token: str, terms: Sequence[str]) -> bool:
     """Whether a word of the text (not a stop word) begins with one of the stems `terms`."""
-    return any(s.startswith(t) for s in stems(token) for t in terms)
+    return any(s.startswith(t) for s in _token_stems(token) for t in terms)
+
+
+@lru_cache(maxsize=STEM_CACHE)
+def _token_stems(token: str) -> tuple[str, ...]:
+    return tuple(stems(token))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -30,6 +31,7 @@ _SNOWBALL_SWEDISH_STOP = """
 STOP_WORDS = frozenset(_SNOWBALL_SWEDISH_STOP.split())
 MAX_WORD = 100  # characters: a longer "word" is not one, and is not indexed (nor searched)
 MAX_POSITION = 16383  # PostgreSQL's highest tsvector position; later words share it
+STEM_CACHE = 1 << 16  # words whose stems are remembered (a word is at most MAX_WORD characters)
 _WORD = re.compile(r"[^\W_]+")
 _STEMMER = snowballstemmer.stemmer("swedish")
 
@@ -42,8 +44,11 @@ def words(value: str) -> list[str]:
     return [w for w in _WORD.findall(folded) if len(w) <= MAX_WORD]
 
 
+@lru_cache(maxsize=STEM_CACHE)
 def stem(word: str) -> str | None:
-    """The stem of one word from `words`, or None for a stop word."""
+    """The stem of one word from `words`, or None for a stop word. Remembered: a text's
+    words are few and repeat (a search ranks its hits by their stems), and Snowball in pure
+    Python is slow."""
     return None if word in STOP_WORDS else str(_STEMMER.stemWord(word))
 
 

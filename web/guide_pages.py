@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
 from starlette.requests import Request
@@ -58,6 +59,7 @@ async def _search(request: Request, challenge: str | None) -> Response:
             organisation_type=params.get("organisation_type") or None,
             region=params.get("region") or None,
             sort=sort,
+            page=int(params["sida"]) if params.get("sida", "").isdecimal() else 1,
         )
     return render(
         request,
@@ -65,6 +67,10 @@ async def _search(request: Request, challenge: str | None) -> Response:
         {
             "q": params["q"],
             "hits": found.hits,
+            "found": found,
+            "page_query": {
+                n: urlencode({**params, "sida": str(n)}) for n in (found.page - 1, found.page + 1)
+            },
             "searchable": found.searchable,
             "challenges": found.challenges,
             "chosen": challenge,
