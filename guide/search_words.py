@@ -33,15 +33,24 @@ MAX_WORD = 100  # characters: a longer "word" is not one, and is not indexed (no
 MAX_POSITION = 16383  # PostgreSQL's highest tsvector position; later words share it
 STEM_CACHE = 1 << 16  # words whose stems are remembered (a word is at most MAX_WORD characters)
 _WORD = re.compile(r"[^\W_]+")
+_NUMBER = re.compile(r"([0-9]+e[0-9]+)([^0-9].*)")  # the rest starts with no digit
 _STEMMER = snowballstemmer.stemmer("swedish")
 
 
 def words(value: str) -> list[str]:
     """`value`'s words: letters and digits, lower-cased, read after NFKC (an å typed as a and
-    a combining ring is the one letter å, full-width letters are plain ones)."""
+    a combining ring is the one letter å, full-width letters are plain ones), a number in
+    e-notation split from what follows it as PostgreSQL's parser splits it."""
     # NFKC again after lower(): a few capitals lower to a letter and a combining mark.
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).lower())
-    return [w for w in _WORD.findall(folded) if len(w) <= MAX_WORD]
+    return [w for found in _WORD.findall(folded) for w in _read(found) if len(w) <= MAX_WORD]
+
+
+def _read(word: str) -> tuple[str, ...]:
+    """`word` as PostgreSQL's parser reads it: a number in e-notation (digits, "e", digits)
+    followed by more ("12e3kommunerna", "1e10x") is two words, the number and the rest."""
+    number = _NUMBER.fullmatch(word) if word[0] in "0123456789" else None
+    return number.groups() if number else (word,)
 
 
 @lru_cache(maxsize=STEM_CACHE)

@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.services import Services
 from guide import finding, search
+from guide.editing import save_example
 from guide.search_query import holds, parse, tsquery
 from guide.search_words import STOP_WORDS
 from lunchkafe.demo import load_demo
-from tests.guide_search import seed, slugs
+from tests.guide_search import example, seed, slugs
 
 
 async def test_the_demo_guide_is_found_alike_on_both_databases(services: Services) -> None:
@@ -172,6 +173,37 @@ async def test_snowball_stems_are_postgresqls(services: Services) -> None:
     indexed = {x.rsplit("@", 1)[0] for _, _, found in rows for x in found}
     assert "länet" in indexed  # the stem snowballstemmer 3 would give as "län"
     assert "och" not in indexed
+
+
+async def test_numbers_in_e_notation_are_read_as_postgresql_reads_them(
+    services: Services,
+) -> None:
+    """PostgreSQL's parser reads "12e3kommunerna" as the number 12e3 and "kommunerna"
+    (an sfloat, then a word): guide.search_words splits it so too, so PostgreSQL's positions
+    are Python's, and "kommunerna" is found on both databases."""
+    shapes = "12e3kommunerna 1e10x 9e9e9e9 1e3ab2e5c 00e00x 1E3abc 1.5e3lunch 12e 1ea a1e3b 3e2å"
+    async with services.transaction() as session:
+        await save_example(session, example("tal", "Tal i texten", f"Se {shapes} och mer."))
+    async with services.transaction() as session:
+        assert slugs(await finding.find(session, "kommunerna")) == ["tal"]
+        assert slugs(await finding.find(session, "lunch")) == ["tal"]
+        assert slugs(await finding.find(session, "ab2e5c")) == ["tal"]
+    await _postgresql_only(services)
+    async with services.transaction() as session:
+        lexemes = (
+            await session.scalar(
+                text(
+                    "SELECT array_agg(lexeme || '@' || p ORDER BY p)"
+                    " FROM guide_search, unnest(document) u, unnest(u.positions) p"
+                    " WHERE kind = 'example'"
+                )
+            )
+        ) or []
+        (document,) = await _documents(session)
+    postgresql = {int(at): lexeme for lexeme, at in (x.rsplit("@", 1) for x in lexemes)}
+    python = {n: s for s, at in search.positions(document).items() for n in at}
+    assert postgresql == python
+    assert {"12e3", "kommun", "1e10", "x", "9e9", "e9e9", "1e3", "abc"} <= set(python.values())
 
 
 async def test_phrases_and_exclusions_on_sqlite_are_decided_as_postgresql_decides_them(
