@@ -97,13 +97,20 @@ async def challenge_counts(session: AsyncSession) -> list[ChallengeCount]:
 @dataclass(frozen=True)
 class ChallengePage:
     """A challenge with its methods (tips by number, processes by title), its examples by
-    title, and the upcoming published events that discuss any of them, soonest first."""
+    title, and the upcoming published events that discuss any of them, soonest first; when
+    it has none of the first three, the `others` a visitor can go on to (the guide's order)."""
 
     challenge: Challenge
     tips: list[GuideTip]
     processes: list[GuideProcess]
     examples: list[GuideExample]
     events: list[Event]
+    others: list[Challenge] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is filed under the challenge yet."""
+        return not (self.tips or self.processes or self.examples)
 
 
 async def challenge_page(session: AsyncSession, slug: str, now: datetime) -> ChallengePage:
@@ -135,7 +142,11 @@ async def challenge_page(session: AsyncSession, slug: str, now: datetime) -> Cha
         ).all()
     )
     events = [e for e in await published_events(session, sorted(event_ids)) if e.ends_at > now]
-    return ChallengePage(challenge, found_tips, found_processes, found_examples, events)
+    page = ChallengePage(challenge, found_tips, found_processes, found_examples, events)
+    if page.empty:
+        others = [c for c in await challenges(session) if c.id != challenge.id]
+        page = ChallengePage(challenge, [], [], [], events, others)
+    return page
 
 
 async def examples(session: AsyncSession, challenge_slug: str | None = None) -> list[GuideExample]:

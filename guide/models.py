@@ -151,6 +151,19 @@ class GuideExample(Base):
         secondary=example_challenges, order_by="Challenge.name"
     )
 
+    @property
+    def type_to_show(self) -> OrganisationType | None:
+        """The organisation's type, unless a word of its name already says it ("Region
+        Sörmland", "Kramfors kommun", "Länsstyrelsen i Dalarnas län"): "Region Sörmland
+        (Region)" says it twice."""
+        kind = self.organisation_type
+        if kind is None:
+            return None
+        label = kind.label.casefold()
+        if any(word.startswith(label) for word in self.organisation.casefold().split()):
+            return None
+        return kind
+
 
 class TipExample(Base):
     """ "Hur har andra gjort?": an example that shows a tip, in the tip's order."""

@@ -113,7 +113,7 @@ async def test_example_page_shows_the_example_and_its_published_events(
     alone = await client.get("/guide/ystad-regional-karna")
     assert alone.status_code == 200
     assert event_links(alone.text) == set()
-    assert "Inga kommande evenemang" in unescape(alone.text)
+    assert "Inga kommande lunchkaféer eller workshoppar" in unescape(alone.text)
 
 
 async def test_unknown_example_is_404(services: Services, client: httpx.AsyncClient) -> None:

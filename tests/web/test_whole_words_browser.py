@@ -62,3 +62,26 @@ async def test_headings_and_facts_keep_their_words_whole_on_a_phone(
             assert await page.evaluate(BROKEN_WORDS) == [], (width, path)
             if width == 320:
                 assert await page.evaluate(BESIDE) == [], path
+
+
+# The tops of the search form's labels, by row (fields whose boxes overlap vertically).
+LABEL_TOPS = """() => {
+    const rows = [];
+    for (const field of document.querySelectorAll("form.filter > .field")) {
+        const box = field.getBoundingClientRect();
+        const label = Math.round(field.querySelector("label").getBoundingClientRect().top);
+        const row = rows.find((r) => box.top < r.bottom && box.bottom > r.top);
+        if (row) row.labels.push(label);
+        else rows.push({top: box.top, bottom: box.bottom, labels: [label]});
+    }
+    return rows.map((r) => r.labels);
+}"""
+
+
+async def test_the_search_form_s_labels_sit_level(services: Services, visitor: Visitor) -> None:
+    page = await visitor.page(viewport={"width": 1280, "height": 900})
+    await page.goto(f"{visitor.base}/guide?q=f%C3%A5r")
+    rows = await page.evaluate(LABEL_TOPS)
+    assert any(len(row) > 1 for row in rows)
+    for row in rows:
+        assert max(row) - min(row) <= 1, rows
