@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from guide import search
+from guide import search, snippets
 from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
 from guide.search_query import parse
 
@@ -30,6 +30,7 @@ class Hit:
     score: int
     snippet: Markup
     updated_on: date
+    challenges: tuple[str, ...] = ()  # those alone it matched by (guide.snippets), no snippet
 
 
 @dataclass(frozen=True)
@@ -150,20 +151,21 @@ async def _hits(session: AsyncSession, terms: list[str], chosen: list[_Ranked]) 
             return search.documents(sync, kind, ids)
 
         texts.update(((kind, d.item_id), d) for d in await connection.run_sync(read))
+    shown = await snippets.shown_all(session, list(items.values()), terms)
     hits: list[Hit] = []
     for r in chosen:
         item, doc = items.get((r.kind, r.item_id)), texts.get((r.kind, r.item_id))
         if item is None or doc is None:
             continue
-        body = item.summary if isinstance(item, (GuideExample, GuideProcess)) else item.text
-        shown = body if any(search.matches(w, terms) for w in body.split()) else doc.body
+        said = shown[r.kind, r.item_id]
         hits.append(
             Hit(
                 kind=r.kind,
                 item=item,
                 score=r.score,
-                snippet=search.snippet(terms, shown),
+                snippet=said.snippet,
                 updated_on=item.updated_on,
+                challenges=tuple(said.challenges),
             )
         )
     return hits
