@@ -37,6 +37,7 @@ from registrations.feeds import feed_for
 from registrations.models import AttendeeFeed, Registration
 
 LINK_VALID = timedelta(hours=1)
+CLOCK_SKEW = timedelta(minutes=5)  # a link dated later than now by more is refused
 SALT = "lunchkafe.my-data-link"
 
 
@@ -152,17 +153,22 @@ async def open_link(
     """The personal feed (and so the address, `email_normalised`) a link opens.
 
     Raises DataLinkExpired for a genuine token older than LINK_VALID at `now`, and
-    DataLinkInvalid for anything else: not ours, damaged, or its data erased.
+    DataLinkInvalid for anything else: not ours, damaged, dated more than CLOCK_SKEW after
+    `now`, or its data erased.
     """
     try:
         value, signed_at = _serializer(secret_key).loads(token[:200], return_timestamp=True)
         feed_id, fingerprint = int(value[0]), str(value[1])
-    except (BadSignature, TypeError, ValueError, IndexError, KeyError):
+    except (BadSignature, TypeError, ValueError, IndexError, KeyError, OverflowError, OSError):
+        # OverflowError, OSError: a date no datetime holds (signed with our key, e.g. 2**62)
         raise DataLinkInvalid() from None
+    signed_at = signed_at.replace(tzinfo=signed_at.tzinfo or UTC)
+    if signed_at - now > CLOCK_SKEW:  # dated in the future: not a link this site made
+        raise DataLinkInvalid()
     feed = await session.get(AttendeeFeed, feed_id) if 0 < feed_id < 2**31 else None
     if feed is None or not hmac.compare_digest(fingerprint, _fingerprint(feed, secret_key)):
         raise DataLinkInvalid()
-    if now - signed_at.replace(tzinfo=signed_at.tzinfo or UTC) > LINK_VALID:
+    if now - signed_at > LINK_VALID:
         raise DataLinkExpired()
     return feed
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from foundation.services import Services
@@ -20,7 +21,14 @@ from lunchkafe.app import create_app
 from mail.models import MessageKind, OutboxMessage
 from organisers.models import AuditEntry
 from registrations.models import AttendeeFeed, Registration
-from registrations.personal_data import DataLinkExpired, DataLinkInvalid, link_token, open_link
+from registrations.personal_data import (
+    SALT,
+    DataLinkExpired,
+    DataLinkInvalid,
+    _fingerprint,
+    link_token,
+    open_link,
+)
 from tests.conftest import SECRET, Mail
 from tests.factories import address, book, csrf_in, make_event, outbox
 from workers.retention import purge_expired
@@ -207,6 +215,34 @@ async def test_someone_who_only_knows_an_address_gets_nothing(
             await open_link(session, link_token(feed, "another"), secret_key=SECRET, now=utcnow())
     expired = await web.get(f"/my-data/{token}")
     assert expired.status_code == 200  # within its hour
+
+
+async def test_a_link_dated_in_the_future_does_not_open(mail: Mail, web: httpx.AsyncClient) -> None:
+    """A token signed with our key but dated in the future (beyond a few minutes' clock skew)
+    is invalid; one dated past any datetime (2**62) too, where it was a 500 (OverflowError)."""
+    services = mail.services
+    await book(services, (await make_event(services)).id, 1)
+    async with services.transaction() as session:
+        feed = await session.scalar(select(AttendeeFeed))
+        assert feed is not None
+        now = utcnow()
+
+        def dated(at: int) -> str:
+            class Dated(TimestampSigner):
+                def get_timestamp(self) -> int:
+                    return at
+
+            serializer = URLSafeTimedSerializer(SECRET, salt=SALT, signer=Dated)
+            return serializer.dumps([feed.id, _fingerprint(feed, SECRET)])
+
+        soon = dated(int(now.timestamp()) + 60)  # within the clock skew
+        assert (await open_link(session, soon, secret_key=SECRET, now=now)).id == feed.id
+        for at in (int(now.timestamp()) + 3600, 2**62, 2**31 * 10**9):
+            with pytest.raises(DataLinkInvalid):
+                await open_link(session, dated(at), secret_key=SECRET, now=now)
+    answer = await web.get(f"/my-data/{dated(2**62)}")
+    assert answer.status_code == 404
+    assert "Länken fungerar inte" in answer.text
 
 
 def _main(page: str) -> str:
