@@ -10,7 +10,7 @@
 
 A line "## …" starts a phase; "- …" starts a step in it; an indented line continues the
 step's text ("Exempel:" there lists the step's example slugs, "Tillfällen:" the numbers (ids)
-of the sessions that work on it, each separated by commas);
+of the sessions that work on it, each separated by commas; either word in any case);
 "Kontrollpunkt: …" is the phase's checkpoint (indented lines after it continue it). Empty
 lines are kept inside texts and dropped elsewhere.
 
@@ -21,6 +21,7 @@ The rules on titles and lengths are guide.editing's, checked when the process is
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -93,12 +94,13 @@ def read_outline(text: str) -> list[PhaseInput]:
                 continue
             inner = line.strip()
             step = phases[-1].steps[-1] if phases and phases[-1].steps else None
-            if step is not None and target is step.lines and inner.startswith(EXAMPLES):
-                slugs = inner[len(EXAMPLES) :].split(",")
-                step.examples += [s.strip() for s in slugs if s.strip()]
+            listed = _after(inner, EXAMPLES)
+            if step is not None and target is step.lines and listed is not None:
+                step.examples += [s.strip() for s in listed.split(",") if s.strip()]
                 continue
-            if step is not None and target is step.lines and inner.startswith(EVENTS):
-                numbers = [s.strip() for s in inner[len(EVENTS) :].split(",") if s.strip()]
+            listed = _after(inner, EVENTS)
+            if step is not None and target is step.lines and listed is not None:
+                numbers = [s.strip() for s in listed.split(",") if s.strip()]
                 if not all(s.isascii() and s.isdigit() and len(s) < 10 for s in numbers):
                     raise InvalidProcess({"phases": FilledMessage(MSG_EVENT_NUMBERS, n=n)})
                 step.events += [int(s) for s in numbers]
@@ -132,6 +134,16 @@ def read_outline(text: str) -> list[PhaseInput]:
         )
         for phase in phases
     ]
+
+
+def _after(line: str, keyword: str) -> str | None:
+    """What follows `keyword` ("Exempel:", "Tillfällen:") at the start of `line`, however it
+    is typed: in any case, its letters composed or not ("a" and a combining diaeresis is
+    "ä"); None when the line does not start with it."""
+    line = unicodedata.normalize("NFC", line)
+    if line[: len(keyword)].casefold() != keyword.casefold():
+        return None
+    return line[len(keyword) :]
 
 
 def _joined(lines: list[str]) -> str:
