@@ -37,6 +37,9 @@ class GuideProposal(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     contact_name: Mapped[str] = mapped_column(String(200))
     contact_email: Mapped[str] = mapped_column(String(320))
+    # Optional, as a published example shows them (migration 0014); "" when not given.
+    contact_role: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # The language it was written in (foundation.i18n.LANGUAGES): the decision is mailed in it.
     language: Mapped[str] = mapped_column(String(8))
     # When the proposer accepted the notice shown beside the form (GDPR art. 7(1): the

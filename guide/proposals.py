@@ -31,7 +31,7 @@ from foundation.text import (
     clean_name,
     clean_text,
 )
-from guide import catalogue
+from guide import catalogue, fields
 from guide.editing import MSG_ORGANISATION_TYPE, ExampleInput, save_example
 from guide.errors import InvalidExample, InvalidProposal, ProposalDecided, ProposalNotFound
 from guide.models import GuideExample, OrganisationType
@@ -41,10 +41,11 @@ from mail.models import MessageKind
 from mail.outbox import enqueue
 
 MAX_TITLE = 300
-MAX_LINE = 200  # the organisation and the contact's name
+MAX_LINE = 200  # the organisation, the contact's name and role
 MAX_SUMMARY = 1_000  # "på 30 sekunder": a paragraph
 MAX_BODY = 8_000  # within the API's 20 kB body (foundation.body_limit) in any script
 MAX_EMAIL = 320  # RFC 3696 errata 1690, a bound before validation
+MAX_PHONE = fields.MAX_PHONE  # "+46 8 123 45 67" and room to spare
 MAX_NOTE = 2_000
 
 MSG_TITLE = N_("Skriv en rubrik för exemplet.")
@@ -81,6 +82,8 @@ class ProposalDraft:
     contact_name: str
     contact_email: str
     language: str
+    contact_role: str = ""
+    contact_phone: str = ""
 
 
 def validate_proposal(
@@ -94,6 +97,8 @@ def validate_proposal(
     consent: bool,
     language: str,
     smtputf8: bool = False,
+    contact_role: str = "",
+    contact_phone: str = "",
 ) -> ProposalDraft:
     """A clean ProposalDraft, or InvalidProposal with a Swedish message per field (every
     fault at once). `language` must be one of foundation.i18n.LANGUAGES; `smtputf8`
@@ -112,6 +117,8 @@ def validate_proposal(
         problems["contact_name"] = _said(exc.msgid, "contact_name", MAX_LINE)
         name = ""
     email = _address(problems, contact_email, smtputf8)
+    role = fields.line(problems, "contact_role", contact_role, MAX_LINE)
+    phone = fields.phone(problems, "contact_phone", contact_phone)
     if not consent:
         problems["consent"] = MSG_CONSENT
     if language not in LANGUAGES:
@@ -126,6 +133,8 @@ def validate_proposal(
         contact_name=name,
         contact_email=email,
         language=language,
+        contact_role=role,
+        contact_phone=phone,
     )
 
 
@@ -181,6 +190,8 @@ async def submit(session: AsyncSession, draft: ProposalDraft, now: datetime) -> 
         body=draft.body,
         contact_name=draft.contact_name,
         contact_email=draft.contact_email,
+        contact_role=draft.contact_role,
+        contact_phone=draft.contact_phone,
         language=draft.language,
         consented_at=now,
         created_at=now,
@@ -253,6 +264,8 @@ class ExampleEdit:
     body: str | None = None
     contact_name: str | None = None
     contact_email: str | None = None
+    contact_role: str | None = None
+    contact_phone: str | None = None
     challenge_slugs: Sequence[str] = ()
 
 
@@ -296,6 +309,8 @@ async def approve(
             consent=True,
             language=proposal.language,
             smtputf8=smtputf8,
+            contact_role=_or(edit.contact_role, proposal.contact_role),
+            contact_phone=_or(edit.contact_phone, proposal.contact_phone),
         )
     except InvalidProposal as exc:
         problems.update(exc.fields)
@@ -317,7 +332,9 @@ async def approve(
                 summary=draft.summary,
                 body=draft.body,
                 contact_name=draft.contact_name,
+                contact_role=draft.contact_role,
                 contact_email=draft.contact_email,
+                contact_phone=draft.contact_phone,
                 challenges=list(edit.challenge_slugs),
                 language=proposal.language,
             ),

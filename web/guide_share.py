@@ -32,7 +32,16 @@ from foundation.typed_body import typed_body
 from guide import proposals
 from guide.errors import InvalidProposal
 
-FIELDS = ("title", "organisation", "summary", "body", "contact_name", "contact_email")
+FIELDS = (
+    "title",
+    "organisation",
+    "summary",
+    "body",
+    "contact_name",
+    "contact_role",
+    "contact_email",
+    "contact_phone",
+)
 SENT_NOTE = "sent"
 
 
@@ -66,7 +75,9 @@ def _form(
                 "summary": proposals.MAX_SUMMARY,
                 "body": proposals.MAX_BODY,
                 "contact_name": proposals.MAX_LINE,
+                "contact_role": proposals.MAX_LINE,
                 "contact_email": proposals.MAX_EMAIL,
+                "contact_phone": proposals.MAX_PHONE,
             },
         },
         status_code=status,
@@ -124,7 +135,9 @@ class ProposalRequest(BaseModel):
                     "summary": "Vi ritade en strukturbild tillsammans med byarna.",
                     "body": "Först …",
                     "contact_name": "Ada Lind",
+                    "contact_role": "Landsbygdsutvecklare",
                     "contact_email": "ada.lind@kommun.example.se",
+                    "contact_phone": "08-123 45 67",
                     "consent": True,
                     "language": "sv",
                 }
@@ -147,9 +160,20 @@ class ProposalRequest(BaseModel):
         json_schema_extra={"maxLength": proposals.MAX_LINE, "minLength": 1},
         description="The person others may call; must hold a letter and no address",
     )
+    contact_role: str | None = Field(
+        default=None,
+        json_schema_extra={"maxLength": proposals.MAX_LINE},
+        description="The contact's role or title; shown with the example once it is approved",
+    )
     contact_email: str = Field(
         json_schema_extra={"format": "email", "maxLength": proposals.MAX_EMAIL},
         description="Where the decision goes; shown with the example once it is approved",
+    )
+    contact_phone: str | None = Field(
+        default=None,
+        json_schema_extra={"maxLength": proposals.MAX_PHONE},
+        description="A phone number as people write it ('08-123 45 67'); shown with the "
+        "example once it is approved",
     )
     consent: bool = Field(
         json_schema_extra={
