@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from guide import search, snippets
+from guide import search
 from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
 from guide.search_query import parse
+from guide.snippets import Shown, shown_all
 
 Sort = Literal["relevance", "date"]
 
@@ -62,16 +63,18 @@ async def find(
     sort: Sort = "relevance",
     offset: int = 0,
     limit: int | None = None,
+    snippets: bool = True,
 ) -> list[Hit]:
     """The examples, tips and processes matching `query` (guide.search_query: Swedish stems,
     each word a prefix, "phrases", OR, -word), under `challenge` (a slug) when given;
     `organisation_type` and `region` (exact, case-insensitive) keep examples only. Sorted by
     relevance (then title) or by date, newest first; from `offset`, at most `limit` of them
-    (all when None: only those are read and given a snippet). A query with nothing to search
-    for (no word, or stop words only) finds nothing; never raises for any text."""
+    (all when None: only those are read and given a snippet, an empty one without
+    `snippets`). A query with nothing to search for (no word, or stop words only) finds
+    nothing; never raises for any text."""
     terms, ranked = await _ranked(session, query, challenge, organisation_type, region, kinds, sort)
     chosen = ranked[offset:] if limit is None else ranked[offset : offset + limit]
-    return await _hits(session, terms, chosen)
+    return await _hits(session, terms, chosen, snippets=snippets)
 
 
 async def _ranked(
@@ -132,8 +135,11 @@ def _region_differs(value: str, region: str) -> bool:
     return value.casefold() != region.strip().casefold()
 
 
-async def _hits(session: AsyncSession, terms: list[str], chosen: list[_Ranked]) -> list[Hit]:
-    """The `chosen` items as hits, in their order: their rows and a snippet of each."""
+async def _hits(
+    session: AsyncSession, terms: list[str], chosen: list[_Ranked], *, snippets: bool = True
+) -> list[Hit]:
+    """The `chosen` items as hits, in their order: their rows and (with `snippets`) a
+    snippet of each."""
     connection = await session.connection()
     items: dict[tuple[str, int], GuideExample | GuideTip | GuideProcess] = {}
     texts: dict[tuple[str, int], search.Document] = {}
@@ -146,18 +152,20 @@ async def _hits(session: AsyncSession, terms: list[str], chosen: list[_Ranked]) 
             (await session.scalars(statement)).all()  # type: ignore[arg-type]
         )
         items.update(((kind, row.id), row) for row in rows)
+        if not snippets:
+            continue
 
         def read(sync: Any, kind: str = kind, ids: list[int] = ids) -> list[search.Document]:
             return search.documents(sync, kind, ids)
 
         texts.update(((kind, d.item_id), d) for d in await connection.run_sync(read))
-    shown = await snippets.shown_all(session, list(items.values()), terms)
+    shown = await shown_all(session, list(items.values()), terms) if snippets else {}
     hits: list[Hit] = []
     for r in chosen:
         item, doc = items.get((r.kind, r.item_id)), texts.get((r.kind, r.item_id))
-        if item is None or doc is None:
+        if item is None or (snippets and doc is None):
             continue
-        said = shown[r.kind, r.item_id]
+        said = shown.get((r.kind, r.item_id), _NOTHING_SHOWN)
         hits.append(
             Hit(
                 kind=r.kind,
@@ -170,6 +178,8 @@ async def _hits(session: AsyncSession, terms: list[str], chosen: list[_Ranked]) 
         )
     return hits
 
+
+_NOTHING_SHOWN = Shown(Markup(""))
 
 PAGE_SIZE = 20  # hits a search page shows (and reads, and gives a snippet)
 

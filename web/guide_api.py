@@ -77,6 +77,7 @@ async def list_examples(request: Request) -> Response:
                 region=params.get("region") or None,
                 kinds=("example",),
                 sort=sort,
+                snippets=False,  # the API shows none: not read nor made for every hit
             )
             examples = [hit.item for hit in hits if isinstance(hit.item, GuideExample)]
         else:

@@ -111,3 +111,13 @@ async def test_the_search_page_shows_its_hits_a_page_at_a_time(
     assert 'rel="next"' not in last.text
     beyond = await client.get("/guide", params={"q": "kommun", "sida": "99"})
     assert "/guide/ex-045" in beyond.text  # the last page
+
+
+async def test_the_api_reads_no_text_to_make_snippets_it_does_not_show(
+    services: Services, client: httpx.AsyncClient, work: dict[str, int]
+) -> None:
+    await _add(services, 1, 30)
+    work["read"] = 0
+    answer = await client.get("/api/v1/guide/examples", params={"q": "kommun"})
+    assert len(answer.json()["examples"]) == 30
+    assert work["read"] == 0
