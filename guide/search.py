@@ -45,7 +45,7 @@ from guide.models import (
     ProcessStep,
 )
 from guide.search_query import Query, fts5, holds, parse, query_words, tsquery
-from guide.search_words import STEM_CACHE, positioned, stems, words
+from guide.search_words import MAX_POSITION, STEM_CACHE, STOP_WORDS, positioned, stems, words
 
 KINDS = ("example", "tip", "process")
 SNIPPET_WORDS = 30
@@ -263,14 +263,17 @@ def write_touched(connection: Any, touched: dict[str, set[int]]) -> None:
         write(connection, kind, sorted(ids))
 
 
-def positions(doc: Document) -> dict[str, list[int]]:
+def positions(doc: Document, only: tuple[str, ...] | None = None) -> dict[str, list[int]]:
     """Each stem of `doc` at its positions, numbered as PostgreSQL numbers the tsvector it
-    indexes (the title's, then the body's after the title's last)."""
+    indexes (the title's, then the body's after the title's last); given `only`, the stems
+    that begin with one of those (the others' words are not stemmed)."""
     found: dict[str, list[int]] = {}
-    for n, stem in positioned(doc.title):
+    for n, stem in positioned(doc.title, 0, only):
         found.setdefault(stem, []).append(n)
-    last = max((n for at in found.values() for n in at), default=0)
-    for n, stem in positioned(doc.body, last):
+    # The title's last word that is not a stop word, whether or not it is among `only`.
+    titled = enumerate(words(doc.title), 1)
+    last = max((min(n, MAX_POSITION) for n, w in titled if w not in STOP_WORDS), default=0)
+    for n, stem in positioned(doc.body, last, only):
         found.setdefault(stem, []).append(n)
     return found
 
@@ -351,8 +354,10 @@ def candidates(connection: Any, query: Query) -> Candidates:
 
 
 def holding(query: Query, texts: Sequence[Document]) -> list[tuple[str, int]]:
-    """(kind, id) of those `texts` that match `query`."""
-    return [(doc.kind, doc.item_id) for doc in texts if holds(query, positions(doc))]
+    """(kind, id) of those `texts` that match `query`: only the words that begin with one of
+    its stems (those left out too) are stemmed."""
+    only = tuple({s for alt in query.alternatives for p in alt for s in p.stems})
+    return [(doc.kind, doc.item_id) for doc in texts if holds(query, positions(doc, only))]
 
 
 MAX_POSITIONS = 256  # a tsvector keeps a lexeme's first 256 positions (its title's first)

@@ -10,6 +10,7 @@ both databases read a text word by word alike; see guide.search for how stems co
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
@@ -35,6 +36,7 @@ STEM_CACHE = 1 << 16  # words whose stems are remembered (a word is at most MAX_
 _WORD = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"([0-9]+e[0-9]+)([^0-9].*)")  # the rest starts with no digit
 _STEMMER = snowballstemmer.stemmer("swedish")
+_STEMMER_LOCK = threading.Lock()
 
 
 def words(value: str) -> list[str]:
@@ -58,7 +60,10 @@ def stem(word: str) -> str | None:
     """The stem of one word from `words`, or None for a stop word. Remembered: a text's
     words are few and repeat (a search ranks its hits by their stems), and Snowball in pure
     Python is slow."""
-    return None if word in STOP_WORDS else str(_STEMMER.stemWord(word))
+    if word in STOP_WORDS:
+        return None
+    with _STEMMER_LOCK:  # a snowballstemmer stemmer keeps its word in itself: one at a time
+        return str(_STEMMER.stemWord(word))
 
 
 def stems(value: str) -> list[str]:
@@ -66,10 +71,16 @@ def stems(value: str) -> list[str]:
     return [s for s in map(stem, words(value)) if s is not None]
 
 
-def positioned(value: str, start: int = 0) -> Iterator[tuple[int, str]]:
+def positioned(
+    value: str, start: int = 0, only: tuple[str, ...] | None = None
+) -> Iterator[tuple[int, str]]:
     """(position, stem) of each word that is not a stop word, counting from `start` + 1 with
-    stop words taking a position, as PostgreSQL's to_tsvector numbers them."""
+    stop words taking a position, as PostgreSQL's to_tsvector numbers them. Given `only`
+    (stems), a word that does not begin with one of them is passed over unstemmed: its stem
+    cannot begin with one either (a Swedish Snowball stem is the start of its word)."""
     for n, word in enumerate(words(value), start + 1):
+        if only is not None and not word.startswith(only):
+            continue
         found = stem(word)
         if found is not None:
             yield min(n, MAX_POSITION), found

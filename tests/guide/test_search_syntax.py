@@ -249,3 +249,5 @@ async def test_phrases_and_exclusions_on_sqlite_are_decided_as_postgresql_decide
                 (d.kind, d.item_id) for d in documents if holds(query, search.positions(d))
             }
             assert by_postgresql == by_python, typed
+            # What SQLite runs: only the words that may hold the query's stems are stemmed.
+            assert set(search.holding(query, documents)) == by_python, typed

@@ -5,10 +5,12 @@ its hits (the same on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
+import snowballstemmer  # type: ignore[import-untyped]
 
 import guide.search_words as search_words
 from foundation.services import Services
@@ -121,3 +123,17 @@ async def test_the_api_reads_no_text_to_make_snippets_it_does_not_show(
     answer = await client.get("/api/v1/guide/examples", params={"q": "kommun"})
     assert len(answer.json()["examples"]) == 30
     assert work["read"] == 0
+
+
+def test_words_are_stemmed_right_from_several_threads_at_once() -> None:
+    """A phrase's texts are checked off the event loop while the loop stems too: the one
+    Snowball stemmer (which keeps its word in itself) is used by one thread at a time, so no
+    thread gets another's stem (nor an IndexError) and no wrong stem is remembered."""
+    expected = snowballstemmer.stemmer("swedish")
+    endings = ("ningarna", "heten", "erna", "ande", "else", "lig", "arnas", "ens")
+    groups = [[f"kommun{t}x{n}{e}" for n in range(400) for e in endings] for t in range(6)]
+    search_words.stem.cache_clear()
+    with ThreadPoolExecutor(len(groups)) as pool:
+        found = list(pool.map(lambda group: [search_words.stem(w) for w in group], groups))
+    assert found == [[expected.stemWord(w) for w in group] for group in groups]
+    search_words.stem.cache_clear()
