@@ -295,6 +295,50 @@ EXAMPLES = [
         published_on=date(2026, 4, 14),
         updated_on=date(2026, 4, 14),
     ),
+    ExampleInput(
+        slug="servicepunkter-i-byarna",
+        title="Servicepunkter i byarna",
+        organisation="Region Norrbotten",
+        organisation_type="region",
+        region="Norrbottens län",
+        summary="Butiken i byn blev servicepunkt: där hämtas paket och apoteksvaror, och "
+        "där finns hjälp med bank och e-tjänster.",
+        body="Regionen stöttar butikerna med ett bidrag per servicepunkt. Kommunerna och "
+        "butikerna bestämmer tillsammans vad varje punkt erbjuder.",
+        project_owner="Region Norrbotten",
+        project_period="2022–2025",
+        activities=["Avtal med butikerna om vad de erbjuder", "Utbildning av butikens personal"],
+        results=["Tolv byar har en servicepunkt"],
+        lessons=["Bygg på det som redan finns i byn"],
+        contact_name="Maria Nilsson",
+        contact_role="Samordnare för service",
+        contact_email="service@example.se",
+        challenges=["service-i-hela-landet"],
+        published_on=date(2026, 5, 12),
+        updated_on=date(2026, 5, 12),
+    ),
+    ExampleInput(
+        slug="energiradgivning-for-foretag",
+        title="Energirådgivning för småföretag",
+        organisation="Gävle kommun",
+        organisation_type="kommun",
+        region="Gävleborgs län",
+        summary="Kommunens energirådgivare besöker småföretag och visar hur de kan sänka "
+        "sina kostnader för el och värme.",
+        body="Besöket är gratis. Efter besöket skickar rådgivaren en kort rapport med "
+        "åtgärder och vad de kostar.",
+        project_owner="Gävle kommun",
+        project_period="2024–2026",
+        activities=["Besök hos företagen", "Träffar där företagen delar erfarenheter"],
+        results=["Sextio företag har sänkt sin elanvändning"],
+        lessons=["Ett besök säger mer än en broschyr"],
+        contact_name="Johan Berg",
+        contact_role="Energirådgivare",
+        contact_email="energi@example.se",
+        challenges=["hallbar-omstallning"],
+        published_on=date(2026, 6, 2),
+        updated_on=date(2026, 6, 2),
+    ),
 ]
 
 TIPS = [

@@ -153,7 +153,7 @@ async def test_the_browse_page_has_challenges_with_counts_methods_and_examples(
     assert "2. Hitta gemensamma mål och resurser" in text
     assert "Platsutveckling i sex steg" in text
     assert "Process i 6 steg" in text
-    assert "8 exempel" in text
+    assert "10 exempel" in text
 
     filtered = text_of((await client.get("/guide", params={"challenge": "forenkling"})).text)
     assert "1. Börja i behoven" in filtered

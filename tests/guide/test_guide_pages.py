@@ -22,6 +22,8 @@ ALL_EXAMPLES = {
     "kramfors-bygdemedel",
     "en-vag-in-for-foretag",
     "lansstyrelsen-kompetenslyft",
+    "servicepunkter-i-byarna",
+    "energiradgivning-for-foretag",
 }
 
 
@@ -49,7 +51,7 @@ async def test_guide_lists_every_example_and_filters_by_challenge(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert example_links(response.text) == ALL_EXAMPLES
-    assert "8 exempel" in response.text
+    assert "10 exempel" in response.text
     text = unescape(response.text)
     assert "Region Sörmland" in text
     assert "Lokal utveckling" in text  # the challenge filter offers each challenge

@@ -4,6 +4,8 @@ challenge with nothing in it says so and points to sharing and to the other chal
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from foundation.services import Services
@@ -49,3 +51,15 @@ async def test_an_empty_challenge_invites_sharing_and_shows_the_others(
     assert 'href="/guide/challenges/tom"' not in page
     full = (await client.get("/guide/challenges/samverkan?lang=sv")).text
     assert "Inget i guiden ännu" not in full
+
+
+async def test_the_demo_has_no_empty_challenge(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await load_demo(services, only_if_empty=False)
+    index = (await client.get("/guide?lang=sv")).text
+    slugs = set(re.findall(r'href="/guide/challenges/([a-z-]+)"', index))
+    assert len(slugs) == 9
+    for slug in slugs:
+        page = (await client.get(f"/guide/challenges/{slug}?lang=sv")).text
+        assert "Inget i guiden ännu" not in page, slug

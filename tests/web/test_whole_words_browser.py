@@ -85,3 +85,18 @@ async def test_the_search_form_s_labels_sit_level(services: Services, visitor: V
     assert any(len(row) > 1 for row in rows)
     for row in rows:
         assert max(row) - min(row) <= 1, rows
+
+
+async def test_the_share_form_s_phone_field_is_styled_as_the_others(
+    services: Services, visitor: Visitor
+) -> None:
+    page = await visitor.page(viewport={"width": 320, "height": 900})
+    await page.goto(f"{visitor.base}/guide/share")
+    phone = await page.locator("#field-contact_phone").bounding_box()
+    email = await page.locator("#field-contact_email").bounding_box()
+    assert phone is not None
+    assert email is not None
+    assert (round(phone["width"]), round(phone["height"])) == (
+        round(email["width"]),
+        round(email["height"]),
+    )
