@@ -15,8 +15,12 @@ SQLite snowballstemmer does. The project pins snowballstemmer>=2.2,<3, whose Swe
 equal PostgreSQL 15's on every word of the demo guide and 19,000 made-up ones
 (tests/guide/test_search_syntax.py holds this for the demo guide; snowballstemmer 3 cuts
 some -et endings shorter, "länet" to "län").
-Ranking and the highlighted snippets are computed here from the stored text with
-snowballstemmer, the same on both databases.
+Hits are ranked from the index alone, the same on both databases (`scores`: each stem that
+begins with a term, three times in the title, once in the rest, at most 256 a stem as a
+tsvector keeps them; the server counts its tsvector on PostgreSQL, Python the stems FTS5
+holds on SQLite), so a search reads and stems no text to rank; guide.finding reads only the
+shown page's items for their snippets. On SQLite a phrase's candidates are checked word by
+word (`holding`), off the event loop, stemming only words that begin with a query stem.
 
 The index is kept in step by an `after_flush` listener on every ORM session: an example,
 tip or process (or a phase or step of one) added, changed or deleted is re-indexed in the
