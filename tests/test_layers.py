@@ -133,7 +133,7 @@ def test_imports_downward_pass() -> None:
 # --- the tests themselves --------------------------------------------------------------------
 # What several test modules share lives in helper modules at the top of tests/ (conftest.py,
 # factories.py, calendars.py, feeds.py, browser.py, processes.py, databases.py, ports.py,
-# statements.py, guide_search.py),
+# statements.py, guide_search.py, guide_proposals.py),
 # never in a test module that others import: a test module is for pytest to collect, and
 # importing one runs its module-level set-up and brings its tests along under another name.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from foundation.services import Services
-from tests.guide.test_proposals import API, FORM, JSON, KOMMUN, ORGANISER_API, share, stored
+from tests.guide_proposals import API, FORM, JSON, KOMMUN, ORGANISER_API, share, stored
 from tests.signing_in import add, bearer, text_of, token_for
 
 

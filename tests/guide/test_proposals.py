@@ -16,29 +16,14 @@ from sqlalchemy import select
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from guide import proposals
-from guide.proposal_models import GuideProposal, ProposalStatus
+from guide.proposal_models import ProposalStatus
 from lunchkafe.app import create_app
 from organisers.models import AuditEntry
 from tests.conftest import Mail
-from tests.factories import csrf_in, csrf_of
+from tests.factories import csrf_in
+from tests.guide_proposals import API, FORM, JSON, KOMMUN, ORGANISER_API, SHARE, share, stored
 from tests.signing_in import add, bearer, sign_in, text_of, token_for
 from workers.retention import Purged, purge_expired
-
-SHARE = "/guide/share"
-API = "/api/v1/guide/proposals"
-ORGANISER_API = "/api/v1/organiser/guide/proposals"
-
-FORM = {
-    "title": "Strukturbild för landsbygdsutveckling",
-    "organisation": "Exempelkommun",
-    "summary": "Vi ritade en strukturbild\ntillsammans med byarna.",
-    "body": "- Möten i byarna\n- En karta",
-    "contact_name": "Åsa Öberg",
-    "contact_email": "asa.oberg@kommun.example.se",
-    "consent": "yes",
-}
-KOMMUN = {"organisation_type": "kommun"}
-JSON = {**FORM, "consent": True, "title": "Lokalt ledd utveckling", "language": "en"}
 
 
 def new_client(services: Services) -> httpx.AsyncClient:
@@ -50,16 +35,6 @@ def new_client(services: Services) -> httpx.AsyncClient:
 async def web(mail: Mail) -> AsyncIterator[httpx.AsyncClient]:
     async with new_client(mail.services) as client:
         yield client
-
-
-async def share(client: httpx.AsyncClient, lang: str = "sv", **changes: str) -> httpx.Response:
-    token = await csrf_of(client, f"{SHARE}?lang={lang}")
-    return await client.post(SHARE, data={**FORM, **changes, "csrf_token": token})
-
-
-async def stored(services: Services) -> list[GuideProposal]:
-    async with services.transaction() as session:
-        return list((await session.scalars(select(GuideProposal).order_by(GuideProposal.id))).all())
 
 
 def text_part(message: EmailMessage) -> str:
