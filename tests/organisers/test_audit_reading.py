@@ -386,7 +386,10 @@ async def test_a_real_publish_and_move_in_the_workspace_read_in_the_log(
 ) -> None:
     """Not hand-built entries: the workspace's own steps, then the log page."""
     await add(services, BOSS, role="admin")
-    starts = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=9)
+    # 12.00 Stockholm time nine days ahead: a start at the current hour, moved an hour later,
+    # passed midnight when the suite ran after 22.00 (the move's end was then refused).
+    ahead = (datetime.now(UTC) + timedelta(days=9)).astimezone(STOCKHOLM)
+    starts = ahead.replace(hour=12, minute=0, second=0, microsecond=0).astimezone(UTC)
     draft = await make_event(
         services, title="Kafé på riktigt", starts_at=starts, ends_at=starts + HOUR, publish=False
     )
