@@ -18,6 +18,10 @@ from guide import search
 from guide.models import GuideExample, GuideProcess, GuideTip, ProcessPhase
 
 _BLOCKS = frozenset({"p", "li", "h3", "h4", "blockquote", "br"})
+# A snippet is looked for in the first SCANNED words of each field only: each word checked
+# costs a stem, and a page of 20 hits of texts up to 50,000 characters would otherwise stem
+# every word of every field on the event loop. A hit further in shows the field's start.
+SCANNED = 400
 _ENDS = (".", "!", "?", ":", ";", "…")
 
 
@@ -93,10 +97,11 @@ def shown(
     terms: Sequence[str],
     phases: Sequence[ProcessPhase] = (),
 ) -> Shown:
-    """The snippet of the first field of `item` with a word matching `terms`; if none has
-    one, the challenges whose names match (the reason it was found) or, when it matched by
-    its title or organisation, the start of its first field."""
-    texts = fields(item, phases)
+    """The snippet of the first field of `item` with a word matching `terms` among its first
+    SCANNED words; if none has one, the challenges whose names match (the reason it was
+    found) or, when it matched by its title or organisation (or further in), the start of its
+    first field."""
+    texts = [" ".join(text.split()[:SCANNED]) for text in fields(item, phases)]
     for text in texts:
         if any(search.matches(word, terms) for word in text.split()):
             return Shown(search.snippet(terms, text))

@@ -7,10 +7,10 @@ from __future__ import annotations
 import httpx
 
 from foundation.services import Services
-from guide import finding
+from guide import finding, search
 from guide.models import Challenge, GuideExample, GuideTip
 from guide.search_words import stems
-from guide.snippets import plain, shown
+from guide.snippets import SCANNED, plain, shown
 from lunchkafe.demo import load_demo
 
 
@@ -101,3 +101,26 @@ async def test_search_results_name_a_tip_and_why_a_hit_was_found(
     assert '<p class="organisation">Tips</p>' in page
     assert "Tips och metod<" not in page
     assert "Utmaning: <span>Förenkling</span>" in page
+
+
+def test_a_snippet_costs_a_bounded_number_of_stems_however_long_the_text() -> None:
+    """Only the first SCANNED words of each field are checked for a hit: an example of 5,000
+    distinct words whose hit comes last shows the start of its first field, unmarked, after
+    stemming at most SCANNED words of each of its five fields."""
+    filler = " ".join(f"ordet{n}x" for n in range(5_000))
+    example = GuideExample(
+        title="Långt exempel",
+        organisation="Exempelkommun",
+        summary=filler,
+        body=filler + " strukturbilden",
+        activities=[],
+        results=[],
+        lessons=[],
+        contact_name="Åsa Öberg",
+        challenges=[],
+    )
+    search._token_stems.cache_clear()
+    found = shown(example, terms("strukturbild"))
+    assert "<mark>" not in str(found.snippet)
+    assert str(found.snippet).startswith("ordet0x ordet1x")
+    assert search._token_stems.cache_info().misses <= 5 * SCANNED
