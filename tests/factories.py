@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select, update
@@ -27,6 +28,7 @@ from tests.conftest import SECRET
 SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
 JOIN_URL = "https://meet.example.se/secret-room"
 _OUTBOX_ID = re.compile(r"outbox(\d+)@")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 async def make_event(services: Services, **overrides: Any) -> Event:
@@ -192,11 +194,19 @@ def outbox_ids(messages: list[EmailMessage]) -> Counter[int]:
 
 async def on_the_day(services: Services, event_id: int) -> None:
     """The day of the event arrives: it begins now and lasts its length, so check-in is
-    open (registrations.attendance.check_in_days)."""
+    open (registrations.attendance.check_in_days). Late in the evening it begins earlier
+    instead, so that it still ends on today's date in Stockholm: an event running past
+    midnight reads differently ('kl. 23.10 – tisdag 1 december 00.10') and pages change with
+    the hour the suite runs."""
     async with services.transaction() as session:
         event = await session.get_one(Event, event_id)
         length = event.ends_at - event.starts_at
         now = utcnow()
+        local = now.astimezone(STOCKHOLM)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        starts = min(now, midnight.astimezone(UTC) - length - timedelta(minutes=1))
         await session.execute(
-            update(Event).where(Event.id == event_id).values(starts_at=now, ends_at=now + length)
+            update(Event)
+            .where(Event.id == event_id)
+            .values(starts_at=starts, ends_at=starts + length)
         )
