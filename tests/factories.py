@@ -25,7 +25,15 @@ from registrations.models import Registration, RegistrationStatus
 from registrations.tokens import derive_token, hash_token, new_nonce
 from tests.conftest import SECRET
 
-SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+# Ten days ahead at 12.00 Stockholm time, not at the current hour: an event starting at the
+# hour the suite runs crosses midnight late in the evening, and a same-day end then reads as
+# before its start.
+SOON = (
+    (datetime.now(UTC) + timedelta(days=10))
+    .astimezone(ZoneInfo("Europe/Stockholm"))
+    .replace(hour=12, minute=0, second=0, microsecond=0)
+    .astimezone(UTC)
+)
 JOIN_URL = "https://meet.example.se/secret-room"
 _OUTBOX_ID = re.compile(r"outbox(\d+)@")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
