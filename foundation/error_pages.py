@@ -31,6 +31,7 @@ from foundation.outage import RETRY_AFTER, UNREACHABLE, is_unreachable
 from foundation.problems import PROBLEM_JSON, problem, problem_for
 from foundation.rendering import language_of, render, said
 from foundation.response_headers import HeaderPolicy
+from foundation.route_index import IndexedRouter
 
 log = logging.getLogger("lunchkafe.errors")
 
@@ -225,7 +226,8 @@ class ErrorsInsideStarlette(Starlette):
     `around`, LastResort, the user middleware, ServerErrorMiddleware, ExceptionMiddleware,
     the router. `header_policy` gives LastResort's own plain 500 the headers SecurityHeaders
     would. What `around` sets up (the request id) is in place when LastResort logs, and it
-    sees every answer, LastResort's included.
+    sees every answer, LastResort's included. Its router is foundation.route_index's, which
+    tries only the routes a path could match.
     """
 
     def __init__(
@@ -238,6 +240,8 @@ class ErrorsInsideStarlette(Starlette):
         self.header_policy = header_policy
         self.around = list(around)
         super().__init__(*args, **kwargs)
+        # The same routes and lifespan, each request trying only its path's candidates.
+        self.router = IndexedRouter(self.router.routes, lifespan=self.router.lifespan_context)
 
     def build_middleware_stack(self) -> ASGIApp:
         error_handler = None

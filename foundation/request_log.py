@@ -14,12 +14,14 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from starlette._utils import get_route_path
 from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foundation import metrics
 from foundation.logs import request_id
+from foundation.route_index import RouteIndex
 
 log = logging.getLogger("lunchkafe.access")
 
@@ -40,14 +42,15 @@ def incoming_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
+def route_template(routes: RouteIndex, scope: Scope) -> str:
     """The path template of the route the router picks for `scope`, or UNMATCHED.
 
-    Matched again here rather than read from the router, which records only the endpoint,
-    in a scope the middleware in between have copied.
+    Matched again here rather than read from the router's `scope["route"]`: the middleware
+    in between (foundation.site_origin) hands the router a copy of the scope. Only the
+    path's candidates are tried (foundation.route_index), as the router does.
     """
     partial = None
-    for route in routes:
+    for route in routes.candidates(get_route_path(scope)):
         match, _ = route.matches(scope)
         if match == Match.FULL:
             return _template(route)
@@ -67,7 +70,7 @@ class RequestLog:
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
-        self.routes = routes
+        self.routes = RouteIndex(list(routes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
