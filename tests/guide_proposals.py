@@ -1,6 +1,7 @@
 """What the proposal tests share ('Dela med dig'): the form and API addresses, a filled-in
-form, sending it and reading what is stored. Used by tests/guide/test_proposals.py and
-tests/guide/test_proposal_role_phone.py."""
+form, sending it, reading what is stored, and a proposal stored directly (vera_proposes).
+Used by tests/guide/test_proposals.py, tests/guide/test_proposal_role_phone.py and the tests
+that need one undecided proposal from someone who never booked."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import httpx
 from sqlalchemy import select
 
 from foundation.services import Services
+from foundation.timestamps import utcnow
 from guide.proposal_models import GuideProposal
+from guide.proposals import ProposalDraft, submit
 from tests.factories import csrf_of
 
 SHARE = "/guide/share"
+VERA = "vera.delare@example.org"  # vera_proposes's contact address
 API = "/api/v1/guide/proposals"
 ORGANISER_API = "/api/v1/organiser/guide/proposals"
 
@@ -36,3 +40,22 @@ async def share(client: httpx.AsyncClient, lang: str = "sv", **changes: str) -> 
 async def stored(services: Services) -> list[GuideProposal]:
     async with services.transaction() as session:
         return list((await session.scalars(select(GuideProposal).order_by(GuideProposal.id))).all())
+
+
+async def vera_proposes(services: Services) -> GuideProposal:
+    """Vera Delare (VERA), who never booked, submits a proposal to the guide in a
+    transaction of its own; it stays pending. Returns the stored proposal (detached)."""
+    async with services.transaction() as session:
+        return await submit(
+            session,
+            ProposalDraft(
+                title="Bredband i byarna",
+                organisation="Exempelkommun",
+                summary="Så gjorde vi.",
+                body="",
+                contact_name="Vera Delare",
+                contact_email=VERA,
+                language="sv",
+            ),
+            utcnow(),
+        )

@@ -8,30 +8,16 @@ import httpx
 from sqlalchemy import select
 
 from foundation.services import Services
-from foundation.timestamps import utcnow
 from guide.proposal_models import GuideProposal
-from guide.proposals import ProposalDraft, submit
 from tests.factories import csrf_in
+from tests.guide_proposals import vera_proposes
 from tests.signing_in import add, sign_in, text_of
 
 
 async def test_an_admin_sees_and_erases_a_proposer_who_never_booked(
     services: Services, client: httpx.AsyncClient
 ) -> None:
-    async with services.transaction() as session:
-        await submit(
-            session,
-            ProposalDraft(
-                title="Bredband i byarna",
-                organisation="Exempelkommun",
-                summary="Så gjorde vi.",
-                body="",
-                contact_name="Vera Delare",
-                contact_email="vera.delare@example.org",
-                language="sv",
-            ),
-            utcnow(),
-        )
+    await vera_proposes(services)
     await add(services, "boss@myndigheten.example.se", role="admin")
     await sign_in(client, "boss@myndigheten.example.se")
     token = csrf_in((await client.get("/organiser/erase")).text)

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from foundation.settings import DEMO_AGENCY_EMAIL
 from foundation.timestamps import utcnow
 from guide.proposal_models import GuideProposal
-from guide.proposals import ProposalDraft, reject, submit
+from guide.proposals import reject
 from lunchkafe.app import create_app
 from tests.conftest import Mail, MailFactory, make_settings
 from tests.factories import csrf_of, make_event
+from tests.guide_proposals import vera_proposes
 from tests.signing_in import text_of
 
 SENDER = "utskick@kommun.example.se"  # MAIL_FROM: may be a mailbox nobody reads
@@ -95,20 +96,7 @@ async def test_a_proposers_answer_says_to_write_to_the_contact_address(
 ) -> None:
     mail = apart[0]
     services = mail.services
-    async with services.transaction() as session:
-        await submit(
-            session,
-            ProposalDraft(
-                title="Bredband i byarna",
-                organisation="Exempelkommun",
-                summary="Så gjorde vi.",
-                body="",
-                contact_name="Vera Delare",
-                contact_email="vera.delare@example.org",
-                language="sv",
-            ),
-            utcnow(),
-        )
+    await vera_proposes(services)
     async with services.transaction() as session:
         (proposal,) = (await session.scalars(select(GuideProposal))).all()
         await reject(session, proposal.id, note="Inte för guiden.", now=utcnow())

@@ -38,7 +38,6 @@ from foundation.services import Services
 from foundation.timestamps import utcnow
 from guide.models import Challenge, GuideExample, GuideProcess, GuideTip
 from guide.proposal_models import GuideProposal
-from guide.proposals import ProposalDraft, submit
 from lunchkafe.app import create_app
 from lunchkafe.demo import load_demo
 from mail.heartbeat import beat
@@ -59,6 +58,7 @@ from registrations.personal_data import link_token
 from registrations.tokens import derive_token, new_nonce
 from tests.conftest import SECRET
 from tests.factories import make_event, person
+from tests.guide_proposals import vera_proposes
 from web.guide_share import SENT_NOTE
 
 WRITES = re.compile(
@@ -150,20 +150,7 @@ async def seed(services: Services) -> Seeded:
         )
         assert invitation is not None
         invitation_token = password_links.derive_token(SECRET, invitation.payload["nonce"])
-    async with services.transaction() as session:  # a proposal to the guide, undecided
-        await submit(
-            session,
-            ProposalDraft(
-                title="Bredband i byarna",
-                organisation="Exempelkommun",
-                summary="Så gjorde vi.",
-                body="",
-                contact_name="Vera Delare",
-                contact_email="vera.delare@example.org",
-                language="sv",
-            ),
-            utcnow(),
-        )
+    await vera_proposes(services)  # a proposal to the guide, undecided
     async with services.transaction() as session:  # and one the server refused
         outbox_ids = [str(i) for i in await session.scalars(select(OutboxMessage.id))]
         await session.execute(
