@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,7 +35,6 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.util import greenlet_spawn
 
 from events.errors import EventNotFound
 from events.models import Event, EventStatus
@@ -43,6 +42,14 @@ from events.opening import check_bookable
 from foundation.ids import is_id
 from mail.models import MessageKind
 from registrations.attendee import Attendee
+from registrations.driver_work import (
+    EVENT_SELECT,
+    UNIQUE_VIOLATION,
+    detached,
+    fall_back_or_raise,
+    on_driver,
+    stamp,
+)
 from registrations.feeds import PURPOSE as FEED_PURPOSE
 from registrations.models import Registration, RegistrationStatus
 from registrations.tokens import derive_token, hash_token, new_nonce
@@ -112,50 +119,15 @@ async def claim_seat(
     if not is_id(event_id):
         raise EventNotFound()
     booking = _booking(event_id, attendee, secret_key, now, tz_name)
-    fairy = await engine.raw_connection()
-    try:
-        if engine.dialect.name == "sqlite":
-            # aiosqlite has no public call for "run this in the connection's thread"; its
-            # _execute is what each of its own methods uses.
-            driver = fairy.driver_connection
-            return await driver._execute(_book_sqlite, driver._conn, booking, engine.dialect)  # type: ignore[no-any-return, union-attr]
-        return await _book_postgres(fairy, booking, engine.dialect)
-    finally:
-        await greenlet_spawn(fairy.close)
-
-
-# -- the rows as SQLAlchemy stores them ----------------------------------------------------
-
-_EVENT_COLUMNS = tuple(Event.__table__.columns)
-_EVENT_SELECT = ", ".join(c.name for c in _EVENT_COLUMNS)
-_Processor = Callable[[Any], Any] | None
-_processors: dict[str, tuple[list[_Processor], _Processor]] = {}
-
-
-def _conversions(dialect: Dialect) -> tuple[list[_Processor], _Processor]:
-    """The dialect's result processors for an event row, and its bind processor for a
-    timestamp (UTCDateTime): the same conversions the ORM makes, so rows written here read
-    back as the ORM's own."""
-    found = _processors.get(dialect.name)
-    if found is None:
-        stamp = Registration.__table__.c.created_at.type
-        found = (
-            [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in _EVENT_COLUMNS],
-            stamp.dialect_impl(dialect).bind_processor(dialect),
-        )
-        _processors[dialect.name] = found
-    return found
+    return await on_driver(
+        engine,
+        lambda conn, dialect: _book_sqlite(conn, booking, dialect),
+        lambda fairy, dialect: _book_postgres(fairy, booking, dialect),
+    )
 
 
 def _event(row: Sequence[Any], dialect: Dialect) -> Event:
-    """A detached Event from a row of `_EVENT_SELECT`."""
-    processors, _ = _conversions(dialect)
-    return Event(
-        **{
-            c.key: (p(v) if p is not None and v is not None else v)
-            for c, p, v in zip(_EVENT_COLUMNS, processors, row, strict=True)
-        }
-    )
+    return detached(Event, row, dialect)
 
 
 def _refuse_unless_open(event: Event | None, booking: _Booking) -> Event:
@@ -205,7 +177,7 @@ def _payload(sequence: int, position: int | None) -> str:
 
 # -- SQLite: one hand-off to aiosqlite's thread --------------------------------------------
 
-_SQLITE_EVENT = f"SELECT {_EVENT_SELECT} FROM events WHERE id = ?"  # noqa: S608
+_SQLITE_EVENT = f"SELECT {EVENT_SELECT} FROM events WHERE id = ?"  # noqa: S608
 _SQLITE_HELD = "SELECT 1 FROM registrations WHERE event_id = ? AND email_normalised = ?"
 _SQLITE_FEED = (
     "INSERT INTO attendee_feeds (email_normalised, token_nonce, token_hash, created_at)"
@@ -247,10 +219,9 @@ def _seat_sqlite(conn: sqlite3.Connection, booking: _Booking, dialect: Dialect) 
     event = _refuse_unless_open(_event(found, dialect) if found else None, booking)
     if conn.execute(_SQLITE_HELD, (event.id, booking.email_normalised)).fetchone():
         return None  # already on the list, or rebooking: `book`'s rules
-    _, stamp_of = _conversions(dialect)
-    stamp = stamp_of(booking.now) if stamp_of else booking.now
+    stamped = stamp(booking.now, dialect)
     conn.execute(
-        _SQLITE_FEED, (booking.email_normalised, booking.feed_nonce, booking.feed_hash, stamp)
+        _SQLITE_FEED, (booking.email_normalised, booking.feed_nonce, booking.feed_hash, stamped)
     )
     number = position = None
     if event.confirmed_count < event.capacity:
@@ -271,14 +242,14 @@ def _seat_sqlite(conn: sqlite3.Connection, booking: _Booking, dialect: Dialect) 
             attendee.organisation,
             attendee.municipality,
             attendee.language,
-            stamp,
+            stamped,
             status.value,
             number,
             booking.nonce,
             booking.token_hash,
-            stamp,
-            stamp,
-            stamp if number is None else None,
+            stamped,
+            stamped,
+            stamped if number is None else None,
         ),
     )
     registration_id = cursor.lastrowid
@@ -293,8 +264,8 @@ def _seat_sqlite(conn: sqlite3.Connection, booking: _Booking, dialect: Dialect) 
             event.id,
             registration_id,
             _payload(event.sequence, position),
-            stamp,
-            stamp,
+            stamped,
+            stamped,
         ),
     )
     return _claimed(booking, event, registration_id, number, position)
@@ -309,7 +280,7 @@ _PG_OPEN = (
     " AND $5 < LEAST(COALESCE(registration_closes_at, starts_at), starts_at)"
 )
 _PG_LOOK = f"""
-WITH event AS (SELECT {_EVENT_SELECT} FROM events WHERE id = $1),
+WITH event AS (SELECT {EVENT_SELECT} FROM events WHERE id = $1),
 feed AS (
     INSERT INTO attendee_feeds (email_normalised, token_nonce, token_hash, created_at)
     SELECT $2, $3, $4, $5 FROM events WHERE id = $1 AND {_PG_OPEN}
@@ -346,7 +317,7 @@ SELECT registration.id, claim.* FROM registration, claim
 def _claim(update: str, **inserts: str) -> str:
     """A claim statement: `update` (of the event, RETURNING it, or nothing) and the inserts
     that follow from it; only constants of this module go into the text."""
-    return f"WITH claim AS ({update} RETURNING {_EVENT_SELECT})," + _PG_INSERTS.format(**inserts)
+    return f"WITH claim AS ({update} RETURNING {EVENT_SELECT})," + _PG_INSERTS.format(**inserts)
 
 
 _PG_SEAT = _claim(
@@ -368,14 +339,8 @@ _PG_LINE = _claim(
     kind="'waitlisted'",
     position="claim.waitlisted_count",
 )
-UNIQUE_VIOLATION = "23505"
+_FALL_BACK_ON = frozenset({UNIQUE_VIOLATION})
 TRIES = 3  # seat, line, seat…: a seat freed or taken between the two statements
-
-
-class BookingStatementFailed(RuntimeError):
-    """A hot-path statement failed on PostgreSQL: the server's primary message (which names
-    the constraint) and SQLSTATE, without its DETAIL, which quotes row data (as
-    foundation.database._drop_postgres_detail does for SQLAlchemy's errors)."""
 
 
 async def _book_postgres(
@@ -383,8 +348,7 @@ async def _book_postgres(
 ) -> Claimed | None:
     conn = fairy.driver_connection
     assert conn is not None
-    _, stamp_of = _conversions(dialect)
-    now = stamp_of(booking.now) if stamp_of else booking.now
+    now = stamp(booking.now, dialect)
     attendee = booking.attendee
     try:
         found = await conn.fetchrow(
@@ -422,13 +386,6 @@ async def _book_postgres(
                 )
         return None  # closed meanwhile, or seats moving fast: `book` decides
     except Exception as exc:
-        if conn.is_closed():  # the server went away: this connection is done for
-            fairy.invalidate()
-            return None
-        state = getattr(exc, "sqlstate", None)
-        if state == UNIQUE_VIOLATION:
-            return None  # the same address booking at the same moment: `book` answers
-        if state is None:
-            raise
-        said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
-        raise BookingStatementFailed(f"{type(exc).__name__}: {said} (SQLSTATE {state})") from None
+        # A unique violation: the same address booking at the same moment; `book` answers.
+        fall_back_or_raise(exc, fairy, _FALL_BACK_ON)
+        return None

@@ -1,0 +1,124 @@
+"""Work on the driver connection the pool hands out, for the hot paths of booking
+(registrations.seat_claims) and cancelling (registrations.seat_releases), issue 11.
+
+What both need: the hand-off (SQLite: one call in aiosqlite's thread; PostgreSQL: asyncpg
+itself), rows converted as SQLAlchemy converts them (so a row written here reads back as
+the ORM's own, and one read here is the ORM's detached object), and a failed statement told
+apart from a case for the ORM path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
+
+from events.models import Event
+from foundation.database import Base
+from registrations.models import Registration
+
+T = TypeVar("T")
+M = TypeVar("M", bound=Base)
+
+
+async def on_driver(
+    engine: AsyncEngine,
+    on_sqlite: Callable[[sqlite3.Connection, Dialect], T],
+    on_postgres: Callable[[PoolProxiedConnection, Dialect], Awaitable[T]],
+) -> T:
+    """`on_sqlite(conn, dialect)` in aiosqlite's thread in one hand-off, or
+    `on_postgres(fairy, dialect)`, on a connection of `engine`'s pool, given back after."""
+    fairy = await engine.raw_connection()
+    try:
+        if engine.dialect.name == "sqlite":
+            # aiosqlite has no public call for "run this in the connection's thread"; its
+            # _execute is what each of its own methods uses.
+            driver = fairy.driver_connection
+            return await driver._execute(on_sqlite, driver._conn, engine.dialect)  # type: ignore[no-any-return, union-attr]
+        return await on_postgres(fairy, engine.dialect)
+    finally:
+        await greenlet_spawn(fairy.close)
+
+
+# -- the rows as SQLAlchemy stores them ----------------------------------------------------
+
+EVENT_SELECT = ", ".join(c.name for c in Event.__table__.columns)
+REGISTRATION_SELECT = ", ".join(c.name for c in Registration.__table__.columns)
+EVENT_WIDTH = len(Event.__table__.columns)
+REGISTRATION_WIDTH = len(Registration.__table__.columns)
+
+_Processor = Callable[[Any], Any] | None
+_results: dict[tuple[str, str], list[_Processor]] = {}
+_stamps: dict[str, _Processor] = {}
+
+
+def _result_processors(model: type[Base], dialect: Dialect) -> list[_Processor]:
+    key = (dialect.name, model.__tablename__)
+    found = _results.get(key)
+    if found is None:
+        found = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None)
+            for c in model.__table__.columns
+        ]
+        _results[key] = found
+    return found
+
+
+def detached(model: type[M], row: Sequence[Any], dialect: Dialect) -> M:
+    """A detached `model` from a row of its columns in table order (EVENT_SELECT,
+    REGISTRATION_SELECT), each value converted as the ORM converts it."""
+    processors = _result_processors(model, dialect)
+    columns = model.__table__.columns
+    return model(
+        **{
+            c.key: (p(v) if p is not None and v is not None else v)
+            for c, p, v in zip(columns, processors, row, strict=True)
+        }
+    )
+
+
+def stamp(value: datetime, dialect: Dialect) -> Any:
+    """An aware datetime as a UTCDateTime column stores it on `dialect`."""
+    if dialect.name not in _stamps:
+        stamp_type = Registration.__table__.c.created_at.type
+        _stamps[dialect.name] = stamp_type.dialect_impl(dialect).bind_processor(dialect)
+    processor = _stamps[dialect.name]
+    return processor(value) if processor is not None else value
+
+
+# -- PostgreSQL's errors -------------------------------------------------------------------
+
+UNIQUE_VIOLATION = "23505"
+DEADLOCK = "40P01"
+
+
+class StatementFailed(RuntimeError):
+    """A hot-path statement failed on PostgreSQL: the server's primary message (which names
+    the constraint) and SQLSTATE, without its DETAIL, which quotes row data (as
+    foundation.database._drop_postgres_detail does for SQLAlchemy's errors)."""
+
+
+def fall_back_or_raise(
+    exc: Exception, fairy: PoolProxiedConnection, fall_back_on: frozenset[str]
+) -> None:
+    """Return (the caller then answers None, for the ORM path) when `exc` is a lost
+    connection, which is invalidated, or has a SQLSTATE in `fall_back_on`; raise `exc`
+    itself when it is no database error, else StatementFailed."""
+    conn = fairy.driver_connection
+    assert conn is not None
+    if conn.is_closed():  # the server went away: this connection is done for
+        fairy.invalidate()
+        return
+    state = getattr(exc, "sqlstate", None)
+    if state in fall_back_on:
+        return
+    if state is None:
+        raise exc
+    said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
+    raise StatementFailed(f"{type(exc).__name__}: {said} (SQLSTATE {state})") from None
