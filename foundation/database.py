@@ -30,6 +30,10 @@ NAMING_CONVENTION = {
 }
 
 
+# How long a SQLite connection waits for another's write lock before "database is locked".
+BUSY_TIMEOUT_MS = 30_000
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -142,7 +146,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -182,7 +186,7 @@ def create_reader_engine(settings: Settings, **overrides: Any) -> AsyncEngine | 
         # WAL is a property of the file, set by whichever connection comes first; only in
         # WAL do readers and the writer not block each other.
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # A page that tried to write would fail here rather than take the write lock.
         cursor.execute("PRAGMA query_only=ON")
         cursor.close()
