@@ -40,6 +40,9 @@ EDITED = (
     "body",
     "contact_name",
     "contact_email",
+    # Published with the example, so the organiser sees and may correct them before approving.
+    "contact_role",
+    "contact_phone",
 )
 LIMITS = {
     "region": 100,
@@ -50,6 +53,8 @@ LIMITS = {
     "body": proposals.MAX_BODY,
     "contact_name": proposals.MAX_LINE,
     "contact_email": proposals.MAX_EMAIL,
+    "contact_role": proposals.MAX_LINE,
+    "contact_phone": proposals.MAX_PHONE,
     "note": proposals.MAX_NOTE,
 }
 
@@ -165,6 +170,10 @@ class ApproveRequest(BaseModel):
     body: str | None = Field(default=None, max_length=proposals.MAX_BODY)
     contact_name: str | None = Field(default=None, max_length=proposals.MAX_LINE)
     contact_email: str | None = Field(default=None, max_length=proposals.MAX_EMAIL)
+    contact_role: str | None = Field(default=None, max_length=proposals.MAX_LINE)
+    contact_phone: str | None = Field(
+        default=None, max_length=proposals.MAX_PHONE, description="Empty publishes no number"
+    )
     challenges: list[str] = Field(
         default_factory=list, max_length=20, description="Slugs of the example's challenges"
     )
