@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from foundation.i18n import LANGUAGES
 from foundation.text import MSG_REQUIRED, MSG_TOO_LONG, TextRefused, clean_line, clean_name
@@ -25,9 +26,10 @@ class Attendee:
     # The language of every later mail to this person (foundation.i18n.LANGUAGES).
     language: str = "sv"
 
-    @property
+    @cached_property
     def email_normalised(self) -> str:
-        """The key bookings by this address share (mail.addresses.canonical)."""
+        """The key bookings by this address share (mail.addresses.canonical). Worked out
+        once: it validates the address again, and a booking asks for it several times."""
         return addresses.canonical(self.email)
 
 

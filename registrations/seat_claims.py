@@ -47,6 +47,7 @@ from registrations.driver_work import (
     UNIQUE_VIOLATION,
     detached,
     fall_back_or_raise,
+    loaded,
     on_driver,
     stamp,
 )
@@ -147,24 +148,29 @@ def _claimed(
     position: int | None,
 ) -> Claimed:
     attendee, now = booking.attendee, booking.now
-    registration = Registration(
-        id=registration_id,
-        event_id=event.id,
-        name=attendee.name,
-        email=attendee.email,
-        email_normalised=booking.email_normalised,
-        organisation=attendee.organisation,
-        municipality=attendee.municipality,
-        language=attendee.language,
-        consent_at=now,
-        status=RegistrationStatus.CONFIRMED if number is None else RegistrationStatus.WAITLISTED,
-        waitlist_number=number,
-        sequence_bump=0,
-        token_nonce=booking.nonce,
-        manage_token_hash=booking.token_hash,
-        created_at=now,
-        updated_at=now,
-        confirmed_at=now if number is None else None,
+    registration = loaded(
+        Registration,
+        dict(
+            id=registration_id,
+            event_id=event.id,
+            name=attendee.name,
+            email=attendee.email,
+            email_normalised=booking.email_normalised,
+            organisation=attendee.organisation,
+            municipality=attendee.municipality,
+            language=attendee.language,
+            consent_at=now,
+            status=RegistrationStatus.CONFIRMED
+            if number is None
+            else RegistrationStatus.WAITLISTED,
+            waitlist_number=number,
+            sequence_bump=0,
+            token_nonce=booking.nonce,
+            manage_token_hash=booking.token_hash,
+            created_at=now,
+            updated_at=now,
+            confirmed_at=now if number is None else None,
+        ),
     )
     return Claimed(event, registration, position, booking.manage_token)
 
