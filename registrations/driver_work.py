@@ -83,10 +83,16 @@ def is_locked(exc: sqlite3.OperationalError) -> bool:
 
 # -- the rows as SQLAlchemy stores them ----------------------------------------------------
 
-EVENT_SELECT = ", ".join(c.name for c in Event.__table__.columns)
-REGISTRATION_SELECT = ", ".join(c.name for c in Registration.__table__.columns)
-EVENT_WIDTH = len(Event.__table__.columns)
-REGISTRATION_WIDTH = len(Registration.__table__.columns)
+
+
+def select_list(model: type[Base], alias: str = "") -> str:
+    """`model`'s columns in table order, as `detached` reads them: "id, …" or, with an
+    alias, "r.id, r.…". Only names from the model go into the text."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + c.name for c in model.__table__.columns)
+
+
+EVENT_SELECT = select_list(Event)
 
 _Processor = Callable[[Any], Any] | None
 _results: dict[tuple[str, str], list[_Processor]] = {}
@@ -106,8 +112,8 @@ def _result_processors(model: type[Base], dialect: Dialect) -> list[_Processor]:
 
 
 def detached(model: type[M], row: Sequence[Any], dialect: Dialect) -> M:
-    """A detached `model` from a row of its columns in table order (EVENT_SELECT,
-    REGISTRATION_SELECT), each value converted as the ORM converts it."""
+    """A detached `model` from a row of its columns in table order (`select_list`), each
+    value converted as the ORM converts it."""
     processors = _result_processors(model, dialect)
     columns = model.__table__.columns
     return loaded(
