@@ -84,7 +84,6 @@ def is_locked(exc: sqlite3.OperationalError) -> bool:
 # -- the rows as SQLAlchemy stores them ----------------------------------------------------
 
 
-
 def select_list(model: type[Base], alias: str = "") -> str:
     """`model`'s columns in table order, as `detached` reads them: "id, …" or, with an
     alias, "r.id, r.…". Only names from the model go into the text."""
