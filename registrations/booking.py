@@ -14,6 +14,7 @@ from events.errors import EventNotFound, SeriesNotFound
 from events.models import Event, EventStatus, Series
 from events.opening import BookingClosed, check_bookable, split_bookable
 from events.schedule import lock_event
+from foundation import metrics
 from foundation.ids import is_id
 from foundation.ratelimit import inbox_of
 from foundation.services import Services
@@ -25,6 +26,7 @@ from registrations.attendee import Attendee
 from registrations.feeds import ensure_feed
 from registrations.models import Registration, RegistrationStatus
 from registrations.seat_claims import claim_seat
+from registrations.seat_releases import release_seat
 from registrations.tokens import derive_token, hash_token, looks_like_token, new_nonce
 from registrations.waitlist import (
     promote_from_waitlist,
@@ -326,6 +328,21 @@ async def book_now(services: Services, *, event_id: int, attendee: Attendee) -> 
             secret_key=settings.secret_key,
             tz_name=settings.timezone,
         )
+
+
+async def cancel_now(services: Services, *, token: str) -> Registration:
+    """`cancel` in a transaction of its own, committed, and delivery nudged: by the hot path
+    (registrations.seat_releases, one transaction on the driver), or by `cancel` when that
+    answers None. Raises what `cancel` raises."""
+    released = await release_seat(services.hot_engine or services.engine, token=token, now=utcnow())
+    if released is None:
+        async with services.transaction() as session:
+            return await cancel(session, token=token)
+    if released.changed:
+        # As mail.outbox.enqueue counts a promotion's invite once its transaction commits.
+        metrics.PROMOTIONS.inc(len(released.promoted))
+        await services.committed(outbox_written=True)
+    return released.registration
 
 
 async def book_series_within_limits(

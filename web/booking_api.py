@@ -169,8 +169,7 @@ def _accepted(request: Request) -> str:
 
 
 async def delete_registration(request: Request) -> Response:
-    async with services(request).transaction() as session:
-        registration = await booking.cancel(session, token=request.path_params["token"])
+    registration = await booking.cancel_now(services(request), token=request.path_params["token"])
     answer = Cancellation.model_validate({"status": registration.status.value})
     return JSONResponse(answer.model_dump(mode="json"))
 

@@ -313,8 +313,7 @@ async def cancel(request: Request) -> Response:
     app = services(request)
     token = request.path_params["token"]
     await csrf.checked_form(request, app.settings.secret_key)
-    async with app.transaction() as session:
-        await booking.cancel(session, token=token)
+    await booking.cancel_now(app, token=token)
     response = RedirectResponse(
         request.url_for("manage", token=token).include_query_params(done="cancelled"),
         status_code=303,
