@@ -22,7 +22,7 @@ from mail.models import MessageKind, OutboxMessage
 from registrations import booking, errors, organising, waitlist
 from registrations.models import Registration, RegistrationStatus
 from registrations.seat_releases import Released, release_seat
-from tests.factories import make_event, person
+from tests.factories import csrf_in, make_event, person
 
 Snapshot = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
@@ -327,7 +327,7 @@ async def test_cancellations_and_bookings_at_once_keep_the_seats_and_the_line(
 async def test_the_pages_and_the_api_cancel_through_the_hot_path(
     services: Services, client: Any
 ) -> None:
-    """DELETE /api/v1/manage/{token} answers the cancelled state and the seat goes on."""
+    """DELETE /api/v1/manage/{token} and the cancel form cancel, and the seat goes on."""
     event = await make_event(services, capacity=1)
     first, _ = [
         await booking.book_now(services, event_id=event.id, attendee=person(n)) for n in range(2)
@@ -343,3 +343,24 @@ async def test_the_pages_and_the_api_cancel_through_the_hot_path(
         "status": "cancelled"
     }
     assert (await client.delete("/api/v1/manage/" + "x" * 43)).status_code == 404
+    # The page: asked first, then cancelled with the form's CSRF token, and back to the
+    # booking's page; without the token nothing changes.
+    event = await make_event(services, capacity=1)
+    first, _ = [
+        await booking.book_now(services, event_id=event.id, attendee=person(n)) for n in range(2)
+    ]
+    manage = f"/manage/{first.manage_token}"
+    refused = await client.post(f"{manage}/cancel", data={"csrf_token": "forged"})
+    assert refused.status_code == 403
+    assert [r.status for r in await line_of(services, event.id)] == [
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.WAITLISTED,
+    ]
+    asked = await client.get(f"{manage}/cancel")
+    done = await client.post(f"{manage}/cancel", data={"csrf_token": csrf_in(asked.text)})
+    assert done.status_code == 303
+    assert done.headers["location"] == f"http://testserver{manage}?done=cancelled"
+    assert [r.status for r in await line_of(services, event.id)] == [
+        RegistrationStatus.CANCELLED,
+        RegistrationStatus.CONFIRMED,
+    ]
