@@ -9,26 +9,32 @@ confirmed seat was freed at a published event that has not begun, each of the fi
 for the free seats confirmed (`confirmed_at`), with the invite (`promoted:{id}:{now}`,
 payload sequence). A registration already cancelled changes nothing.
 
-- SQLite: on the one writer connection, BEGIN IMMEDIATE and every statement in one call in
-  aiosqlite's thread (one hand-off, not one per statement).
+- SQLite: on the one writer connection, BEGIN IMMEDIATE and every statement in one call
+  (driver_work.on_driver: on the event loop, or in one hand-off to aiosqlite's thread, never
+  one hand-off per statement).
 - PostgreSQL: one statement, committed on its own. It reads the registration and its event,
   then takes the event's row lock (as `lock_event` does) and goes on only if the event's
   seats and line are still as read: each booking, cancellation and promotion changes them in
   the same transaction as the registrations (waitlist.check_counters), and a place in line
   is always a new `waitlist_counter`, so equal counters mean the line read is the line under
   the lock. Every write hangs on that and on the registration's status being still as read;
-  otherwise nothing is written and the statement is tried again on fresh data.
+  otherwise nothing is written, and the statement runs again in a transaction that takes
+  the lock first (BEGIN, the lock, the statement, COMMIT: three round trips more, only when
+  others cancel or book the same event at the same moment).
 
 None (nothing written) sends the caller to `cancel` in a unit of work: a lost connection,
-or the seats moving under every try. Cancelling is idempotent, so that retry is safe.
+or a deadlock (none is known: the event's lock comes first, as everywhere). Cancelling is
+idempotent, so that retry is safe.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -258,7 +264,12 @@ SELECT {select_list(Registration, "target")}, {select_list(Registration, "cancel
     ARRAY(SELECT id FROM promoted JOIN line USING (id) ORDER BY line.place)
 FROM target LEFT JOIN cancelled ON true
 """  # noqa: S608  (column names from the models, values as parameters)
-TRIES = 3  # read, lock, and the seats had moved: read again
+# The event's row lock taken first, for the statement's second try: under it the statement
+# reads the seats and the line as nobody can change them until the commit.
+_PG_LOCK = (
+    "SELECT 1 FROM events"
+    " WHERE id = (SELECT event_id FROM registrations WHERE manage_token_hash = $1) FOR UPDATE"
+)
 _FALL_BACK_ON = frozenset({DEADLOCK})
 
 
@@ -267,23 +278,33 @@ async def _release_postgres(
 ) -> Released | None:
     conn = fairy.driver_connection
     assert conn is not None
-    width = _REGISTRATION_WIDTH
+    values = (token_hash, stamp(now, dialect), f"{now.timestamp():.6f}")
     try:
-        for _ in range(TRIES):
-            row = await conn.fetchrow(
-                _PG_RELEASE, token_hash, stamp(now, dialect), f"{now.timestamp():.6f}"
-            )
-            if row is None:
-                raise errors.RegistrationNotFound()
-            found = detached(Registration, row[:width], dialect)
-            if found.status == RegistrationStatus.CANCELLED:
-                return Released(found, (), changed=False)
-            if row[width] is not None:  # cancelled: the lock found all as read
-                registration = detached(Registration, row[width : 2 * width], dialect)
-                return Released(registration, tuple(row[-1]), changed=True)
-        return None  # the seats moved under every try: `cancel` decides under the lock
+        released = _released(await conn.fetchrow(_PG_RELEASE, *values), dialect)
+        if released is None:
+            # Another cancellation or booking of the event came between the read and the
+            # lock (a rush on one event): again, holding the lock from the start.
+            async with conn.transaction():
+                await conn.execute(_PG_LOCK, token_hash)
+                released = _released(await conn.fetchrow(_PG_RELEASE, *values), dialect)
+        return released  # None: moved even so, nothing written; `cancel` decides
     except errors.RegistrationNotFound:
         raise
     except Exception as exc:
         fall_back_or_raise(exc, fairy, _FALL_BACK_ON)
         return None
+
+
+def _released(row: Sequence[Any] | None, dialect: Dialect) -> Released | None:
+    """What `_PG_RELEASE` answered: the registration as read, and as cancelled when it was;
+    None when the seats had moved and nothing was written. Raises RegistrationNotFound."""
+    if row is None:
+        raise errors.RegistrationNotFound()
+    width = _REGISTRATION_WIDTH
+    found = detached(Registration, row[:width], dialect)
+    if found.status == RegistrationStatus.CANCELLED:
+        return Released(found, (), changed=False)
+    if row[width] is None:
+        return None
+    registration = detached(Registration, row[width : 2 * width], dialect)
+    return Released(registration, tuple(row[-1]), changed=True)

@@ -324,6 +324,27 @@ async def test_cancellations_and_bookings_at_once_keep_the_seats_and_the_line(
     assert all(r is not None and numbers.get(r) is not None for r in invited)
 
 
+async def test_a_rush_of_cancellations_at_one_event_stays_on_the_hot_path(
+    services: Services,
+) -> None:
+    """Ten cancellations of one event at once: each that finds the seats moved between its
+    read and the event's lock (PostgreSQL) goes again holding the lock, and none is left to
+    `cancel`; ten promoted, in the line's order."""
+    event = await make_event(services, capacity=10)
+    booked = [
+        await booking.book_now(services, event_id=event.id, attendee=person(n)) for n in range(25)
+    ]
+    engine = services.hot_engine or services.engine
+    released = await asyncio.gather(
+        *(release_seat(engine, token=b.manage_token or "", now=utcnow()) for b in booked[:10])
+    )
+    assert all(r is not None and r.changed for r in released)
+    promoted = sorted(p for r in released if r is not None for p in r.promoted)
+    assert promoted == sorted(b.registration.id for b in booked[10:20])
+    async with services.transaction() as session:
+        assert await waitlist.check_counters(session) == []
+
+
 async def test_the_pages_and_the_api_cancel_through_the_hot_path(
     services: Services, client: Any
 ) -> None:
