@@ -92,7 +92,7 @@ def _promoted_key(registration_id: int, now: datetime) -> str:
     return f"promoted:{registration_id}:{now.timestamp():.6f}"  # waitlist._promote's
 
 
-# -- SQLite: one hand-off to aiosqlite's thread --------------------------------------------
+# -- SQLite: one immediate transaction in one call -------------------------------------------
 
 _SQLITE_FIND = (
     f"SELECT {select_list(Registration, 'r')}, {select_list(Event, 'e')}"  # noqa: S608
