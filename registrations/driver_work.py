@@ -9,14 +9,17 @@ apart from a case for the ORM path.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from events.models import Event
@@ -34,13 +37,38 @@ async def on_driver(
 ) -> T:
     """`on_sqlite(conn, dialect)` (see `_on_sqlite`) or `on_postgres(fairy, dialect)`, on a
     connection of `engine`'s pool, given back after."""
-    fairy = await engine.raw_connection()
-    try:
-        if engine.dialect.name == "sqlite":
-            return await _on_sqlite(fairy, on_sqlite, engine.dialect)
-        return await on_postgres(fairy, engine.dialect)
-    finally:
-        await greenlet_spawn(fairy.close)
+    async with _turn(engine):
+        fairy = await engine.raw_connection()
+        try:
+            if engine.dialect.name == "sqlite":
+                return await _on_sqlite(fairy, on_sqlite, engine.dialect)
+            return await on_postgres(fairy, engine.dialect)
+        finally:
+            await greenlet_spawn(fairy.close)
+
+
+_turns: WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] = (
+    WeakKeyDictionary()
+)
+
+
+def _turn(engine: AsyncEngine) -> asyncio.Semaphore | nullcontext[None]:
+    """A turn at `engine`'s pool, first come first served: as many at once as the pool
+    holds connections (pool_size + max_overflow), the rest waiting in line here.
+
+    Why: a connection given back goes to the pool's first waiter only once that waiter
+    runs, and a request arriving meanwhile takes it first; the waiter then joins the back
+    of the queue again (asyncio.Queue). Under a rush some waited many turns: the p99.
+    asyncio.Semaphore lets nobody past its waiters."""
+    pool = engine.sync_engine.pool
+    if not isinstance(pool, QueuePool) or pool._max_overflow < 0:
+        return nullcontext()  # no limit to queue for
+    loop = asyncio.get_running_loop()
+    found = _turns.get(engine.sync_engine)
+    if found is None or found[0] is not loop:
+        found = (loop, asyncio.Semaphore(pool.size() + pool._max_overflow))
+        _turns[engine.sync_engine] = found
+    return found[1]
 
 
 async def _on_sqlite(
