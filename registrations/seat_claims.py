@@ -6,9 +6,11 @@ process several times what the database does (issue 11). So the common case, an 
 booking an event it holds nothing at, runs here on the connection SQLAlchemy's pool hands
 out, with the same rules as `registrations.booking.book` (DESIGN.md, "Booking rules"):
 
-- SQLite: on the one writer connection, BEGIN IMMEDIATE and every statement in one call in
-  aiosqlite's thread (one hand-off, not one per statement); the event's bookability is
-  checked by `events.opening.check_bookable` inside that transaction.
+- SQLite: on the one writer connection, every statement in one call inside an immediate
+  transaction that the bookings arriving together share, each in a savepoint of its own
+  (driver_work.SqliteWriter: group commit, on the event loop unless another process holds
+  the lock); the event's bookability is checked by `events.opening.check_bookable` inside
+  that transaction.
 - PostgreSQL: no transaction block and no pre-ping (the hot engine has none). One statement
   reads the event and the address's registration and stores the personal feed when the
   event is open (committed on its own, before any seat is touched: a series booking also
@@ -122,7 +124,7 @@ async def claim_seat(
     booking = _booking(event_id, attendee, secret_key, now, tz_name)
     return await on_driver(
         engine,
-        lambda conn, dialect: _book_sqlite(conn, booking, dialect),
+        lambda conn, dialect: _seat_sqlite(conn, booking, dialect),
         lambda fairy, dialect: _book_postgres(fairy, booking, dialect),
     )
 
@@ -181,7 +183,7 @@ def _payload(sequence: int, position: int | None) -> str:
     return json.dumps({"sequence": sequence, "position": position})
 
 
-# -- SQLite: one hand-off to aiosqlite's thread --------------------------------------------
+# -- SQLite: in the writer's shared transaction (driver_work.SqliteWriter) -----------------
 
 _SQLITE_EVENT = f"SELECT {EVENT_SELECT} FROM events WHERE id = ?"  # noqa: S608
 _SQLITE_HELD = "SELECT 1 FROM registrations WHERE event_id = ? AND email_normalised = ?"
@@ -206,18 +208,6 @@ _SQLITE_OUTBOX = (
     " payload, status, attempts, next_attempt_at, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
 )
-
-
-def _book_sqlite(conn: sqlite3.Connection, booking: _Booking, dialect: Dialect) -> Claimed | None:
-    """The whole booking in one immediate transaction; runs in aiosqlite's thread."""
-    conn.execute("BEGIN IMMEDIATE")  # the writer's lock first: count and insert as one
-    try:
-        claimed = _seat_sqlite(conn, booking, dialect)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT" if claimed is not None else "ROLLBACK")
-    return claimed
 
 
 def _seat_sqlite(conn: sqlite3.Connection, booking: _Booking, dialect: Dialect) -> Claimed | None:

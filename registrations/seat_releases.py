@@ -9,9 +9,10 @@ confirmed seat was freed at a published event that has not begun, each of the fi
 for the free seats confirmed (`confirmed_at`), with the invite (`promoted:{id}:{now}`,
 payload sequence). A registration already cancelled changes nothing.
 
-- SQLite: on the one writer connection, BEGIN IMMEDIATE and every statement in one call
-  (driver_work.on_driver: on the event loop, or in one hand-off to aiosqlite's thread, never
-  one hand-off per statement).
+- SQLite: on the one writer connection, every statement in one call inside an immediate
+  transaction shared with the hot-path work that arrived with it, in a savepoint of its own
+  (driver_work.SqliteWriter: on the event loop, or in one hand-off to aiosqlite's thread,
+  never one hand-off per statement).
 - PostgreSQL: one statement, committed on its own. It reads the registration and its event,
   then takes the event's row lock (as `lock_event` does) and goes on only if the event's
   seats and line are still as read: each booking, cancellation and promotion changes them in
@@ -77,7 +78,7 @@ async def release_seat(engine: AsyncEngine, *, token: str, now: datetime) -> Rel
     token_hash = hash_token(token)
     return await on_driver(
         engine,
-        lambda conn, dialect: _release_sqlite(conn, token_hash, now, dialect),
+        lambda conn, dialect: _cancel_sqlite(conn, token_hash, now, dialect),
         lambda fairy, dialect: _release_postgres(fairy, token_hash, now, dialect),
     )
 
@@ -92,7 +93,7 @@ def _promoted_key(registration_id: int, now: datetime) -> str:
     return f"promoted:{registration_id}:{now.timestamp():.6f}"  # waitlist._promote's
 
 
-# -- SQLite: one immediate transaction in one call -------------------------------------------
+# -- SQLite: in the writer's shared transaction (driver_work.SqliteWriter) -----------------
 
 _SQLITE_FIND = (
     f"SELECT {select_list(Registration, 'r')}, {select_list(Event, 'e')}"  # noqa: S608
@@ -117,20 +118,6 @@ _SQLITE_OUTBOX = (
     " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
 )
 _REGISTRATION_WIDTH = len(Registration.__table__.columns)
-
-
-def _release_sqlite(
-    conn: sqlite3.Connection, token_hash: str, now: datetime, dialect: Dialect
-) -> Released:
-    """The whole cancellation in one immediate transaction; runs in aiosqlite's thread."""
-    conn.execute("BEGIN IMMEDIATE")  # the writer's lock first: read and write as one
-    try:
-        released = _cancel_sqlite(conn, token_hash, now, dialect)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT" if released.changed else "ROLLBACK")
-    return released
 
 
 def _cancel_sqlite(

@@ -1,10 +1,11 @@
-"""On SQLite the hot paths run on the event loop only while nobody else holds the write lock.
+"""How the hot paths reach the database (registrations.driver_work, issue 11).
 
-registrations.driver_work runs a booking's transaction right on the loop (issue 11: the
-hand-off to aiosqlite's thread cost more than the transaction). When another process holds
-SQLite's write lock (the command line, a worker), waiting for it there would stall every
-request the process serves; the booking must instead wait in aiosqlite's thread, and
-complete as soon as the lock is free.
+On SQLite a booking's transaction runs right on the event loop (the hand-off to aiosqlite's
+thread cost more than the transaction), shared with the bookings that arrived with it (group
+commit). When another process holds SQLite's write lock (the command line, a worker),
+waiting for it there would stall every request the process serves; the booking must
+instead wait in aiosqlite's thread, and complete as soon as the lock is free. On
+PostgreSQL, turns at the pool go first come, first served.
 """
 
 from __future__ import annotations
@@ -12,17 +13,24 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
+from events.errors import EventNotFound
+from events.opening import BookingClosed
 from foundation.database import create_engine
 from foundation.services import Services
-from registrations import booking
+from foundation.timestamps import utcnow
+from registrations import booking, waitlist
 from registrations.driver_work import on_driver
-from registrations.models import RegistrationStatus
+from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from tests.factories import make_event, person
 
 HELD = 0.6  # seconds the other process keeps the write lock
@@ -126,3 +134,106 @@ async def test_turns_at_the_pool_go_in_the_order_requests_came(services: Service
     finally:
         await engine.dispose()
     assert begun == sorted(begun)
+
+
+# -- group commit (driver_work.SqliteWriter) ---------------------------------------------
+
+
+async def test_a_rush_commits_together_and_each_booking_keeps_its_own_answer(
+    sqlite_services: Services,
+) -> None:
+    """Bookings arriving together share a transaction, yet each gets the answer it would
+    have had alone: seats then the line in arrival order, a refusal for a draft or a
+    closed event with nothing of it written, the same address twice booked once."""
+    services = sqlite_services
+    small = await make_event(services, capacity=3)
+    draft = await make_event(services, publish=False)
+    closed = await make_event(services, registration_closes_at=utcnow() - timedelta(hours=1))
+    writer = await _writer_connection(services)
+    begun: list[str] = []
+    writer.set_trace_callback(lambda sql: begun.append(sql) if sql.startswith("BEGIN") else None)
+    try:
+        asked = [(small.id, n) for n in range(8)] + [(draft.id, 100), (closed.id, 101)]
+        asked.insert(4, (small.id, 2))  # person 2 again, in the same rush
+        results = await asyncio.gather(
+            *(booking.book_now(services, event_id=e, attendee=person(n)) for e, n in asked),
+            return_exceptions=True,
+        )
+    finally:
+        writer.set_trace_callback(None)
+    assert len(begun) < len(asked) / 2, begun  # committed in groups, not one by one
+    by_person = dict(zip([n for _, n in asked], results, strict=False))
+    assert isinstance(results[-2], EventNotFound)
+    assert isinstance(results[-1], BookingClosed)
+    seats = [r for r in results[:9] if isinstance(r, booking.BookingResult) and r.created]
+    assert [r.registration.email for r in seats] == [person(n).email for n in range(8)]
+    assert [r.waitlist_position for r in seats] == [None, None, None, 1, 2, 3, 4, 5]
+    again = results[4]
+    assert isinstance(again, booking.BookingResult)
+    assert not again.created  # the repeat: the resend rule, no second registration
+    assert by_person[100] is results[-2]
+    async with services.transaction() as session:
+        held = await session.scalars(select(Registration.event_id))
+        assert sorted(held) == [small.id] * 8
+        assert await waitlist.check_counters(session) == []
+
+
+async def test_work_that_fails_undoes_only_its_own_writes(sqlite_services: Services) -> None:
+    services = sqlite_services
+    engine = services.hot_engine or services.engine
+
+    def feed(address: str, fail: bool = False) -> Callable[[sqlite3.Connection, Dialect], str]:
+        def work(conn: sqlite3.Connection, _dialect: Dialect) -> str:
+            conn.execute(
+                "INSERT INTO attendee_feeds (email_normalised, token_nonce, token_hash,"
+                " created_at) VALUES (?, ?, ?, '2027-01-01 00:00:00.000000')",
+                (address, address, address),
+            )
+            if fail:
+                raise ValueError(address)
+            return address
+
+        return work
+
+    async def never(_fairy: PoolProxiedConnection, _dialect: Dialect) -> str:
+        raise AssertionError("SQLite only")
+
+    outcomes = await asyncio.gather(
+        *(on_driver(engine, feed(f"{n}@example.se", fail=n == 1), never) for n in range(3)),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == "0@example.se"
+    assert isinstance(outcomes[1], ValueError)
+    assert outcomes[2] == "2@example.se"
+    async with services.transaction() as session:
+        stored = await session.scalars(select(AttendeeFeed.email_normalised))
+        assert sorted(stored) == ["0@example.se", "2@example.se"]
+
+
+async def test_a_booking_whose_caller_went_away_before_its_turn_is_not_made(
+    sqlite_services: Services,
+) -> None:
+    services = sqlite_services
+    event = await make_event(services, capacity=5)
+    first = asyncio.create_task(booking.book_now(services, event_id=event.id, attendee=person(1)))
+    gone = asyncio.create_task(booking.book_now(services, event_id=event.id, attendee=person(2)))
+    await asyncio.sleep(0)  # both have asked; the writer has not begun
+    gone.cancel()
+    assert (await first).created
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    async with services.transaction() as session:
+        emails = await session.scalars(select(Registration.email))
+        assert list(emails) == [person(1).email]
+
+
+async def _writer_connection(services: Services) -> sqlite3.Connection:
+    """The sqlite3 connection under the pool's one writer connection."""
+    engine = services.hot_engine or services.engine
+    fairy = await engine.raw_connection()
+    try:
+        driver: Any = fairy.driver_connection
+        conn: sqlite3.Connection = driver._conn
+        return conn
+    finally:
+        await greenlet_spawn(fairy.close)
