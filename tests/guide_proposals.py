@@ -42,9 +42,10 @@ async def stored(services: Services) -> list[GuideProposal]:
         return list((await session.scalars(select(GuideProposal).order_by(GuideProposal.id))).all())
 
 
-async def vera_proposes(services: Services) -> GuideProposal:
-    """Vera Delare (VERA), who never booked, submits a proposal to the guide in a
-    transaction of its own; it stays pending. Returns the stored proposal (detached)."""
+async def vera_proposes(services: Services, email: str = VERA) -> GuideProposal:
+    """Vera Delare (`email`, VERA unless given), who never booked, submits a proposal to
+    the guide in a transaction of its own; it stays pending. Returns the stored proposal
+    (detached)."""
     async with services.transaction() as session:
         return await submit(
             session,
@@ -54,7 +55,7 @@ async def vera_proposes(services: Services) -> GuideProposal:
                 summary="Så gjorde vi.",
                 body="",
                 contact_name="Vera Delare",
-                contact_email=VERA,
+                contact_email=email,
                 language="sv",
             ),
             utcnow(),

@@ -9,27 +9,15 @@ from sqlalchemy import select
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from guide.models import GuideExample
-from guide.proposals import ExampleEdit, ProposalDraft, approve, submit
+from guide.proposals import ExampleEdit, approve
 from registrations.erasure import erase_person
+from tests.guide_proposals import vera_proposes
 
 
 async def test_an_erased_proposer_is_no_longer_the_published_examples_contact(
     services: Services, client: httpx.AsyncClient
 ) -> None:
-    async with services.transaction() as session:
-        proposal = await submit(
-            session,
-            ProposalDraft(
-                title="Bredband i byarna",
-                organisation="Exempelkommun",
-                summary="Så gjorde vi.",
-                body="",
-                contact_name="Vera Delare",
-                contact_email="Vera.Delare@Example.org",
-                language="sv",
-            ),
-            utcnow(),
-        )
+    proposal = await vera_proposes(services, "Vera.Delare@Example.org")
     async with services.transaction() as session:
         await approve(
             session,

@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from foundation.timestamps import utcnow
 from guide.proposal_models import GuideProposal
-from guide.proposals import ProposalDraft, reject, submit
+from guide.proposals import reject
 from lunchkafe.app import create_app
 from mail.models import OutboxMessage
 from registrations.models import AttendeeFeed
 from tests.conftest import Mail
 from tests.factories import book, csrf_in, make_event
+from tests.guide_proposals import vera_proposes
 from workers.retention import purge_expired
 
 PROPOSER = "vera.delare@example.org"
@@ -37,20 +38,7 @@ async def web(mail: Mail) -> AsyncIterator[httpx.AsyncClient]:
 
 async def _mailed_link(mail: Mail, web: httpx.AsyncClient) -> str:
     """Vera proposes an example, asks /my-data for a link and gets it by mail: its path."""
-    async with mail.services.transaction() as session:
-        await submit(
-            session,
-            ProposalDraft(
-                title="Bredband i byarna",
-                organisation="Exempelkommun",
-                summary="Så gjorde vi.",
-                body="",
-                contact_name="Vera Delare",
-                contact_email="Vera.Delare@Example.org",
-                language="sv",
-            ),
-            utcnow(),
-        )
+    await vera_proposes(mail.services, "Vera.Delare@Example.org")
     form = await web.get("/my-data")
     answer = await web.post(
         "/my-data", data={"csrf_token": csrf_in(form.text), "email": PROPOSER, "comment": ""}
