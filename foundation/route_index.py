@@ -33,7 +33,11 @@ def _literal_prefix(route: BaseRoute) -> tuple[str, ...]:
 
 
 def leading_segments(path: str) -> tuple[str, ...]:
-    """The first DEPTH segments of `path`: `/api/v1/events/5` → ("api", "v1"), `/` → ("",)."""
+    """The first DEPTH segments of `path`: `/api/v1/events/5` → ("api", "v1"), `/` → ("",).
+    A final line feed is not part of them: a route's pattern ends in `$`, which Python's re
+    lets match before one, so `/guide/share%0A` is Starlette's `/guide/share` too."""
+    if path.endswith("\n"):
+        path = path[:-1]
     return tuple(path.split("/", DEPTH + 1)[1 : DEPTH + 1])
 
 

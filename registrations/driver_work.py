@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 from sqlalchemy.util import greenlet_spawn
@@ -43,7 +46,12 @@ async def on_driver(
     `on_sqlite` must not end the transaction; what it raises undoes its own writes only,
     and is raised here."""
     if engine.dialect.name == "sqlite":
-        return await SqliteWriter.of(engine).run(on_sqlite)
+        try:
+            return await SqliteWriter.of(engine).run(on_sqlite)
+        except sqlite3.Error as exc:
+            # As the ORM path raises it, so a locked or full database is the same 503 with
+            # Retry-After there and here (foundation.outage), not a 500.
+            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
     async with _turn(engine):
         fairy = await engine.raw_connection()
         try:
@@ -57,9 +65,12 @@ _turns: WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Semap
 )
 
 
-def _turn(engine: AsyncEngine) -> asyncio.Semaphore | nullcontext[None]:
+@asynccontextmanager
+async def _turn(engine: AsyncEngine) -> AsyncIterator[None]:
     """A turn at `engine`'s pool, first come first served: as many at once as the pool
-    holds connections (pool_size + max_overflow), the rest waiting in line here.
+    holds connections (pool_size + max_overflow), the rest waiting in line here, as long as
+    the pool's own timeout at most; then sqlalchemy.exc.TimeoutError, as the pool raises it
+    (a 503 with Retry-After, foundation.outage).
 
     Why: a connection given back goes to the pool's first waiter only once that waiter
     runs, and a request arriving meanwhile takes it first; the waiter then joins the back
@@ -67,13 +78,26 @@ def _turn(engine: AsyncEngine) -> asyncio.Semaphore | nullcontext[None]:
     asyncio.Semaphore lets nobody past its waiters."""
     pool = engine.sync_engine.pool
     if not isinstance(pool, QueuePool) or pool._max_overflow < 0:
-        return nullcontext()  # no limit to queue for
+        yield  # no limit to queue for
+        return
     loop = asyncio.get_running_loop()
     found = _turns.get(engine.sync_engine)
     if found is None or found[0] is not loop:
         found = (loop, asyncio.Semaphore(pool.size() + pool._max_overflow))
         _turns[engine.sync_engine] = found
-    return found[1]
+    turns = found[1]
+    try:
+        async with asyncio.timeout(pool._timeout):
+            await turns.acquire()
+    except TimeoutError:
+        raise PoolTimeout(
+            f"no turn at the pool within {pool._timeout:g} s"
+            f" ({pool.size() + pool._max_overflow} at once)"
+        ) from None
+    try:
+        yield
+    finally:
+        turns.release()
 
 
 Work = Callable[[sqlite3.Connection, Dialect], Any]
@@ -107,7 +131,8 @@ class SqliteWriter:
     with it."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+        # Weakly: _writers is keyed by the engine, which this would otherwise keep alive.
+        self.engine = weakref.ref(engine)
         self.loop = asyncio.get_running_loop()
         self.queue: deque[_Piece] = deque()
         self.draining: asyncio.Task[None] | None = None
@@ -148,9 +173,12 @@ class SqliteWriter:
 
     async def _write(self, batch: list[_Piece]) -> None:
         try:
-            fairy = await self.engine.raw_connection()
+            engine = self.engine()
+            if engine is None:
+                raise RuntimeError("the engine was disposed of")
+            fairy = await engine.raw_connection()
             try:
-                outcomes = await _on_sqlite(fairy, batch, self.engine.dialect)
+                outcomes = await _on_sqlite(fairy, batch, engine.dialect)
             finally:
                 await greenlet_spawn(fairy.close)
         except BaseException as exc:  # the checkout or the COMMIT: the whole batch failed
@@ -263,8 +291,8 @@ def _result_processors(model: type[Base], dialect: Dialect) -> list[_Processor]:
 
 
 def detached(model: type[M], row: Sequence[Any], dialect: Dialect) -> M:
-    """A detached `model` from a row of its columns in table order (`select_list`), each
-    value converted as the ORM converts it."""
+    """A `model` in no session (see `loaded`) from a row of its columns in table order
+    (`select_list`), each value converted as the ORM converts it."""
     processors = _result_processors(model, dialect)
     columns = model.__table__.columns
     return loaded(
@@ -277,8 +305,10 @@ def detached(model: type[M], row: Sequence[Any], dialect: Dialect) -> M:
 
 
 def loaded(model: type[M], values: dict[str, Any]) -> M:
-    """A detached `model` holding `values` (attribute keys) as if read from its row: no
-    pending changes, and an attribute not given reads as None.
+    """A `model` in no session holding `values` (attribute keys) as if read from its row:
+    no pending changes, an attribute not given reads as None, and so does a relationship.
+    For reading only: SQLAlchemy calls it transient, so a session it were added to would
+    insert it again.
 
     Built as the ORM's own loading builds an instance (its class manager's new_instance,
     then the values into its dict): about 1 µs, where the constructor takes 17 µs recording

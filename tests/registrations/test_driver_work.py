@@ -11,8 +11,10 @@ PostgreSQL, turns at the pool go first come, first served.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -20,12 +22,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from events.errors import EventNotFound
 from events.opening import BookingClosed
 from foundation.database import create_engine
+from foundation.outage import is_unreachable
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from registrations import booking, waitlist
@@ -237,3 +242,77 @@ async def _writer_connection(services: Services) -> sqlite3.Connection:
         return conn
     finally:
         await greenlet_spawn(fairy.close)
+
+
+# -- what a full pool and a failing database answer --------------------------------------
+
+
+async def test_a_turn_waits_no_longer_than_the_pool_would(services: Services) -> None:
+    """Waiting for a turn at a full pool ends after the pool's own timeout with the pool's
+    error, which the site answers with 503 and Retry-After (found by a review: the line in
+    front of the pool had no end)."""
+    if services.settings.is_sqlite:
+        pytest.skip("SQLite's hot paths queue in driver_work.SqliteWriter, not at the pool")
+    engine = create_engine(
+        services.settings, pool_size=1, max_overflow=0, pool_timeout=0.3, pool_pre_ping=False
+    )
+    held = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold(_fairy: PoolProxiedConnection, _dialect: Dialect) -> None:
+        held.set()
+        await release.wait()
+
+    async def quick(_fairy: PoolProxiedConnection, _dialect: Dialect) -> str:
+        return "served"
+
+    def never(_conn: sqlite3.Connection, _dialect: Dialect) -> None:
+        raise AssertionError("PostgreSQL only")
+
+    holder = asyncio.create_task(on_driver(engine, never, hold))
+    try:
+        await held.wait()
+        started = time.monotonic()
+        with pytest.raises(PoolTimeout) as raised:
+            await asyncio.wait_for(on_driver(engine, never, quick), timeout=5)
+        assert time.monotonic() - started < 2
+        assert is_unreachable(raised.value)
+    finally:
+        release.set()
+        await holder
+    assert await on_driver(engine, never, quick) == "served"
+    await engine.dispose()
+
+
+async def test_a_database_error_on_sqlite_reads_as_the_orms(sqlite_services: Services) -> None:
+    """SQLite's own errors leave the hot paths as SQLAlchemy's, as from the ORM path: a
+    locked or full database is an outage (503), not a bug (500). Found by a review."""
+    engine = sqlite_services.hot_engine or sqlite_services.engine
+
+    def locked(_conn: sqlite3.Connection, _dialect: Dialect) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    async def never(_fairy: PoolProxiedConnection, _dialect: Dialect) -> None:
+        raise AssertionError("SQLite only")
+
+    with pytest.raises(DBAPIError) as raised:
+        await on_driver(engine, locked, never)
+    assert isinstance(raised.value.orig, sqlite3.OperationalError)
+    assert is_unreachable(raised.value)
+
+
+async def test_a_writer_does_not_keep_its_engine_alive(sqlite_services: Services) -> None:
+    engine = create_engine(sqlite_services.settings)
+
+    def nothing(_conn: sqlite3.Connection, _dialect: Dialect) -> str:
+        return "done"
+
+    async def never(_fairy: PoolProxiedConnection, _dialect: Dialect) -> None:
+        raise AssertionError("SQLite only")
+
+    assert await on_driver(engine, nothing, never) == "done"
+    seen = weakref.ref(engine.sync_engine)
+    await engine.dispose()
+    del engine
+    gc.collect()
+    assert seen() is None
