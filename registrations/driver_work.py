@@ -10,6 +10,7 @@ apart from a case for the ORM path.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import weakref
 from collections import deque
@@ -101,6 +102,8 @@ async def _turn(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 Work = Callable[[sqlite3.Connection, Dialect], Any]
+# Each piece's savepoint; a name no work uses, so a piece's own savepoints nest inside it.
+SAVEPOINT_NAME = "lunchkafe_hot_piece"
 # What one transaction takes at most: each piece is some ten statements (about 0.1 ms), so
 # the event loop is never held for more than a few milliseconds.
 BATCH = 32
@@ -113,6 +116,11 @@ _writers: WeakKeyDictionary[Engine, SqliteWriter] = WeakKeyDictionary()
 class _Piece:
     work: Work
     done: asyncio.Future[Any]
+    # The caller's context (its request id for the log lines the work writes).
+    context: contextvars.Context
+    # loop.time() after which it is not begun: it has waited as long as the pool would let
+    # it, and gets the pool's TimeoutError, as it would have from the pool.
+    deadline: float
 
 
 class SqliteWriter:
@@ -145,10 +153,19 @@ class SqliteWriter:
         return writer
 
     async def run(self, work: Callable[[sqlite3.Connection, Dialect], T]) -> T:
-        piece = _Piece(work, self.loop.create_future())
+        engine = self.engine()
+        pool = engine.sync_engine.pool if engine is not None else None
+        wait = pool.timeout() if isinstance(pool, QueuePool) else 0.0
+        piece = _Piece(
+            work,
+            self.loop.create_future(),
+            contextvars.copy_context(),
+            self.loop.time() + wait,
+        )
         self.queue.append(piece)
         if self.draining is None:
-            self.draining = self.loop.create_task(self._drain())
+            # In a context of its own: not that of the request that happened to start it.
+            self.draining = self.loop.create_task(self._drain(), context=contextvars.Context())
         result: T = await piece.done
         return result
 
@@ -156,12 +173,19 @@ class SqliteWriter:
         try:
             while self.queue:
                 batch: list[_Piece] = []
+                now = self.loop.time()
                 while self.queue and len(batch) < BATCH:
                     piece = self.queue.popleft()
-                    if not piece.done.cancelled():  # its caller went away before its turn
-                        batch.append(piece)
+                    if piece.done.cancelled():  # its caller went away before its turn
+                        continue
+                    if now > piece.deadline:
+                        piece.done.set_exception(PoolTimeout("no turn at the writer in time"))
+                        continue
+                    batch.append(piece)
                 if batch:
-                    await self._write(batch)
+                    # Shielded: a batch once begun is finished and answered, even when this
+                    # task is cancelled, and its connection is given back only after.
+                    await asyncio.shield(self.loop.create_task(self._write(batch)))
         except BaseException as exc:  # the loop is closing: nobody left waits for nothing
             while self.queue:
                 piece = self.queue.popleft()
@@ -185,7 +209,7 @@ class SqliteWriter:
             for piece in batch:
                 if not piece.done.done():
                     piece.done.set_exception(exc)
-            if not isinstance(exc, Exception):
+            if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
                 raise
             return
         for piece, (ok, value) in zip(batch, outcomes, strict=True):
@@ -229,22 +253,26 @@ async def _on_sqlite(
 def _write_batch(
     conn: sqlite3.Connection, batch: list[_Piece], dialect: Dialect
 ) -> list[tuple[bool, Any]]:
-    """Each piece's work in a savepoint of its own, all in one immediate transaction:
-    (True, its result) or (False, what it raised), in order. Raises what BEGIN or COMMIT
-    raises, the transaction rolled back."""
+    """Each piece's work in a savepoint of its own (SAVEPOINT_NAME, which work may not
+    use), all in one immediate transaction: (True, its result) or (False, what it raised),
+    in order; a piece whose caller went away meanwhile is not begun. Raises what BEGIN or
+    COMMIT raises, the transaction rolled back."""
     conn.execute("BEGIN IMMEDIATE")  # the writer's lock first: every read and write as one
     outcomes: list[tuple[bool, Any]] = []
     try:
         for piece in batch:
-            conn.execute("SAVEPOINT piece")
+            if piece.done.cancelled():
+                outcomes.append((False, asyncio.CancelledError()))
+                continue
+            conn.execute(f"SAVEPOINT {SAVEPOINT_NAME}")
             try:
-                value = piece.work(conn, dialect)
+                value = piece.context.run(piece.work, conn, dialect)
             except Exception as exc:
-                conn.execute("ROLLBACK TO piece")
-                conn.execute("RELEASE piece")
+                conn.execute(f"ROLLBACK TO {SAVEPOINT_NAME}")
+                conn.execute(f"RELEASE {SAVEPOINT_NAME}")
                 outcomes.append((False, exc))
             else:
-                conn.execute("RELEASE piece")
+                conn.execute(f"RELEASE {SAVEPOINT_NAME}")
                 outcomes.append((True, value))
         conn.execute("COMMIT")
     except BaseException:

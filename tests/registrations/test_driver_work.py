@@ -11,13 +11,14 @@ PostgreSQL, turns at the pool go first come, first served.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import sqlite3
 import time
 import weakref
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import select
@@ -34,7 +35,7 @@ from foundation.outage import is_unreachable
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from registrations import booking, waitlist
-from registrations.driver_work import on_driver
+from registrations.driver_work import SqliteWriter, on_driver
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
 from tests.factories import make_event, person
 
@@ -316,3 +317,130 @@ async def test_a_writer_does_not_keep_its_engine_alive(sqlite_services: Services
     del engine
     gc.collect()
     assert seen() is None
+
+
+# -- the writer's edges, found by a review of the group commit ----------------------------
+
+
+def _feed_work(address: str) -> Callable[[sqlite3.Connection, Dialect], str]:
+    def work(conn: sqlite3.Connection, _dialect: Dialect) -> str:
+        conn.execute(
+            "INSERT INTO attendee_feeds (email_normalised, token_nonce, token_hash, created_at)"
+            " VALUES (?, ?, ?, '2027-01-01 00:00:00.000000')",
+            (address, address, address),
+        )
+        return address
+
+    return work
+
+
+async def _no_postgres(_fairy: PoolProxiedConnection, _dialect: Dialect) -> NoReturn:
+    raise AssertionError("SQLite only")
+
+
+async def _feeds(services: Services) -> list[str]:
+    async with services.transaction() as session:
+        return sorted(await session.scalars(select(AttendeeFeed.email_normalised)))
+
+
+async def test_a_caller_gone_while_its_batch_waits_for_the_connection_writes_nothing(
+    sqlite_services: Services,
+) -> None:
+    services = sqlite_services
+    engine = services.hot_engine or services.engine
+    async with services.transaction() as session:
+        await session.execute(select(1))  # a unit of work holds the one writer connection
+        gone = asyncio.create_task(on_driver(engine, _feed_work("gone@example.se"), _no_postgres))
+        await asyncio.sleep(0.1)  # its batch is waiting for the connection
+        gone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    kept = await on_driver(engine, _feed_work("kept@example.se"), _no_postgres)
+    assert kept == "kept@example.se"
+    assert await _feeds(services) == ["kept@example.se"]
+
+
+async def test_a_pieces_own_savepoint_does_not_save_its_writes_from_its_failure(
+    sqlite_services: Services,
+) -> None:
+    engine = sqlite_services.hot_engine or sqlite_services.engine
+
+    def nested(conn: sqlite3.Connection, dialect: Dialect) -> None:
+        _feed_work("before@example.se")(conn, dialect)
+        conn.execute("SAVEPOINT piece")  # the name the writer's own savepoint once had
+        raise ValueError("fails after its own savepoint")
+
+    outcomes = await asyncio.gather(
+        on_driver(engine, nested, _no_postgres),
+        on_driver(engine, _feed_work("ok@example.se"), _no_postgres),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], ValueError)
+    assert outcomes[1] == "ok@example.se"
+    assert await _feeds(sqlite_services) == ["ok@example.se"]
+
+
+async def test_work_runs_in_its_callers_context(sqlite_services: Services) -> None:
+    """Log lines written by a piece carry its own request's id, not another's."""
+    engine = sqlite_services.hot_engine or sqlite_services.engine
+    seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="none")
+
+    async def one(name: str) -> str:
+        seen.set(name)
+        return await on_driver(engine, lambda _conn, _dialect: seen.get(), _no_postgres)
+
+    assert await asyncio.gather(*(one(f"request-{n}") for n in range(5))) == [
+        f"request-{n}" for n in range(5)
+    ]
+
+
+async def test_a_batch_begun_is_answered_even_when_the_writer_is_cancelled(
+    sqlite_services: Services,
+) -> None:
+    """Cancelling the writer's task while its batch waits in aiosqlite's thread (another
+    process held the lock) neither answers committed work with an error nor gives the
+    connection back while the thread still uses it."""
+    services = sqlite_services
+    engine = services.hot_engine or services.engine
+    other = sqlite3.connect(_path(services), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    asyncio.get_running_loop().call_later(0.4, other.execute, "COMMIT")
+    try:
+        calls = [
+            asyncio.create_task(on_driver(engine, _feed_work(f"{n}@example.se"), _no_postgres))
+            for n in range(3)
+        ]
+        await asyncio.sleep(0.1)  # the batch is in the thread, waiting for the lock
+        writer = SqliteWriter.of(engine)
+        assert writer.draining is not None
+        writer.draining.cancel()
+        answers = await asyncio.gather(*calls, return_exceptions=True)
+    finally:
+        other.close()
+    assert answers == [f"{n}@example.se" for n in range(3)]
+    assert await _feeds(services) == [f"{n}@example.se" for n in range(3)]
+    after = await on_driver(engine, _feed_work("after@example.se"), _no_postgres)
+    assert after == "after@example.se"
+
+
+async def test_work_that_waited_longer_than_the_pool_would_is_not_begun(
+    sqlite_services: Services,
+) -> None:
+    """While another process held the lock for longer than the pool's timeout, work that
+    arrived meanwhile gets the pool's TimeoutError (a 503) instead of running late."""
+    services = sqlite_services
+    engine = create_engine(services.settings, pool_timeout=0.3)
+    other = sqlite3.connect(_path(services), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    asyncio.get_running_loop().call_later(1.0, other.execute, "COMMIT")
+    try:
+        first = asyncio.create_task(on_driver(engine, _feed_work("first@example.se"), _no_postgres))
+        await asyncio.sleep(0.1)
+        late = asyncio.create_task(on_driver(engine, _feed_work("late@example.se"), _no_postgres))
+        assert await first == "first@example.se"
+        with pytest.raises(PoolTimeout):
+            await late
+    finally:
+        other.close()
+        await engine.dispose()
+    assert await _feeds(services) == ["first@example.se"]
