@@ -444,3 +444,26 @@ async def test_work_that_waited_longer_than_the_pool_would_is_not_begun(
         other.close()
         await engine.dispose()
     assert await _feeds(services) == ["first@example.se"]
+
+
+class _Abort(BaseException):
+    """Not an Exception: what no work should raise, yet might."""
+
+
+async def test_work_raising_beyond_exception_fails_its_own_batch_only(
+    sqlite_services: Services,
+) -> None:
+    engine = sqlite_services.hot_engine or sqlite_services.engine
+
+    def aborts(_conn: sqlite3.Connection, _dialect: Dialect) -> None:
+        raise _Abort
+
+    failed = asyncio.create_task(on_driver(engine, aborts, _no_postgres))
+    await asyncio.sleep(0)  # its batch begins: later work waits for the next one
+    later = [
+        asyncio.create_task(on_driver(engine, _feed_work(f"{n}@example.se"), _no_postgres))
+        for n in range(2)
+    ]
+    with pytest.raises(_Abort):
+        await failed
+    assert await asyncio.gather(*later) == ["0@example.se", "1@example.se"]
