@@ -30,6 +30,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from events.models import Event
 from foundation.database import BUSY_TIMEOUT_MS, Base
+from foundation.outage import is_unreachable
 from registrations.models import Registration
 
 T = TypeVar("T")
@@ -363,8 +364,10 @@ DEADLOCK = "40P01"
 
 class StatementFailed(RuntimeError):
     """A hot-path statement failed on PostgreSQL: the server's primary message (which names
-    the constraint) and SQLSTATE, without its DETAIL, which quotes row data (as
+    the constraint) and SQLSTATE (`sqlstate`), without its DETAIL, which quotes row data (as
     foundation.database._drop_postgres_detail does for SQLAlchemy's errors)."""
+
+    sqlstate: str | None = None
 
 
 def fall_back_or_raise(
@@ -372,7 +375,8 @@ def fall_back_or_raise(
 ) -> None:
     """Return (the caller then answers None, for the ORM path) when `exc` is a lost
     connection, which is invalidated, or has a SQLSTATE in `fall_back_on`; raise `exc`
-    itself when it is no database error, else StatementFailed."""
+    itself when it is no database error, a DBAPIError for one that means busy or away
+    (foundation.outage: a 503), else StatementFailed."""
     conn = fairy.driver_connection
     assert conn is not None
     if conn.is_closed():  # the server went away: this connection is done for
@@ -384,4 +388,10 @@ def fall_back_or_raise(
     if state is None:
         raise exc
     said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
-    raise StatementFailed(f"{type(exc).__name__}: {said} (SQLSTATE {state})") from None
+    failed = StatementFailed(f"{type(exc).__name__}: {said} (SQLSTATE {state})")
+    failed.sqlstate = state
+    if is_unreachable(DBAPIError(None, None, failed)):
+        # Busy or going away (a lock not had in time, a server shutting down): as the ORM
+        # path raises it, so the site answers 503 with Retry-After, not 500.
+        raise DBAPIError(None, None, failed) from None
+    raise failed from None
