@@ -49,7 +49,7 @@ test: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# Every benchmark once and one table of ratios (bench/run.py): some 8-10 minutes on 2 cores;
+# Every benchmark once and one table of ratios (bench/run.py): some 5 minutes on 2 cores;
 # `make bench BENCH_ARGS=--quick` is a smoke run of a minute or two.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
