@@ -20,7 +20,7 @@ Runs, one after the other on this machine, each in a process of its own:
 
 Each row of the table says the command that produced it and the machine's load when it
 finished (os.getloadavg's one-minute figure, and the number of cores): a ratio measured on
-a busy machine is worth less, and the row says so. The default run takes some 9–11 minutes;
+a busy machine is worth less, and the row says so. The default run takes some 5 minutes;
 `--quick` is a smoke run of a minute or two whose figures mean little.
 """
 
