@@ -1,10 +1,11 @@
 """Work on the driver connection the pool hands out, for the hot paths of booking
 (registrations.seat_claims) and cancelling (registrations.seat_releases), issue 11.
 
-What both need: the hand-off (SQLite: one call in aiosqlite's thread; PostgreSQL: asyncpg
-itself), rows converted as SQLAlchemy converts them (so a row written here reads back as
-the ORM's own, and one read here is the ORM's detached object), and a failed statement told
-apart from a case for the ORM path.
+What both need: the way to the driver (SQLite: `SqliteWriter`'s group commit, on the event
+loop or in one call in aiosqlite's thread; PostgreSQL: asyncpg itself, with turns at the
+pool first come, first served), rows converted as SQLAlchemy converts them (so a row written
+here reads back as the ORM's own, and one read here is the ORM's object, in no session), and
+a failed statement told apart from a case for the ORM path or an outage.
 """
 
 from __future__ import annotations
