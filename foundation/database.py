@@ -73,30 +73,16 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     return engine
 
 
-# How long a hot-path statement waits for a row lock on PostgreSQL (lock_timeout, ms).
-HOT_LOCK_TIMEOUT_MS = 5_000
-
-
-def create_hot_engine(
-    settings: Settings, engine: AsyncEngine, *, lock_timeout_ms: int = HOT_LOCK_TIMEOUT_MS
-) -> AsyncEngine:
+def create_hot_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
     """The engine of the hot paths (registrations.seat_claims, registrations.seat_releases):
     on SQLite `engine` itself, whose one connection is the only writer; on PostgreSQL a pool
     of its own without the pre-ping, which would cost each booking a round trip more. A
     connection that died meanwhile fails its booking's first statement, is dropped, and the
     booking goes through `engine` (booking is idempotent per address, so that retry is safe).
-
-    Its statements wait at most `lock_timeout_ms` for a row lock (PostgreSQL's lock_timeout,
-    SQLSTATE 55P03 after it, which the site answers 503): an event row held by a long
-    transaction elsewhere (someone's psql session) would otherwise keep every connection of
-    the pool waiting on it, and bookings of every other event queued behind them."""
+    """
     if settings.is_sqlite:
         return engine
-    return create_engine(
-        settings,
-        pool_pre_ping=False,
-        connect_args={"server_settings": {"lock_timeout": str(lock_timeout_ms)}},
-    )
+    return create_engine(settings, pool_pre_ping=False)
 
 
 def _drop_postgres_detail(context: ExceptionContext) -> None:

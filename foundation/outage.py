@@ -33,9 +33,7 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
 # 57P01-57P03 (admin and crash shutdown, "the database system is starting up"). asyncpg's
 # errors for them reach SQLAlchemy as a plain DBAPIError, not an OperationalError.
 REFUSING_CLASSES = ("08",)
-# 55P03 lock_not_available: a lock not had within lock_timeout (the hot paths' engine sets
-# one, foundation.database.create_hot_engine): busy now, not a bug.
-REFUSING_STATES = frozenset({"53300", "55P03", "57P01", "57P02", "57P03"})
+REFUSING_STATES = frozenset({"53300", "57P01", "57P02", "57P03"})
 
 
 # SQLite's driver raises OperationalError for a file it cannot open or a lock it cannot get,

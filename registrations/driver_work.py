@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import math
 import sqlite3
 import weakref
 from collections import deque
@@ -157,7 +158,8 @@ class SqliteWriter:
     async def run(self, work: Callable[[sqlite3.Connection, Dialect], T]) -> T:
         engine = self.engine()
         pool = engine.sync_engine.pool if engine is not None else None
-        wait = pool.timeout() if isinstance(pool, QueuePool) else 0.0
+        # A pool without a timeout (NullPool, StaticPool) lets work wait as long as it takes.
+        wait = pool.timeout() if isinstance(pool, QueuePool) else math.inf
         piece = _Piece(
             work,
             self.loop.create_future(),
@@ -392,7 +394,7 @@ def fall_back_or_raise(
     failed = StatementFailed(f"{type(exc).__name__}: {said} (SQLSTATE {state})")
     failed.sqlstate = state
     if is_unreachable(DBAPIError(None, None, failed)):
-        # Busy or going away (a lock not had in time, a server shutting down): as the ORM
+        # Busy or going away (too many connections, a server shutting down): as the ORM
         # path raises it, so the site answers 503 with Retry-After, not 500.
         raise DBAPIError(None, None, failed) from None
     raise failed from None

@@ -21,26 +21,23 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool, PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from events.errors import EventNotFound
 from events.opening import BookingClosed
-from foundation.database import create_engine, create_hot_engine
+from foundation.database import create_engine
 from foundation.outage import is_unreachable
 from foundation.services import Services
 from foundation.timestamps import utcnow
 from registrations import booking, waitlist
-from registrations.attendee import Attendee
 from registrations.driver_work import SqliteWriter, on_driver
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
-from registrations.seat_claims import Claimed, claim_seat
-from tests.conftest import SECRET
 from tests.factories import make_event, person
 
 HELD = 0.6  # seconds the other process keeps the write lock
@@ -473,42 +470,12 @@ async def test_work_raising_beyond_exception_fails_its_own_batch_only(
     assert await asyncio.gather(*later) == ["0@example.se", "1@example.se"]
 
 
-async def test_an_event_row_held_elsewhere_stalls_its_own_bookings_only_briefly(
-    services: Services,
-) -> None:
-    """A long transaction holding one event's row (someone's psql session) makes that
-    event's hot bookings give up after the hot engine's lock_timeout with an outage (503),
-    while another event books at once; it kept every connection waiting before (found by
-    an attack: bookings of every event got 503 after 30 s)."""
-    if services.settings.is_sqlite:
-        pytest.skip("PostgreSQL's row locks; SQLite has one writer")
-    locked, free = await make_event(services, capacity=5), await make_event(services, capacity=5)
-    hot = create_hot_engine(services.settings, services.engine, lock_timeout_ms=300)
+async def test_an_engine_whose_pool_has_no_timeout_writes_too(sqlite_services: Services) -> None:
+    """A script's engine without a queue pool (NullPool) has no timeout to wait by: its work
+    waits as long as it takes, instead of being timed out at once (found by a review)."""
+    engine = create_async_engine(sqlite_services.settings.database_url, poolclass=NullPool)
     try:
-        async with services.engine.connect() as holder:
-            await holder.execute(
-                text("SELECT 1 FROM events WHERE id = :id FOR UPDATE"), {"id": locked.id}
-            )
-            started = time.monotonic()
-            with pytest.raises(DBAPIError) as raised:
-                await claim(hot, locked.id, person(1))
-            assert time.monotonic() - started < 3
-            assert is_unreachable(raised.value)
-            other = await claim(hot, free.id, person(2))
-            assert other is not None
-            await holder.rollback()
-        after = await claim(hot, locked.id, person(1))
-        assert after is not None
+        assert await on_driver(engine, _feed_work("np@example.se"), _no_postgres) == "np@example.se"
     finally:
-        await hot.dispose()
-
-
-async def claim(engine: AsyncEngine, event_id: int, attendee: Attendee) -> Claimed | None:
-    return await claim_seat(
-        engine,
-        event_id=event_id,
-        attendee=attendee,
-        secret_key=SECRET,
-        now=utcnow(),
-        tz_name="Europe/Stockholm",
-    )
+        await engine.dispose()
+    assert await _feeds(sqlite_services) == ["np@example.se"]
