@@ -43,12 +43,16 @@ async def on_driver(
     engine: AsyncEngine,
     on_sqlite: Callable[[sqlite3.Connection, Dialect], T],
     on_postgres: Callable[[PoolProxiedConnection, Dialect], Awaitable[T]],
+    *,
+    row: int | None = None,
 ) -> T:
     """`on_postgres(fairy, dialect)` on a connection of `engine`'s pool, given back after;
     on SQLite `on_sqlite(conn, dialect)` inside an immediate transaction it shares with the
     hot-path work that arrived with it (`SqliteWriter`), committed before this returns.
     `on_sqlite` must not end the transaction; what it raises undoes its own writes only,
-    and is raised here."""
+    and is raised here. `row`: the id of the event whose row lock `on_postgres` takes, if
+    known; at most half the pool waits for one row at a time (`_row_turn`). Raises
+    sqlalchemy.exc.TimeoutError when no turn comes within the pool's timeout."""
     if engine.dialect.name == "sqlite":
         try:
             return await SqliteWriter.of(engine).run(on_sqlite)
@@ -56,7 +60,7 @@ async def on_driver(
             # As the ORM path raises it, so a locked or full database is the same 503 with
             # Retry-After there and here (foundation.outage), not a 500.
             raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
-    async with _turn(engine):
+    async with _row_turn(engine, row), _turn(engine):
         fairy = await engine.raw_connection()
         try:
             return await on_postgres(fairy, engine.dialect)
@@ -90,18 +94,73 @@ async def _turn(engine: AsyncEngine) -> AsyncIterator[None]:
         found = (loop, asyncio.Semaphore(pool.size() + pool._max_overflow))
         _turns[engine.sync_engine] = found
     turns = found[1]
-    try:
-        async with asyncio.timeout(pool._timeout):
-            await turns.acquire()
-    except TimeoutError:
-        raise PoolTimeout(
-            f"no turn at the pool within {pool._timeout:g} s"
-            f" ({pool.size() + pool._max_overflow} at once)"
-        ) from None
+    await _acquire(turns, pool._timeout, f"the pool ({pool.size() + pool._max_overflow} at once)")
     try:
         yield
     finally:
         turns.release()
+
+
+async def _acquire(turns: asyncio.Semaphore, seconds: float, what: str) -> None:
+    """`turns` acquired within `seconds`, else the pool's own TimeoutError."""
+    try:
+        async with asyncio.timeout(seconds):
+            await turns.acquire()
+    except TimeoutError:
+        raise PoolTimeout(f"no turn at {what} within {seconds:g} s") from None
+
+
+# How much of the pool the hot statements of one process waiting for one event's row lock
+# may take at once: half. With no cap, bookings of an event whose row someone held (a long
+# transaction, a psql session) took every connection, and bookings of every other event
+# waited behind them until the pool's timeout (found by an attack). A row lock lets one
+# statement through at a time, but a smaller cap (4 of 20) queued a busy event's bookings
+# here and doubled the p99 of bench/booking.py; half left it as without a cap.
+ROW_SHARE = 2
+
+
+@dataclass
+class _RowTurns:
+    turns: asyncio.Semaphore
+    users: int = 0  # waiting or holding a turn: the entry goes when none is left
+
+
+_rows: WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, dict[int, _RowTurns]]] = (
+    WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def _row_turn(engine: AsyncEngine, row: int | None) -> AsyncIterator[None]:
+    """A turn among the 1/ROW_SHARE of the pool's connections that may wait for event
+    `row`'s lock at once (first come, first served, within the pool's timeout); none needed
+    when `row` is None. Only rows in use have an entry, so ids from requests cost no memory
+    after them."""
+    pool = engine.sync_engine.pool
+    if row is None or not isinstance(pool, QueuePool):
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    found = _rows.get(engine.sync_engine)
+    if found is None or found[0] is not loop:
+        found = (loop, {})
+        _rows[engine.sync_engine] = found
+    rows = found[1]
+    turns = rows.get(row)
+    if turns is None:
+        share = max(1, (pool.size() + max(pool._max_overflow, 0)) // ROW_SHARE)
+        turns = rows[row] = _RowTurns(asyncio.Semaphore(share))
+    turns.users += 1
+    try:
+        await _acquire(turns.turns, pool._timeout, f"event {row}'s row")
+        try:
+            yield
+        finally:
+            turns.turns.release()
+    finally:
+        turns.users -= 1
+        if turns.users == 0:
+            del rows[row]
 
 
 Work = Callable[[sqlite3.Connection, Dialect], Any]

@@ -126,6 +126,7 @@ async def claim_seat(
         engine,
         lambda conn, dialect: _seat_sqlite(conn, booking, dialect),
         lambda fairy, dialect: _book_postgres(fairy, booking, dialect),
+        row=event_id,
     )
 
 

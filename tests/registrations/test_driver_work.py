@@ -21,11 +21,11 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
@@ -35,9 +35,12 @@ from foundation.database import create_engine
 from foundation.outage import is_unreachable
 from foundation.services import Services
 from foundation.timestamps import utcnow
-from registrations import booking, waitlist
+from registrations import booking, driver_work, waitlist
+from registrations.attendee import Attendee
 from registrations.driver_work import SqliteWriter, on_driver
 from registrations.models import AttendeeFeed, Registration, RegistrationStatus
+from registrations.seat_claims import Claimed, claim_seat
+from tests.conftest import SECRET
 from tests.factories import make_event, person
 
 HELD = 0.6  # seconds the other process keeps the write lock
@@ -479,3 +482,47 @@ async def test_an_engine_whose_pool_has_no_timeout_writes_too(sqlite_services: S
     finally:
         await engine.dispose()
     assert await _feeds(sqlite_services) == ["np@example.se"]
+
+
+async def test_bookings_of_an_event_whose_row_is_held_leave_the_pool_to_others(
+    services: Services,
+) -> None:
+    """Someone holds one event's row (a long transaction, a psql session) while its bookings
+    pour in: at most half the pool waits on it with a connection, and another event books
+    at once. Found by an attack: they took every connection, and every other event's
+    bookings got the pool's 503 after its timeout."""
+    if services.settings.is_sqlite:
+        pytest.skip("PostgreSQL's row locks; SQLite has one writer")
+    held, other = await make_event(services, capacity=500), await make_event(services, capacity=5)
+    hot = create_engine(
+        services.settings, pool_size=6, max_overflow=0, pool_timeout=3, pool_pre_ping=False
+    )
+    async with services.engine.connect() as holder:
+        hold = text("SELECT 1 FROM events WHERE id = :id FOR UPDATE")
+        await holder.execute(hold, {"id": held.id})
+        waiting = [
+            asyncio.create_task(_claim(hot, held.id, person(n, email=f"held{n}@example.se")))
+            for n in range(20)
+        ]
+        await asyncio.sleep(0.3)  # they queue on the held row
+        started = time.monotonic()
+        booked = await _claim(hot, other.id, person(99))
+        assert booked is not None
+        assert time.monotonic() - started < 1.5, "another event's booking waited for the row"
+        await holder.rollback()
+    results = await asyncio.gather(*waiting)
+    assert all(r is not None for r in results)  # the held event's bookings went through after
+    # Only rows in use are remembered: ids from requests cost nothing after them.
+    assert driver_work._rows[hot.sync_engine][1] == {}
+    await hot.dispose()
+
+
+async def _claim(engine: AsyncEngine, event_id: int, attendee: Attendee) -> Claimed | None:
+    return await claim_seat(
+        engine,
+        event_id=event_id,
+        attendee=attendee,
+        secret_key=SECRET,
+        now=utcnow(),
+        tz_name="Europe/Stockholm",
+    )
