@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
     sys.path.insert(0, str(ROOT))
 
-from bench.common import loopback_database_url, ratio  # noqa: E402
+from bench.common import loopback_database_url, ratio, registration_row  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105  (a throw-away database)
 VARIANTS = ("hot", "orm")
@@ -91,8 +91,7 @@ async def _full_events(services: Any, events: int, capacity: int, tag: str) -> l
     from events.models import Event
     from events.schedule import EventDraft, create_event
     from foundation.timestamps import utcnow
-    from registrations.models import Registration, RegistrationStatus
-    from registrations.tokens import derive_token, hash_token, new_nonce
+    from registrations.models import Registration
 
     starts = utcnow().replace(microsecond=0) + timedelta(days=30)
     booked_at = utcnow() - timedelta(days=1)
@@ -113,31 +112,16 @@ async def _full_events(services: Any, events: int, capacity: int, tag: str) -> l
             )
             rows, mine = [], []
             for n in range(2 * capacity):
-                nonce = new_nonce()
-                token = derive_token(SECRET, nonce)
-                email = f"p{n}.{e}.{tag}@kommun.example.se"
                 seated = n < capacity
-                rows.append(
-                    {
-                        "event_id": event.id,
-                        "name": f"Person {n}",
-                        "email": email,
-                        "email_normalised": email,
-                        "organisation": "Exempelkommun",
-                        "municipality": "",
-                        "consent_at": booked_at,
-                        "status": RegistrationStatus.CONFIRMED
-                        if seated
-                        else RegistrationStatus.WAITLISTED,
-                        "waitlist_number": None if seated else n - capacity + 1,
-                        "sequence_bump": 0,
-                        "token_nonce": nonce,
-                        "manage_token_hash": hash_token(token),
-                        "created_at": booked_at,
-                        "updated_at": booked_at,
-                        "confirmed_at": booked_at if seated else None,
-                    }
+                row, token = registration_row(
+                    event_id=event.id,
+                    n=n,
+                    email=f"p{n}.{e}.{tag}@kommun.example.se",
+                    booked_at=booked_at,
+                    secret=SECRET,
+                    waitlist_number=None if seated else n - capacity + 1,
                 )
+                rows.append(row)
                 if seated:
                     mine.append(token)
             await session.execute(insert(Registration), rows)

@@ -22,9 +22,10 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import IO, cast
+from typing import IO, Any, cast
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -447,3 +448,44 @@ def loopback_database_url(url: str) -> str:
 def on_alarm(signum: int, frame: FrameType | None) -> None:
     """SIGALRM handler: a benchmark that overruns its budget stops instead of hanging."""
     raise TimeoutError("the benchmark overran its time budget")
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def registration_row(
+    *,
+    event_id: int,
+    n: int,
+    email: str,
+    booked_at: datetime,
+    secret: str,
+    waitlist_number: int | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Person `n`'s registration as a bulk `insert(Registration)` takes it, booked at
+    `booked_at` (naive UTC is fine): confirmed, or in line at `waitlist_number`; and the
+    manage token its link carries. Only what a booking stores, with no outbox row."""
+    from registrations.models import RegistrationStatus
+    from registrations.tokens import derive_token, hash_token, new_nonce
+
+    nonce = new_nonce()
+    token = derive_token(secret, nonce)
+    seated = waitlist_number is None
+    row = {
+        "event_id": event_id,
+        "name": f"Person {n}",
+        "email": email,
+        "email_normalised": email,
+        "organisation": "Exempelkommun",
+        "municipality": "",
+        "consent_at": booked_at,
+        "status": RegistrationStatus.CONFIRMED if seated else RegistrationStatus.WAITLISTED,
+        "waitlist_number": waitlist_number,
+        "sequence_bump": 0,
+        "token_nonce": nonce,
+        "manage_token_hash": hash_token(token),
+        "created_at": booked_at,
+        "updated_at": booked_at,
+        "confirmed_at": booked_at if seated else None,
+    }
+    return row, token

@@ -31,7 +31,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from bench.common import LOOPBACK, ROOT, clean_environ, ratio, stop_process_group
+from bench.common import (
+    LOOPBACK,
+    ROOT,
+    clean_environ,
+    ratio,
+    registration_row,
+    stop_process_group,
+)
 from tests.ports import free_port
 
 DEFAULT_POSTGRES = os.environ.get(
@@ -172,9 +179,8 @@ async def measure(args: argparse.Namespace, smtp_port: int, workdir: Path) -> di
     from migrations.models import Event  # noqa: F401  (registers every table)
     from notices.compose import load_drafts, render
     from notices.delivery import deliver_due
-    from registrations.models import Registration, RegistrationStatus
+    from registrations.models import Registration
     from registrations.reminders import create_due_reminders
-    from registrations.tokens import derive_token, hash_token, new_nonce
 
     result: dict[str, Any] = {}
     async with temporary_database(args.backend, workdir, args.postgres_url) as url:
@@ -208,26 +214,14 @@ async def measure(args: argparse.Namespace, smtp_port: int, workdir: Path) -> di
             booked_at = starts - timedelta(days=3)
             rows = []
             for n in range(args.count):
-                nonce = new_nonce()
-                email = f"person{n}@kommun.example.se"
-                rows.append(
-                    {
-                        "event_id": event.id,
-                        "name": f"Person {n}",
-                        "email": email,
-                        "email_normalised": email,
-                        "organisation": "Exempelkommun",
-                        "municipality": "",
-                        "consent_at": booked_at,
-                        "status": RegistrationStatus.CONFIRMED,
-                        "sequence_bump": 0,
-                        "token_nonce": nonce,
-                        "manage_token_hash": hash_token(derive_token(SECRET, nonce)),
-                        "created_at": booked_at,
-                        "updated_at": booked_at,
-                        "confirmed_at": booked_at,
-                    }
+                booked, _ = registration_row(
+                    event_id=event.id,
+                    n=n,
+                    email=f"person{n}@kommun.example.se",
+                    booked_at=booked_at,
+                    secret=SECRET,
                 )
+                rows.append(booked)
             async with services.transaction() as session:
                 await session.execute(insert(Registration), rows)
 

@@ -55,6 +55,7 @@ from bench.common import (  # noqa: E402
     loopback_database_url,
     on_alarm,
     ratio,
+    registration_row,
     run_load,
     serve,
     uvicorn_argv,
@@ -151,8 +152,7 @@ async def _prepare(environ: dict[str, str], events: int, registrations: int) -> 
     from foundation.settings import Settings
     from guide.catalogue import add_example, link_example
     from lunchkafe.migrate import upgrade
-    from registrations.models import Registration, RegistrationStatus
-    from registrations.tokens import derive_token, hash_token, new_nonce
+    from registrations.models import Registration
 
     services = Services.build(Settings.from_environ(environ))
     try:
@@ -193,25 +193,14 @@ async def _prepare(environ: dict[str, str], events: int, registrations: int) -> 
         booked_at = first - timedelta(days=3)
         rows = []
         for n in range(registrations):
-            email = f"person{n}@kommun.example.se"
-            rows.append(
-                {
-                    "event_id": ids[n % len(ids)],
-                    "name": f"Person {n}",
-                    "email": email,
-                    "email_normalised": email,
-                    "organisation": "Exempelkommun",
-                    "municipality": "",
-                    "consent_at": booked_at,
-                    "status": RegistrationStatus.CONFIRMED,
-                    "sequence_bump": 0,
-                    "token_nonce": (nonce := new_nonce()),
-                    "manage_token_hash": hash_token(derive_token(SECRET, nonce)),
-                    "created_at": booked_at,
-                    "updated_at": booked_at,
-                    "confirmed_at": booked_at,
-                }
+            row, _ = registration_row(
+                event_id=ids[n % len(ids)],
+                n=n,
+                email=f"person{n}@kommun.example.se",
+                booked_at=booked_at,
+                secret=SECRET,
             )
+            rows.append(row)
             if len(rows) == 5000 or n == registrations - 1:
                 async with services.transaction() as session:
                     await session.execute(insert(Registration), rows)
