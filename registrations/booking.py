@@ -21,7 +21,7 @@ from foundation.services import Services
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
-from registrations import errors
+from registrations import dedupe_keys, errors
 from registrations.attendee import Attendee
 from registrations.feeds import ensure_feed
 from registrations.models import Registration, RegistrationStatus
@@ -176,7 +176,7 @@ async def _seat(
         session,
         kind=MessageKind.BOOKING_CONFIRMED if seat_free else MessageKind.WAITLISTED,
         recipient=registration.email,
-        dedupe_key=f"booked:{registration.id}:{registration.sequence_bump}",
+        dedupe_key=dedupe_keys.booked(registration.id, registration.sequence_bump),
         event_id=event_id,
         registration_id=registration.id,
         payload={"sequence": registration.invite_sequence(event), "position": position},
@@ -425,7 +425,7 @@ async def cancel_by_id(
         session,
         kind=MessageKind.REGISTRATION_CANCELLED,
         recipient=registration.email,
-        dedupe_key=f"cancelled:{registration.id}:{registration.sequence_bump}",
+        dedupe_key=dedupe_keys.cancelled(registration.id, registration.sequence_bump),
         event_id=event.id,
         registration_id=registration.id,
         payload={

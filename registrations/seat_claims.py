@@ -43,6 +43,7 @@ from events.models import Event, EventStatus
 from events.opening import check_bookable
 from foundation.ids import is_id
 from mail.models import MessageKind
+from registrations import dedupe_keys
 from registrations.attendee import Attendee
 from registrations.driver_work import (
     EVENT_SELECT,
@@ -257,7 +258,7 @@ def _seat_sqlite(conn: sqlite3.Connection, booking: _Booking, dialect: Dialect) 
         (
             kind.value,
             attendee.email,
-            f"booked:{registration_id}:0",
+            dedupe_keys.booked(registration_id, 0),
             event.id,
             registration_id,
             _payload(event.sequence, position),

@@ -43,7 +43,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from events.models import Event, EventStatus
 from mail.models import MessageKind
-from registrations import errors
+from registrations import dedupe_keys, errors
 from registrations.driver_work import (
     DEADLOCK,
     EVENT_SELECT,
@@ -87,10 +87,6 @@ def _cancelled_payload(sequence: int, was_confirmed: bool) -> str:
     # cancel_by_id's payload for a cancellation by the person: the CANCEL's SEQUENCE, and
     # whether a seat (not a place in line) was given up.
     return json.dumps({"sequence": sequence, "was_confirmed": was_confirmed})
-
-
-def _promoted_key(registration_id: int, now: datetime) -> str:
-    return f"promoted:{registration_id}:{now.timestamp():.6f}"  # waitlist._promote's
 
 
 # -- SQLite: in the writer's shared transaction (driver_work.SqliteWriter) -----------------
@@ -146,7 +142,7 @@ def _cancel_sqlite(
         (
             MessageKind.REGISTRATION_CANCELLED.value,
             registration.email,
-            f"cancelled:{registration.id}:{registration.sequence_bump}",
+            dedupe_keys.cancelled(registration.id, registration.sequence_bump),
             event.id,
             registration.id,
             _cancelled_payload(registration.invite_sequence(event), was_confirmed),
@@ -168,7 +164,7 @@ def _cancel_sqlite(
                 (
                     MessageKind.PROMOTED.value,
                     email,
-                    _promoted_key(promoted_id, now),
+                    dedupe_keys.promoted(promoted_id, now),
                     event.id,
                     promoted_id,
                     json.dumps({"sequence": event.sequence + bump}),
@@ -265,7 +261,7 @@ async def _release_postgres(
 ) -> Released | None:
     conn = fairy.driver_connection
     assert conn is not None
-    values = (token_hash, stamp(now, dialect), f"{now.timestamp():.6f}")
+    values = (token_hash, stamp(now, dialect), dedupe_keys.promotion_stamp(now))
     try:
         released = _released(await conn.fetchrow(_PG_RELEASE, *values), dialect)
         if released is None:

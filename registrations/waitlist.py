@@ -20,7 +20,7 @@ from foundation.ids import is_id
 from foundation.timestamps import utcnow
 from mail.models import MessageKind
 from mail.outbox import enqueue
-from registrations import errors
+from registrations import dedupe_keys, errors
 from registrations.models import Registration, RegistrationStatus
 
 
@@ -218,7 +218,7 @@ async def _promote(
         session,
         kind=MessageKind.PROMOTED,
         recipient=registration.email,
-        dedupe_key=f"promoted:{registration.id}:{now.timestamp():.6f}",
+        dedupe_key=dedupe_keys.promoted(registration.id, now),
         event_id=event.id,
         registration_id=registration.id,
         payload={"sequence": registration.invite_sequence(event)},
